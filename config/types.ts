@@ -1,0 +1,83 @@
+// The one config contract of Leash: the typed shape of the gateway's YAML file, independent of
+// Envoy types. Used by the Envoy bootstrap generator (envoy/), the sidecar (sidecar-services/),
+// the CLI (cli/) and, through the generated plugin configuration, the wasm filters.
+// Defaults named here are applied by config/load.ts; a loaded LeashConfig has every field set.
+
+/** Wire format a provider speaks; it also selects the error format of denials on its routes. */
+export type ProviderApi = "openai" | "anthropic";
+
+/** What a module does when it cannot decide (sidecar down, timeout, filter fault). */
+export type FailureMode = "closed" | "open";
+
+export interface ListenerConfig {
+  /** Bind address of the public listener. Default "0.0.0.0". */
+  address: string;
+  /** Port of the public listener. Default 8080. */
+  port: number;
+}
+
+export interface AdminConfig {
+  /** Envoy admin bind address. Must be a loopback address. Default "127.0.0.1". */
+  address: string;
+  /** Envoy admin port. Default 9901. */
+  port: number;
+}
+
+export interface SidecarConfig {
+  /** Host the sidecar's gRPC server binds and Envoy connects to. Default "127.0.0.1". */
+  host: string;
+  /** gRPC port (HTTP/2). Default 50051. */
+  grpc_port: number;
+  /** HTTP port for /health and /metrics. Default 8081. */
+  http_port: number;
+  /** PostgreSQL URL; empty = embedded PGlite under data_dir. Default: env DATABASE_URL or "". */
+  database_url: string;
+  /** Redis URL; empty = in-process store. Default: env REDIS_URL or "". */
+  redis_url: string;
+  /** Directory for embedded state (PGlite). Default ".leash/data". */
+  data_dir: string;
+}
+
+export interface ProviderConfig {
+  /** Unique name, [a-z0-9-]+ (e.g. "openai", "groq"). Used in logs, metrics and the cluster name. */
+  name: string;
+  /** Wire format. Default "openai". */
+  api: ProviderApi;
+  /** Gateway path prefix, starts with "/", no trailing "/" (e.g. "/openai"). Default "/" + name. */
+  prefix: string;
+  /** Upstream base URL, http or https, optional base path (e.g. "https://api.groq.com/openai"). Required. */
+  base_url: string;
+  /** Name of the environment variable that holds the provider credential. Optional ("" = none). */
+  api_key_env: string;
+  /** Upstream request timeout in ms; 0 = none (streams). Default 300000. */
+  timeout_ms: number;
+  /** Upstream connect timeout in ms. Default 5000. */
+  connect_timeout_ms: number;
+  /** Verify the upstream TLS certificate against the system CA bundle (https only). Default true. */
+  tls_verify: boolean;
+}
+
+export interface ModuleConfig {
+  /** Whether the module's filter is in the chain. Default true. */
+  enabled: boolean;
+  /** Behaviour when the module cannot decide. Default "closed". */
+  failure_mode: FailureMode;
+  /** Deadline of the module's sidecar call in ms. Default 250. */
+  timeout_ms: number;
+}
+
+export interface ModulesConfig {
+  /** The auth module: resolves the tenant key through the sidecar (gRPC) and injects the provider credential. */
+  auth: ModuleConfig;
+}
+
+export interface LeashConfig {
+  /** Config format version. Must be 1. */
+  version: 1;
+  listener: ListenerConfig;
+  admin: AdminConfig;
+  sidecar: SidecarConfig;
+  /** At least one provider; names and prefixes unique. */
+  providers: ProviderConfig[];
+  modules: ModulesConfig;
+}

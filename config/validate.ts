@@ -1,0 +1,311 @@
+// Turns a parsed YAML value into a LeashConfig: applies every default named in types.ts and checks
+// every rule, collecting all problems. Kept free of file I/O so tests can feed values directly.
+
+import { isIP } from "node:net";
+
+import { parseBaseUrl } from "./base-url.ts";
+import type { ConfigProblem } from "./errors.ts";
+import {
+  childKey,
+  describe,
+  itemKey,
+  type Mapping,
+  Problems,
+  readBoolean,
+  readChoice,
+  readInteger,
+  readMapping,
+  readString,
+} from "./fields.ts";
+import type {
+  AdminConfig,
+  LeashConfig,
+  ListenerConfig,
+  ModuleConfig,
+  ModulesConfig,
+  ProviderApi,
+  ProviderConfig,
+  SidecarConfig,
+  FailureMode,
+} from "./types.ts";
+
+/** Environment the defaults read from (DATABASE_URL, REDIS_URL). */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
+
+export const PROVIDER_APIS: readonly ProviderApi[] = ["openai", "anthropic"];
+export const FAILURE_MODES: readonly FailureMode[] = ["closed", "open"];
+
+const NAME_PATTERN: RegExp = /^[a-z0-9][a-z0-9-]*$/;
+// Path segments of unreserved characters only: a prefix becomes an Envoy prefix match and part of
+// the 404 message, so query strings, "//" or percent-escapes would only create confusing routes.
+const PREFIX_PATTERN: RegExp = /^(\/[A-Za-z0-9._~-]+)+$/;
+const ENV_NAME_PATTERN: RegExp = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Owned by the gateway itself (see envoy/listener.ts). */
+const RESERVED_PREFIXES: readonly string[] = ["/health"];
+
+const MAX_PORT: number = 65535;
+/** An hour: longer requests are a misconfiguration; unbounded streams use 0. */
+const MAX_PROVIDER_TIMEOUT_MS: number = 3_600_000;
+const MAX_CONNECT_TIMEOUT_MS: number = 60_000;
+/** A module call sits on every request's path; a minute is already far beyond useful. */
+const MAX_MODULE_TIMEOUT_MS: number = 60_000;
+
+/** Validates a parsed document; `config` is set only when there are no problems. */
+export function validateConfig(
+  raw: unknown,
+  env: ConfigEnv,
+): { config: LeashConfig; problems: [] } | { config: undefined; problems: ConfigProblem[] } {
+  const problems: Problems = new Problems();
+  if (raw === null || raw === undefined) {
+    problems.add("", "the file is empty; expected a mapping starting with `version: 1`");
+    return { config: undefined, problems: problems.list };
+  }
+  const top: Mapping = readMapping(
+    raw,
+    "",
+    ["version", "listener", "admin", "sidecar", "providers", "modules"],
+    problems,
+  );
+  if (top.version === undefined || top.version === null) problems.add("version", "is required and must be 1");
+  else if (top.version !== 1) problems.add("version", `must be 1, got ${describe(top.version)}`);
+
+  const listener: ListenerConfig = readListener(top.listener, problems);
+  const admin: AdminConfig = readAdmin(top.admin, problems);
+  const sidecar: SidecarConfig = readSidecar(top.sidecar, env, problems);
+  const providers: ProviderConfig[] = readProviders(top.providers, problems);
+  const modules: ModulesConfig = readModules(top.modules, problems);
+  checkPortClashes(listener, admin, sidecar, problems);
+
+  if (!problems.empty) return { config: undefined, problems: problems.list };
+  return { config: { version: 1, listener, admin, sidecar, providers, modules }, problems: [] };
+}
+
+function readListener(value: unknown, problems: Problems): ListenerConfig {
+  const key: string = "listener";
+  const m: Mapping = readMapping(value, key, ["address", "port"], problems);
+  const address: string = readString(m, key, "address", "0.0.0.0", problems);
+  // Envoy binds socket addresses only to IP literals, never to names.
+  if (typeof m.address === "string" && isIP(address) === 0) {
+    problems.add(childKey(key, "address"), `must be an IP address, got ${describe(address)}`);
+  }
+  return { address, port: readInteger(m, key, "port", 8080, 1, MAX_PORT, problems) };
+}
+
+function readAdmin(value: unknown, problems: Problems): AdminConfig {
+  const key: string = "admin";
+  const m: Mapping = readMapping(value, key, ["address", "port"], problems);
+  const address: string = readString(m, key, "address", "127.0.0.1", problems);
+  // The admin API can stop Envoy and dump its config (with secrets); it must never face a network.
+  if (typeof m.address === "string" && !isLoopback(address)) {
+    problems.add(
+      childKey(key, "address"),
+      `must be a loopback address (127.0.0.0/8, ::1 or localhost), got ${describe(address)}`,
+    );
+  }
+  return { address, port: readInteger(m, key, "port", 9901, 1, MAX_PORT, problems) };
+}
+
+/** 127.0.0.0/8, ::1 or "localhost". */
+export function isLoopback(address: string): boolean {
+  if (address === "localhost") return true;
+  if (isIP(address) === 4) return address.split(".")[0] === "127";
+  return isIP(address) === 6 && address.toLowerCase() === "::1";
+}
+
+function readSidecar(value: unknown, env: ConfigEnv, problems: Problems): SidecarConfig {
+  const key: string = "sidecar";
+  const m: Mapping = readMapping(
+    value,
+    key,
+    ["host", "grpc_port", "http_port", "database_url", "redis_url", "data_dir"],
+    problems,
+  );
+  const host: string = readString(m, key, "host", "127.0.0.1", problems);
+  if (host.trim() === "" || /[\s/]/.test(host)) {
+    problems.add(childKey(key, "host"), `must be a host name or IP address, got ${describe(host)}`);
+  }
+  const databaseUrl: string = readUrlWithEnv(m, key, "database_url", env, "DATABASE_URL", ["postgres:", "postgresql:"], problems);
+  const redisUrl: string = readUrlWithEnv(m, key, "redis_url", env, "REDIS_URL", ["redis:", "rediss:"], problems);
+  const dataDir: string = readString(m, key, "data_dir", ".leash/data", problems);
+  if (dataDir.trim() === "") problems.add(childKey(key, "data_dir"), "must not be empty");
+  return {
+    host,
+    grpc_port: readInteger(m, key, "grpc_port", 50051, 1, MAX_PORT, problems),
+    http_port: readInteger(m, key, "http_port", 8081, 1, MAX_PORT, problems),
+    database_url: databaseUrl,
+    redis_url: redisUrl,
+    data_dir: dataDir,
+  };
+}
+
+/** A connection URL that defaults to an environment variable; "" means "use the embedded store". */
+function readUrlWithEnv(
+  m: Mapping,
+  parent: string,
+  field: string,
+  env: ConfigEnv,
+  envName: string,
+  schemes: readonly string[],
+  problems: Problems,
+): string {
+  const fromFile: boolean = m[field] !== undefined && m[field] !== null;
+  const value: string = readString(m, parent, field, env[envName] ?? "", problems);
+  if (value === "") return value;
+  let scheme: string = "";
+  try {
+    scheme = new URL(value).protocol;
+  } catch {
+    // Reported below with the same message as a wrong scheme.
+  }
+  if (!schemes.includes(scheme)) {
+    const origin: string = fromFile ? "" : ` (from env ${envName})`;
+    // Never echo the value: connection URLs usually carry a password.
+    problems.add(childKey(parent, field), `must be a ${schemes.map((s) => `${s}//`).join(" or ")} URL${origin}`);
+  }
+  return value;
+}
+
+function readProviders(value: unknown, problems: Problems): ProviderConfig[] {
+  const key: string = "providers";
+  if (value === undefined || value === null) {
+    problems.add(key, "is required: list at least one provider");
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    problems.add(key, `must be a list, got ${describe(value)}`);
+    return [];
+  }
+  if (value.length === 0) problems.add(key, "must list at least one provider");
+  const providers: ProviderConfig[] = value.map((item: unknown, i: number): ProviderConfig =>
+    readProvider(item, itemKey(key, i), problems),
+  );
+  checkProviderSet(value, providers, problems);
+  return providers;
+}
+
+function readProvider(value: unknown, key: string, problems: Problems): ProviderConfig {
+  if (value === null || value === undefined) {
+    problems.add(key, "must be a mapping with at least name and base_url");
+    return readProvider({ name: "", base_url: "" }, key, new Problems());
+  }
+  const m: Mapping = readMapping(
+    value,
+    key,
+    ["name", "api", "prefix", "base_url", "api_key_env", "timeout_ms", "connect_timeout_ms", "tls_verify"],
+    problems,
+  );
+
+  const name: string = readString(m, key, "name", undefined, problems);
+  if (typeof m.name === "string" && !NAME_PATTERN.test(name)) {
+    problems.add(childKey(key, "name"), `must match [a-z0-9][a-z0-9-]*, got ${describe(name)}`);
+  }
+  const prefix: string = readString(m, key, "prefix", `/${name}`, problems);
+  checkPrefix(prefix, childKey(key, "prefix"), problems);
+
+  const baseUrl: string = readString(m, key, "base_url", undefined, problems);
+  if (typeof m.base_url === "string") {
+    const parsed = parseBaseUrl(baseUrl);
+    if ("error" in parsed) problems.add(childKey(key, "base_url"), parsed.error);
+  }
+  const apiKeyEnv: string = readString(m, key, "api_key_env", "", problems);
+  if (apiKeyEnv !== "" && !ENV_NAME_PATTERN.test(apiKeyEnv)) {
+    problems.add(childKey(key, "api_key_env"), `must be an environment variable name, got ${describe(apiKeyEnv)}`);
+  }
+  return {
+    name,
+    api: readChoice(m, key, "api", PROVIDER_APIS, "openai", problems),
+    prefix,
+    base_url: baseUrl,
+    api_key_env: apiKeyEnv,
+    timeout_ms: readInteger(m, key, "timeout_ms", 300_000, 0, MAX_PROVIDER_TIMEOUT_MS, problems),
+    connect_timeout_ms: readInteger(m, key, "connect_timeout_ms", 5_000, 1, MAX_CONNECT_TIMEOUT_MS, problems),
+    tls_verify: readBoolean(m, key, "tls_verify", true, problems),
+  };
+}
+
+function checkPrefix(prefix: string, key: string, problems: Problems): void {
+  if (prefix === "/") {
+    problems.add(key, `must not be "/" (a provider cannot own every path)`);
+  } else if (!prefix.startsWith("/")) {
+    problems.add(key, `must start with "/", got ${describe(prefix)}`);
+  } else if (prefix.endsWith("/")) {
+    problems.add(key, `must not end with "/", got ${describe(prefix)}`);
+  } else if (!PREFIX_PATTERN.test(prefix)) {
+    problems.add(key, `must be path segments of letters, digits and . _ ~ -, got ${describe(prefix)}`);
+  } else if (RESERVED_PREFIXES.includes(prefix)) {
+    problems.add(key, `${describe(prefix)} is reserved by the gateway`);
+  }
+}
+
+/** Rules across providers: unique names, unique prefixes, no prefix inside another. */
+function checkProviderSet(raw: unknown[], providers: ProviderConfig[], problems: Problems): void {
+  const nameOwner: Map<string, number> = new Map();
+  const prefixes: { prefix: string; index: number }[] = [];
+  providers.forEach((p: ProviderConfig, i: number): void => {
+    const item: Mapping = (typeof raw[i] === "object" && raw[i] !== null ? raw[i] : {}) as Mapping;
+    if (typeof item.name === "string" && p.name !== "") {
+      const first: number | undefined = nameOwner.get(p.name);
+      if (first !== undefined) {
+        problems.add(itemKey("providers", i) + ".name", `duplicates providers[${first}].name ${describe(p.name)}`);
+      } else {
+        nameOwner.set(p.name, i);
+      }
+    }
+    if (p.name === "" || !p.prefix.startsWith("/")) return;
+    for (const other of prefixes) {
+      const here: string = itemKey("providers", i) + ".prefix";
+      const there: string = `providers[${other.index}].prefix`;
+      if (other.prefix === p.prefix) {
+        problems.add(here, `${describe(p.prefix)} duplicates ${there}`);
+      } else if (p.prefix.startsWith(other.prefix + "/")) {
+        problems.add(here, `${describe(p.prefix)} is nested in ${there} ${describe(other.prefix)}`);
+      } else if (other.prefix.startsWith(p.prefix + "/")) {
+        problems.add(here, `${describe(p.prefix)} contains ${there} ${describe(other.prefix)}`);
+      }
+    }
+    prefixes.push({ prefix: p.prefix, index: i });
+  });
+}
+
+function readModules(value: unknown, problems: Problems): ModulesConfig {
+  const m: Mapping = readMapping(value, "modules", ["auth"], problems);
+  return { auth: readModule(m.auth, "modules.auth", problems) };
+}
+
+function readModule(value: unknown, key: string, problems: Problems): ModuleConfig {
+  const m: Mapping = readMapping(value, key, ["enabled", "failure_mode", "timeout_ms"], problems);
+  return {
+    enabled: readBoolean(m, key, "enabled", true, problems),
+    failure_mode: readChoice(m, key, "failure_mode", FAILURE_MODES, "closed", problems),
+    timeout_ms: readInteger(m, key, "timeout_ms", 250, 1, MAX_MODULE_TIMEOUT_MS, problems),
+  };
+}
+
+/**
+ * Envoy's listener and admin always share a host, and so do the sidecar's two servers; the sidecar
+ * shares Envoy's host only when it is reached over loopback.
+ */
+function checkPortClashes(
+  listener: ListenerConfig,
+  admin: AdminConfig,
+  sidecar: SidecarConfig,
+  problems: Problems,
+): void {
+  const ports: { key: string; port: number }[] = [
+    { key: "listener.port", port: listener.port },
+    { key: "admin.port", port: admin.port },
+  ];
+  if (isLoopback(sidecar.host)) ports.push({ key: "sidecar.grpc_port", port: sidecar.grpc_port });
+  else if (sidecar.grpc_port === sidecar.http_port) {
+    problems.add("sidecar.http_port", `must differ from sidecar.grpc_port (${sidecar.grpc_port})`);
+  }
+  if (isLoopback(sidecar.host)) ports.push({ key: "sidecar.http_port", port: sidecar.http_port });
+  // A port that already failed its own check holds its default; comparing it would invent clashes.
+  const checked = ports.filter((p) => !problems.list.some((problem) => problem.key === p.key));
+  for (let i: number = 1; i < checked.length; i++) {
+    const clash = checked.slice(0, i).find((earlier) => earlier.port === checked[i].port);
+    if (clash !== undefined) {
+      problems.add(checked[i].key, `must differ from ${clash.key} (${clash.port})`);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// The public listener and its HTTP connection manager: request ids, JSON access log, the wasm
+// modules, then the router. Nothing here buffers bodies, so SSE responses stream through as they come.
+
+import type { LeashConfig } from "../config/types.ts";
+import { PUBLIC_LISTENER, type ModuleName } from "./names.ts";
+import { socketAddress, typeUrl, type ProtoObject } from "./proto.ts";
+import { buildRouteConfig } from "./routes.ts";
+import { enabledModules, wasmHttpFilter } from "./wasm-filters.ts";
+
+/**
+ * One JSON object per request on stdout. The path is the client's (before prefix rewrite) and
+ * without its query string, which some APIs use for credentials.
+ */
+export const ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
+  start_time: "%START_TIME%",
+  method: "%REQ(:METHOD)%",
+  path: "%REQ_WITHOUT_QUERY(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+  status: "%RESPONSE_CODE%",
+  response_flags: "%RESPONSE_FLAGS%",
+  details: "%RESPONSE_CODE_DETAILS%",
+  duration_ms: "%DURATION%",
+  request_id: "%REQ(X-REQUEST-ID)%",
+  upstream_cluster: "%UPSTREAM_CLUSTER%",
+  upstream_host: "%UPSTREAM_HOST%",
+  bytes_received: "%BYTES_RECEIVED%",
+  bytes_sent: "%BYTES_SENT%",
+};
+
+export function buildListener(cfg: LeashConfig, wasmDir: string): ProtoObject {
+  return {
+    "@type": typeUrl("envoy.config.listener.v3.Listener"),
+    name: PUBLIC_LISTENER,
+    address: socketAddress(cfg.listener.address, cfg.listener.port),
+    filter_chains: [{ filters: [httpConnectionManager(cfg, wasmDir)] }],
+  };
+}
+
+/**
+ * use_remote_address: Leash is the edge, so the client address is the TCP peer and client-sent
+ * x-envoy-* headers are stripped. normalize_path and merge_slashes make "/openai/../x" or
+ * "//openai" route (and reach the filters) as the path it really is, so no prefix can be dodged.
+ * Request ids: a client's x-request-id is kept so its own logs line up with ours.
+ */
+function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
+  const modules: ModuleName[] = enabledModules(cfg);
+  return {
+    name: "envoy.filters.network.http_connection_manager",
+    typed_config: {
+      "@type": typeUrl("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"),
+      stat_prefix: "leash",
+      codec_type: "AUTO",
+      use_remote_address: true,
+      normalize_path: true,
+      merge_slashes: true,
+      generate_request_id: true,
+      preserve_external_request_id: true,
+      access_log: [
+        {
+          name: "envoy.access_loggers.stdout",
+          typed_config: {
+            "@type": typeUrl("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog"),
+            log_format: { json_format: { ...ACCESS_LOG_FORMAT } },
+          },
+        },
+      ],
+      route_config: buildRouteConfig(cfg, modules),
+      http_filters: [
+        ...modules.map((m: ModuleName): ProtoObject => wasmHttpFilter(cfg, m, wasmDir)),
+        {
+          name: "envoy.filters.http.router",
+          typed_config: { "@type": typeUrl("envoy.extensions.filters.http.router.v3.Router") },
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// The public route table: /health, one prefix route per provider, and a JSON 404 for the rest.
+// Inline in the listener for now; moving it to RDS later would let route edits skip the listener drain.
+
+import type { BaseUrl } from "../config/base-url.ts";
+import type { LeashConfig, ProviderConfig } from "../config/types.ts";
+import { baseUrlOf } from "./clusters.ts";
+import { providerClusterName, PUBLIC_ROUTES, wasmFilterName, type ModuleName } from "./names.ts";
+import { duration, typeUrl, type ProtoObject } from "./proto.ts";
+
+/** Body of GET /health; answered by Envoy itself, so it says the proxy is up, not the sidecar. */
+export const HEALTH_BODY: string = JSON.stringify({ status: "ok" });
+
+/**
+ * Stream idle timeout of a route with no overall timeout (timeout_ms 0). SSE streams from the
+ * providers send events or pings well within this; a stream silent for this long is dead.
+ */
+export const STREAM_IDLE_TIMEOUT_MS: number = 300_000;
+
+/** OpenAI-style error body of the catch-all route. */
+export function noRouteBody(cfg: LeashConfig): string {
+  const prefixes: string = cfg.providers.map((p: ProviderConfig): string => p.prefix).join(", ");
+  return JSON.stringify({
+    error: {
+      message: `No route for this path. Known prefixes: ${prefixes}`,
+      type: "invalid_request_error",
+      param: null,
+      code: "gateway.no_route",
+    },
+  });
+}
+
+/**
+ * `modules` are the wasm filters in the chain: the gateway's own answers (/health, 404) skip them
+ * so health checks never depend on the sidecar and unknown paths never cost a sidecar call.
+ */
+export function buildRouteConfig(cfg: LeashConfig, modules: readonly ModuleName[]): ProtoObject {
+  return {
+    name: PUBLIC_ROUTES,
+    virtual_hosts: [
+      {
+        name: "leash",
+        domains: ["*"],
+        routes: [
+          {
+            name: "health",
+            match: { path: "/health" },
+            direct_response: { status: 200, body: { inline_string: HEALTH_BODY } },
+            ...jsonContentType(),
+            ...skipFilters(modules),
+          },
+          ...cfg.providers.map(providerRoute),
+          {
+            name: "no_route",
+            match: { prefix: "/" },
+            direct_response: { status: 404, body: { inline_string: noRouteBody(cfg) } },
+            ...jsonContentType(),
+            ...skipFilters(modules),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * `<prefix>/rest` → `<base path>/rest` on the provider's cluster. The match includes the trailing
+ * "/" so "/openai" never captures "/openaix". Envoy's default 15 s route timeout would cut long
+ * completions, so the provider's timeout_ms always applies, 0 meaning none (for SSE streams).
+ * The idle timeout never undercuts the overall timeout: a non-streaming completion is silent
+ * until it is done.
+ */
+function providerRoute(provider: ProviderConfig): ProtoObject {
+  const url: BaseUrl = baseUrlOf(provider);
+  const cluster: string = providerClusterName(provider.name);
+  return {
+    name: cluster,
+    match: { prefix: `${provider.prefix}/` },
+    route: {
+      cluster,
+      prefix_rewrite: `${url.path}/`,
+      host_rewrite_literal: url.authority,
+      timeout: duration(provider.timeout_ms),
+      idle_timeout: duration(provider.timeout_ms > 0 ? provider.timeout_ms : STREAM_IDLE_TIMEOUT_MS),
+    },
+  };
+}
+
+/** Envoy labels direct responses text/plain; our bodies are JSON. */
+function jsonContentType(): ProtoObject {
+  return {
+    response_headers_to_add: [
+      {
+        header: { key: "content-type", value: "application/json" },
+        append_action: "OVERWRITE_IF_EXISTS_OR_ADD",
+      },
+    ],
+  };
+}
+
+function skipFilters(modules: readonly ModuleName[]): ProtoObject {
+  if (modules.length === 0) return {};
+  const perFilter: ProtoObject = {};
+  for (const module of modules) {
+    perFilter[wasmFilterName(module)] = {
+      "@type": typeUrl("envoy.config.route.v3.FilterConfig"),
+      disabled: true,
+    };
+  }
+  return { typed_per_filter_config: perFilter };
+}

@@ -1,0 +1,79 @@
+// The wasm modules' entries in the HTTP filter chain and the plugin JSON each one receives.
+// The plugin JSON is the contract with the AssemblyScript filters: its keys must not change
+// without changing their config parsers (filters/assembly/<module>/config.ts).
+
+import { resolve } from "node:path";
+
+import type { FailureMode, LeashConfig, ModuleConfig, ProviderApi, ProviderConfig } from "../config/types.ts";
+import { MODULE_ORDER, SIDECAR_CLUSTER, wasmFilterName, wasmVmId, type ModuleName } from "./names.ts";
+import { typeUrl, type ProtoObject } from "./proto.ts";
+
+/** How a module maps a request path to a provider (the filter sees paths before rewriting). */
+export interface PluginRoute {
+  prefix: string;
+  provider: string;
+  api: ProviderApi;
+}
+
+/** The plugin configuration JSON of one module. */
+export interface PluginConfig {
+  module: ModuleName;
+  failure_mode: FailureMode;
+  timeout_ms: number;
+  sidecar_cluster: string;
+  /** Every provider, in config order. */
+  routes: PluginRoute[];
+}
+
+/** The plugin JSON of `module`, keys in contract order. */
+export function pluginConfig(cfg: LeashConfig, module: ModuleName): PluginConfig {
+  const settings: ModuleConfig = cfg.modules[module];
+  return {
+    module,
+    failure_mode: settings.failure_mode,
+    timeout_ms: settings.timeout_ms,
+    sidecar_cluster: SIDECAR_CLUSTER,
+    routes: cfg.providers.map(
+      (p: ProviderConfig): PluginRoute => ({ prefix: p.prefix, provider: p.name, api: p.api }),
+    ),
+  };
+}
+
+/** Enabled modules in filter-chain order. */
+export function enabledModules(cfg: LeashConfig): ModuleName[] {
+  return MODULE_ORDER.filter((m: ModuleName): boolean => cfg.modules[m].enabled);
+}
+
+/** Path of a module's compiled filter: `<wasmDir>/<module>.wasm`, absolute. */
+export function wasmFile(wasmDir: string, module: ModuleName): string {
+  return resolve(wasmDir, `${module}.wasm`);
+}
+
+/**
+ * One `envoy.filters.http.wasm` entry. The JSON goes in a StringValue because Envoy hands a
+ * StringValue to the plugin unwrapped, which is what the filter's config parser reads.
+ * FAIL_CLOSED answers 503 when the VM has failed; FAIL_OPEN skips the filter instead.
+ */
+export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: string): ProtoObject {
+  const settings: ModuleConfig = cfg.modules[module];
+  return {
+    name: wasmFilterName(module),
+    typed_config: {
+      "@type": typeUrl("envoy.extensions.filters.http.wasm.v3.Wasm"),
+      config: {
+        name: module,
+        root_id: module,
+        vm_config: {
+          vm_id: wasmVmId(module),
+          runtime: "envoy.wasm.runtime.v8",
+          code: { local: { filename: wasmFile(wasmDir, module) } },
+        },
+        configuration: {
+          "@type": typeUrl("google.protobuf.StringValue"),
+          value: JSON.stringify(pluginConfig(cfg, module)),
+        },
+        failure_policy: settings.failure_mode === "closed" ? "FAIL_CLOSED" : "FAIL_OPEN",
+      },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// The auth filter's plugin configuration: parsed and validated once per configure. The JSON is
+// written by the Envoy config generator (envoy/), see README.md in this folder for the shape.
+import { parseJson, JsonValue } from "../sdk/json";
+import { apiFormatFromName } from "../sdk/api-error";
+import { Route } from "./routes";
+
+export const EXPECTED_SHAPE = "{\"module\":\"auth\",\"failure_mode\":\"closed|open\",\"timeout_ms\":250," +
+  "\"sidecar_cluster\":\"leash_sidecar\",\"validate_json\":true,\"max_json_depth\":64," +
+  "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
+
+export class AuthConfig {
+  failOpen: bool = false;
+  timeoutMs: u32 = 250;
+  sidecarCluster: string = "leash_sidecar";
+  validateJson: bool = true;
+  maxJsonDepth: i32 = 64;
+  routes: Array<Route> = new Array<Route>(0);
+}
+
+export class ConfigResult {
+  constructor(public config: AuthConfig | null, public error: string) {}
+}
+
+function fail(msg: string): ConfigResult { return new ConfigResult(null, msg); }
+
+function str(v: JsonValue | null): string | null {
+  return v != null && v.isString() ? v.s : null;
+}
+
+export function parseAuthConfig(text: string): ConfigResult {
+  const cfg = new AuthConfig();
+  if (text.trim().length == 0) return fail("configuration is empty");
+  const parsed = parseJson(text);
+  if (parsed.value == null) return fail("configuration is not valid JSON: " + parsed.error);
+  const root = parsed.value!;
+  if (!root.isObject()) return fail("configuration must be a JSON object");
+
+  const mode = root.get("failure_mode");
+  if (mode != null) {
+    const m = str(mode);
+    if (m == null || (m != "closed" && m != "open")) return fail("failure_mode must be \"closed\" or \"open\"");
+    cfg.failOpen = m == "open";
+  }
+  const timeout = root.get("timeout_ms");
+  if (timeout != null) {
+    if (!timeout.isNumber() || timeout.n < 1 || timeout.n > 60000) return fail("timeout_ms must be a number from 1 to 60000");
+    cfg.timeoutMs = <u32>timeout.n;
+  }
+  const cluster = root.get("sidecar_cluster");
+  if (cluster != null) {
+    const c = str(cluster);
+    if (c == null || c.length == 0) return fail("sidecar_cluster must be a non-empty string");
+    cfg.sidecarCluster = c;
+  }
+  const validate = root.get("validate_json");
+  if (validate != null) cfg.validateJson = validate.b;
+  const depth = root.get("max_json_depth");
+  if (depth != null) {
+    if (!depth.isNumber() || depth.n < 1 || depth.n > 512) return fail("max_json_depth must be a number from 1 to 512");
+    cfg.maxJsonDepth = <i32>depth.n;
+  }
+  const routes = root.get("routes");
+  if (routes == null || !routes.isArray() || routes.items.length == 0) return fail("routes must be a non-empty array");
+  for (let i = 0; i < routes.items.length; i++) {
+    const r = routes.items[i];
+    const where = "routes[" + i.toString() + "]";
+    const prefix = str(r.get("prefix"));
+    const provider = str(r.get("provider"));
+    const api = str(r.get("api"));
+    if (prefix == null || !prefix.startsWith("/")) return fail(where + ".prefix must be a string starting with /");
+    if (provider == null || provider.length == 0) return fail(where + ".provider must be a non-empty string");
+    if (api == null || (api != "openai" && api != "anthropic")) return fail(where + ".api must be \"openai\" or \"anthropic\"");
+    cfg.routes.push(new Route(prefix, provider, apiFormatFromName(api)));
+  }
+  return new ConfigResult(cfg, "");
+}

@@ -1,0 +1,146 @@
+// The auth filter: resolves the tenant's API key through the sidecar (gRPC call-out), then either
+// rejects the request in the route's API format or forwards it with the tenant key removed and the
+// provider credential injected. Requests on provider routes must also carry a well-formed JSON body.
+import { RootContext, HttpContext, CallReply } from "../sdk/context";
+import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
+import { grpcCall, grpcServiceForCluster } from "../sdk/callouts";
+import { continueRequest, getRequestHeader, removeHeader, replaceHeader, setProperty, getBuffer, logError, logInfo, logWarn } from "../sdk/host";
+import { denyRequest, ApiFormat } from "../sdk/api-error";
+import { checkJson } from "../sdk/json-check";
+import { Counter } from "../sdk/metrics";
+import { AuthConfig, parseAuthConfig, EXPECTED_SHAPE } from "./config";
+import { Route, matchRoute } from "./routes";
+import { KEY_HEADERS, pickKey } from "./keys";
+import { SERVICE, METHOD, Decision, encodeAuthorizeRequest, decodeAuthorizeResponse } from "./authorize-pb";
+
+export class AuthRoot extends RootContext {
+  config: AuthConfig = new AuthConfig();
+  upstream: ArrayBuffer = new ArrayBuffer(0);
+  allowed: Counter = new Counter("leash_auth.allowed");
+  denied: Counter = new Counter("leash_auth.denied");
+  sidecarErrors: Counter = new Counter("leash_auth.sidecar_errors");
+  invalidBodies: Counter = new Counter("leash_auth.invalid_json");
+
+  onConfigure(configuration: string): bool {
+    const r = parseAuthConfig(configuration);
+    if (r.config == null) {
+      logError("auth: invalid plugin configuration: " + r.error + "; expected shape: " + EXPECTED_SHAPE);
+      return false;
+    }
+    this.config = r.config!;
+    this.upstream = grpcServiceForCluster(this.config.sidecarCluster);
+    logInfo("auth: configured with " + this.config.routes.length.toString() + " routes, failure_mode=" +
+      (this.config.failOpen ? "open" : "closed"));
+    return true;
+  }
+
+  newHttpContext(id: u32): HttpContext { return new AuthStream(id, this); }
+}
+
+enum Phase { Idle, Waiting, Allowed, Denied }
+
+class AuthStream extends HttpContext {
+  route: Route | null = null;
+  phase: Phase = Phase.Idle;
+  checkBody: bool = false;
+
+  get auth(): AuthRoot { return changetype<AuthRoot>(this.root); }
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
+    const path = getRequestHeader(":path");
+    if (path == null) return HeadersAction.Continue;
+    const route = matchRoute(this.auth.config.routes, path);
+    if (route == null) return HeadersAction.Continue; // /health, unknown paths: Envoy answers those
+    this.route = route;
+    const method = getRequestHeader(":method");
+    const m = method == null ? "" : method;
+    this.checkBody = this.auth.config.validateJson && !endOfStream && (m == "POST" || m == "PUT" || m == "PATCH");
+
+    const values = new Array<string | null>(KEY_HEADERS.length);
+    for (let i = 0; i < KEY_HEADERS.length; i++) values[i] = getRequestHeader(KEY_HEADERS[i]);
+    const key = pickKey(values);
+    if (key.length == 0) {
+      this.deny(401, "auth.missing_key", "No API key. Send your Leash key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.");
+      return HeadersAction.StopIteration;
+    }
+    const rid = getRequestHeader("x-request-id");
+    const requestId = rid == null ? "" : rid;
+    const message = encodeAuthorizeRequest(key, route.provider, requestId, m, path);
+    const metadata = new Array<string>(0);
+    if (requestId.length > 0) { metadata.push("x-request-id"); metadata.push(requestId); }
+    const token = grpcCall(this, this.auth.upstream, SERVICE, METHOD, metadata, message, this.auth.config.timeoutMs);
+    if (token == 0) {
+      logWarn("auth: sidecar call could not be started (cluster " + this.auth.config.sidecarCluster + ")");
+      return this.cannotDecide(false) ? HeadersAction.Continue : HeadersAction.StopIteration;
+    }
+    this.phase = Phase.Waiting;
+    return HeadersAction.StopIteration;
+  }
+
+  onCallReply(reply: CallReply): void {
+    if (this.phase != Phase.Waiting) return;
+    if (!reply.ok) {
+      logWarn("auth: sidecar call failed: grpc status " + reply.status.toString() + " " + reply.statusMessage);
+      this.cannotDecide(true);
+      return;
+    }
+    const answer = decodeAuthorizeResponse(reply.body);
+    if (answer == null || answer.decision == Decision.Unspecified) {
+      logError("auth: sidecar answer could not be decoded");
+      this.cannotDecide(true);
+      return;
+    }
+    if (answer.decision != Decision.Allow) {
+      const status = answer.httpStatus >= 400 && answer.httpStatus <= 599 ? answer.httpStatus : <u32>403;
+      const code = answer.code.length > 0 ? answer.code : "auth.denied";
+      this.deny(status, code, answer.message.length > 0 ? answer.message : "Request denied.");
+      return;
+    }
+    this.stripTenantKey();
+    if (answer.upstreamAuthHeader.length > 0) replaceHeader(HeaderMap.RequestHeaders, answer.upstreamAuthHeader, answer.upstreamAuthValue);
+    if (this.route != null && this.route!.api == ApiFormat.Anthropic && getRequestHeader("anthropic-version") == null) {
+      replaceHeader(HeaderMap.RequestHeaders, "anthropic-version", "2023-06-01");
+    }
+    setProperty("leash.tenant_id", answer.tenantId);
+    setProperty("leash.key_id", answer.keyId);
+    this.phase = Phase.Allowed;
+    this.auth.allowed.increment(1);
+    continueRequest();
+  }
+
+  onRequestBody(bodySize: u32, endOfStream: bool): DataAction {
+    if (!this.checkBody || this.phase == Phase.Denied) return DataAction.Continue;
+    if (!endOfStream) return DataAction.StopIterationAndBuffer;
+    const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
+    const check = checkJson(changetype<usize>(body), body.byteLength, this.auth.config.maxJsonDepth, true);
+    if (check.ok) return DataAction.Continue;
+    this.auth.invalidBodies.increment(1);
+    this.deny(400, "gateway.invalid_json", "Request body is not valid JSON: " + check.reason + " at byte " + check.offset.toString() + ".");
+    return DataAction.StopIterationNoBuffer;
+  }
+
+  /** Sidecar unreachable, slow or incoherent: refuse (fail closed) unless the operator chose open. */
+  cannotDecide(resume: bool): bool {
+    this.auth.sidecarErrors.increment(1);
+    if (this.auth.config.failOpen) {
+      this.stripTenantKey();
+      this.phase = Phase.Allowed;
+      if (resume) continueRequest();
+      return true;
+    }
+    this.deny(503, "auth.sidecar_unavailable", "The gateway cannot verify credentials right now. Retry later.");
+    return false;
+  }
+
+  stripTenantKey(): void {
+    for (let i = 0; i < KEY_HEADERS.length; i++) removeHeader(HeaderMap.RequestHeaders, KEY_HEADERS[i]);
+  }
+
+  deny(status: u32, code: string, message: string): void {
+    this.phase = Phase.Denied;
+    this.auth.denied.increment(1);
+    const api = this.route == null ? ApiFormat.OpenAI : this.route!.api;
+    denyRequest(api, status, code, message);
+  }
+}
+

@@ -1,0 +1,88 @@
+// Root and HTTP contexts: the classes a filter extends. The ABI entry points in exports.ts create
+// them and dispatch host callbacks to them.
+//
+// Call-outs (gRPC, HTTP) belong to the root context in proxy-wasm: replies arrive on the root
+// context's id, not the stream's. Each RootContext therefore keeps a token → HttpContext map; the
+// dispatcher looks up the waiting stream, makes it the effective context, and hands it the reply.
+// A stream that ended meanwhile has been removed from the map (and its calls cancelled), so a late
+// reply is dropped instead of touching a dead stream.
+import { HeadersAction, DataAction } from "./abi";
+
+/** The answer to a call-out, delivered to the HttpContext that made the call. */
+export class CallReply {
+  constructor(
+    /** Token returned when the call was made. */
+    public token: u32,
+    /** 0 = OK; for gRPC the gRPC status code, for HTTP 0 or a transport failure code. */
+    public status: u32,
+    /** Status message from the host on failure ("" otherwise). */
+    public statusMessage: string,
+    /** gRPC response message, or HTTP response body. */
+    public body: ArrayBuffer,
+    /** HTTP only: response headers as flat [name, value, ...]. */
+    public headers: Array<string>,
+  ) {}
+
+  get ok(): bool { return this.status == 0; }
+}
+
+export class RootContext {
+  /** Calls in flight: token → the stream waiting for the answer. */
+  readonly pending: Map<u32, HttpContext> = new Map<u32, HttpContext>();
+
+  constructor(public readonly id: u32) {}
+
+  /** Called once per VM. Return false to fail the VM start. */
+  onVmStart(vmConfiguration: string): bool { return true; }
+
+  /**
+   * Called with the plugin configuration ("" when none was given) on load and on every change.
+   * Parse and validate here, once; return false to reject the configuration (Envoy then refuses
+   * the listener update and logs why, so log the expected shape first).
+   */
+  onConfigure(configuration: string): bool { return true; }
+
+  /** Creates the per-request context. Filters override this to return their own subclass. */
+  newHttpContext(id: u32): HttpContext { return new HttpContext(id, this); }
+
+  onTick(): void {}
+
+  /** Records that `stream` waits for the call `token`. */
+  track(token: u32, stream: HttpContext): void {
+    this.pending.set(token, stream);
+    stream.calls.push(token);
+  }
+
+  /** Removes and returns the stream waiting for `token`, or null if none (ended or unknown). */
+  claim(token: u32): HttpContext | null {
+    if (!this.pending.has(token)) return null;
+    const stream = this.pending.get(token);
+    this.pending.delete(token);
+    const i = stream.calls.indexOf(token);
+    if (i >= 0) stream.calls.splice(i, 1);
+    if (stream.ended) return null;
+    return stream;
+  }
+}
+
+export class HttpContext {
+  /** Tokens of this stream's call-outs still in flight. */
+  readonly calls: Array<u32> = new Array<u32>(0);
+  /** Set when the host reported the stream done; nothing may act on it afterwards. */
+  ended: bool = false;
+
+  constructor(public readonly id: u32, public readonly root: RootContext) {}
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
+  onRequestBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
+  onRequestTrailers(count: u32): HeadersAction { return HeadersAction.Continue; }
+  onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
+  onResponseBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
+  onResponseTrailers(count: u32): HeadersAction { return HeadersAction.Continue; }
+
+  /** A call-out made by this stream finished. Runs with this stream as the effective context. */
+  onCallReply(reply: CallReply): void {}
+
+  /** After the stream completed; request/response data is still readable. */
+  onLog(): void {}
+}

@@ -1,0 +1,160 @@
+// The proxy-wasm ABI 0.2.1 entry points. A filter's index.ts re-exports everything here
+// (`export * from "../sdk/exports"`) and registers its root context factory.
+//
+// This replaces @solo-io/proxy-runtime 0.1.8's exports.ts and context bookkeeping (see
+// docs/decisions/0001-own-sdk-layer.md): its proxy_on_configure passed the configuration size as
+// the size *pointer* (memory access out of bounds in Envoy), it threw on an empty configuration,
+// its gRPC callbacks were empty, and it built debug strings of the whole context map on every
+// request.
+import { HeadersAction, DataAction, BufferType, GrpcStatus, HeaderMap } from "./abi";
+import { RootContext, CallReply } from "./context";
+import { newRoot, rootOf, streamOf, addStream, removeStream, removeRoot } from "./registry";
+import { cancelCalls } from "./callouts";
+import { getBuffer, getHeaders, lastStatus, logError, pluginConfiguration,
+  sendLocalResponse, setEffectiveContext } from "./host";
+
+// Registers the global abort handler that asc --use abort=leash_abort refers to.
+import "./abort";
+
+// The host allocates result buffers through this export (pins a fresh ArrayBuffer).
+export { malloc } from "@solo-io/proxy-runtime/assembly/malloc";
+
+/** A callback for a stream we do not know: refuse rather than let the request through unchecked. */
+function refuseUnknown(id: u32): void {
+  logError("leash sdk: callback for unknown context " + id.toString());
+  sendLocalResponse(500, "leash_sdk_unknown_context", "", new Array<string>(0));
+}
+
+export function proxy_abi_version_0_2_1(): void {}
+
+export function proxy_on_context_create(id: u32, parentId: u32): void {
+  if (parentId == 0) {
+    newRoot(id);
+    return;
+  }
+  const root = rootOf(parentId);
+  if (root == null) return;
+  addStream(root.newHttpContext(id));
+}
+
+export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
+  const root = rootOf(rootId);
+  if (root == null) return 0;
+  const cfg = vmConfigurationSize == 0 ? "" : String.UTF8.decode(getBuffer(BufferType.VmConfiguration, 0, vmConfigurationSize));
+  return root.onVmStart(cfg) ? 1 : 0;
+}
+
+export function proxy_validate_configuration(rootId: u32, size: u32): u32 { return 1; }
+
+export function proxy_on_configure(rootId: u32, configurationSize: u32): u32 {
+  const root = rootOf(rootId);
+  if (root == null) return 0;
+  return root.onConfigure(pluginConfiguration(configurationSize)) ? 1 : 0;
+}
+
+export function proxy_on_tick(rootId: u32): void {
+  const root = rootOf(rootId);
+  if (root != null) root.onTick();
+}
+
+export function proxy_on_queue_ready(rootId: u32, token: u32): void {}
+export function proxy_on_foreign_function(rootId: u32, functionId: u32, dataSize: u32): void {}
+
+export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+  const s = streamOf(id);
+  if (s == null) { refuseUnknown(id); return HeadersAction.StopIteration; }
+  return s.onRequestHeaders(headers, endOfStream != 0);
+}
+
+export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32 {
+  const s = streamOf(id);
+  if (s == null) { refuseUnknown(id); return DataAction.StopIterationNoBuffer; }
+  return s.onRequestBody(size, endOfStream != 0);
+}
+
+export function proxy_on_request_trailers(id: u32, count: u32): u32 {
+  const s = streamOf(id);
+  return s == null ? HeadersAction.Continue : s.onRequestTrailers(count);
+}
+
+export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+  const s = streamOf(id);
+  return s == null ? HeadersAction.Continue : s.onResponseHeaders(headers, endOfStream != 0);
+}
+
+export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u32 {
+  const s = streamOf(id);
+  return s == null ? DataAction.Continue : s.onResponseBody(size, endOfStream != 0);
+}
+
+export function proxy_on_response_trailers(id: u32, count: u32): u32 {
+  const s = streamOf(id);
+  return s == null ? HeadersAction.Continue : s.onResponseTrailers(count);
+}
+
+export function proxy_on_request_metadata(id: u32, n: u32): u32 { return 0; }
+export function proxy_on_response_metadata(id: u32, n: u32): u32 { return 0; }
+
+/** Hands a finished call to the stream that made it, if that stream is still alive. */
+function deliver(root: RootContext, reply: CallReply): void {
+  const stream = root.claim(reply.token);
+  if (stream == null) return; // the stream ended meanwhile: drop the late answer
+  // Fails when the host already destroyed the stream; then there is nobody to answer.
+  if (!setEffectiveContext(stream.id)) return;
+  stream.onCallReply(reply);
+}
+
+export function proxy_on_grpc_receive_initial_metadata(rootId: u32, token: u32, headers: u32): void {}
+export function proxy_on_grpc_receive_trailing_metadata(rootId: u32, token: u32, trailers: u32): void {}
+
+/** A unary call's response message: the call is complete (Envoy sends no close after it). */
+export function proxy_on_grpc_receive(rootId: u32, token: u32, size: u32): void {
+  const root = rootOf(rootId);
+  if (root == null) return;
+  const body = getBuffer(BufferType.GrpcReceiveBuffer, 0, size);
+  deliver(root, new CallReply(token, 0, "", body, new Array<string>(0)));
+}
+
+/** The call ended without a message: an error status (or OK with no message). */
+export function proxy_on_grpc_close(rootId: u32, token: u32, statusCode: u32): void {
+  const root = rootOf(rootId);
+  if (root == null) return;
+  const st = lastStatus();
+  const status = statusCode == 0 ? <u32>GrpcStatus.Unknown : statusCode; // OK without a message is a protocol error for unary calls
+  deliver(root, new CallReply(token, status, st.message, new ArrayBuffer(0), new Array<string>(0)));
+}
+
+export function proxy_on_http_call_response(rootId: u32, token: u32, headers: u32, bodySize: u32, trailers: u32): void {
+  const root = rootOf(rootId);
+  if (root == null) return;
+  // headers == 0 means the call failed (timeout, reset): report it as a non-zero status.
+  const failed = headers == 0;
+  const h = failed ? new Array<string>(0) : getHeaders(HeaderMap.HttpCallResponseHeaders);
+  const body = bodySize == 0 ? new ArrayBuffer(0) : getBuffer(BufferType.HttpCallResponseBody, 0, bodySize);
+  deliver(root, new CallReply(token, failed ? <u32>GrpcStatus.Unavailable : 0, failed ? "http call failed" : "", body, h));
+}
+
+export function proxy_on_done(id: u32): u32 {
+  const s = streamOf(id);
+  if (s != null) {
+    s.ended = true;
+    cancelCalls(s);
+  }
+  return 1;
+}
+
+export function proxy_on_log(id: u32): void {
+  const s = streamOf(id);
+  if (s != null) s.onLog();
+}
+
+export function proxy_on_delete(id: u32): void {
+  const s = streamOf(id);
+  if (s != null) {
+    s.ended = true;
+    cancelCalls(s);
+    removeStream(id);
+    return;
+  }
+  removeRoot(id);
+}

@@ -1,0 +1,162 @@
+// Typed wrappers over the raw host ABI. None of them throws: a failed host call returns null,
+// false or an empty value, because an exception in AssemblyScript aborts the whole VM (and with it
+// every request on this worker).
+import * as raw from "./imports";
+import { LogLevel, WasmResult, HeaderMap, BufferType, StreamType } from "./abi";
+import { outPtr, outSize, outU64, resetOut, takeHostBuffer, utf8, fromUtf8, serializePairs, deserializePairs } from "./memory";
+
+// ---- logging ---------------------------------------------------------------------------------
+
+let cachedLogLevel: i32 = -1;
+
+/** The host's log level, read once per VM (Envoy fixes it at start; `-l` / admin changes are rare). */
+export function hostLogLevel(): LogLevel {
+  if (cachedLogLevel < 0) {
+    const r = raw.proxy_get_log_level(outU64());
+    cachedLogLevel = r == WasmResult.Ok ? <i32>load<u32>(outU64()) : <i32>LogLevel.Info;
+  }
+  return <LogLevel>cachedLogLevel;
+}
+
+/** Whether a message at `level` would be printed; check before building expensive strings. */
+export function logEnabled(level: LogLevel): bool {
+  return <i32>level >= <i32>hostLogLevel();
+}
+
+export function log(level: LogLevel, message: string): void {
+  if (!logEnabled(level)) return;
+  const b = utf8(message);
+  raw.proxy_log(<usize>level, changetype<usize>(b), <usize>b.byteLength);
+}
+
+export function logInfo(message: string): void { log(LogLevel.Info, message); }
+export function logWarn(message: string): void { log(LogLevel.Warn, message); }
+export function logError(message: string): void { log(LogLevel.Error, message); }
+export function logDebug(message: string): void { log(LogLevel.Debug, message); }
+
+// ---- time ------------------------------------------------------------------------------------
+
+export function nowNanos(): u64 {
+  if (raw.proxy_get_current_time_nanoseconds(outU64()) != WasmResult.Ok) return 0;
+  return load<u64>(outU64());
+}
+
+export function nowMillis(): u64 { return nowNanos() / 1_000_000; }
+
+// ---- headers ---------------------------------------------------------------------------------
+
+/** A header's value, or null when absent. */
+export function getHeader(map: HeaderMap, name: string): string | null {
+  const k = utf8(name);
+  resetOut();
+  const r = raw.proxy_get_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength, outPtr(), outSize());
+  if (r != WasmResult.Ok) return null;
+  return fromUtf8(takeHostBuffer());
+}
+
+export function replaceHeader(map: HeaderMap, name: string, value: string): bool {
+  const k = utf8(name);
+  const v = utf8(value);
+  return raw.proxy_replace_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength,
+    changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
+}
+
+export function addHeader(map: HeaderMap, name: string, value: string): bool {
+  const k = utf8(name);
+  const v = utf8(value);
+  return raw.proxy_add_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength,
+    changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
+}
+
+export function removeHeader(map: HeaderMap, name: string): bool {
+  const k = utf8(name);
+  return raw.proxy_remove_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength) == WasmResult.Ok;
+}
+
+/** All headers as a flat [name0, value0, name1, value1, ...] array. */
+export function getHeaders(map: HeaderMap): Array<string> {
+  resetOut();
+  if (raw.proxy_get_header_map_pairs(<i32>map, outPtr(), outSize()) != WasmResult.Ok) return new Array<string>(0);
+  return deserializePairs(takeHostBuffer());
+}
+
+export function getRequestHeader(name: string): string | null { return getHeader(HeaderMap.RequestHeaders, name); }
+export function getResponseHeader(name: string): string | null { return getHeader(HeaderMap.ResponseHeaders, name); }
+
+// ---- bodies and buffers ----------------------------------------------------------------------
+
+export function getBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer {
+  resetOut();
+  if (raw.proxy_get_buffer_bytes(<i32>type, start, length, outPtr(), outSize()) != WasmResult.Ok) return new ArrayBuffer(0);
+  return takeHostBuffer();
+}
+
+/** Replaces the whole buffer (start 0, length = its current size) with `data`. */
+export function replaceBuffer(type: BufferType, currentLength: u32, data: ArrayBuffer): bool {
+  return raw.proxy_set_buffer_bytes(<i32>type, 0, currentLength, changetype<usize>(data), <usize>data.byteLength) == WasmResult.Ok;
+}
+
+/** The plugin configuration as a string; "" when the operator gave none (not an error). */
+export function pluginConfiguration(size: u32): string {
+  if (size == 0) return "";
+  return fromUtf8(getBuffer(BufferType.PluginConfiguration, 0, size));
+}
+
+// ---- properties ------------------------------------------------------------------------------
+
+/** Reads a host property; `path` segments are joined with NUL as the ABI requires. */
+export function getProperty(path: Array<string>): ArrayBuffer | null {
+  const p = utf8(path.join("\0"));
+  resetOut();
+  if (raw.proxy_get_property(changetype<usize>(p), <usize>p.byteLength, outPtr(), outSize()) != WasmResult.Ok) return null;
+  return takeHostBuffer();
+}
+
+export function getPropertyString(path: Array<string>): string | null {
+  const b = getProperty(path);
+  return b == null ? null : fromUtf8(b);
+}
+
+/** Writes filter state (Envoy exposes it as `wasm.<name>` to access logs and later filters). */
+export function setProperty(name: string, value: string): bool {
+  const p = utf8(name);
+  const v = utf8(value);
+  return raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
+}
+
+// Bit pattern of -1: "not a gRPC reply" (the host reads the word as a signed status).
+const NO_GRPC_STATUS: u32 = 0xFFFFFFFF;
+
+// ---- stream control --------------------------------------------------------------------------
+
+export function continueRequest(): bool { return raw.proxy_continue_stream(<i32>StreamType.Request) == WasmResult.Ok; }
+export function continueResponse(): bool { return raw.proxy_continue_stream(<i32>StreamType.Response) == WasmResult.Ok; }
+
+/**
+ * Answers the current stream locally. `headers` is flat [name, value, ...]. `details` shows up in
+ * Envoy's response-code details (access logs), so keep it a short token without spaces.
+ */
+export function sendLocalResponse(status: u32, details: string, body: string, headers: Array<string>): bool {
+  const d = utf8(details);
+  const b = utf8(body);
+  const h = serializePairs(headers);
+  return raw.proxy_send_local_response(status, changetype<usize>(d), <usize>d.byteLength,
+    changetype<usize>(b), <usize>b.byteLength, changetype<usize>(h), <usize>h.byteLength, NO_GRPC_STATUS) == WasmResult.Ok;
+}
+
+export function setEffectiveContext(contextId: u32): bool {
+  return raw.proxy_set_effective_context(contextId) == WasmResult.Ok;
+}
+
+// ---- status of the last call (gRPC close messages) -------------------------------------------
+
+export class CallStatus {
+  constructor(public code: u32, public message: string) {}
+}
+
+export function lastStatus(): CallStatus {
+  resetOut();
+  if (raw.proxy_get_status(outU64(), outPtr(), outSize()) != WasmResult.Ok) return new CallStatus(0, "");
+  const code = load<u32>(outU64());
+  return new CallStatus(code, fromUtf8(takeHostBuffer()));
+}

@@ -1,0 +1,99 @@
+// Marshalling between the host and AssemblyScript's managed heap.
+//
+// The host returns data by calling our exported malloc (from @solo-io/proxy-runtime, which pins the
+// new ArrayBuffer through the compat shim's __retain) and writing the pointer and size into two
+// out-parameters. takeHostBuffer() turns that allocation back into an ordinary managed ArrayBuffer
+// and unpins it, so the GC owns it from then on.
+
+// Static (non-GC) words for the host to write pointers and sizes into. Safe to reuse: every host
+// call that fills them is followed by takeHostBuffer()/loadU32() before any other host call.
+const OUT_PTR: usize = memory.data(8);
+const OUT_SIZE: usize = memory.data(8);
+const OUT_U64: usize = memory.data(8);
+
+export function outPtr(): usize { return OUT_PTR; }
+export function outSize(): usize { return OUT_SIZE; }
+export function outU64(): usize { return OUT_U64; }
+
+export function resetOut(): void {
+  store<usize>(OUT_PTR, 0);
+  store<usize>(OUT_SIZE, 0);
+}
+
+/** Adopts the buffer the host just allocated through malloc (empty when the host wrote none). */
+export function takeHostBuffer(): ArrayBuffer {
+  const ptr = load<usize>(OUT_PTR);
+  const size = load<usize>(OUT_SIZE);
+  if (ptr == 0 || size == 0) {
+    if (ptr != 0) __unpin(ptr);
+    return new ArrayBuffer(0);
+  }
+  // malloc allocated exactly `size` bytes as an ArrayBuffer, so the pointer is a valid managed
+  // ArrayBuffer of that length.
+  const buf = changetype<ArrayBuffer>(ptr);
+  __unpin(ptr);
+  return buf;
+}
+
+export function loadU32(at: usize): u32 { return load<u32>(at); }
+
+/** UTF-8 bytes of a string (the host ABI speaks bytes, AssemblyScript strings are UTF-16). */
+export function utf8(s: string): ArrayBuffer {
+  return String.UTF8.encode(s);
+}
+
+export function fromUtf8(b: ArrayBuffer): string {
+  return String.UTF8.decode(b);
+}
+
+/**
+ * Serializes header pairs the way the host expects: u32 count, then (u32 key length, u32 value
+ * length) per pair, then each key and value followed by a NUL byte.
+ */
+export function serializePairs(pairs: Array<string>): ArrayBuffer {
+  // pairs is flat: [k0, v0, k1, v1, ...] so callers avoid allocating a pair object per header.
+  const n = pairs.length >> 1;
+  const encoded = new Array<ArrayBuffer>(pairs.length);
+  let size = 4 + 8 * n;
+  for (let i = 0; i < pairs.length; i++) {
+    const b = utf8(pairs[i]);
+    encoded[i] = b;
+    size += b.byteLength + 1;
+  }
+  const out = new ArrayBuffer(size);
+  const base = changetype<usize>(out);
+  store<u32>(base, <u32>n);
+  for (let i = 0; i < pairs.length; i++) {
+    store<u32>(base + 4 + 4 * <usize>i, <u32>encoded[i].byteLength);
+  }
+  let off: usize = 4 + 8 * <usize>n;
+  for (let i = 0; i < pairs.length; i++) {
+    const b = encoded[i];
+    memory.copy(base + off, changetype<usize>(b), <usize>b.byteLength);
+    off += <usize>b.byteLength;
+    store<u8>(base + off, 0);
+    off += 1;
+  }
+  return out;
+}
+
+/** Parses the host's serialized pairs into a flat [k0, v0, k1, v1, ...] array. */
+export function deserializePairs(buf: ArrayBuffer): Array<string> {
+  const out = new Array<string>(0);
+  const len = <usize>buf.byteLength;
+  if (len < 4) return out;
+  const base = changetype<usize>(buf);
+  const n = <usize>load<u32>(base);
+  if (<usize>4 + <usize>8 * n > len) return out;
+  let off: usize = <usize>4 + <usize>8 * n;
+  for (let i: usize = 0; i < n; i++) {
+    const kl = <usize>load<u32>(base + 4 + 8 * i);
+    const vl = <usize>load<u32>(base + 8 + 8 * i);
+    if (off + kl + 1 + vl + 1 > len) break; // malformed: keep what was whole
+    out.push(String.UTF8.decodeUnsafe(base + off, kl));
+    off += kl + 1;
+    out.push(String.UTF8.decodeUnsafe(base + off, vl));
+    off += vl + 1;
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+// Structured logging: one JSON object per line on stdout, so log shippers need no parser config.
+// Fields must never carry API keys, secrets, peppers or provider credentials.
+
+/** Log severity, in increasing order. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Extra structured fields of a log line. */
+export type LogFields = Record<string, unknown>;
+
+/** Logger used throughout the sidecar; inject {@link silentLogger} in tests. */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Options of {@link createJsonLogger}. */
+export interface JsonLoggerOptions {
+  /** Lowest level written. Default "info". */
+  level?: LogLevel;
+  /** Line sink. Default: process.stdout. */
+  write?: (line: string) => void;
+}
+
+/** True for a valid level name (used to validate LEASH_LOG_LEVEL). */
+export function isLogLevel(value: string | undefined): value is LogLevel {
+  return value !== undefined && Object.hasOwn(ORDER, value);
+}
+
+/** Writes `{"ts","level","msg",...fields}` lines. Errors in fields are reduced to name + message. */
+export function createJsonLogger(opts: JsonLoggerOptions = {}): Logger {
+  const min = ORDER[opts.level ?? "info"];
+  const write = opts.write ?? ((line: string) => process.stdout.write(line));
+  const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
+    if (ORDER[level] < min) return;
+    const line = JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }, (_k, v: unknown) =>
+      v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? v.toString() : v,
+    );
+    write(line + "\n");
+  };
+  return {
+    debug: (msg, fields) => emit("debug", msg, fields),
+    info: (msg, fields) => emit("info", msg, fields),
+    warn: (msg, fields) => emit("warn", msg, fields),
+    error: (msg, fields) => emit("error", msg, fields),
+  };
+}
+
+/** Discards everything. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
