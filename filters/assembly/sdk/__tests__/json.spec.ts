@@ -1,0 +1,30 @@
+import { parseJson, jsonString, JsonKind } from "../json";
+
+describe("parseJson", () => {
+  it("parses objects, arrays, strings with escapes, numbers and literals", () => {
+    const r = parseJson("{\"a\":[1,2.5,-3e2],\"b\":\"x\\\"y\\u0041\",\"c\":true,\"d\":null}");
+    expect(r.error).toBe("");
+    const v = r.value!;
+    expect(v.kind).toBe(JsonKind.Object);
+    const a = v.get("a")!;
+    expect(a.items.length).toBe(3);
+    expect(a.items[1].n).toBe(2.5);
+    expect(a.items[2].n).toBe(-300.0);
+    expect(v.get("b")!.s).toBe("x\"yA");
+    expect(v.get("c")!.b).toBe(true);
+    expect(v.get("d")!.kind).toBe(JsonKind.Null);
+    expect(v.get("missing")).toBeNull();
+  });
+
+  it("reports errors instead of throwing", () => {
+    expect(parseJson("{\"a\":").value).toBeNull();
+    expect(parseJson("{\"a\":1} trailing").value).toBeNull();
+    expect(parseJson("{\"a\" 1}").error.length).toBeGreaterThan(0);
+  });
+});
+
+describe("jsonString", () => {
+  it("escapes quotes, backslashes and control characters", () => {
+    expect(jsonString("a\"b\\c\nd\u0001")).toBe("\"a\\\"b\\\\c\\nd\\u0001\"");
+  });
+});
