@@ -35,7 +35,7 @@ export interface ApiRequest {
   body: Record<string, unknown>;
   headers: IncomingHttpHeaders;
   controls: Controls;
-  /** Request id, unique within this mock, for response ids and request-id headers. */
+  /** Unique across mock instances; response ids embed it (e.g. "chatcmpl-<id>"). */
   requestId: string;
   /** Unix seconds, taken once per request so all chunks of a stream agree. */
   created: number;
@@ -46,6 +46,7 @@ export interface Dialect {
   name: "openai" | "anthropic";
   /** The header carrying the request id in this API's responses. */
   requestIdHeader: string;
+  /** `requestId` is the value of the request-id header, which Anthropic repeats in the body. */
   errorBody(status: number, message: string, requestId: string): string;
 }
 
@@ -63,4 +64,9 @@ export function sseOutcome(events: string[]): SseOutcome {
 
 export function errorOutcome(dialect: Dialect, status: number, message: string, requestId: string): JsonOutcome {
   return jsonOutcome(status, dialect.errorBody(status, message, requestId));
+}
+
+/** The request-id header value, as the providers format theirs ("req_..."). */
+export function headerRequestId(requestId: string): string {
+  return `req_${requestId}`;
 }

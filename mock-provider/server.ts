@@ -9,7 +9,7 @@ import * as anthropic from "./anthropic.ts";
 import { readControls, type ControlDefaults, type Controls } from "./controls.ts";
 import { later } from "./delay.ts";
 import * as openai from "./openai.ts";
-import { ApiError, errorOutcome, type ApiRequest, type Dialect, type Outcome } from "./outcome.ts";
+import { ApiError, errorOutcome, headerRequestId, type ApiRequest, type Dialect, type Outcome } from "./outcome.ts";
 import { isRecord } from "./reply.ts";
 import { RequestLog, type RecordedRequest } from "./request-log.ts";
 import { writeEventStream } from "./sse.ts";
@@ -145,9 +145,11 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
       return;
     }
     const outcome: Outcome = decide(received);
-    outcome.headers[received.dialect.requestIdHeader] = `req_${received.requestId}`;
+    outcome.headers[received.dialect.requestIdHeader] = headerRequestId(received.requestId);
     later(res, received.controls.latencyMs, () => {
       if (outcome.kind === "json") {
+        // writeHead commits the headers, so without an explicit length Node would go chunked.
+        outcome.headers["content-length"] = Buffer.byteLength(outcome.body);
         res.writeHead(outcome.status, outcome.headers);
         res.end(outcome.body);
       } else {
@@ -237,13 +239,14 @@ function decide(r: Received): Outcome {
     // Anything unexpected is the mock's bug, but a test is better served by a 500 than a crash.
     const status: number = error instanceof ApiError ? error.status : 500;
     const message: string = error instanceof ApiError ? error.message : "mock-provider internal error";
-    return errorOutcome(r.dialect, status, message, r.requestId);
+    return errorOutcome(r.dialect, status, message, headerRequestId(r.requestId));
   }
 }
 
 function injectedError(r: Received): Outcome {
   const status: number = r.controls.status ?? 500;
-  const outcome: Outcome = errorOutcome(r.dialect, status, `mock-provider: injected error status ${status}`, r.requestId);
+  const message: string = `mock-provider: injected error status ${status}`;
+  const outcome: Outcome = errorOutcome(r.dialect, status, message, headerRequestId(r.requestId));
   if (status === 429) outcome.headers["retry-after"] = r.controls.retryAfter;
   return outcome;
 }
