@@ -26,9 +26,10 @@ export function keyCacheKey(keyId: string): string {
 /** Cached form; `missing` caches "no such key" too, so guessing ids cannot hammer the database. */
 type CachedKey = { tenant_id: string; status: "active" | "revoked"; secret_hash: string } | { missing: true };
 
+/** Record, null for a cached "no such key", undefined for a corrupt entry. */
 function decodeCached(raw: string): KeyRecord | null | undefined {
   try {
-    const v = JSON.parse(raw) as Partial<CachedKey> & { missing?: boolean };
+    const v = JSON.parse(raw) as { tenant_id?: unknown; status?: unknown; secret_hash?: unknown; missing?: unknown };
     if (v.missing === true) return null;
     if (
       typeof v.tenant_id === "string" &&

@@ -1,0 +1,125 @@
+// Builds the sidecar's real dependencies from a LeashConfig and starts it: PostgreSQL or embedded
+// PGlite, Redis or the in-process store, pepper, migrations, demo tenant. Kept out of main.ts so
+// tests can start the exact production wiring without spawning a process.
+import { join, resolve } from "node:path";
+import { Registry } from "prom-client";
+import type { LeashConfig } from "../../config/types.ts";
+import { createPostgresDb, type Db } from "./db.ts";
+import { createPgliteDb } from "./db-pglite.ts";
+import { ensureDemoTenant, type DemoTenantResult } from "./keys.ts";
+import { createRedisStore } from "./kv-redis.ts";
+import { createMemoryStore, type KvStore } from "./kv-store.ts";
+import { silentLogger, type Logger } from "./logger.ts";
+import { migrate } from "./migrate.ts";
+import { loadPepper } from "./pepper.ts";
+import { createSidecar, type BoundPorts } from "./server.ts";
+
+/** Environment variable that, set to "0", skips creating the demo tenant on first start. */
+export const DEMO_TENANT_ENV = "LEASH_DEMO_TENANT";
+
+/** Options of {@link startSidecar}. */
+export interface StartSidecarOptions {
+  config: LeashConfig;
+  /** Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Default: silent. */
+  log?: Logger;
+  /** Default: a new Registry. */
+  registry?: Registry;
+  /** Prefix of Redis keys. Default "leash:". */
+  storeKeyPrefix?: string;
+}
+
+/** A started sidecar with the dependencies it opened. */
+export interface RunningSidecar extends BoundPorts {
+  /** Outcome of the demo tenant check; `key` is set only on the start that created it. */
+  demo: DemoTenantResult;
+  db: Db;
+  store: KvStore;
+  registry: Registry;
+  /** Stops the servers, then closes store and database. */
+  stop(): Promise<void>;
+}
+
+/** postgres://user:secret@host/db → postgres://host/db, so connection targets can be logged. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return "(unparseable url)";
+  }
+}
+
+export async function startSidecar(opts: StartSidecarOptions): Promise<RunningSidecar> {
+  const { config } = opts;
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? silentLogger;
+  const registry = opts.registry ?? new Registry();
+  const dataDir = resolve(config.sidecar.data_dir);
+  const embedded = config.sidecar.database_url === "";
+
+  // Before opening anything: a missing pepper is a config error and should fail without side effects.
+  const { pepper, source } = loadPepper({ env, dataDir, embedded, warn: (msg) => log.warn(msg) });
+  log.info("key pepper loaded", { source });
+
+  const opened: { close(): Promise<void> }[] = [];
+  const closeOpened = async () => {
+    for (const c of opened.reverse()) await c.close().catch((err: unknown) => log.warn("close failed", { error: err }));
+  };
+  try {
+    let db: Db;
+    if (embedded) {
+      const dir = join(dataDir, "pglite");
+      db = await createPgliteDb(dir);
+      log.info("database opened", { kind: "pglite", dir });
+    } else {
+      db = createPostgresDb({
+        connectionString: config.sidecar.database_url,
+        onIdleError: (err) => log.warn("idle database connection failed", { error: err }),
+      });
+      opened.push(db);
+      await db.ping();
+      log.info("database opened", { kind: "postgres", url: redactUrl(config.sidecar.database_url) });
+    }
+    if (embedded) opened.push(db);
+    const applied = await migrate(db);
+    log.info("migrations applied", { versions: applied });
+
+    let store: KvStore;
+    if (config.sidecar.redis_url === "") {
+      store = createMemoryStore();
+      log.info("store opened", { kind: "memory" });
+    } else {
+      store = await createRedisStore({
+        url: config.sidecar.redis_url,
+        keyPrefix: opts.storeKeyPrefix,
+        onError: (err) => log.warn("redis connection error", { error: err }),
+      });
+      log.info("store opened", { kind: "redis", url: redactUrl(config.sidecar.redis_url) });
+    }
+    opened.push(store);
+
+    const demo: DemoTenantResult = env[DEMO_TENANT_ENV] === "0" ? { created: false } : await ensureDemoTenant(db, pepper);
+    if (demo.created) log.info("demo tenant created", { tenant_id: "demo" });
+
+    const sidecar = createSidecar({ db, store, registry, config, log, env, pepper });
+    const ports = await sidecar.start();
+    return {
+      ...ports,
+      demo,
+      db,
+      store,
+      registry,
+      async stop() {
+        await sidecar.stop();
+        await closeOpened();
+      },
+    };
+  } catch (err) {
+    await closeOpened();
+    throw err;
+  }
+}

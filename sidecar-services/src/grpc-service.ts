@@ -1,0 +1,59 @@
+// gRPC transport of the Authorize RPC: decodes the call, runs the decision, records metrics, and
+// maps thrown failures to a gRPC status via the error registry (UNAVAILABLE for database/store
+// trouble, which the filter turns into its failure mode, 503 when fail-closed).
+import * as grpc from "@grpc/grpc-js";
+import type { AuthorizeRequest, AuthorizeResponse } from "./authorize.ts";
+import { FAILURES, failureCodeOf } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { SidecarMetrics } from "./metrics.ts";
+import { loadSidecarService } from "./proto.ts";
+
+/** Dependencies of {@link createGrpcServer}. */
+export interface GrpcServiceDeps {
+  authorize: (req: AuthorizeRequest) => Promise<AuthorizeResponse>;
+  metrics: SidecarMetrics;
+  log: Logger;
+}
+
+/**
+ * Largest accepted request message. An AuthorizeRequest is a few hundred bytes; 1 MiB leaves room
+ * for oversized-but-harmless inputs (they are rejected as invalid keys) while capping memory.
+ */
+const MAX_RECEIVE_BYTES = 1024 * 1024;
+
+/** gRPC status name for metrics, e.g. 14 → "UNAVAILABLE". */
+function statusName(code: grpc.status): string {
+  return grpc.status[code] ?? "UNKNOWN";
+}
+
+/** Creates the gRPC server with the Sidecar service registered (not yet bound). */
+export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
+  const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_RECEIVE_BYTES });
+  const service = loadSidecarService().service;
+
+  const Authorize: grpc.handleUnaryCall<AuthorizeRequest, AuthorizeResponse> = (call, callback) => {
+    const method = "Authorize";
+    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
+    const finish = (code: grpc.status) => {
+      stopTimer();
+      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
+    };
+    deps.authorize(call.request).then(
+      (res) => {
+        deps.metrics.authDecisions.inc({ decision: res.decision, code: res.code || "ok" });
+        finish(grpc.status.OK);
+        callback(null, res);
+      },
+      (err: unknown) => {
+        const code = failureCodeOf(err);
+        const failure = FAILURES[code];
+        deps.log.error("authorize failed", { code, request_id: call.request.request_id.slice(0, 128), error: err });
+        finish(failure.grpcStatus);
+        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
+      },
+    );
+  };
+
+  server.addService(service, { Authorize });
+  return server;
+}

@@ -1,0 +1,116 @@
+// The sidecar with no database and no Redis URL: embedded PGlite + in-process store in a temp
+// data_dir, started through the same bootstrap as `main.ts`. Covers the first-start demo tenant
+// (created once, key shown once) and a restart that must keep keys valid (persisted pepper + data).
+import * as grpc from "@grpc/grpc-js";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { LeashConfig } from "../../config/types.ts";
+import { startSidecar, type RunningSidecar } from "../../sidecar-services/src/bootstrap.ts";
+import { PEPPER_FILE } from "../../sidecar-services/src/pepper.ts";
+import { loadSidecarService } from "../../sidecar-services/src/proto.ts";
+
+interface AuthorizeResponse {
+  decision: string;
+  code: string;
+  tenant_id: string;
+  key_id: string;
+  upstream_auth_header: string;
+  upstream_auth_value: string;
+}
+
+function embeddedConfig(dataDir: string): LeashConfig {
+  return {
+    version: 1,
+    listener: { address: "127.0.0.1", port: 8080 },
+    admin: { address: "127.0.0.1", port: 9901 },
+    sidecar: { host: "127.0.0.1", grpc_port: 0, http_port: 0, database_url: "", redis_url: "", data_dir: dataDir },
+    providers: [
+      {
+        name: "mock",
+        api: "openai",
+        prefix: "/mock",
+        base_url: "http://127.0.0.1:9",
+        api_key_env: "LEASH_TEST_MOCK_KEY",
+        timeout_ms: 300_000,
+        connect_timeout_ms: 5000,
+        tls_verify: true,
+      },
+    ],
+    modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
+  };
+}
+
+const Sidecar = loadSidecarService();
+
+async function authorize(port: number, api_key: string): Promise<AuthorizeResponse> {
+  const client = new Sidecar(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    return await new Promise((resolve, reject) => {
+      (client as unknown as Record<string, Function>).Authorize!(
+        { api_key, provider: "mock", request_id: "embedded-test" },
+        { deadline: Date.now() + 5000 },
+        (err: grpc.ServiceError | null, res: AuthorizeResponse) => (err ? reject(err) : resolve(res)),
+      );
+    });
+  } finally {
+    client.close();
+  }
+}
+
+describe("sidecar in embedded mode (PGlite + in-process store)", () => {
+  let dataDir: string;
+  // No DATABASE_URL, REDIS_URL or LEASH_KEY_PEPPER: everything must come from data_dir.
+  const env = { LEASH_TEST_MOCK_KEY: "sk-mock-789" };
+  let running: RunningSidecar | undefined;
+  let demoKey: string;
+
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), "leash-embedded-"));
+  });
+
+  after(async () => {
+    await running?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("creates the demo tenant and its key on first start", async () => {
+    running = await startSidecar({ config: embeddedConfig(dataDir), env });
+    assert.equal(running.db.kind, "pglite");
+    assert.equal(running.store.kind, "memory");
+    assert.equal(running.demo.created, true);
+    assert.match(running.demo.key ?? "", /^lsh_[a-z0-9]{12}_[A-Za-z0-9]{32}$/);
+    demoKey = running.demo.key!;
+
+    const mode = statSync(join(dataDir, PEPPER_FILE)).mode & 0o777;
+    assert.equal(mode, 0o600, "generated pepper is private to its owner");
+  });
+
+  it("authorizes the demo key", async () => {
+    const res = await authorize(running!.grpcPort, demoKey);
+    assert.equal(res.decision, "ALLOW");
+    assert.equal(res.tenant_id, "demo");
+    assert.equal(res.key_id, demoKey.slice(4, 16));
+    assert.equal(res.upstream_auth_header, "authorization");
+    assert.equal(res.upstream_auth_value, "Bearer sk-mock-789");
+    assert.equal((await authorize(running!.grpcPort, demoKey.slice(0, -1) + "0")).code, "auth.invalid_key");
+
+    const health = await fetch(`http://127.0.0.1:${running!.httpPort}/health`);
+    assert.deepEqual(await health.json(), { status: "ok", db: "ok", store: "ok" });
+  });
+
+  it("does not create another key on the second start, and the first key still works", async () => {
+    await running!.stop();
+    running = undefined;
+    running = await startSidecar({ config: embeddedConfig(dataDir), env });
+    assert.deepEqual(running.demo, { created: false });
+
+    const { rows } = await running.db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = 'demo'");
+    assert.equal(rows[0]!.n, 1);
+    const res = await authorize(running.grpcPort, demoKey);
+    assert.equal(res.decision, "ALLOW");
+    assert.equal(res.tenant_id, "demo");
+  });
+});
