@@ -14,6 +14,10 @@ export class Problems {
     this.list.push({ key, message });
   }
 
+  hasKey(key: string): boolean {
+    return this.list.some((problem: ConfigProblem): boolean => problem.key === key);
+  }
+
   get empty(): boolean {
     return this.list.length === 0;
   }

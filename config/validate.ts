@@ -40,7 +40,9 @@ const NAME_PATTERN: RegExp = /^[a-z0-9][a-z0-9-]*$/;
 // the 404 message, so query strings, "//" or percent-escapes would only create confusing routes.
 const PREFIX_PATTERN: RegExp = /^(\/[A-Za-z0-9._~-]+)+$/;
 const ENV_NAME_PATTERN: RegExp = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Owned by the gateway itself (see envoy/listener.ts). */
+const POSTGRES_SCHEMES: readonly string[] = ["postgres:", "postgresql:"];
+const REDIS_SCHEMES: readonly string[] = ["redis:", "rediss:"];
+/** Answered by Envoy itself (see envoy/routes.ts). */
 const RESERVED_PREFIXES: readonly string[] = ["/health"];
 
 const MAX_PORT: number = 65535;
@@ -58,6 +60,11 @@ export function validateConfig(
   const problems: Problems = new Problems();
   if (raw === null || raw === undefined) {
     problems.add("", "the file is empty; expected a mapping starting with `version: 1`");
+    return { config: undefined, problems: problems.list };
+  }
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    // Every field check would fail too; one line says more than a dozen.
+    problems.add("", `must be a mapping starting with \`version: 1\`, got ${describe(raw)}`);
     return { config: undefined, problems: problems.list };
   }
   const top: Mapping = readMapping(
@@ -124,8 +131,8 @@ function readSidecar(value: unknown, env: ConfigEnv, problems: Problems): Sideca
   if (host.trim() === "" || /[\s/]/.test(host)) {
     problems.add(childKey(key, "host"), `must be a host name or IP address, got ${describe(host)}`);
   }
-  const databaseUrl: string = readUrlWithEnv(m, key, "database_url", env, "DATABASE_URL", ["postgres:", "postgresql:"], problems);
-  const redisUrl: string = readUrlWithEnv(m, key, "redis_url", env, "REDIS_URL", ["redis:", "rediss:"], problems);
+  const databaseUrl: string = readUrlWithEnv(m, key, "database_url", env, "DATABASE_URL", POSTGRES_SCHEMES, problems);
+  const redisUrl: string = readUrlWithEnv(m, key, "redis_url", env, "REDIS_URL", REDIS_SCHEMES, problems);
   const dataDir: string = readString(m, key, "data_dir", ".leash/data", problems);
   if (dataDir.trim() === "") problems.add(childKey(key, "data_dir"), "must not be empty");
   return {
@@ -246,14 +253,15 @@ function checkProviderSet(raw: unknown[], providers: ProviderConfig[], problems:
     if (typeof item.name === "string" && p.name !== "") {
       const first: number | undefined = nameOwner.get(p.name);
       if (first !== undefined) {
-        problems.add(itemKey("providers", i) + ".name", `duplicates providers[${first}].name ${describe(p.name)}`);
+        problems.add(`${itemKey("providers", i)}.name`, `duplicates providers[${first}].name ${describe(p.name)}`);
       } else {
         nameOwner.set(p.name, i);
       }
     }
-    if (p.name === "" || !p.prefix.startsWith("/")) return;
+    const here: string = itemKey("providers", i) + ".prefix";
+    // An invalid prefix is already reported; comparing it would add noise about its neighbours.
+    if (p.name === "" || problems.hasKey(here)) return;
     for (const other of prefixes) {
-      const here: string = itemKey("providers", i) + ".prefix";
       const there: string = `providers[${other.index}].prefix`;
       if (other.prefix === p.prefix) {
         problems.add(here, `${describe(p.prefix)} duplicates ${there}`);
@@ -291,21 +299,22 @@ function checkPortClashes(
   sidecar: SidecarConfig,
   problems: Problems,
 ): void {
-  const ports: { key: string; port: number }[] = [
+  type Port = { key: string; port: number };
+  const envoyPorts: Port[] = [
     { key: "listener.port", port: listener.port },
     { key: "admin.port", port: admin.port },
   ];
-  if (isLoopback(sidecar.host)) ports.push({ key: "sidecar.grpc_port", port: sidecar.grpc_port });
-  else if (sidecar.grpc_port === sidecar.http_port) {
-    problems.add("sidecar.http_port", `must differ from sidecar.grpc_port (${sidecar.grpc_port})`);
-  }
-  if (isLoopback(sidecar.host)) ports.push({ key: "sidecar.http_port", port: sidecar.http_port });
-  // A port that already failed its own check holds its default; comparing it would invent clashes.
-  const checked = ports.filter((p) => !problems.list.some((problem) => problem.key === p.key));
-  for (let i: number = 1; i < checked.length; i++) {
-    const clash = checked.slice(0, i).find((earlier) => earlier.port === checked[i].port);
-    if (clash !== undefined) {
-      problems.add(checked[i].key, `must differ from ${clash.key} (${clash.port})`);
-    }
+  const sidecarPorts: Port[] = [
+    { key: "sidecar.grpc_port", port: sidecar.grpc_port },
+    { key: "sidecar.http_port", port: sidecar.http_port },
+  ];
+  const hosts: Port[][] = isLoopback(sidecar.host) ? [[...envoyPorts, ...sidecarPorts]] : [envoyPorts, sidecarPorts];
+  for (const host of hosts) {
+    // A port that already failed its own check holds its default; comparing it would invent clashes.
+    const checked: Port[] = host.filter((p: Port): boolean => !problems.hasKey(p.key));
+    checked.forEach((p: Port, i: number): void => {
+      const clash: Port | undefined = checked.slice(0, i).find((earlier: Port): boolean => earlier.port === p.port);
+      if (clash !== undefined) problems.add(p.key, `must differ from ${clash.key} (${clash.port})`);
+    });
   }
 }

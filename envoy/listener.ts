@@ -59,7 +59,18 @@ function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
           name: "envoy.access_loggers.stdout",
           typed_config: {
             "@type": typeUrl("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog"),
-            log_format: { json_format: { ...ACCESS_LOG_FORMAT } },
+            log_format: {
+              json_format: { ...ACCESS_LOG_FORMAT },
+              // REQ_WITHOUT_QUERY is an extension command; it must be listed to be parsed.
+              formatters: [
+                {
+                  name: "envoy.formatter.req_without_query",
+                  typed_config: {
+                    "@type": typeUrl("envoy.extensions.formatter.req_without_query.v3.ReqWithoutQuery"),
+                  },
+                },
+              ],
+            },
           },
         },
       ],

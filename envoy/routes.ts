@@ -32,10 +32,18 @@ export function noRouteBody(cfg: LeashConfig): string {
 /**
  * `modules` are the wasm filters in the chain: the gateway's own answers (/health, 404) skip them
  * so health checks never depend on the sidecar and unknown paths never cost a sidecar call.
+ *
+ * validate_clusters is off because on a reload Envoy may read the new lds.yaml before the new
+ * cds.yaml (one directory event wakes both subscriptions, in no set order). With validation on,
+ * a route to a just-added provider is rejected as "unknown cluster" and, since no later event
+ * comes, the old listener stays for good. Off, the route table loads at once and requests to
+ * the new route get 503 (no cluster) for the milliseconds until CDS catches up. That every route
+ * names a generated cluster is checked by the unit tests instead.
  */
 export function buildRouteConfig(cfg: LeashConfig, modules: readonly ModuleName[]): ProtoObject {
   return {
     name: PUBLIC_ROUTES,
+    validate_clusters: false,
     virtual_hosts: [
       {
         name: "leash",
