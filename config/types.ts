@@ -71,6 +71,13 @@ export interface ModulesConfig {
   auth: ModuleConfig;
 }
 
+export interface MockProviderConfig {
+  /** Whether `leash start` runs the bundled mock LLM provider (OpenAI + Anthropic wire formats). Default false. */
+  enabled: boolean;
+  /** Loopback port the mock listens on; point a provider's base_url at http://127.0.0.1:<port>. Default 8082. */
+  port: number;
+}
+
 export interface LeashConfig {
   /** Config format version. Must be 1. */
   version: 1;
@@ -80,4 +87,6 @@ export interface LeashConfig {
   /** At least one provider; names and prefixes unique. */
   providers: ProviderConfig[];
   modules: ModulesConfig;
+  /** The bundled mock provider, for trying Leash without a provider key. */
+  mock_provider: MockProviderConfig;
 }

@@ -21,6 +21,7 @@ import type {
   AdminConfig,
   LeashConfig,
   ListenerConfig,
+  MockProviderConfig,
   ModuleConfig,
   ModulesConfig,
   ProviderApi,
@@ -70,7 +71,7 @@ export function validateConfig(
   const top: Mapping = readMapping(
     raw,
     "",
-    ["version", "listener", "admin", "sidecar", "providers", "modules"],
+    ["version", "listener", "admin", "sidecar", "providers", "modules", "mock_provider"],
     problems,
   );
   if (top.version === undefined || top.version === null) problems.add("version", "is required and must be 1");
@@ -81,10 +82,11 @@ export function validateConfig(
   const sidecar: SidecarConfig = readSidecar(top.sidecar, env, problems);
   const providers: ProviderConfig[] = readProviders(top.providers, problems);
   const modules: ModulesConfig = readModules(top.modules, problems);
+  const mockProvider: MockProviderConfig = readMockProvider(top.mock_provider, problems);
   checkPortClashes(listener, admin, sidecar, problems);
 
   if (!problems.empty) return { config: undefined, problems: problems.list };
-  return { config: { version: 1, listener, admin, sidecar, providers, modules }, problems: [] };
+  return { config: { version: 1, listener, admin, sidecar, providers, modules, mock_provider: mockProvider }, problems: [] };
 }
 
 function readListener(value: unknown, problems: Problems): ListenerConfig {
@@ -96,6 +98,15 @@ function readListener(value: unknown, problems: Problems): ListenerConfig {
     problems.add(childKey(key, "address"), `must be an IP address, got ${describe(address)}`);
   }
   return { address, port: readInteger(m, key, "port", 8080, 1, MAX_PORT, problems) };
+}
+
+function readMockProvider(value: unknown, problems: Problems): MockProviderConfig {
+  const key: string = "mock_provider";
+  const m: Mapping = readMapping(value, key, ["enabled", "port"], problems);
+  return {
+    enabled: readBoolean(m, key, "enabled", false, problems),
+    port: readInteger(m, key, "port", 8082, 1, MAX_PORT, problems),
+  };
 }
 
 function readAdmin(value: unknown, problems: Problems): AdminConfig {

@@ -40,6 +40,7 @@ function embeddedConfig(dataDir: string): LeashConfig {
       },
     ],
     modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
+    mock_provider: { enabled: false, port: 8082 },
   };
 }
 

@@ -55,6 +55,7 @@ function testConfig(): LeashConfig {
       provider("unset", "openai", "LEASH_TEST_NOT_SET"),
     ],
     modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
+    mock_provider: { enabled: false, port: 8082 },
   };
 }
 

@@ -80,6 +80,7 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
     },
   ],
   modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
+  mock_provider: { enabled: false, port: 8082 },
 };
 
 describe("valid fixtures", () => {
