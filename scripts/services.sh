@@ -95,12 +95,13 @@ fi
 # Runs SQL as the postgres superuser over the local socket (peer auth), so no password is needed.
 psql_admin() { "${AS_POSTGRES[@]}" psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres "$@"; }
 
-# ALTER on every run keeps the password known even if someone changed it by hand.
+# ALTER on every run keeps the password known even if someone changed it by hand. CREATEDB: the
+# e2e tests give each gateway they start a database of its own.
 psql_admin -c "DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_ROLE') THEN
-    CREATE ROLE $DB_ROLE LOGIN PASSWORD '$DB_PASSWORD';
+    CREATE ROLE $DB_ROLE LOGIN CREATEDB PASSWORD '$DB_PASSWORD';
   ELSE
-    ALTER ROLE $DB_ROLE LOGIN PASSWORD '$DB_PASSWORD';
+    ALTER ROLE $DB_ROLE LOGIN CREATEDB PASSWORD '$DB_PASSWORD';
   END IF;
 END \$\$;"
 for db in "${DATABASES[@]}"; do
