@@ -79,6 +79,14 @@ export class GuestMemory {
     new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
   }
 
+  /** Copies `data` into a fresh module allocation and returns its address. */
+  copyIn(data: Uint8Array): number {
+    const ptr: number = this.allocate(Math.max(data.length, 1)) >>> 0;
+    if (ptr === 0) throw new InvalidMemoryAccess("module allocator returned 0");
+    this.write(ptr, data);
+    return ptr;
+  }
+
   /**
    * Copies `data` into a fresh module allocation and stores its pointer and size in the module's
    * out-params, like the host's copyToPointerSize(): an empty value writes pointer 0 and size 0
@@ -88,12 +96,7 @@ export class GuestMemory {
     // Verify the out-params before allocating so a bad pointer does not leak an allocation.
     this.check(ptrPtr, 4);
     this.check(sizePtr, 4);
-    let ptr: number = 0;
-    if (data.length > 0) {
-      ptr = this.allocate(data.length) >>> 0;
-      if (ptr === 0) throw new InvalidMemoryAccess("module allocator returned 0");
-      this.write(ptr, data);
-    }
+    const ptr: number = data.length > 0 ? this.copyIn(data) : 0;
     this.writeU32(ptrPtr, ptr);
     this.writeU32(sizePtr, data.length);
   }
