@@ -1,0 +1,234 @@
+// The auth filter as shipped (build/release/auth.wasm, and the debug build) in the fake proxy-wasm
+// host: configuration, key extraction, the gRPC call-out and its answer (allow, deny, failure,
+// garbage), fail closed/open, late replies to ended streams, JSON body checks, error formats.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import { FakeHost, decodeUpstreamCluster, type HttpStream } from "../host/index.ts";
+import { decodeAuthorizeRequest, encodeAuthorizeResponse } from "./sidecar-proto.ts";
+
+const RELEASE = fileURLToPath(new URL("../../build/release/auth.wasm", import.meta.url));
+const DEBUG = fileURLToPath(new URL("../../build/debug/auth.wasm", import.meta.url));
+const TENANT_KEY = "lsh_abcdefghijkl_" + "s".repeat(32);
+
+function pluginConfig(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    module: "auth",
+    failure_mode: "closed",
+    timeout_ms: 250,
+    sidecar_cluster: "leash_sidecar",
+    routes: [
+      { prefix: "/openai", provider: "openai", api: "openai" },
+      { prefix: "/anthropic", provider: "anthropic", api: "anthropic" },
+    ],
+    ...overrides,
+  });
+}
+
+async function load(overrides: Record<string, unknown> = {}, path: string = RELEASE): Promise<FakeHost> {
+  const host = await FakeHost.load(path, { rootId: "auth", pluginConfig: pluginConfig(overrides) });
+  assert.ok(host.startOk, `filter did not start: ${host.logs.map((l) => l.message).join("\n")}`);
+  return host;
+}
+
+function post(s: HttpStream, path: string, headers: Array<[string, string]> = [], endOfStream = false): number {
+  return s.requestHeaders([[":method", "POST"], [":path", path], [":authority", "gw"], ["x-request-id", "rid-1"], ["content-type", "application/json"], ...headers], endOfStream);
+}
+
+function jsonBody(s: HttpStream): Record<string, unknown> {
+  assert.ok(s.localResponse, "expected a local response");
+  return JSON.parse(s.localResponse.body) as Record<string, unknown>;
+}
+
+const ALLOW = encodeAuthorizeResponse({
+  decision: "ALLOW", tenant_id: "acme", key_id: "abcdefghijkl",
+  upstream_auth_header: "authorization", upstream_auth_value: "Bearer sk-provider",
+});
+
+describe("auth filter configuration", () => {
+  it("starts with the generator's plugin configuration", async () => {
+    const host = await load();
+    assert.ok(host.logs.some((l) => l.message.includes("configured with 2 routes")));
+  });
+
+  it("refuses to start without a configuration (fail closed, no throw)", async () => {
+    const host = await FakeHost.load(RELEASE, { rootId: "auth", pluginConfig: "" });
+    assert.equal(host.startOk, false);
+    assert.equal(host.trapped, null);
+    assert.ok(host.logs.some((l) => l.message.includes("configuration is empty") && l.message.includes("expected shape")));
+  });
+
+  it("names the bad key of an invalid configuration", async () => {
+    const host = await FakeHost.load(RELEASE, { rootId: "auth", pluginConfig: pluginConfig({ failure_mode: "sometimes" }) });
+    assert.equal(host.startOk, false);
+    assert.ok(host.logs.some((l) => l.message.includes("failure_mode must be")));
+    const notJson = await FakeHost.load(RELEASE, { rootId: "auth", pluginConfig: "{routes:" });
+    assert.equal(notJson.startOk, false);
+  });
+
+  it("loads the debug build too, under any root id (the module registers a single root)", async () => {
+    const host = await FakeHost.load(DEBUG, { rootId: "something-else", pluginConfig: pluginConfig() });
+    assert.equal(host.startOk, true);
+  });
+});
+
+describe("auth filter requests", () => {
+  it("lets non-provider paths through without a call-out", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    assert.equal(s.requestHeaders([[":method", "GET"], [":path", "/health"]], true), 0);
+    assert.equal(host.grpcCalls.length, 0);
+  });
+
+  it("answers a request without a key with 401 auth.missing_key in the route's format", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    post(s, "/openai/v1/chat/completions");
+    assert.equal(s.localResponse?.status, 401);
+    const err = jsonBody(s).error as { message: string; type: string; param: null; code: string };
+    assert.equal(err.type, "authentication_error");
+    assert.equal(err.code, "auth.missing_key");
+    assert.equal(err.param, null);
+    assert.match(err.message, /Authorization: Bearer/);
+    assert.equal(s.localResponse?.headers.find(([k]) => k === "x-leash-code")?.[1], "auth.missing_key");
+    const a = host.newHttpStream();
+    post(a, "/anthropic/v1/messages", [["authorization", "Basic abc"]]);
+    const body = jsonBody(a) as { type: string; error: { type: string; code: string } };
+    assert.equal(body.type, "error");
+    assert.equal(body.error.type, "authentication_error");
+    assert.equal(body.error.code, "auth.missing_key");
+    assert.equal(host.grpcCalls.length, 0);
+  });
+
+  for (const [header, value] of [["authorization", `Bearer ${TENANT_KEY}`], ["x-api-key", TENANT_KEY], ["api-key", TENANT_KEY], ["x-goog-api-key", TENANT_KEY]] as const) {
+    it(`sends the key from ${header} to the sidecar in a well-formed Authorize call`, async () => {
+      const host = await load();
+      const s = host.newHttpStream();
+      assert.equal(post(s, "/openai/v1/chat/completions", [[header, value]]), 1); // StopIteration
+      assert.equal(host.grpcCalls.length, 1);
+      const call = host.grpcCalls[0];
+      assert.equal(decodeUpstreamCluster(call.upstream), "leash_sidecar");
+      assert.equal(call.service, "leash.v1.Sidecar");
+      assert.equal(call.method, "Authorize");
+      assert.equal(call.timeoutMs, 250);
+      assert.deepEqual(call.metadata, [["x-request-id", "rid-1"]]);
+      assert.deepEqual(decodeAuthorizeRequest(call.message), {
+        api_key: TENANT_KEY, provider: "openai", request_id: "rid-1", method: "POST", path: "/openai/v1/chat/completions",
+      });
+    });
+  }
+
+  it("on ALLOW swaps the tenant key for the provider credential and resumes", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    post(s, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`], ["x-api-key", "other"], ["api-key", "x"], ["x-goog-api-key", "y"]]);
+    host.respondGrpc(host.grpcCalls[0].token, ALLOW);
+    assert.equal(s.localResponse, null);
+    assert.equal(s.continued.request, true);
+    const headers = s.getRequestHeaders();
+    assert.deepEqual(headers.filter(([k]) => k === "authorization"), [["authorization", "Bearer sk-provider"]]);
+    for (const k of ["x-api-key", "api-key", "x-goog-api-key"]) assert.ok(!headers.some(([h]) => h === k), `${k} not removed`);
+    assert.ok(!headers.some(([, v]) => v.includes(TENANT_KEY)));
+    assert.equal(new TextDecoder().decode(s.filterState.get("leash.tenant_id")), "acme");
+  });
+
+  it("on ALLOW for an Anthropic route injects x-api-key and a default anthropic-version", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    post(s, "/anthropic/v1/messages", [["x-api-key", TENANT_KEY]]);
+    host.respondGrpc(host.grpcCalls[0].token, encodeAuthorizeResponse({ decision: "ALLOW", tenant_id: "t", upstream_auth_header: "x-api-key", upstream_auth_value: "sk-ant" }));
+    assert.equal(s.requestHeader("x-api-key"), "sk-ant");
+    assert.equal(s.requestHeader("anthropic-version"), "2023-06-01");
+  });
+
+  it("on DENY answers with the sidecar's status, code and message", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    post(s, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    host.respondGrpc(host.grpcCalls[0].token, encodeAuthorizeResponse({ decision: "DENY", code: "auth.key_revoked", message: "This API key was revoked.", http_status: 401 }));
+    assert.equal(s.localResponse?.status, 401);
+    assert.deepEqual(jsonBody(s), { error: { message: "This API key was revoked.", type: "authentication_error", param: null, code: "auth.key_revoked" } });
+    assert.equal(s.continued.request, false);
+  });
+
+  it("fails closed: a failed call (UNAVAILABLE, DEADLINE_EXCEEDED) or a garbage answer gives 503", async () => {
+    const host = await load();
+    for (const status of [14, 4]) {
+      const s = host.newHttpStream();
+      post(s, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+      host.failGrpc(host.grpcCalls[host.grpcCalls.length - 1].token, status, "upstream connect error");
+      assert.equal(s.localResponse?.status, 503);
+      assert.equal((jsonBody(s).error as { code: string }).code, "auth.sidecar_unavailable");
+      assert.equal(s.continued.request, false);
+    }
+    const g = host.newHttpStream();
+    post(g, "/anthropic/v1/messages", [["x-api-key", TENANT_KEY]]);
+    host.respondGrpc(host.grpcCalls[host.grpcCalls.length - 1].token, new Uint8Array([0x0a, 0x7f, 0x01]));
+    assert.equal(g.localResponse?.status, 503);
+    assert.equal((jsonBody(g) as { error: { code: string } }).error.code, "auth.sidecar_unavailable");
+    assert.equal(host.metric("leash_auth.sidecar_errors"), 3);
+  });
+
+  it("fails open when configured: resumes without the tenant key", async () => {
+    const host = await load({ failure_mode: "open" });
+    const s = host.newHttpStream();
+    post(s, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    host.failGrpc(host.grpcCalls[0].token, 14);
+    assert.equal(s.localResponse, null);
+    assert.equal(s.continued.request, true);
+    assert.equal(s.requestHeader("authorization"), undefined);
+  });
+
+  it("cancels the call of a stream that ended meanwhile, and keeps serving", async () => {
+    const host = await load();
+    const gone = host.newHttpStream();
+    post(gone, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    gone.done(); // client went away while the sidecar was thinking
+    assert.equal(host.grpcCalls[0].state, "cancelled");
+    assert.equal(host.trapped, null);
+    assert.equal(gone.localResponse, null);
+
+    const next = host.newHttpStream();
+    post(next, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    host.respondGrpc(host.grpcCalls[1].token, ALLOW);
+    assert.equal(next.continued.request, true);
+    assert.equal(host.trapped, null);
+  });
+
+  it("checks the JSON body after the key: malformed → 400 gateway.invalid_json, well-formed → passes", async () => {
+    const host = await load();
+    const bad = host.newHttpStream();
+    post(bad, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    bad.requestBody('{"model": "gpt", "messages": [', true); // held while the call is in flight
+    host.respondGrpc(host.grpcCalls[0].token, ALLOW);
+    assert.equal(bad.localResponse?.status, 400);
+    const err = jsonBody(bad).error as { code: string; type: string; message: string };
+    assert.equal(err.code, "gateway.invalid_json");
+    assert.equal(err.type, "invalid_request_error");
+    assert.match(err.message, /at byte \d+/);
+
+    const good = host.newHttpStream();
+    post(good, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    host.respondGrpc(host.grpcCalls[1].token, ALLOW);
+    good.requestBody('{"model":"gpt",', false);
+    good.requestBody('"messages":[{"role":"user","content":"hi"}]}', true);
+    assert.equal(good.localResponse, null);
+    assert.equal(good.requestBodyText, '{"model":"gpt","messages":[{"role":"user","content":"hi"}]}');
+  });
+
+  it("answers invalid UTF-8 and too-deep bodies with 400", async () => {
+    const host = await load({ max_json_depth: 4 });
+    const cases: Uint8Array[] = [
+      new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      new TextEncoder().encode('{"a":[[[[[1]]]]]}'),
+    ];
+    for (const body of cases) {
+      const s = host.newHttpStream();
+      post(s, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+      host.respondGrpc(host.grpcCalls[host.grpcCalls.length - 1].token, ALLOW);
+      s.requestBody(body, true);
+      assert.equal(s.localResponse?.status, 400);
+    }
+    assert.equal(host.trapped, null);
+  });
+});

@@ -1,0 +1,33 @@
+// Reference protobuf codec for the sidecar API (protobufjs over the same .proto file the sidecar
+// serves), so filter tests check the AssemblyScript hand-written codec against an independent one.
+import { fileURLToPath } from "node:url";
+import protobuf from "protobufjs";
+
+const PROTO = fileURLToPath(new URL("../../sidecar-services/proto/leash/v1/sidecar.proto", import.meta.url));
+const root = protobuf.loadSync(PROTO);
+const AuthorizeRequest = root.lookupType("leash.v1.AuthorizeRequest");
+const AuthorizeResponse = root.lookupType("leash.v1.AuthorizeResponse");
+
+export interface AuthorizeRequestFields { api_key: string; provider: string; request_id: string; method: string; path: string }
+
+export function decodeAuthorizeRequest(bytes: Uint8Array): AuthorizeRequestFields {
+  const o = AuthorizeRequest.toObject(AuthorizeRequest.decode(bytes), { defaults: true }) as Record<string, string>;
+  return { api_key: o.apiKey, provider: o.provider, request_id: o.requestId, method: o.method, path: o.path };
+}
+
+export function encodeAuthorizeResponse(fields: {
+  decision: "ALLOW" | "DENY"; code?: string; message?: string; http_status?: number; tenant_id?: string; key_id?: string;
+  upstream_auth_header?: string; upstream_auth_value?: string;
+}): Uint8Array {
+  const msg = AuthorizeResponse.fromObject({
+    decision: fields.decision === "ALLOW" ? 1 : 2,
+    code: fields.code ?? "",
+    message: fields.message ?? "",
+    httpStatus: fields.http_status ?? 0,
+    tenantId: fields.tenant_id ?? "",
+    keyId: fields.key_id ?? "",
+    upstreamAuthHeader: fields.upstream_auth_header ?? "",
+    upstreamAuthValue: fields.upstream_auth_value ?? "",
+  });
+  return AuthorizeResponse.encode(msg).finish();
+}
