@@ -31,7 +31,7 @@ async function load(overrides: Record<string, unknown> = {}, path: string = RELE
   return host;
 }
 
-function post(s: HttpStream, path: string, headers: Array<[string, string]> = [], endOfStream = false): number {
+function post(s: HttpStream, path: string, headers: Array<[string, string]> = [], endOfStream = false): number | null {
   return s.requestHeaders([[":method", "POST"], [":path", path], [":authority", "gw"], ["x-request-id", "rid-1"], ["content-type", "application/json"], ...headers], endOfStream);
 }
 
