@@ -55,6 +55,11 @@ export interface ProviderConfig {
   connect_timeout_ms: number;
   /** Verify the upstream TLS certificate against the system CA bundle (https only). Default true. */
   tls_verify: boolean;
+  /**
+   * PEM file of the CAs that may sign the upstream's certificate (https only), for providers behind
+   * a private CA. Optional ("" = the system CA bundle, /etc/ssl/certs/ca-certificates.crt).
+   */
+  tls_ca_file: string;
 }
 
 export interface ModuleConfig {

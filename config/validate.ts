@@ -209,7 +209,7 @@ function readProvider(value: unknown, key: string, problems: Problems): Provider
   const m: Mapping = readMapping(
     value,
     key,
-    ["name", "api", "prefix", "base_url", "api_key_env", "timeout_ms", "connect_timeout_ms", "tls_verify"],
+    ["name", "api", "prefix", "base_url", "api_key_env", "timeout_ms", "connect_timeout_ms", "tls_verify", "tls_ca_file"],
     problems,
   );
 
@@ -229,6 +229,10 @@ function readProvider(value: unknown, key: string, problems: Problems): Provider
   if (apiKeyEnv !== "" && !ENV_NAME_PATTERN.test(apiKeyEnv)) {
     problems.add(childKey(key, "api_key_env"), `must be an environment variable name, got ${describe(apiKeyEnv)}`);
   }
+  const caFile: string = readString(m, key, "tls_ca_file", "", problems);
+  if (caFile !== "" && !caFile.startsWith("/")) {
+    problems.add(childKey(key, "tls_ca_file"), `must be an absolute path, got ${describe(caFile)}`);
+  }
   return {
     name,
     api: readChoice(m, key, "api", PROVIDER_APIS, "openai", problems),
@@ -238,6 +242,7 @@ function readProvider(value: unknown, key: string, problems: Problems): Provider
     timeout_ms: readInteger(m, key, "timeout_ms", 300_000, 0, MAX_PROVIDER_TIMEOUT_MS, problems),
     connect_timeout_ms: readInteger(m, key, "connect_timeout_ms", 5_000, 1, MAX_CONNECT_TIMEOUT_MS, problems),
     tls_verify: readBoolean(m, key, "tls_verify", true, problems),
+    tls_ca_file: caFile,
   };
 }
 

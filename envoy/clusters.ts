@@ -50,7 +50,7 @@ export function providerCluster(provider: ProviderConfig): ProtoObject {
     connect_timeout: duration(provider.connect_timeout_ms),
     load_assignment: loadAssignment(name, url.host, url.port),
   };
-  if (url.tls) cluster.transport_socket = upstreamTls(url, provider.tls_verify);
+  if (url.tls) cluster.transport_socket = upstreamTls(url, provider.tls_verify, provider.tls_ca_file || SYSTEM_CA_BUNDLE);
   return cluster;
 }
 
@@ -77,19 +77,22 @@ function loadAssignment(cluster: string, host: string, port: number): ProtoObjec
  * With tls_verify off the context has no validation at all: an explicit opt-out for self-signed
  * local servers, never the default.
  */
-function upstreamTls(url: BaseUrl, verify: boolean): ProtoObject {
+function upstreamTls(url: BaseUrl, verify: boolean, caFile: string): ProtoObject {
   const context: ProtoObject = { "@type": typeUrl("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext") };
   if (!url.isIp) context.sni = url.host;
+  // Envoy's client default tops out at TLS 1.2; every major provider speaks 1.3.
+  const tlsParams: ProtoObject = { tls_minimum_protocol_version: "TLSv1_2", tls_maximum_protocol_version: "TLSv1_3" };
   context.common_tls_context = verify
     ? {
+        tls_params: tlsParams,
         validation_context: {
-          trusted_ca: { filename: SYSTEM_CA_BUNDLE },
+          trusted_ca: { filename: caFile },
           match_typed_subject_alt_names: [
             { san_type: url.isIp ? "IP_ADDRESS" : "DNS", matcher: { exact: url.host } },
           ],
         },
       }
-    : {};
+    : { tls_params: tlsParams };
   return { name: "envoy.transport_sockets.tls", typed_config: context };
 }
 

@@ -37,6 +37,7 @@ function embeddedConfig(dataDir: string): LeashConfig {
         timeout_ms: 300_000,
         connect_timeout_ms: 5000,
         tls_verify: true,
+        tls_ca_file: "",
       },
     ],
     modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },

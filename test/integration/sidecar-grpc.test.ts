@@ -42,6 +42,7 @@ function testConfig(): LeashConfig {
     timeout_ms: 300_000,
     connect_timeout_ms: 5000,
     tls_verify: true,
+    tls_ca_file: "",
   });
   return {
     version: 1,

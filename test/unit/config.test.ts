@@ -77,6 +77,7 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
       timeout_ms: 300_000,
       connect_timeout_ms: 5_000,
       tls_verify: true,
+      tls_ca_file: "",
     },
   ],
   modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
