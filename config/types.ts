@@ -14,6 +14,12 @@ export interface ListenerConfig {
   address: string;
   /** Port of the public listener. Default 8080. */
   port: number;
+  /**
+   * Largest request body accepted on provider routes, in bytes; larger ones are answered 413
+   * (gateway.body_too_large) before anything is forwarded. Envoy buffers at most this much per
+   * request. Default 4194304 (4 MiB), range 1024..67108864.
+   */
+  max_request_body_bytes: number;
 }
 
 export interface AdminConfig {
@@ -53,7 +59,7 @@ export interface ProviderConfig {
   timeout_ms: number;
   /** Upstream connect timeout in ms. Default 5000. */
   connect_timeout_ms: number;
-  /** Verify the upstream TLS certificate against the system CA bundle (https only). Default true. */
+  /** Verify the upstream TLS certificate (chain against tls_ca_file or the system CA bundle, and the host name; https only). Default true. */
   tls_verify: boolean;
   /**
    * PEM file of the CAs that may sign the upstream's certificate (https only), for providers behind

@@ -83,7 +83,7 @@ export function validateConfig(
   const providers: ProviderConfig[] = readProviders(top.providers, problems);
   const modules: ModulesConfig = readModules(top.modules, problems);
   const mockProvider: MockProviderConfig = readMockProvider(top.mock_provider, problems);
-  checkPortClashes(listener, admin, sidecar, problems);
+  checkPortClashes(listener, admin, sidecar, mockProvider, problems);
 
   if (!problems.empty) return { config: undefined, problems: problems.list };
   return { config: { version: 1, listener, admin, sidecar, providers, modules, mock_provider: mockProvider }, problems: [] };
@@ -91,13 +91,17 @@ export function validateConfig(
 
 function readListener(value: unknown, problems: Problems): ListenerConfig {
   const key: string = "listener";
-  const m: Mapping = readMapping(value, key, ["address", "port"], problems);
+  const m: Mapping = readMapping(value, key, ["address", "port", "max_request_body_bytes"], problems);
   const address: string = readString(m, key, "address", "0.0.0.0", problems);
   // Envoy binds socket addresses only to IP literals, never to names.
   if (typeof m.address === "string" && isIP(address) === 0) {
     problems.add(childKey(key, "address"), `must be an IP address, got ${describe(address)}`);
   }
-  return { address, port: readInteger(m, key, "port", 8080, 1, MAX_PORT, problems) };
+  return {
+    address,
+    port: readInteger(m, key, "port", 8080, 1, MAX_PORT, problems),
+    max_request_body_bytes: readInteger(m, key, "max_request_body_bytes", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024, problems),
+  };
 }
 
 function readMockProvider(value: unknown, problems: Problems): MockProviderConfig {
@@ -313,12 +317,15 @@ function checkPortClashes(
   listener: ListenerConfig,
   admin: AdminConfig,
   sidecar: SidecarConfig,
+  mock: MockProviderConfig,
   problems: Problems,
 ): void {
   type Port = { key: string; port: number };
+  // The mock provider (when enabled) binds 127.0.0.1 on the same machine as Envoy.
   const envoyPorts: Port[] = [
     { key: "listener.port", port: listener.port },
     { key: "admin.port", port: admin.port },
+    ...(mock.enabled ? [{ key: "mock_provider.port", port: mock.port }] : []),
   ];
   const sidecarPorts: Port[] = [
     { key: "sidecar.grpc_port", port: sidecar.grpc_port },

@@ -4,6 +4,7 @@
 import type { LeashConfig } from "../config/types.ts";
 import { PUBLIC_LISTENER, type ModuleName } from "./names.ts";
 import { socketAddress, typeUrl, type ProtoObject } from "./proto.ts";
+import { localReplyConfig } from "./local-replies.ts";
 import { buildRouteConfig } from "./routes.ts";
 import { enabledModules, wasmHttpFilter } from "./wasm-filters.ts";
 
@@ -26,11 +27,16 @@ export const ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
   bytes_sent: "%BYTES_SENT%",
 };
 
+const BUFFER_HEADROOM_BYTES: number = 64 * 1024;
+
 export function buildListener(cfg: LeashConfig, wasmDir: string): ProtoObject {
   return {
     "@type": typeUrl("envoy.config.listener.v3.Listener"),
     name: PUBLIC_LISTENER,
     address: socketAddress(cfg.listener.address, cfg.listener.port),
+    // Envoy's buffer per request: the largest accepted body plus room for the chunk that crosses
+    // the limit, so the auth module sees it and answers 413 in the route's API format.
+    per_connection_buffer_limit_bytes: cfg.listener.max_request_body_bytes + BUFFER_HEADROOM_BYTES,
     filter_chains: [{ filters: [httpConnectionManager(cfg, wasmDir)] }],
   };
 }
@@ -43,6 +49,7 @@ export function buildListener(cfg: LeashConfig, wasmDir: string): ProtoObject {
  */
 function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
   const modules: ModuleName[] = enabledModules(cfg);
+  const localReplies: ProtoObject | null = localReplyConfig(cfg);
   return {
     name: "envoy.filters.network.http_connection_manager",
     typed_config: {
@@ -74,6 +81,7 @@ function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
           },
         },
       ],
+      ...(localReplies === null ? {} : { local_reply_config: localReplies }),
       route_config: buildRouteConfig(cfg, modules),
       http_filters: [
         ...modules.map((m: ModuleName): ProtoObject => wasmHttpFilter(cfg, m, wasmDir)),

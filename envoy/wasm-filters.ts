@@ -21,6 +21,8 @@ export interface PluginConfig {
   failure_mode: FailureMode;
   timeout_ms: number;
   sidecar_cluster: string;
+  /** Largest request body the module accepts (listener.max_request_body_bytes). */
+  max_body_bytes: number;
   /** Every provider, in config order. */
   routes: PluginRoute[];
 }
@@ -33,6 +35,7 @@ export function pluginConfig(cfg: LeashConfig, module: ModuleName): PluginConfig
     failure_mode: settings.failure_mode,
     timeout_ms: settings.timeout_ms,
     sidecar_cluster: SIDECAR_CLUSTER,
+    max_body_bytes: cfg.listener.max_request_body_bytes,
     routes: cfg.providers.map(
       (p: ProviderConfig): PluginRoute => ({ prefix: p.prefix, provider: p.name, api: p.api }),
     ),

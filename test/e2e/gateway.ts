@@ -30,6 +30,12 @@ const PROVIDER_KEY_ENV = "LEASH_E2E_PROVIDER_KEY";
 export interface GatewayOptions {
   failureMode?: "closed" | "open";
   authTimeoutMs?: number;
+  /** Upstream timeout of the mock providers (timeout_ms). Default 300000. */
+  providerTimeoutMs?: number;
+  /** listener.max_request_body_bytes. Default: the config default (4 MiB). */
+  maxRequestBodyBytes?: number;
+  /** More provider entries, as YAML flow mappings (one per line of the providers list). */
+  extraProviders?: string[];
 }
 
 export interface Tenant {
@@ -124,9 +130,10 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     cleanups.push(() => dropDatabase(dbName));
     const [port, admin, grpcPort, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 
+    const timeout = opts.providerTimeoutMs ?? 300_000;
     const yaml = `
 version: 1
-listener: { address: 127.0.0.1, port: ${port} }
+listener: { address: 127.0.0.1, port: ${port}${opts.maxRequestBodyBytes ? `, max_request_body_bytes: ${opts.maxRequestBodyBytes}` : ""} }
 admin: { address: 127.0.0.1, port: ${admin} }
 sidecar:
   host: 127.0.0.1
@@ -136,8 +143,9 @@ sidecar:
   redis_url: "${REDIS_URL}"
   data_dir: "${join(dir, "data")}"
 providers:
-  - { name: mock, api: openai, prefix: /mock, base_url: "${mock.url}", api_key_env: ${PROVIDER_KEY_ENV} }
-  - { name: mock-anthropic, api: anthropic, prefix: /mock-anthropic, base_url: "${mock.url}", api_key_env: ${PROVIDER_KEY_ENV} }
+  - { name: mock, api: openai, prefix: /mock, base_url: "${mock.url}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
+  - { name: mock-anthropic, api: anthropic, prefix: /mock-anthropic, base_url: "${mock.url}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
+${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
 modules:
   auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
 `;

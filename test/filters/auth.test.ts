@@ -216,6 +216,27 @@ describe("auth filter requests", () => {
     assert.equal(good.requestBodyText, '{"model":"gpt","messages":[{"role":"user","content":"hi"}]}');
   });
 
+  it("answers 413 gateway.body_too_large for a declared or a streamed body over max_body_bytes", async () => {
+    const host = await load({ max_body_bytes: 1000 });
+    const declared = host.newHttpStream();
+    post(declared, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`], ["content-length", "1001"]]);
+    assert.equal(declared.localResponse?.status, 413);
+    assert.equal((jsonBody(declared).error as { code: string }).code, "gateway.body_too_large");
+    assert.equal(host.grpcCalls.length, 0, "no sidecar call for a request refused up front");
+
+    const streamed = host.newHttpStream();
+    post(streamed, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    host.respondGrpc(host.grpcCalls[0].token, ALLOW);
+    streamed.requestBody("{\"a\":\"" + "x".repeat(600), false);
+    assert.equal(streamed.localResponse, null);
+    streamed.requestBody("x".repeat(600), false);
+    assert.equal((streamed.localResponse as { status: number } | null)?.status, 413);
+
+    const fits = host.newHttpStream();
+    post(fits, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`], ["content-length", "1000"]]);
+    assert.equal(fits.localResponse, null);
+  });
+
   it("answers invalid UTF-8 and too-deep bodies with 400", async () => {
     const host = await load({ max_json_depth: 4 });
     const cases: Uint8Array[] = [

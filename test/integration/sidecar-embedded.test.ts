@@ -24,7 +24,7 @@ interface AuthorizeResponse {
 function embeddedConfig(dataDir: string): LeashConfig {
   return {
     version: 1,
-    listener: { address: "127.0.0.1", port: 8080 },
+    listener: { address: "127.0.0.1", port: 8080, max_request_body_bytes: 4194304 },
     admin: { address: "127.0.0.1", port: 9901 },
     sidecar: { host: "127.0.0.1", grpc_port: 0, http_port: 0, database_url: "", redis_url: "", data_dir: dataDir },
     providers: [

@@ -46,7 +46,7 @@ function testConfig(): LeashConfig {
   });
   return {
     version: 1,
-    listener: { address: "127.0.0.1", port: 8080 },
+    listener: { address: "127.0.0.1", port: 8080, max_request_body_bytes: 4194304 },
     admin: { address: "127.0.0.1", port: 9901 },
     sidecar: { host: "127.0.0.1", grpc_port: 0, http_port: 0, database_url: DATABASE_URL, redis_url: REDIS_URL, data_dir: "" },
     providers: [

@@ -57,7 +57,7 @@ function expectations(text: string): { problems: Expectation[]; at: string | und
 
 const DEFAULTS_OF_MINIMAL: LeashConfig = {
   version: 1,
-  listener: { address: "0.0.0.0", port: 8080 },
+  listener: { address: "0.0.0.0", port: 8080, max_request_body_bytes: 4194304 },
   admin: { address: "127.0.0.1", port: 9901 },
   sidecar: {
     host: "127.0.0.1",
@@ -199,7 +199,7 @@ describe("sidecar URLs from the environment", () => {
 describe("shipped configs", () => {
   test("config/leash.yaml is the quick-start default", () => {
     const cfg: LeashConfig = loadConfig(undefined, {});
-    assert.deepEqual(cfg.listener, { address: "0.0.0.0", port: 8080 });
+    assert.deepEqual(cfg.listener, { address: "0.0.0.0", port: 8080, max_request_body_bytes: 4194304 });
     assert.deepEqual(cfg.admin, { address: "127.0.0.1", port: 9901 });
     assert.deepEqual(
       cfg.providers.map((p) => [p.name, p.api, p.prefix, p.base_url, p.api_key_env]),

@@ -115,7 +115,7 @@ describe("pluginConfig", () => {
     const json: string = JSON.stringify(pluginConfig(caseConfig("auth-fail-open"), "auth"));
     assert.equal(
       json,
-      '{"module":"auth","failure_mode":"open","timeout_ms":1000,"sidecar_cluster":"leash_sidecar","routes":[' +
+      '{"module":"auth","failure_mode":"open","timeout_ms":1000,"sidecar_cluster":"leash_sidecar","max_body_bytes":4194304,"routes":[' +
         '{"prefix":"/openai","provider":"openai","api":"openai"},' +
         '{"prefix":"/anthropic","provider":"anthropic","api":"anthropic"}]}',
     );

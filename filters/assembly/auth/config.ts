@@ -5,7 +5,7 @@ import { apiFormatFromName } from "../sdk/api-error";
 import { Route } from "./routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"auth\",\"failure_mode\":\"closed|open\",\"timeout_ms\":250," +
-  "\"sidecar_cluster\":\"leash_sidecar\",\"validate_json\":true,\"max_json_depth\":64," +
+  "\"sidecar_cluster\":\"leash_sidecar\",\"max_body_bytes\":4194304,\"validate_json\":true,\"max_json_depth\":64," +
   "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
 
 export class AuthConfig {
@@ -14,6 +14,7 @@ export class AuthConfig {
   sidecarCluster: string = "leash_sidecar";
   validateJson: bool = true;
   maxJsonDepth: i32 = 64;
+  maxBodyBytes: u32 = 4 * 1024 * 1024;
   routes: Array<Route> = new Array<Route>(0);
 }
 
@@ -58,6 +59,11 @@ export function parseAuthConfig(text: string): ConfigResult {
   if (depth != null) {
     if (!depth.isNumber() || depth.n < 1 || depth.n > 512) return fail("max_json_depth must be a number from 1 to 512");
     cfg.maxJsonDepth = <i32>depth.n;
+  }
+  const maxBody = root.get("max_body_bytes");
+  if (maxBody != null) {
+    if (!maxBody.isNumber() || maxBody.n < 1 || maxBody.n > 1073741824) return fail("max_body_bytes must be a number from 1 to 1073741824");
+    cfg.maxBodyBytes = <u32>maxBody.n;
   }
   const routes = root.get("routes");
   if (routes == null || !routes.isArray() || routes.items.length == 0) return fail("routes must be a non-empty array");

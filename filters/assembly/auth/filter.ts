@@ -55,6 +55,13 @@ class AuthStream extends HttpContext {
     const method = getRequestHeader(":method");
     const m = method == null ? "" : method;
     this.checkBody = this.auth.config.validateJson && !endOfStream && (m == "POST" || m == "PUT" || m == "PATCH");
+    // A declared length over the limit is refused before any work; a body without one (chunked)
+    // is measured as it arrives in onRequestBody.
+    const declared = getRequestHeader("content-length");
+    if (declared != null && tooLarge(declared, this.auth.config.maxBodyBytes)) {
+      this.denyTooLarge();
+      return HeadersAction.StopIteration;
+    }
 
     const values = new Array<string | null>(KEY_HEADERS.length);
     for (let i = 0; i < KEY_HEADERS.length; i++) values[i] = getRequestHeader(KEY_HEADERS[i]);
@@ -109,7 +116,13 @@ class AuthStream extends HttpContext {
   }
 
   onRequestBody(bodySize: u32, endOfStream: bool): DataAction {
-    if (!this.checkBody || this.phase == Phase.Denied) return DataAction.Continue;
+    if (this.phase == Phase.Denied) return DataAction.StopIterationNoBuffer;
+    if (this.route == null) return DataAction.Continue;
+    if (bodySize > this.auth.config.maxBodyBytes) {
+      this.denyTooLarge();
+      return DataAction.StopIterationNoBuffer;
+    }
+    if (!this.checkBody) return DataAction.Continue;
     if (!endOfStream) return DataAction.StopIterationAndBuffer;
     const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
     const check = checkJson(changetype<usize>(body), body.byteLength, this.auth.config.maxJsonDepth, true);
@@ -132,6 +145,11 @@ class AuthStream extends HttpContext {
     return false;
   }
 
+  denyTooLarge(): void {
+    this.deny(413, "gateway.body_too_large", "Request body is larger than the gateway accepts (" +
+      this.auth.config.maxBodyBytes.toString() + " bytes).");
+  }
+
   stripTenantKey(): void {
     for (let i = 0; i < KEY_HEADERS.length; i++) removeHeader(HeaderMap.RequestHeaders, KEY_HEADERS[i]);
   }
@@ -144,3 +162,14 @@ class AuthStream extends HttpContext {
   }
 }
 
+
+/** Whether a Content-Length value exceeds `max` (a malformed value counts as too large to trust). */
+function tooLarge(contentLength: string, max: u32): bool {
+  const v = contentLength.trim();
+  if (v.length == 0 || v.length > 15) return true;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return true;
+  }
+  return U64.parseInt(v) > <u64>max;
+}
