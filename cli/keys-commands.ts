@@ -3,6 +3,7 @@
 // with PostgreSQL (DATABASE_URL) it can run meanwhile.
 import { join, resolve } from "node:path";
 import type { LeashConfig } from "../config/types.ts";
+import { probeHost } from "./processes.ts";
 import { createPostgresDb, type Db } from "../sidecar-services/src/db.ts";
 import { createPgliteDb } from "../sidecar-services/src/db-pglite.ts";
 import { migrate } from "../sidecar-services/src/migrate.ts";
@@ -11,7 +12,7 @@ import { createApiKey, createTenant, revokeApiKey, tenantIdFromName } from "../s
 
 async function sidecarRunning(cfg: LeashConfig): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${cfg.sidecar.http_port}/health`, { signal: AbortSignal.timeout(500) });
+    const res = await fetch(`http://${probeHost(cfg.sidecar.host)}:${cfg.sidecar.http_port}/health`, { signal: AbortSignal.timeout(500) });
     await res.arrayBuffer();
     return true;
   } catch {

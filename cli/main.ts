@@ -3,14 +3,16 @@ import { parseArgs } from "node:util";
 import { loadConfig, DEFAULT_CONFIG_PATH } from "../config/load.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { LeashConfig } from "../config/types.ts";
+import { resolve } from "node:path";
 import { start } from "./start.ts";
+import { ENVOY_OUT_DIR } from "./paths.ts";
 import { configCheck, configGenerate } from "./config-commands.ts";
 import { keysCommand } from "./keys-commands.ts";
 
 const USAGE = `leash — security gateway for LLM APIs
 
 Usage:
-  leash start [--config FILE] [--concurrency N] [--envoy-log-level LEVEL]
+  leash start [--config FILE] [--concurrency N] [--envoy-log-level LEVEL] [--envoy-dir DIR]
       Generate the Envoy config, start the sidecar and Envoy (and the bundled mock provider when
       the config enables it), wait until ready, print the URLs. Ctrl-C stops everything.
   leash config check [--config FILE] [--no-envoy]
@@ -37,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       config: { type: "string", short: "c" },
       concurrency: { type: "string" },
       "envoy-log-level": { type: "string" },
+      "envoy-dir": { type: "string" },
       "no-envoy": { type: "boolean" },
       out: { type: "string" },
       tenant: { type: "string" },
@@ -52,7 +55,11 @@ async function main(argv: string[]): Promise<number> {
     const { cfg, source } = load(values.config);
     const concurrency = values.concurrency ? Number(values.concurrency) : 2;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error("--concurrency must be a positive integer");
-    return start({ configPath: source, config: cfg, concurrency, envoyLogLevel: values["envoy-log-level"] ?? "warning" });
+    return start({
+      configPath: source, config: cfg, concurrency,
+      envoyLogLevel: values["envoy-log-level"] ?? "warning",
+      envoyDir: values["envoy-dir"] ? resolve(values["envoy-dir"]) : ENVOY_OUT_DIR,
+    });
   }
   if (cmd === "config" && sub === "check") {
     const { cfg, source } = load(values.config);

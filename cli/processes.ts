@@ -59,3 +59,9 @@ export async function stopChild(child: Child, graceMs = 5000): Promise<void> {
   await child.exited;
   clearTimeout(timer);
 }
+
+/** Where to reach a server bound to `address` from this machine. */
+export function probeHost(address: string): string {
+  if (address === "0.0.0.0" || address === "::") return "127.0.0.1";
+  return address.includes(":") ? `[${address}]` : address;
+}

@@ -6,8 +6,8 @@ import type { LeashConfig } from "../config/types.ts";
 import { writeEnvoyConfig } from "../envoy/generate.ts";
 import { findEnvoy } from "../envoy/find-envoy.ts";
 import { startMockProvider, type MockProvider } from "../mock-provider/server.ts";
-import { startChild, waitReady, stopChild, type Child } from "./processes.ts";
-import { ROOT, WASM_DIR, SIDECAR_BUNDLE, ENVOY_OUT_DIR } from "./paths.ts";
+import { startChild, waitReady, stopChild, probeHost, type Child } from "./processes.ts";
+import { ROOT, WASM_DIR, SIDECAR_BUNDLE } from "./paths.ts";
 
 export interface StartOptions {
   configPath: string;
@@ -15,6 +15,8 @@ export interface StartOptions {
   /** Envoy worker threads. Default: 2. */
   concurrency: number;
   envoyLogLevel: string;
+  /** Where the generated Envoy files go. Default envoy/generated/. */
+  envoyDir: string;
 }
 
 function requireBuilt(cfg: LeashConfig): void {
@@ -55,7 +57,7 @@ export async function start(opts: StartOptions): Promise<number> {
   const cfg = opts.config;
   requireBuilt(cfg);
   const envoyBin = findEnvoy();
-  const files = writeEnvoyConfig(cfg, { wasmDir: WASM_DIR, outDir: ENVOY_OUT_DIR });
+  const files = writeEnvoyConfig(cfg, { wasmDir: WASM_DIR, outDir: opts.envoyDir });
   console.log(`envoy config written: ${files.join(", ")}`);
 
   const children: Child[] = [];
@@ -76,13 +78,15 @@ export async function start(opts: StartOptions): Promise<number> {
     const sidecar = startChild("sidecar", process.execPath, [SIDECAR_BUNDLE, "--config", opts.configPath],
       { ...process.env });
     children.push(sidecar);
-    await waitReady(sidecar, `http://127.0.0.1:${cfg.sidecar.http_port}/health`, 60_000);
+    await waitReady(sidecar, `http://${probeHost(cfg.sidecar.host)}:${cfg.sidecar.http_port}/health`, 60_000);
 
     const envoy = startChild("envoy", envoyBin, [
-      "-c", join(ENVOY_OUT_DIR, "bootstrap.yaml"),
+      "-c", join(opts.envoyDir, "bootstrap.yaml"),
       "--concurrency", String(opts.concurrency),
       "-l", opts.envoyLogLevel,
-      "--drain-time-s", "5",
+      // Envoy's shared memory and sockets are named after the base id: one per admin port lets
+      // several gateways (and test runs) share a machine.
+      "--base-id", String(cfg.admin.port),
     ], { ...process.env });
     children.push(envoy);
     await waitReady(envoy, `http://${cfg.admin.address}:${cfg.admin.port}/ready`, 60_000);

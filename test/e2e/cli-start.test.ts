@@ -37,7 +37,7 @@ modules:
   auth: { enabled: true }
 mock_provider: { enabled: true, port: ${mockPort} }
 `);
-    const proc = spawn(LEASH, ["start", "--config", configPath, "--concurrency", "1"], { env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(LEASH, ["start", "--config", configPath, "--concurrency", "1", "--envoy-dir", join(dir, "envoy")], { env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
     proc.stderr.on("data", (d: Buffer) => (out += d.toString()));

@@ -37,7 +37,7 @@ function startHttps(name: string): Promise<{ server: Server; port: number; seen:
   const seen: Seen[] = [];
   const server = createServer({ key: readFileSync(join(work, `${name}.key`)), cert: readFileSync(join(work, `${name}.pem`)) }, (req, res) => {
     const socket = req.socket as TLSSocket;
-    seen.push({ sni: socket.servername, protocol: socket.getProtocol(), path: req.url ?? "" });
+    seen.push({ sni: socket.servername ?? false, protocol: socket.getProtocol(), path: req.url ?? "" });
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ ok: true }));
   });

@@ -3,7 +3,8 @@
 //
 // This replaces @solo-io/proxy-runtime 0.1.8's exports.ts and context bookkeeping (see
 // docs/decisions/0001-own-sdk-layer.md): its proxy_on_configure passed the configuration size as
-// the size *pointer* (memory access out of bounds in Envoy), it threw on an empty configuration,
+// the size *pointer* (the host writes the size at that address: silent memory corruption, and an
+// out-of-bounds trap in Envoy with an empty configuration),
 // its gRPC callbacks were empty, and it built debug strings of the whole context map on every
 // request.
 import { HeadersAction, DataAction, BufferType, GrpcStatus, HeaderMap } from "./abi";
