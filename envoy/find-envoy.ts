@@ -13,13 +13,13 @@ export const REPO_ENVOY: string = fileURLToPath(new URL("../.venv/bin/envoy", im
  * @throws Error naming all three places when none has one; also when ENVOY_BIN is set but wrong,
  *   because silently falling back would test a different Envoy than the one asked for.
  */
-export function findEnvoy(env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function findEnvoy(env: Readonly<Record<string, string | undefined>> = process.env, repoEnvoy: string = REPO_ENVOY): string {
   const explicit: string | undefined = env.ENVOY_BIN;
   if (explicit !== undefined && explicit !== "") {
     if (isExecutable(explicit)) return explicit;
     throw new Error(`ENVOY_BIN is set to ${JSON.stringify(explicit)}, which is not an executable file`);
   }
-  if (isExecutable(REPO_ENVOY)) return REPO_ENVOY;
+  if (isExecutable(repoEnvoy)) return repoEnvoy;
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     const candidate: string = join(dir, "envoy");
@@ -27,7 +27,7 @@ export function findEnvoy(env: Readonly<Record<string, string | undefined>> = pr
   }
   throw new Error(
     "Envoy binary not found. Either set ENVOY_BIN to its path, " +
-      `or install it at ${REPO_ENVOY}, or put \`envoy\` on PATH.`,
+      `or install it at ${repoEnvoy} (scripts/setup.sh does), or put \`envoy\` on PATH.`,
   );
 }
 

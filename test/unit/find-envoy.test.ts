@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
-import { findEnvoy, REPO_ENVOY } from "../../envoy/find-envoy.ts";
+import { findEnvoy } from "../../envoy/find-envoy.ts";
 
 describe("findEnvoy", () => {
   const dir: string = mkdtempSync(join(tmpdir(), "leash-find-envoy-"));
@@ -21,14 +21,20 @@ describe("findEnvoy", () => {
     assert.throws(() => findEnvoy({ ENVOY_BIN: join(dir, "missing"), PATH: dir }), /ENVOY_BIN is set to/);
   });
 
-  test("PATH is searched when nothing else is there", { skip: existsSync(REPO_ENVOY) && "repo .venv has an envoy" }, () => {
-    assert.equal(findEnvoy({ PATH: `/nonexistent:${dir}` }), fake);
+  const noRepoEnvoy: string = join(dir, "no-venv", "envoy");
+
+  test("the repo-local install comes before PATH", () => {
+    assert.equal(findEnvoy({ PATH: "/nonexistent" }, fake), fake);
   });
 
-  test("the error names all three options", { skip: existsSync(REPO_ENVOY) && "repo .venv has an envoy" }, () => {
+  test("PATH is searched when nothing else is there", () => {
+    assert.equal(findEnvoy({ PATH: `/nonexistent:${dir}` }, noRepoEnvoy), fake);
+  });
+
+  test("the error names all three options", () => {
     assert.throws(
-      () => findEnvoy({ PATH: "/nonexistent" }),
-      (err: Error) => /ENVOY_BIN/.test(err.message) && err.message.includes(REPO_ENVOY) && /on PATH/.test(err.message),
+      () => findEnvoy({ PATH: "/nonexistent" }, noRepoEnvoy),
+      (err: Error) => /ENVOY_BIN/.test(err.message) && err.message.includes(noRepoEnvoy) && /on PATH/.test(err.message),
     );
   });
 });
