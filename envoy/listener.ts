@@ -21,6 +21,9 @@ export const ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
   details: "%RESPONSE_CODE_DETAILS%",
   duration_ms: "%DURATION%",
   request_id: "%REQ(X-REQUEST-ID)%",
+  // Set by the auth module once a key is accepted (filter state wasm.leash.*); "-" otherwise.
+  tenant_id: "%FILTER_STATE(wasm.leash.tenant_id:PLAIN)%",
+  key_id: "%FILTER_STATE(wasm.leash.key_id:PLAIN)%",
   upstream_cluster: "%UPSTREAM_CLUSTER%",
   upstream_host: "%UPSTREAM_HOST%",
   bytes_received: "%BYTES_RECEIVED%",

@@ -25,8 +25,11 @@ function pluginConfig(overrides: Record<string, unknown> = {}): string {
   });
 }
 
+/** The host's wall clock, in ms; tests move it forward to expire cached answers. */
+let clockMs = 1_700_000_000_000;
+
 async function load(overrides: Record<string, unknown> = {}, path: string = RELEASE): Promise<FakeHost> {
-  const host = await FakeHost.load(path, { rootId: "auth", pluginConfig: pluginConfig(overrides) });
+  const host = await FakeHost.load(path, { rootId: "auth", pluginConfig: pluginConfig(overrides), now: () => BigInt(clockMs) * 1_000_000n });
   assert.ok(host.startOk, `filter did not start: ${host.logs.map((l) => l.message).join("\n")}`);
   return host;
 }
@@ -251,5 +254,91 @@ describe("auth filter requests", () => {
       assert.equal(s.localResponse?.status, 400);
     }
     assert.equal(host.trapped, null);
+  });
+});
+
+describe("auth filter decision cache and model policy", () => {
+  const allowCached = (ttl: number, models: string[] = []) => encodeAuthorizeResponse({
+    decision: "ALLOW", tenant_id: "acme", key_id: "abcdefghijkl", upstream_auth_header: "authorization",
+    upstream_auth_value: "Bearer sk-provider", cache_ttl_ms: ttl, allowed_models: models,
+  });
+
+  function ask(host: FakeHost, path = "/openai/v1/chat/completions", key = TENANT_KEY): HttpStream {
+    const s = host.newHttpStream();
+    post(s, path, [["authorization", `Bearer ${key}`]]);
+    return s;
+  }
+
+  it("reuses an answer for its cache_ttl_ms without calling the sidecar, then asks again", async () => {
+    const host = await load();
+    const first = ask(host);
+    host.respondGrpc(host.grpcCalls[0].token, allowCached(1000));
+    assert.equal(first.continued.request, true);
+
+    clockMs += 999;
+    const warm = ask(host);
+    assert.equal(host.grpcCalls.length, 1, "a warm key called the sidecar");
+    assert.equal(warm.localResponse, null);
+    assert.equal(warm.requestHeader("authorization"), "Bearer sk-provider");
+    assert.equal(host.metric("leash_auth.cache_hits"), 1);
+
+    clockMs += 1;
+    ask(host);
+    assert.equal(host.grpcCalls.length, 2, "an expired answer was reused");
+  });
+
+  it("caches per provider and per exact key", async () => {
+    const host = await load();
+    ask(host);
+    host.respondGrpc(host.grpcCalls[0].token, allowCached(1000));
+    ask(host, "/anthropic/v1/messages");
+    assert.equal(host.grpcCalls.length, 2);
+    ask(host, "/openai/v1/chat/completions", TENANT_KEY.slice(0, -1) + "t");
+    assert.equal(host.grpcCalls.length, 3);
+  });
+
+  it("never holds an answer longer than cache_max_ttl_ms, and not at all with ttl 0", async () => {
+    const capped = await load({ cache_max_ttl_ms: 100 });
+    ask(capped);
+    capped.respondGrpc(capped.grpcCalls[0].token, allowCached(2000));
+    clockMs += 100;
+    ask(capped);
+    assert.equal(capped.grpcCalls.length, 2);
+
+    const uncached = await load();
+    ask(uncached);
+    uncached.respondGrpc(uncached.grpcCalls[0].token, allowCached(0));
+    ask(uncached);
+    assert.equal(uncached.grpcCalls.length, 2);
+  });
+
+  it("caches denials too, so a revoked key stays refused without a round trip", async () => {
+    const host = await load();
+    const a = ask(host);
+    host.respondGrpc(host.grpcCalls[0].token, encodeAuthorizeResponse({ decision: "DENY", code: "auth.key_revoked", http_status: 401, cache_ttl_ms: 500 }));
+    assert.equal(a.localResponse?.status, 401);
+    const b = ask(host);
+    assert.equal(host.grpcCalls.length, 1);
+    assert.equal(b.localResponse?.status, 401);
+    assert.equal((jsonBody(b).error as { code: string }).code, "auth.key_revoked");
+  });
+
+  it("refuses a model outside the tenant's policy with 403 auth.model_not_allowed", async () => {
+    const host = await load();
+    const bad = ask(host);
+    host.respondGrpc(host.grpcCalls[0].token, allowCached(1000, ["gpt-4o*"]));
+    bad.requestBody('{"model":"o3","messages":[]}', true);
+    assert.equal(bad.localResponse?.status, 403);
+    const err = jsonBody(bad).error as { code: string; type: string };
+    assert.equal(err.code, "auth.model_not_allowed");
+    assert.equal(err.type, "permission_error");
+
+    const good = ask(host); // cached answer, same policy
+    good.requestBody('{"model":"gpt-4o-mini","messages":[]}', true);
+    assert.equal(good.localResponse, null);
+
+    const none = ask(host);
+    none.requestBody('{"messages":[]}', true);
+    assert.equal(none.localResponse?.status, 403, "a body without a model passed a model policy");
   });
 });

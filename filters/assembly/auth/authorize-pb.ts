@@ -26,6 +26,8 @@ export class AuthorizeResponse {
   keyId: string = "";
   upstreamAuthHeader: string = "";
   upstreamAuthValue: string = "";
+  cacheTtlMs: u32 = 0;
+  allowedModels: Array<string> = new Array<string>(0);
 }
 
 /** Decodes an AuthorizeResponse; null when the bytes are not a valid message. */
@@ -37,6 +39,7 @@ export function decodeAuthorizeResponse(data: ArrayBuffer): AuthorizeResponse | 
     if (r.wireType == 0) {
       if (f == 1) out.decision = <Decision>(<i32>r.value);
       else if (f == 4) out.httpStatus = <u32>r.value;
+      else if (f == 9) out.cacheTtlMs = r.value > 0xffffffff ? <u32>0xffffffff : <u32>r.value;
     } else if (r.wireType == 2) {
       if (f == 2) out.code = r.string();
       else if (f == 3) out.message = r.string();
@@ -44,6 +47,7 @@ export function decodeAuthorizeResponse(data: ArrayBuffer): AuthorizeResponse | 
       else if (f == 6) out.keyId = r.string();
       else if (f == 7) out.upstreamAuthHeader = r.string();
       else if (f == 8) out.upstreamAuthValue = r.string();
+      else if (f == 10) out.allowedModels.push(r.string());
     }
   }
   if (!r.ok) return null;

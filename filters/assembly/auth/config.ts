@@ -5,7 +5,7 @@ import { apiFormatFromName } from "../sdk/api-error";
 import { Route } from "./routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"auth\",\"failure_mode\":\"closed|open\",\"timeout_ms\":250," +
-  "\"sidecar_cluster\":\"leash_sidecar\",\"max_body_bytes\":4194304,\"validate_json\":true,\"max_json_depth\":64," +
+  "\"sidecar_cluster\":\"leash_sidecar\",\"max_body_bytes\":4194304,\"cache_max_ttl_ms\":2000,\"cache_max_entries\":10000,\"validate_json\":true,\"max_json_depth\":64," +
   "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
 
 export class AuthConfig {
@@ -15,6 +15,9 @@ export class AuthConfig {
   validateJson: bool = true;
   maxJsonDepth: i32 = 64;
   maxBodyBytes: u32 = 4 * 1024 * 1024;
+  /** Upper bound on how long an answer is reused, whatever the sidecar says (0 = no cache). */
+  cacheMaxTtlMs: u32 = 2000;
+  cacheMaxEntries: i32 = 10000;
   routes: Array<Route> = new Array<Route>(0);
 }
 
@@ -64,6 +67,16 @@ export function parseAuthConfig(text: string): ConfigResult {
   if (maxBody != null) {
     if (!maxBody.isNumber() || maxBody.n < 1 || maxBody.n > 1073741824) return fail("max_body_bytes must be a number from 1 to 1073741824");
     cfg.maxBodyBytes = <u32>maxBody.n;
+  }
+  const cacheTtl = root.get("cache_max_ttl_ms");
+  if (cacheTtl != null) {
+    if (!cacheTtl.isNumber() || cacheTtl.n < 0 || cacheTtl.n > 2000) return fail("cache_max_ttl_ms must be a number from 0 to 2000");
+    cfg.cacheMaxTtlMs = <u32>cacheTtl.n;
+  }
+  const cacheEntries = root.get("cache_max_entries");
+  if (cacheEntries != null) {
+    if (!cacheEntries.isNumber() || cacheEntries.n < 0 || cacheEntries.n > 1000000) return fail("cache_max_entries must be a number from 0 to 1000000");
+    cfg.cacheMaxEntries = <i32>cacheEntries.n;
   }
   const routes = root.get("routes");
   if (routes == null || !routes.isArray() || routes.items.length == 0) return fail("routes must be a non-empty array");

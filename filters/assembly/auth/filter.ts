@@ -1,25 +1,32 @@
-// The auth filter: resolves the tenant's API key through the sidecar (gRPC call-out), then either
-// rejects the request in the route's API format or forwards it with the tenant key removed and the
-// provider credential injected. Requests on provider routes must also carry a well-formed JSON body.
+// The auth filter: resolves the tenant's API key through the sidecar (gRPC call-out, or the
+// worker's decision cache), then either rejects the request in the route's API format or forwards
+// it with the tenant key removed and the provider credential injected. Requests on provider routes
+// must carry a well-formed JSON body within the size limit, naming a model the tenant may use.
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCall, grpcServiceForCluster } from "../sdk/callouts";
-import { continueRequest, getRequestHeader, removeHeader, replaceHeader, setProperty, getBuffer, logError, logInfo, logWarn } from "../sdk/host";
+import { continueRequest, getRequestHeader, removeHeader, replaceHeader, setProperty, getBuffer, logError, logInfo, logWarn, nowMillis } from "../sdk/host";
 import { denyRequest, ApiFormat } from "../sdk/api-error";
 import { checkJson } from "../sdk/json-check";
+import { topLevelString } from "../sdk/json-field";
 import { Counter } from "../sdk/metrics";
 import { AuthConfig, parseAuthConfig, EXPECTED_SHAPE } from "./config";
 import { Route, matchRoute } from "./routes";
 import { KEY_HEADERS, pickKey } from "./keys";
-import { SERVICE, METHOD, Decision, encodeAuthorizeRequest, decodeAuthorizeResponse } from "./authorize-pb";
+import { modelAllowed } from "./models";
+import { DecisionCache } from "./decision-cache";
+import { SERVICE, METHOD, Decision, AuthorizeResponse, encodeAuthorizeRequest, decodeAuthorizeResponse } from "./authorize-pb";
 
 export class AuthRoot extends RootContext {
   config: AuthConfig = new AuthConfig();
   upstream: ArrayBuffer = new ArrayBuffer(0);
+  cache: DecisionCache = new DecisionCache(0);
   allowed: Counter = new Counter("leash_auth.allowed");
   denied: Counter = new Counter("leash_auth.denied");
   sidecarErrors: Counter = new Counter("leash_auth.sidecar_errors");
   invalidBodies: Counter = new Counter("leash_auth.invalid_json");
+  cacheHits: Counter = new Counter("leash_auth.cache_hits");
+  cacheMisses: Counter = new Counter("leash_auth.cache_misses");
 
   onConfigure(configuration: string): bool {
     const r = parseAuthConfig(configuration);
@@ -29,6 +36,8 @@ export class AuthRoot extends RootContext {
     }
     this.config = r.config!;
     this.upstream = grpcServiceForCluster(this.config.sidecarCluster);
+    // A new configuration may change routes or providers: start from an empty cache.
+    this.cache = new DecisionCache(this.config.cacheMaxEntries);
     logInfo("auth: configured with " + this.config.routes.length.toString() + " routes, failure_mode=" +
       (this.config.failOpen ? "open" : "closed"));
     return true;
@@ -43,6 +52,9 @@ class AuthStream extends HttpContext {
   route: Route | null = null;
   phase: Phase = Phase.Idle;
   checkBody: bool = false;
+  cacheKey: string = "";
+  /** Models the tenant may call, from the answer that let the request in (empty = any). */
+  allowedModels: Array<string> = new Array<string>(0);
 
   get auth(): AuthRoot { return changetype<AuthRoot>(this.root); }
 
@@ -70,6 +82,16 @@ class AuthStream extends HttpContext {
       this.deny(401, "auth.missing_key", "No API key. Send your Leash key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.");
       return HeadersAction.StopIteration;
     }
+
+    this.cacheKey = DecisionCache.keyOf(route.provider, key);
+    const cached = this.auth.cache.get(this.cacheKey, nowMillis());
+    if (cached != null) {
+      this.auth.cacheHits.increment(1);
+      // Headers are still held by this callback: edit them and let the request go on.
+      return this.decide(cached) ? HeadersAction.Continue : HeadersAction.StopIteration;
+    }
+    this.auth.cacheMisses.increment(1);
+
     const rid = getRequestHeader("x-request-id");
     const requestId = rid == null ? "" : rid;
     const message = encodeAuthorizeRequest(key, route.provider, requestId, m, path);
@@ -97,11 +119,18 @@ class AuthStream extends HttpContext {
       this.cannotDecide(true);
       return;
     }
+    const ttl = answer.cacheTtlMs < this.auth.config.cacheMaxTtlMs ? answer.cacheTtlMs : this.auth.config.cacheMaxTtlMs;
+    this.auth.cache.put(this.cacheKey, answer, ttl, nowMillis());
+    if (this.decide(answer)) continueRequest();
+  }
+
+  /** Applies an answer to the held request headers; true when the request may go on. */
+  decide(answer: AuthorizeResponse): bool {
     if (answer.decision != Decision.Allow) {
       const status = answer.httpStatus >= 400 && answer.httpStatus <= 599 ? answer.httpStatus : <u32>403;
       const code = answer.code.length > 0 ? answer.code : "auth.denied";
       this.deny(status, code, answer.message.length > 0 ? answer.message : "Request denied.");
-      return;
+      return false;
     }
     this.stripTenantKey();
     if (answer.upstreamAuthHeader.length > 0) replaceHeader(HeaderMap.RequestHeaders, answer.upstreamAuthHeader, answer.upstreamAuthValue);
@@ -110,9 +139,10 @@ class AuthStream extends HttpContext {
     }
     setProperty("leash.tenant_id", answer.tenantId);
     setProperty("leash.key_id", answer.keyId);
+    this.allowedModels = answer.allowedModels;
     this.phase = Phase.Allowed;
     this.auth.allowed.increment(1);
-    continueRequest();
+    return true;
   }
 
   onRequestBody(bodySize: u32, endOfStream: bool): DataAction {
@@ -125,11 +155,22 @@ class AuthStream extends HttpContext {
     if (!this.checkBody) return DataAction.Continue;
     if (!endOfStream) return DataAction.StopIterationAndBuffer;
     const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
-    const check = checkJson(changetype<usize>(body), body.byteLength, this.auth.config.maxJsonDepth, true);
-    if (check.ok) return DataAction.Continue;
-    this.auth.invalidBodies.increment(1);
-    this.deny(400, "gateway.invalid_json", "Request body is not valid JSON: " + check.reason + " at byte " + check.offset.toString() + ".");
-    return DataAction.StopIterationNoBuffer;
+    const base = changetype<usize>(body);
+    const check = checkJson(base, body.byteLength, this.auth.config.maxJsonDepth, true);
+    if (!check.ok) {
+      this.auth.invalidBodies.increment(1);
+      this.deny(400, "gateway.invalid_json", "Request body is not valid JSON: " + check.reason + " at byte " + check.offset.toString() + ".");
+      return DataAction.StopIterationNoBuffer;
+    }
+    if (this.allowedModels.length > 0) {
+      const model = topLevelString(base, body.byteLength, "model");
+      if (model == null || !modelAllowed(this.allowedModels, model)) {
+        const shown = model == null ? "(none)" : model.length > 100 ? model.substring(0, 100) + "…" : model;
+        this.deny(403, "auth.model_not_allowed", "This key may not use model " + shown + ".");
+        return DataAction.StopIterationNoBuffer;
+      }
+    }
+    return DataAction.Continue;
   }
 
   /** Sidecar unreachable, slow or incoherent: refuse (fail closed) unless the operator chose open. */
@@ -161,7 +202,6 @@ class AuthStream extends HttpContext {
     denyRequest(api, status, code, message);
   }
 }
-
 
 /** Whether a Content-Length value exceeds `max` (a malformed value counts as too large to trust). */
 function tooLarge(contentLength: string, max: u32): bool {
