@@ -1,5 +1,5 @@
 // Errors that Envoy itself produces on a provider route (upstream unreachable, upstream timeout,
-// request body over the buffer limit) would otherwise reach the client as text/plain. These
+// request body over the buffer limit, headers too large, malformed HTTP) would otherwise reach the client as text/plain. These
 // mappers rewrite them into the route's API error format, with a stable code in the body and in
 // `x-leash-code`, like every denial of the wasm modules. Replies the modules send themselves carry
 // no response flag and are never 413, so the mappers leave them alone.
@@ -25,6 +25,17 @@ const CASES: readonly LocalReplyCase[] = [
     code: "gateway.upstream_timeout",
     filter: { response_flag_filter: { flags: ["UT"] } },
     errorType: { openai: "timeout", anthropic: "api_error" },
+  },
+  {
+    code: "gateway.headers_too_large",
+    filter: { status_code_filter: { comparison: { op: "EQ", value: { default_value: 431, runtime_key: "leash.local_reply.431" } } } },
+    errorType: { openai: "invalid_request_error", anthropic: "invalid_request_error" },
+  },
+  {
+    code: "gateway.bad_request",
+    // Downstream protocol error: bytes HTTP forbids (NUL or a bare LF in a header, …).
+    filter: { response_flag_filter: { flags: ["DPE"] } },
+    errorType: { openai: "invalid_request_error", anthropic: "invalid_request_error" },
   },
   {
     code: "gateway.body_too_large",

@@ -27,7 +27,10 @@ function filterCodes(): Map<string, number> {
 }
 
 function localReplyCodes(): Map<string, number> {
-  const statusOf: Record<string, number> = { "gateway.upstream_unavailable": 503, "gateway.upstream_timeout": 504, "gateway.body_too_large": 413 };
+  const statusOf: Record<string, number> = {
+    "gateway.upstream_unavailable": 503, "gateway.upstream_timeout": 504, "gateway.body_too_large": 413,
+    "gateway.headers_too_large": 431, "gateway.bad_request": 400,
+  };
   const cfg = localReplyConfig(loadConfig());
   const codes = new Map<string, number>();
   for (const mapper of (cfg?.mappers ?? []) as Array<{ headers_to_add: Array<{ header: { value: string } }> }>) {
