@@ -40,8 +40,26 @@ export interface SidecarConfig {
   database_url: string;
   /** Redis URL; empty = in-process store. Default: env REDIS_URL or "". */
   redis_url: string;
-  /** Directory for embedded state (PGlite). Default ".leash/data". */
+  /**
+   * Directory for embedded state: the PGlite database, and the generated key pepper, master key and
+   * admin token when those are not given by the environment. Default ".leash/data".
+   */
   data_dir: string;
+  /**
+   * Bind address of the sidecar's admin API (tenants, keys, provider credentials), a host name or
+   * IP address. It is a separate HTTP server, never the public listener, and every request needs
+   * the admin token. Default "127.0.0.1".
+   */
+  admin_address: string;
+  /** Port of the admin API. Default 8083. */
+  admin_port: number;
+  /**
+   * Longest time, in ms, the auth filter may reuse an Authorize answer (AuthorizeResponse
+   * .cache_ttl_ms); the sidecar shortens it further near a key's expiry or the end of a rotation
+   * grace. Bounds how long a revocation takes to reach every replica. Default 1000, range 0..2000
+   * (0 = the filter asks the sidecar on every request).
+   */
+  auth_cache_ttl_ms: number;
 }
 
 export interface ProviderConfig {

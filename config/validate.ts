@@ -52,6 +52,8 @@ const MAX_PROVIDER_TIMEOUT_MS: number = 3_600_000;
 const MAX_CONNECT_TIMEOUT_MS: number = 60_000;
 /** A module call sits on every request's path; a minute is already far beyond useful. */
 const MAX_MODULE_TIMEOUT_MS: number = 60_000;
+/** Revocation must reach every replica within 2 s, and a filter may reuse an answer this long. */
+const MAX_AUTH_CACHE_TTL_MS: number = 2_000;
 
 /** Validates a parsed document; `config` is set only when there are no problems. */
 export function validateConfig(
@@ -139,12 +141,16 @@ function readSidecar(value: unknown, env: ConfigEnv, problems: Problems): Sideca
   const m: Mapping = readMapping(
     value,
     key,
-    ["host", "grpc_port", "http_port", "database_url", "redis_url", "data_dir"],
+    ["host", "grpc_port", "http_port", "database_url", "redis_url", "data_dir", "admin_address", "admin_port", "auth_cache_ttl_ms"],
     problems,
   );
   const host: string = readString(m, key, "host", "127.0.0.1", problems);
-  if (host.trim() === "" || /[\s/]/.test(host)) {
+  if (!isHostName(host)) {
     problems.add(childKey(key, "host"), `must be a host name or IP address, got ${describe(host)}`);
+  }
+  const adminAddress: string = readString(m, key, "admin_address", "127.0.0.1", problems);
+  if (typeof m.admin_address === "string" && !isHostName(adminAddress)) {
+    problems.add(childKey(key, "admin_address"), `must be a host name or IP address, got ${describe(adminAddress)}`);
   }
   const databaseUrl: string = readUrlWithEnv(m, key, "database_url", env, "DATABASE_URL", POSTGRES_SCHEMES, problems);
   const redisUrl: string = readUrlWithEnv(m, key, "redis_url", env, "REDIS_URL", REDIS_SCHEMES, problems);
@@ -157,7 +163,15 @@ function readSidecar(value: unknown, env: ConfigEnv, problems: Problems): Sideca
     database_url: databaseUrl,
     redis_url: redisUrl,
     data_dir: dataDir,
+    admin_address: adminAddress,
+    admin_port: readInteger(m, key, "admin_port", 8083, 1, MAX_PORT, problems),
+    auth_cache_ttl_ms: readInteger(m, key, "auth_cache_ttl_ms", 1000, 0, MAX_AUTH_CACHE_TTL_MS, problems),
   };
+}
+
+/** Something a server can bind and a client can dial: not blank, no whitespace or "/". */
+function isHostName(host: string): boolean {
+  return host.trim() !== "" && !/[\s/]/.test(host);
 }
 
 /** A connection URL that defaults to an environment variable; "" means "use the embedded store". */
@@ -310,8 +324,8 @@ function readModule(value: unknown, key: string, problems: Problems): ModuleConf
 }
 
 /**
- * Envoy's listener and admin always share a host, and so do the sidecar's two servers; the sidecar
- * shares Envoy's host only when it is reached over loopback.
+ * Envoy's listener and admin always share a host, and so do the sidecar's three servers (gRPC, HTTP,
+ * admin API); the sidecar shares Envoy's host only when it is reached over loopback.
  */
 function checkPortClashes(
   listener: ListenerConfig,
@@ -327,9 +341,11 @@ function checkPortClashes(
     { key: "admin.port", port: admin.port },
     ...(mock.enabled ? [{ key: "mock_provider.port", port: mock.port }] : []),
   ];
+  // The admin API runs in the sidecar process, so it shares the sidecar's machine whatever its address.
   const sidecarPorts: Port[] = [
     { key: "sidecar.grpc_port", port: sidecar.grpc_port },
     { key: "sidecar.http_port", port: sidecar.http_port },
+    { key: "sidecar.admin_port", port: sidecar.admin_port },
   ];
   const hosts: Port[][] = isLoopback(sidecar.host) ? [[...envoyPorts, ...sidecarPorts]] : [envoyPorts, sidecarPorts];
   for (const host of hosts) {

@@ -94,3 +94,40 @@ export function verifySecret(pepper: string, secret: string, storedHash: Uint8Ar
   if (storedHash.length !== presented.length) return false;
   return crypto.timingSafeEqual(presented, storedHash);
 }
+
+/** Which stored secret a presented one matched. */
+export type SecretMatch = "current" | "previous" | "none";
+
+/**
+ * Stands in for a stored hash that is absent (unknown key id, no previous secret) or malformed.
+ * Random per process: no presented secret can be made to match it.
+ */
+const DUMMY_HASH: Buffer = crypto.randomBytes(32);
+
+function comparable(hash: Uint8Array | null): Uint8Array {
+  return hash !== null && hash.length === DUMMY_HASH.length ? hash : DUMMY_HASH;
+}
+
+/**
+ * Compares the HMAC of a presented secret (from {@link hashSecret}) with a key's current and
+ * previous stored hashes. It always runs exactly two 32-byte timingSafeEqual comparisons, whatever
+ * exists: an unknown key (both null), a key without a rotation grace and a key inside one cost the
+ * same, so timing reveals neither existence nor how many bytes matched. The previous secret counts
+ * only while `previousValid` (its grace has not ended); it is compared either way.
+ */
+export function matchSecret(
+  presented: Uint8Array,
+  current: Uint8Array | null,
+  previous: Uint8Array | null,
+  previousValid: boolean,
+): SecretMatch {
+  const wellFormed = (h: Uint8Array | null): h is Uint8Array => h !== null && h.length === DUMMY_HASH.length;
+  // A malformed presented hash is compared against fresh random bytes: same work, never equal.
+  const p = wellFormed(presented) ? presented : crypto.randomBytes(DUMMY_HASH.length);
+  // Both comparisons run before either result is used (no short-circuit).
+  const currentEqual = crypto.timingSafeEqual(p, comparable(current));
+  const previousEqual = crypto.timingSafeEqual(p, comparable(previous));
+  if (wellFormed(current) && currentEqual) return "current";
+  if (wellFormed(previous) && previousValid && previousEqual) return "previous";
+  return "none";
+}

@@ -1,16 +1,20 @@
-// The Authorize decision, independent of gRPC: key → tenant → provider credential.
+// The Authorize decision, independent of gRPC: key → tenant → policy → provider credential.
 //
-// Order of checks: authentication first (missing → malformed → unknown → wrong secret → revoked),
-// then the provider. An unauthenticated caller therefore always gets a 401 and learns nothing
-// about routes; and the secret is verified before the revoked status is revealed, so knowing a
-// key id (it is not secret) does not tell whether that key was revoked.
-import { parseApiKey, verifySecret } from "./api-key.ts";
+// Order of checks: authentication first (missing → malformed → unknown or wrong secret → revoked →
+// expired), then the tenant (disabled), then the route (provider not allowed → unknown provider).
+// An unauthenticated caller therefore always gets a 401 and learns nothing about tenants or routes;
+// and the secret is verified before the key's state is revealed, so knowing a key id (it is not
+// secret) does not tell whether that key exists, was revoked or has expired. The secret check does
+// the same work for every well-formed key (one HMAC, two constant-time compares; see matchSecret).
+import { hashSecret, matchSecret, parseApiKey, type SecretMatch } from "./api-key.ts";
 import type { Queryable } from "./db.ts";
 import { DENIALS, DependencyError, type DenialCode } from "./errors.ts";
 import { lookupKey } from "./key-lookup.ts";
 import type { KvStore } from "./kv-store.ts";
-import type { ProviderCredentials } from "./provider-credentials.ts";
+import type { KeyRing } from "./master-key.ts";
+import { createCredentialResolver, type ProviderTable } from "./provider-credentials.ts";
 import type { RequestLog } from "./request-log.ts";
+import { lookupTenantPolicy } from "./tenant-lookup.ts";
 
 /** AuthorizeRequest as decoded by proto-loader (keepCase, defaults on: every field present). */
 export interface AuthorizeRequest {
@@ -33,6 +37,14 @@ export interface AuthorizeResponse {
   key_id: string;
   upstream_auth_header: string;
   upstream_auth_value: string;
+  /**
+   * How long the filter may reuse this answer for the same key (ms): the configured
+   * `sidecar.auth_cache_ttl_ms`, shortened on ALLOW to the time left before the key expires and,
+   * when the previous secret of a rotation was used, before its grace ends.
+   */
+  cache_ttl_ms: number;
+  /** On ALLOW, the tenant's allowed models (empty = any; "x*" = prefix); empty on DENY. */
+  allowed_models: string[];
 }
 
 /** Dependencies of {@link createAuthorizer}. */
@@ -41,12 +53,24 @@ export interface AuthorizerDeps {
   store: KvStore;
   /** HMAC key of stored secrets. */
   pepper: string;
-  /** Known providers and their upstream credentials. */
-  credentials: ProviderCredentials;
+  /** Providers of the config with their env credentials. */
+  providers: ProviderTable;
+  /** Master keys of stored provider credentials; null when none is configured. */
+  ring: KeyRing | null;
   requestLog: RequestLog;
-  /** Epoch ms clock for the per-minute counter. Default Date.now. */
+  /** `sidecar.auth_cache_ttl_ms`: the longest cache_ttl_ms answered. Default 1000. */
+  cacheTtlMs?: number;
+  /** Epoch ms clock for expiry, rotation grace and the per-minute counter. Default Date.now. */
   now?: () => number;
+  /**
+   * Hashes a presented secret (HMAC-SHA256 with the pepper). Injectable so tests can count the
+   * work done per request; default {@link hashSecret} with `pepper`.
+   */
+  hashSecret?: (secret: string) => Buffer;
 }
+
+/** Default of `sidecar.auth_cache_ttl_ms`. */
+export const DEFAULT_AUTH_CACHE_TTL_MS = 1000;
 
 /** Expiry of a per-minute counter: the minute itself plus slack for late readers. */
 const COUNTER_TTL_SECONDS = 120;
@@ -56,23 +80,47 @@ export function requestCounterKey(tenantId: string, epochMinute: number): string
   return `req:${tenantId}:${epochMinute}`;
 }
 
-function deny(code: DenialCode, keyId = "", tenantId = ""): AuthorizeResponse {
-  const d = DENIALS[code];
-  return {
-    decision: "DENY",
-    code,
-    message: d.message,
-    http_status: d.httpStatus,
-    tenant_id: tenantId,
-    key_id: keyId,
-    upstream_auth_header: "",
-    upstream_auth_value: "",
-  };
+/**
+ * cache_ttl_ms of an ALLOW: the configured TTL, never past the key's expiry, nor past the end of the
+ * rotation grace when the previous secret was the one presented (its answer must stop being reused
+ * exactly when that secret stops working).
+ */
+export function allowCacheTtlMs(
+  configuredMs: number,
+  nowMs: number,
+  expiresAt: number | null,
+  match: SecretMatch,
+  previousSecretExpiresAt: number | null,
+): number {
+  let ttl = configuredMs;
+  if (expiresAt !== null) ttl = Math.min(ttl, expiresAt - nowMs);
+  if (match === "previous" && previousSecretExpiresAt !== null) ttl = Math.min(ttl, previousSecretExpiresAt - nowMs);
+  return Math.max(0, Math.floor(ttl));
 }
 
-/** Returns the Authorize function. It throws DependencyError when the database or store fails. */
+/** Returns the Authorize function. It throws DependencyError / CredentialUnavailableError when it cannot decide. */
 export function createAuthorizer(deps: AuthorizerDeps): (req: AuthorizeRequest) => Promise<AuthorizeResponse> {
   const now = deps.now ?? Date.now;
+  const hash = deps.hashSecret ?? ((secret: string) => hashSecret(deps.pepper, secret));
+  const cacheTtlMs = deps.cacheTtlMs ?? DEFAULT_AUTH_CACHE_TTL_MS;
+  const resolveCredential = createCredentialResolver({ db: deps.db, store: deps.store, ring: deps.ring });
+
+  const deny = (code: DenialCode, keyId = "", tenantId = ""): AuthorizeResponse => {
+    const d = DENIALS[code];
+    return {
+      decision: "DENY",
+      code,
+      message: d.message,
+      http_status: d.httpStatus,
+      tenant_id: tenantId,
+      key_id: keyId,
+      upstream_auth_header: "",
+      upstream_auth_value: "",
+      // Denials are as stable as approvals; the filter may reuse them for the configured time.
+      cache_ttl_ms: cacheTtlMs,
+      allowed_models: [],
+    };
+  };
 
   // `keyId` is what request_log records: the presented key id even when the answer withholds it
   // (an unauthenticated key id is the caller's claim, not an identity the filter should log as such).
@@ -81,30 +129,48 @@ export function createAuthorizer(deps: AuthorizerDeps): (req: AuthorizeRequest) 
     const parsed = parseApiKey(req.api_key);
     if (!parsed) return { res: deny("auth.invalid_key"), keyId: "" };
 
+    // Hashed before the lookup and whatever it finds: one HMAC for every well-formed key.
+    const presented = hash(parsed.secret);
     const record = await lookupKey(deps.db, deps.store, parsed.keyId);
-    if (!record || !verifySecret(deps.pepper, parsed.secret, record.secretHash)) {
-      return { res: deny("auth.invalid_key"), keyId: parsed.keyId };
-    }
+    const t = now();
+    const previousValid = record?.previousSecretExpiresAt != null && record.previousSecretExpiresAt > t;
+    const match = matchSecret(presented, record?.secretHash ?? null, record?.previousSecretHash ?? null, previousValid);
+    if (!record || match === "none") return { res: deny("auth.invalid_key"), keyId: parsed.keyId };
+
     const keyId = parsed.keyId;
-    if (record.status !== "active") return { res: deny("auth.key_revoked", keyId, record.tenantId), keyId };
+    const tenantId = record.tenantId;
+    if (record.status !== "active") return { res: deny("auth.key_revoked", keyId, tenantId), keyId };
+    if (record.expiresAt !== null && record.expiresAt <= t) return { res: deny("auth.key_expired", keyId, tenantId), keyId };
+
+    const tenant = await lookupTenantPolicy(deps.db, deps.store, tenantId);
+    // A missing tenant cannot happen while the foreign key holds; answer as for an unknown key.
+    if (!tenant) return { res: deny("auth.invalid_key"), keyId };
+    if (tenant.status !== "active") return { res: deny("auth.tenant_disabled", keyId, tenantId), keyId };
 
     try {
-      await deps.store.incr(requestCounterKey(record.tenantId, Math.floor(now() / 60_000)), COUNTER_TTL_SECONDS);
+      await deps.store.incr(requestCounterKey(tenantId, Math.floor(t / 60_000)), COUNTER_TTL_SECONDS);
     } catch (err) {
       throw new DependencyError("store", err);
     }
 
-    const credential = deps.credentials.get(req.provider);
-    if (!credential) return { res: deny("gateway.unknown_provider", keyId, record.tenantId), keyId };
+    if (tenant.allowedProviders.length > 0 && !tenant.allowedProviders.includes(req.provider)) {
+      return { res: deny("auth.provider_not_allowed", keyId, tenantId), keyId };
+    }
+    const provider = deps.providers.get(req.provider);
+    if (!provider) return { res: deny("gateway.unknown_provider", keyId, tenantId), keyId };
+
+    const credential = await resolveCredential(tenantId, req.provider, provider);
     const res: AuthorizeResponse = {
       decision: "ALLOW",
       code: "",
       message: "",
       http_status: 0,
-      tenant_id: record.tenantId,
+      tenant_id: tenantId,
       key_id: keyId,
       upstream_auth_header: credential.header,
       upstream_auth_value: credential.value,
+      cache_ttl_ms: allowCacheTtlMs(cacheTtlMs, t, record.expiresAt, match, record.previousSecretExpiresAt),
+      allowed_models: tenant.allowedModels,
     };
     return { res, keyId };
   };

@@ -1,15 +1,17 @@
 // Builds the sidecar's real dependencies from a LeashConfig and starts it: PostgreSQL or embedded
-// PGlite, Redis or the in-process store, pepper, migrations, demo tenant. Kept out of main.ts so
+// PGlite, Redis or the in-process store, pepper, master key ring, admin token, migrations, demo tenant. Kept out of main.ts so
 // tests can start the exact production wiring without spawning a process.
 import { join, resolve } from "node:path";
 import { Registry } from "prom-client";
 import type { LeashConfig } from "../../config/types.ts";
+import { loadAdminToken } from "./admin-token.ts";
 import { createPostgresDb, type Db } from "./db.ts";
 import { createPgliteDb } from "./db-pglite.ts";
 import { ensureDemoTenant, type DemoTenantResult } from "./keys.ts";
 import { createRedisStore } from "./kv-redis.ts";
 import { createMemoryStore, type KvStore } from "./kv-store.ts";
 import { silentLogger, type Logger } from "./logger.ts";
+import { loadKeyRing } from "./master-key.ts";
 import { migrate } from "./migrate.ts";
 import { loadPepper } from "./pepper.ts";
 import { createSidecar, type BoundPorts } from "./server.ts";
@@ -34,6 +36,10 @@ export interface StartSidecarOptions {
 export interface RunningSidecar extends BoundPorts {
   /** Outcome of the demo tenant check; `key` is set only on the start that created it. */
   demo: DemoTenantResult;
+  /** URL of the admin API (`http://host:port/admin/v1`), null when it is not started. */
+  adminUrl: string | null;
+  /** File holding the admin token when it came from data_dir (embedded mode); never the token itself. */
+  adminTokenFile: string | null;
   db: Db;
   store: KvStore;
   registry: Registry;
@@ -64,6 +70,12 @@ export async function startSidecar(opts: StartSidecarOptions): Promise<RunningSi
   // Before opening anything: a missing pepper is a config error and should fail without side effects.
   const { pepper, source } = loadPepper({ env, dataDir, embedded, warn: (msg) => log.warn(msg) });
   log.info("key pepper loaded", { source });
+  const keyRing = loadKeyRing({ env, dataDir, embedded, warn: (msg) => log.warn(msg) });
+  if (keyRing) log.info("master key ring loaded", { source: keyRing.source, key_ids: keyRing.ring.ids, current: keyRing.ring.current.id });
+  else log.warn("no master key (LEASH_MASTER_KEY, LEASH_MASTER_KEYS or LEASH_MASTER_KEY_FILE): provider credentials cannot be stored");
+  const adminToken = loadAdminToken({ env, dataDir, embedded, warn: (msg) => log.warn(msg) });
+  if (adminToken?.file) log.info("admin token loaded", { source: adminToken.source, file: adminToken.file });
+  else if (adminToken) log.info("admin token loaded", { source: adminToken.source });
 
   const opened: { close(): Promise<void> }[] = [];
   const closeOpened = async () => {
@@ -105,11 +117,14 @@ export async function startSidecar(opts: StartSidecarOptions): Promise<RunningSi
     const demo: DemoTenantResult = env[DEMO_TENANT_ENV] === "0" ? { created: false } : await ensureDemoTenant(db, pepper);
     if (demo.created) log.info("demo tenant created", { tenant_id: "demo" });
 
-    const sidecar = createSidecar({ db, store, registry, config, log, env, pepper });
+    const sidecar = createSidecar({ db, store, registry, config, log, env, pepper, ring: keyRing?.ring ?? null, adminToken: adminToken?.token });
     const ports = await sidecar.start();
+    const adminHost = config.sidecar.admin_address.includes(":") ? `[${config.sidecar.admin_address}]` : config.sidecar.admin_address;
     return {
       ...ports,
       demo,
+      adminUrl: ports.adminPort === null ? null : `http://${adminHost}:${ports.adminPort}/admin/v1`,
+      adminTokenFile: adminToken?.file ?? null,
       db,
       store,
       registry,

@@ -1,6 +1,7 @@
-// The sidecar's one error registry: every denial the Authorize RPC returns and every failure it
-// reports is listed here with a stable code, so the filters, the README table and the tests all
-// agree on the same strings. Codes are `<area>.<reason>`; never rename one, clients match on them.
+// The sidecar's one error registry: every denial the Authorize RPC returns, every failure it
+// reports and every error the admin API answers with is listed here with a stable code, so the
+// filters, the CLI, the README tables and the tests all agree on the same strings. Codes are
+// `<area>.<reason>`; never rename one, clients match on them.
 import { status as GrpcStatus } from "@grpc/grpc-js";
 
 /** A registry entry for a request the sidecar refuses on purpose (answered with DENY). */
@@ -28,6 +29,9 @@ export const DENIALS = {
   },
   "auth.invalid_key": { httpStatus: 401, message: "Invalid API key." },
   "auth.key_revoked": { httpStatus: 401, message: "This API key has been revoked." },
+  "auth.key_expired": { httpStatus: 401, message: "This API key has expired." },
+  "auth.tenant_disabled": { httpStatus: 403, message: "This API key's tenant is disabled." },
+  "auth.provider_not_allowed": { httpStatus: 403, message: "This API key may not use this provider." },
   "gateway.unknown_provider": { httpStatus: 400, message: "This route points to an unknown provider." },
 } as const satisfies Record<string, DenialSpec>;
 
@@ -42,13 +46,43 @@ export const FAILURES = {
     httpStatus: 503,
     message: "Cache temporarily unavailable.",
   },
+  "sidecar.credential_unavailable": {
+    grpcStatus: GrpcStatus.INTERNAL,
+    httpStatus: 500,
+    message: "Provider credential unavailable.",
+  },
   "sidecar.internal": { grpcStatus: GrpcStatus.INTERNAL, httpStatus: 500, message: "Internal sidecar error." },
 } as const satisfies Record<string, FailureSpec>;
+
+/** A registry entry of the admin API: the HTTP status and a default message. */
+export interface AdminErrorSpec {
+  readonly httpStatus: number;
+  /** Default message; handlers may give a more precise one (naming the field), never internals. */
+  readonly message: string;
+}
+
+/** Errors of the admin API, answered as `{"error":{"code","message"}}` with `httpStatus`. */
+export const ADMIN_ERRORS = {
+  "admin.unauthorized": { httpStatus: 401, message: "Missing or wrong admin token (Authorization: Bearer <token>)." },
+  "admin.invalid_request": { httpStatus: 400, message: "Invalid request." },
+  "admin.not_found": { httpStatus: 404, message: "Not found." },
+  "admin.method_not_allowed": { httpStatus: 405, message: "Method not allowed on this path." },
+  "admin.conflict": { httpStatus: 409, message: "The request conflicts with the current state." },
+  "admin.no_master_key": {
+    httpStatus: 409,
+    message: "No master key is configured (LEASH_MASTER_KEY, LEASH_MASTER_KEYS or LEASH_MASTER_KEY_FILE); provider credentials cannot be stored.",
+  },
+  "admin.payload_too_large": { httpStatus: 413, message: "Request body too large." },
+  "admin.unavailable": { httpStatus: 503, message: "Database or cache temporarily unavailable." },
+  "admin.internal": { httpStatus: 500, message: "Internal error." },
+} as const satisfies Record<string, AdminErrorSpec>;
 
 /** Stable code of a deliberate refusal, e.g. `auth.invalid_key`. */
 export type DenialCode = keyof typeof DENIALS;
 /** Stable code of a sidecar failure, e.g. `sidecar.db_unavailable`. */
 export type FailureCode = keyof typeof FAILURES;
+/** Stable code of an admin API error, e.g. `admin.not_found`. */
+export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
 
 /** Which backing service failed; selects the failure code. */
 export type Dependency = "db" | "store";
@@ -69,7 +103,38 @@ export class DependencyError extends Error {
   }
 }
 
+/**
+ * Thrown when a stored provider credential exists for the request but cannot be decrypted (no
+ * master key, its key missing from the ring, or altered). The request fails instead of going
+ * upstream with another credential. `reason` is for the log and never holds key material.
+ */
+export class CredentialUnavailableError extends Error {
+  readonly code: FailureCode = "sidecar.credential_unavailable";
+  constructor(
+    readonly reason: string,
+    /** Whose credential: tenant id (null = shared) and provider, safe to log. */
+    readonly owner: { tenantId: string | null; provider: string },
+  ) {
+    super(`provider credential of ${owner.tenantId ?? "*"}/${owner.provider} unavailable: ${reason}`);
+    this.name = "CredentialUnavailableError";
+  }
+}
+
 /** Maps any error thrown while handling a request to its registry failure code. */
 export function failureCodeOf(err: unknown): FailureCode {
-  return err instanceof DependencyError ? err.code : "sidecar.internal";
+  return err instanceof DependencyError || err instanceof CredentialUnavailableError ? err.code : "sidecar.internal";
+}
+
+/**
+ * An admin operation refused with a registry code (not found, conflict, invalid field). The
+ * message is safe to return to the admin client: it names ids and fields, never secrets.
+ */
+export class AdminError extends Error {
+  constructor(
+    readonly code: AdminErrorCode,
+    message: string = ADMIN_ERRORS[code].message,
+  ) {
+    super(message);
+    this.name = "AdminError";
+  }
 }

@@ -22,10 +22,16 @@ async function main(): Promise<void> {
     // Plain text on purpose: a human must read it, and it is printed exactly once, ever.
     process.stdout.write(
       `demo tenant created; API key (shown once, store it now): ${running.demo.key}\n` +
-        `mint another with: leash keys create --tenant demo\n`,
+        `mint another with: bin/leash keys create --tenant demo\n`,
     );
   }
-  process.stdout.write(`sidecar ready grpc=${config.sidecar.host}:${running.grpcPort} http=${running.httpPort}\n`);
+  if (running.adminUrl) {
+    // Where the admin API is and which token file authenticates (the path, never the token).
+    const token = running.adminTokenFile ? `token in ${running.adminTokenFile}` : "token from LEASH_ADMIN_TOKEN";
+    process.stdout.write(`admin API on ${running.adminUrl} (${token})\n`);
+  }
+  const admin = running.adminPort === null ? "off" : `${config.sidecar.admin_address}:${running.adminPort}`;
+  process.stdout.write(`sidecar ready grpc=${config.sidecar.host}:${running.grpcPort} http=${running.httpPort} admin=${admin}\n`);
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {

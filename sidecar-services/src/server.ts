@@ -6,15 +6,17 @@ import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { LeashConfig } from "../../config/types.ts";
+import { createAdminServer } from "./admin-api.ts";
 import { createAuthorizer } from "./authorize.ts";
 import type { Db } from "./db.ts";
 import { createGrpcServer } from "./grpc-service.ts";
 import { createHttpServer } from "./http-server.ts";
 import type { KvStore } from "./kv-store.ts";
 import { silentLogger, type Logger } from "./logger.ts";
+import type { KeyRing } from "./master-key.ts";
 import { createSidecarMetrics } from "./metrics.ts";
 import { PEPPER_ENV } from "./pepper.ts";
-import { providersMissingCredentials, resolveProviderCredentials } from "./provider-credentials.ts";
+import { buildProviderTable, providersMissingCredentials } from "./provider-credentials.ts";
 import { createRequestLog } from "./request-log.ts";
 
 /** Everything the sidecar needs; it owns none of it (stop() does not close db or store). */
@@ -25,7 +27,10 @@ export interface SidecarDeps {
   store: KvStore;
   /** Registry the sidecar's metrics and default process metrics are registered on. */
   registry: Registry;
-  /** Loaded config; uses `sidecar.host`, `sidecar.grpc_port`, `sidecar.http_port` and `providers`. */
+  /**
+   * Loaded config; uses `sidecar.host`, `grpc_port`, `http_port`, `admin_address`, `admin_port`,
+   * `auth_cache_ttl_ms` and `providers`.
+   */
   config: LeashConfig;
   /** Default: silent. */
   log?: Logger;
@@ -33,19 +38,32 @@ export interface SidecarDeps {
   env?: Record<string, string | undefined>;
   /** HMAC pepper of key secrets. Default env LEASH_KEY_PEPPER (required then). */
   pepper?: string;
+  /**
+   * Master keys of stored provider credentials (see master-key.ts). Default null: stored credentials
+   * cannot be written, and a request whose tenant has one fails with sidecar.credential_unavailable.
+   */
+  ring?: KeyRing | null;
+  /** Admin API token. Optional: without it the admin API is not started. */
+  adminToken?: string;
+  /** Epoch ms clock for Authorize and the admin API (tests drive time with it). Default Date.now. */
+  now?: () => number;
 }
 
 /** Ports actually bound (differs from the config when it asked for 0). */
 export interface BoundPorts {
   grpcPort: number;
   httpPort: number;
+  /** Port of the admin API; null when it is not started (no admin token). */
+  adminPort: number | null;
 }
 
 /** A constructed sidecar. */
 export interface Sidecar {
   grpc: grpc.Server;
   http: http.Server;
-  /** Binds gRPC on sidecar.host:grpc_port and HTTP on sidecar.host:http_port. */
+  /** The admin API server; null without an admin token. */
+  admin: http.Server | null;
+  /** Binds gRPC on sidecar.host:grpc_port, HTTP on sidecar.host:http_port, the admin API on admin_address:admin_port. */
   start(): Promise<BoundPorts>;
   /** Stops accepting, drains in-flight RPCs (bounded), closes HTTP, flushes request_log. */
   stop(): Promise<void>;
@@ -53,6 +71,11 @@ export interface Sidecar {
 
 /** How long stop() lets in-flight RPCs finish before cancelling them. */
 const DRAIN_TIMEOUT_MS = 5000;
+
+/** URL host syntax needs brackets around IPv6 literals. */
+function urlHost(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
 
 /** gRPC address syntax needs brackets around IPv6 literals. */
 function grpcAddress(host: string, port: number): string {
@@ -75,15 +98,31 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     log,
     onDrop: (n) => metrics.requestLogDropped.inc(n),
   });
+  const ring = deps.ring ?? null;
   const authorize = createAuthorizer({
     db: deps.db,
     store: deps.store,
     pepper,
-    credentials: resolveProviderCredentials(providers, env),
+    providers: buildProviderTable(providers, env),
+    ring,
     requestLog,
+    cacheTtlMs: sidecar.auth_cache_ttl_ms,
+    now: deps.now,
   });
   const grpcServer = createGrpcServer({ authorize, metrics, log });
   const httpServer = createHttpServer({ db: deps.db, store: deps.store, registry: deps.registry, log });
+  const adminServer = deps.adminToken
+    ? createAdminServer({
+        db: deps.db,
+        store: deps.store,
+        pepper,
+        ring,
+        token: deps.adminToken,
+        providers: providers.map((p) => p.name),
+        log,
+        now: deps.now,
+      })
+    : null;
 
   const bindGrpc = () =>
     new Promise<number>((resolve, reject) => {
@@ -91,12 +130,12 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
         err ? reject(err) : resolve(port),
       );
     });
-  const listenHttp = () =>
+  const listen = (server: http.Server, port: number, host: string) =>
     new Promise<number>((resolve, reject) => {
-      httpServer.once("error", reject);
-      httpServer.listen(sidecar.http_port, sidecar.host, () => {
-        httpServer.off("error", reject);
-        resolve((httpServer.address() as AddressInfo).port);
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve((server.address() as AddressInfo).port);
       });
     });
   const shutdownGrpc = () =>
@@ -107,31 +146,37 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
         resolve();
       });
     });
-  const closeHttp = () =>
+  const close = (server: http.Server | null) =>
     new Promise<void>((resolve) => {
-      if (!httpServer.listening) return resolve();
-      httpServer.close(() => resolve());
-      // /health and /metrics are short; idle keep-alive sockets would otherwise hold close() open.
-      httpServer.closeIdleConnections();
+      if (!server?.listening) return resolve();
+      server.close(() => resolve());
+      // /health, /metrics and admin calls are short; idle keep-alive sockets would otherwise hold close() open.
+      server.closeIdleConnections();
     });
 
   return {
     grpc: grpcServer,
     http: httpServer,
+    admin: adminServer,
     async start() {
       const grpcPort = await bindGrpc();
       let httpPort: number;
+      let adminPort: number | null = null;
       try {
-        httpPort = await listenHttp();
+        httpPort = await listen(httpServer, sidecar.http_port, sidecar.host);
+        if (adminServer) adminPort = await listen(adminServer, sidecar.admin_port, sidecar.admin_address);
       } catch (err) {
         grpcServer.forceShutdown();
+        await close(httpServer);
         throw err;
       }
       log.info("sidecar listening", { host: sidecar.host, grpc_port: grpcPort, http_port: httpPort });
-      return { grpcPort, httpPort };
+      if (adminServer) log.info("admin API listening", { url: `http://${urlHost(sidecar.admin_address)}:${adminPort}/admin/v1` });
+      else log.warn("admin API not started: no admin token (set LEASH_ADMIN_TOKEN)");
+      return { grpcPort, httpPort, adminPort };
     },
     async stop() {
-      await Promise.all([shutdownGrpc(), closeHttp()]);
+      await Promise.all([shutdownGrpc(), close(httpServer), close(adminServer)]);
       await requestLog.close();
     },
   };

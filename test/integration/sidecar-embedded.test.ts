@@ -3,12 +3,14 @@
 // (created once, key shown once) and a restart that must keep keys valid (persisted pepper + data).
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { LeashConfig } from "../../config/types.ts";
 import { startSidecar, type RunningSidecar } from "../../sidecar-services/src/bootstrap.ts";
+import { ADMIN_TOKEN_FILE } from "../../sidecar-services/src/admin-token.ts";
+import { MASTER_KEY_FILE } from "../../sidecar-services/src/master-key.ts";
 import { PEPPER_FILE } from "../../sidecar-services/src/pepper.ts";
 import { loadSidecarService } from "../../sidecar-services/src/proto.ts";
 
@@ -26,7 +28,17 @@ function embeddedConfig(dataDir: string): LeashConfig {
     version: 1,
     listener: { address: "127.0.0.1", port: 8080, max_request_body_bytes: 4194304 },
     admin: { address: "127.0.0.1", port: 9901 },
-    sidecar: { host: "127.0.0.1", grpc_port: 0, http_port: 0, database_url: "", redis_url: "", data_dir: dataDir },
+    sidecar: {
+      host: "127.0.0.1",
+      grpc_port: 0,
+      http_port: 0,
+      database_url: "",
+      redis_url: "",
+      data_dir: dataDir,
+      admin_address: "127.0.0.1",
+      admin_port: 0,
+      auth_cache_ttl_ms: 1000,
+    },
     providers: [
       {
         name: "mock",
@@ -86,8 +98,12 @@ describe("sidecar in embedded mode (PGlite + in-process store)", () => {
     assert.match(running.demo.key ?? "", /^lsh_[a-z0-9]{12}_[A-Za-z0-9]{32}$/);
     demoKey = running.demo.key!;
 
-    const mode = statSync(join(dataDir, PEPPER_FILE)).mode & 0o777;
-    assert.equal(mode, 0o600, "generated pepper is private to its owner");
+    for (const file of [PEPPER_FILE, MASTER_KEY_FILE, ADMIN_TOKEN_FILE]) {
+      const mode = statSync(join(dataDir, file)).mode & 0o777;
+      assert.equal(mode, 0o600, `generated ${file} is private to its owner`);
+    }
+    assert.match(running.adminUrl ?? "", /^http:\/\/127\.0\.0\.1:\d+\/admin\/v1$/);
+    assert.equal(running.adminTokenFile, join(dataDir, ADMIN_TOKEN_FILE));
   });
 
   it("authorizes the demo key", async () => {
@@ -103,13 +119,42 @@ describe("sidecar in embedded mode (PGlite + in-process store)", () => {
     assert.deepEqual(await health.json(), { status: "ok", db: "ok", store: "ok" });
   });
 
+  it("serves the admin API with the generated token and master key: keys, policy, stored credentials", async () => {
+    const token = readFileSync(join(dataDir, ADMIN_TOKEN_FILE), "utf8").trim();
+    const admin = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(running!.adminUrl + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const created = await admin("POST", "/tenants/demo/keys", {});
+    assert.equal(created.status, 201);
+    const put = await admin("PUT", "/credentials", { tenant_id: "demo", provider: "mock", api_key: "sk-demo-stored-credential-0001" });
+    assert.equal(put.status, 200);
+    assert.match(put.json.master_key_id, /^mk-[0-9a-f]{12}$/);
+    const res = await authorize(running!.grpcPort, created.json.key);
+    assert.equal(res.decision, "ALLOW");
+    assert.equal(res.upstream_auth_value, "Bearer sk-demo-stored-credential-0001", "the tenant's stored credential wins over the env one");
+
+    assert.equal((await admin("PATCH", "/tenants/demo", { status: "disabled" })).status, 200);
+    assert.equal((await authorize(running!.grpcPort, created.json.key)).code, "auth.tenant_disabled");
+    assert.equal((await admin("PATCH", "/tenants/demo", { status: "active" })).status, 200);
+    assert.equal((await admin("POST", `/keys/${created.json.key_id}/revoke`)).status, 200);
+    assert.equal((await authorize(running!.grpcPort, created.json.key)).code, "auth.key_revoked");
+    assert.equal((await admin("DELETE", "/credentials", { tenant_id: "demo", provider: "mock" })).status, 200);
+  });
+
   it("does not create another key on the second start, and the first key still works", async () => {
     await running!.stop();
     running = undefined;
     running = await startSidecar({ config: embeddedConfig(dataDir), env });
     assert.deepEqual(running.demo, { created: false });
 
-    const { rows } = await running.db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = 'demo'");
+    const { rows } = await running.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = 'demo' AND status = 'active'",
+    );
     assert.equal(rows[0]!.n, 1);
     const res = await authorize(running.grpcPort, demoKey);
     assert.equal(res.decision, "ALLOW");

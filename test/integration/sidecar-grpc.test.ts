@@ -19,7 +19,7 @@ import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
 import { createApiKey, createTenant, revokeApiKey } from "../../sidecar-services/src/keys.ts";
 import { createRedisStore } from "../../sidecar-services/src/kv-redis.ts";
 import type { KvStore } from "../../sidecar-services/src/kv-store.ts";
-import { migrate } from "../../sidecar-services/src/migrate.ts";
+import { loadMigrations, migrate } from "../../sidecar-services/src/migrate.ts";
 import { AUTHORIZE_PATH, loadSidecarService } from "../../sidecar-services/src/proto.ts";
 import { createSidecar, type Sidecar } from "../../sidecar-services/src/server.ts";
 
@@ -48,7 +48,17 @@ function testConfig(): LeashConfig {
     version: 1,
     listener: { address: "127.0.0.1", port: 8080, max_request_body_bytes: 4194304 },
     admin: { address: "127.0.0.1", port: 9901 },
-    sidecar: { host: "127.0.0.1", grpc_port: 0, http_port: 0, database_url: DATABASE_URL, redis_url: REDIS_URL, data_dir: "" },
+    sidecar: {
+      host: "127.0.0.1",
+      grpc_port: 0,
+      http_port: 0,
+      database_url: DATABASE_URL,
+      redis_url: REDIS_URL,
+      data_dir: "",
+      admin_address: "127.0.0.1",
+      admin_port: 0,
+      auth_cache_ttl_ms: 1000,
+    },
     providers: [
       provider("openai", "openai", "LEASH_TEST_OPENAI_KEY"),
       provider("anthropic", "anthropic", "LEASH_TEST_ANTHROPIC_KEY"),
@@ -69,6 +79,8 @@ interface AuthorizeResponse {
   key_id: string;
   upstream_auth_header: string;
   upstream_auth_value: string;
+  cache_ttl_ms: number;
+  allowed_models: string[];
 }
 
 const Sidecar = loadSidecarService();
@@ -187,6 +199,9 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
     assert.equal(res.key_id, validKeyId);
     assert.equal(res.upstream_auth_header, "authorization");
     assert.equal(res.upstream_auth_value, "Bearer sk-test-123");
+    // Fields 9 and 10 on the wire: the configured reuse time, and no model restriction.
+    assert.equal(res.cache_ttl_ms, 1000);
+    assert.deepEqual(res.allowed_models, []);
   });
 
   it("injects x-api-key for an anthropic provider", async () => {
@@ -352,9 +367,10 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
     try {
       const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
       // Exactly one of them applied the migrations; the other waited on the lock and found none left.
-      assert.deepEqual([ra, rb].map((r) => r.length).sort(), [0, 1]);
-      const { rows } = await a.query<{ version: number }>("SELECT version FROM schema_migrations");
-      assert.deepEqual(rows.map((r) => r.version), [1]);
+      const all = loadMigrations().map((m) => m.version);
+      assert.deepEqual([ra, rb].map((r) => r.length).sort(), [0, all.length]);
+      const { rows } = await a.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
+      assert.deepEqual(rows.map((r) => r.version), all);
       assert.deepEqual(await migrate(a), []);
     } finally {
       await a.close();

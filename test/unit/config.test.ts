@@ -66,6 +66,9 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
     database_url: "",
     redis_url: "",
     data_dir: ".leash/data",
+    admin_address: "127.0.0.1",
+    admin_port: 8083,
+    auth_cache_ttl_ms: 1000,
   },
   providers: [
     {

@@ -9,6 +9,7 @@ import {
   generateApiKey,
   hashSecret,
   isKeyId,
+  matchSecret,
   parseApiKey,
   randomString,
   verifySecret,
@@ -133,6 +134,47 @@ describe("hashSecret / verifySecret", () => {
       spy.mock.calls.map((c) => c.result),
       [true, false],
     );
+  });
+});
+
+describe("matchSecret", () => {
+  const current = generateApiKey().secret;
+  const previous = generateApiKey().secret;
+  const h = (s: string) => hashSecret(PEPPER, s);
+
+  it("matches the current secret, and the previous one only while its grace is valid", () => {
+    assert.equal(matchSecret(h(current), h(current), h(previous), true), "current");
+    assert.equal(matchSecret(h(previous), h(current), h(previous), true), "previous");
+    assert.equal(matchSecret(h(previous), h(current), h(previous), false), "none");
+    assert.equal(matchSecret(h(current), h(current), null, false), "current");
+    assert.equal(matchSecret(h("other"), h(current), h(previous), true), "none");
+  });
+
+  it("never matches absent or malformed stored hashes", () => {
+    assert.equal(matchSecret(h(current), null, null, true), "none");
+    assert.equal(matchSecret(h(current), Buffer.alloc(16), Buffer.alloc(0), true), "none");
+    assert.equal(matchSecret(Buffer.alloc(16), Buffer.alloc(16), Buffer.alloc(16), true), "none");
+  });
+
+  it("always runs exactly two 32-byte timingSafeEqual comparisons", (t) => {
+    const spy = t.mock.method(crypto, "timingSafeEqual");
+    const cases: [Uint8Array, Uint8Array | null, Uint8Array | null, boolean][] = [
+      [h(current), null, null, false], // unknown key id
+      [h("wrong"), h(current), null, false], // wrong secret, no grace
+      [h(current), h(current), null, false], // right secret
+      [h(previous), h(current), h(previous), true], // previous secret inside the grace
+      [Buffer.alloc(3), Buffer.alloc(7), null, true], // malformed everything
+    ];
+    for (const [p, c, prev, valid] of cases) {
+      const before = spy.mock.callCount();
+      matchSecret(p, c, prev, valid);
+      assert.equal(spy.mock.callCount() - before, 2);
+    }
+    for (const call of spy.mock.calls) {
+      const [a, b] = call.arguments as [Uint8Array, Uint8Array];
+      assert.equal(a.length, 32);
+      assert.equal(b.length, 32);
+    }
   });
 });
 

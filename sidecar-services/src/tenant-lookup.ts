@@ -1,0 +1,85 @@
+// The part of a tenant Authorize checks — status and policy — through the same short-lived cache
+// as key records. Kept apart from the key record so a policy change invalidates one entry per
+// tenant instead of one per key.
+import type { Queryable } from "./db.ts";
+import { DependencyError } from "./errors.ts";
+import type { KvStore } from "./kv-store.ts";
+
+/** A tenant's state: an active tenant's keys work, a disabled tenant's keys are refused (403). */
+export type TenantStatus = "active" | "disabled";
+
+/** What Authorize needs to know about a tenant. */
+export interface TenantPolicy {
+  status: TenantStatus;
+  /** Provider names the tenant may call; empty = every configured provider. */
+  allowedProviders: string[];
+  /** Models the tenant may call; empty = any; entries ending in "*" are prefixes. Enforced by the filter. */
+  allowedModels: string[];
+}
+
+/** Cache lifetime (seconds); tenant mutations through the admin API delete the entry at once. */
+export const TENANT_CACHE_TTL_SECONDS = 1;
+
+/** Cache key of a tenant's policy. */
+export function tenantCacheKey(tenantId: string): string {
+  return `tenant:${tenantId}`;
+}
+
+/** Drops the cached policy of `tenantId`; call after every change to the tenant. */
+export async function invalidateTenant(store: KvStore, tenantId: string): Promise<void> {
+  await store.del(tenantCacheKey(tenantId));
+}
+
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === "string");
+
+function decodeCached(raw: string): TenantPolicy | null | undefined {
+  try {
+    const v = JSON.parse(raw) as Record<string, unknown>;
+    if (v.v !== 1) return undefined;
+    if (v.missing === true) return null;
+    if ((v.status === "active" || v.status === "disabled") && isStringList(v.allowed_providers) && isStringList(v.allowed_models)) {
+      return { status: v.status, allowedProviders: v.allowed_providers, allowedModels: v.allowed_models };
+    }
+  } catch {
+    // Corrupt entry: a miss, overwritten below.
+  }
+  return undefined;
+}
+
+/**
+ * Policy of `tenantId`, or null if the tenant does not exist (cannot happen for a key's tenant while
+ * the foreign key holds; treated as a denial by the caller). Throws DependencyError on store/db failure.
+ */
+export async function lookupTenantPolicy(db: Queryable, store: KvStore, tenantId: string): Promise<TenantPolicy | null> {
+  const cacheKey = tenantCacheKey(tenantId);
+  let cached: string | null;
+  try {
+    cached = await store.get(cacheKey);
+  } catch (err) {
+    throw new DependencyError("store", err);
+  }
+  if (cached !== null) {
+    const hit = decodeCached(cached);
+    if (hit !== undefined) return hit;
+  }
+  type Row = { status: TenantStatus; allowed_providers: string[]; allowed_models: string[] };
+  let rows: Row[];
+  try {
+    ({ rows } = await db.query<Row>("SELECT status, allowed_providers, allowed_models FROM tenants WHERE id = $1", [tenantId]));
+  } catch (err) {
+    throw new DependencyError("db", err);
+  }
+  const row = rows[0];
+  const policy: TenantPolicy | null = row
+    ? { status: row.status, allowedProviders: row.allowed_providers, allowedModels: row.allowed_models }
+    : null;
+  const toCache = policy
+    ? { v: 1, status: policy.status, allowed_providers: policy.allowedProviders, allowed_models: policy.allowedModels }
+    : { v: 1, missing: true };
+  try {
+    await store.set(cacheKey, JSON.stringify(toCache), TENANT_CACHE_TTL_SECONDS);
+  } catch (err) {
+    throw new DependencyError("store", err);
+  }
+  return policy;
+}
