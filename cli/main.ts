@@ -7,7 +7,8 @@ import { resolve } from "node:path";
 import { start } from "./start.ts";
 import { ENVOY_OUT_DIR } from "./paths.ts";
 import { configCheck, configGenerate } from "./config-commands.ts";
-import { keysCommand } from "./keys-commands.ts";
+import { adminCommand } from "./admin-commands.ts";
+import { AdminError } from "./admin-client.ts";
 
 const USAGE = `leash — security gateway for LLM APIs
 
@@ -20,9 +21,19 @@ Usage:
   leash config generate [--config FILE] [--out DIR]
       Write the Envoy bootstrap, listeners and clusters (default: envoy/generated/).
 
-  leash keys create --tenant NAME [--config FILE]
-  leash keys revoke KEY_ID [--config FILE]
-      Mint (secret shown once) or revoke tenant API keys in the configured database.
+
+Administration (through the sidecar's admin API; the gateway must be running):
+  leash tenants create NAME [--providers a,b] [--models m1,m2*]
+  leash tenants list
+  leash keys create --tenant T [--expires 30d]      the key is printed once
+  leash keys list --tenant T
+  leash keys rotate KEY_ID [--grace 1h]             new secret, same key id; the old one works during the grace
+  leash keys revoke KEY_ID                          refused on every replica within 2 s
+  leash credentials set --provider P [--tenant T] [--from-env VAR]   key read from stdin or VAR, stored encrypted
+  leash credentials list [--tenant T]
+  leash credentials delete --provider P [--tenant T]
+  leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]
+  (add --json to list commands for JSON output; LEASH_ADMIN_TOKEN or the embedded token file authenticates)
 
 Without --config the embedded default config (config/leash.yaml) is used.`;
 
@@ -43,6 +54,14 @@ async function main(argv: string[]): Promise<number> {
       "no-envoy": { type: "boolean" },
       out: { type: "string" },
       tenant: { type: "string" },
+      provider: { type: "string" },
+      providers: { type: "string" },
+      models: { type: "string" },
+      status: { type: "string" },
+      expires: { type: "string" },
+      grace: { type: "string" },
+      "from-env": { type: "string" },
+      json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -68,8 +87,11 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "config" && sub === "generate") {
     return configGenerate(load(values.config).cfg, values.out);
   }
-  if (cmd === "keys") {
-    return keysCommand(load(values.config).cfg, sub, rest, { tenant: values.tenant });
+  if (cmd === "tenants" || cmd === "keys" || cmd === "credentials" || cmd === "policy") {
+    return adminCommand(load(values.config).cfg, cmd, sub, rest, {
+      tenant: values.tenant, provider: values.provider, providers: values.providers, models: values.models,
+      status: values.status, expires: values.expires, grace: values.grace, fromEnv: values["from-env"], json: values.json,
+    });
   }
   console.error(`unknown command: ${positionals.join(" ")}\n\n${USAGE}`);
   return 2;
@@ -78,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError) console.error(err.message);
+    if (err instanceof ConfigError || err instanceof AdminError) console.error(err.message);
     else console.error(`leash: ${(err as Error).message ?? String(err)}`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   },

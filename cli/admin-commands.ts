@@ -1,0 +1,155 @@
+// `leash tenants|keys|credentials|policy …`: tenant and key administration through the sidecar's
+// admin API. Secrets (new keys) are printed once, to stdout; provider credentials are read from
+// stdin or an environment variable, never from the command line (shell history, process list).
+import { readFileSync } from "node:fs";
+import type { LeashConfig } from "../config/types.ts";
+import { adminClient, type AdminClient } from "./admin-client.ts";
+
+export interface AdminOptions {
+  tenant?: string;
+  provider?: string;
+  providers?: string;
+  models?: string;
+  status?: string;
+  expires?: string;
+  grace?: string;
+  fromEnv?: string;
+  json?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+/** "30d", "12h", "90m", "45s" → seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)([smhd])$/.exec(text.trim());
+  if (!m) throw new Error(`bad duration ${JSON.stringify(text)}: use e.g. 90s, 30m, 12h, 7d`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"];
+}
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new Error(`missing ${what}`);
+  return value;
+}
+
+function print(rows: Row[], columns: string[], json: boolean | undefined): void {
+  if (json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return;
+  }
+  const cell = (v: unknown): string => (v === null || v === undefined ? "-" : Array.isArray(v) ? (v.length ? v.join(",") : "*") : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  console.log(columns.map((c, i) => c.padEnd(widths[i])).join("  "));
+  for (const r of rows) console.log(columns.map((c, i) => cell(r[c]).padEnd(widths[i])).join("  "));
+}
+
+function printKey(k: { key_id: string; key: string }, what: string): void {
+  console.log(`${what} ${k.key_id}\nAPI key (shown once, store it now): ${k.key}`);
+}
+
+async function readSecret(opts: AdminOptions): Promise<string> {
+  if (opts.fromEnv) {
+    const v = process.env[opts.fromEnv];
+    if (!v) throw new Error(`environment variable ${opts.fromEnv} is empty`);
+    return v;
+  }
+  if (process.stdin.isTTY) throw new Error("pipe the provider key on stdin (e.g. `printf %s \"$KEY\" | leash credentials set …`) or use --from-env VAR");
+  const v = readFileSync(0, "utf8").trim();
+  if (!v) throw new Error("no provider key on stdin");
+  return v;
+}
+
+async function tenants(api: AdminClient, sub: string | undefined, args: string[], opts: AdminOptions): Promise<number> {
+  if (sub === "create") {
+    const t = await api.request<Row>("POST", "/tenants", {
+      name: need(args[0], "tenant NAME"),
+      allowed_providers: list(opts.providers),
+      allowed_models: list(opts.models),
+    });
+    console.log(`tenant ${t.id} created`);
+    return 0;
+  }
+  if (sub === "list") {
+    const r = await api.request<{ tenants: Row[] }>("GET", "/tenants");
+    print(r.tenants, ["id", "name", "status", "allowed_providers", "allowed_models", "created_at"], opts.json);
+    return 0;
+  }
+  throw new Error("usage: leash tenants create NAME [--providers a,b] [--models m1,m2*] | leash tenants list");
+}
+
+async function keys(api: AdminClient, sub: string | undefined, args: string[], opts: AdminOptions): Promise<number> {
+  if (sub === "create") {
+    const tenant = need(opts.tenant, "--tenant");
+    const body: Row = {};
+    if (opts.expires) body.expires_at = new Date(Date.now() + parseDuration(opts.expires) * 1000).toISOString();
+    printKey(await api.request<{ key_id: string; key: string }>("POST", `/tenants/${encodeURIComponent(tenant)}/keys`, body), `tenant ${tenant}: key`);
+    return 0;
+  }
+  if (sub === "list") {
+    const tenant = need(opts.tenant, "--tenant");
+    const r = await api.request<{ keys: Row[] }>("GET", `/tenants/${encodeURIComponent(tenant)}/keys`);
+    print(r.keys, ["key_id", "status", "created_at", "expires_at", "rotated_at", "revoked_at", "last_used_at"], opts.json);
+    return 0;
+  }
+  if (sub === "rotate") {
+    const keyId = need(args[0], "KEY_ID");
+    const body = opts.grace ? { grace_seconds: parseDuration(opts.grace) } : {};
+    printKey(await api.request<{ key_id: string; key: string }>("POST", `/keys/${encodeURIComponent(keyId)}/rotate`, body), "rotated key");
+    console.log(`the previous secret keeps working for ${opts.grace ?? "1h"}`);
+    return 0;
+  }
+  if (sub === "revoke") {
+    const keyId = need(args[0], "KEY_ID");
+    await api.request("POST", `/keys/${encodeURIComponent(keyId)}/revoke`);
+    console.log(`revoked ${keyId}`);
+    return 0;
+  }
+  throw new Error("usage: leash keys create --tenant T [--expires 30d] | list --tenant T | rotate KEY_ID [--grace 1h] | revoke KEY_ID");
+}
+
+async function credentials(api: AdminClient, sub: string | undefined, opts: AdminOptions): Promise<number> {
+  const tenant = opts.tenant ?? null;
+  if (sub === "set") {
+    const provider = need(opts.provider, "--provider");
+    await api.request("PUT", "/credentials", { tenant_id: tenant, provider, api_key: await readSecret(opts) });
+    console.log(`credential for ${provider} set (${tenant ? `tenant ${tenant}` : "shared by all tenants"})`);
+    return 0;
+  }
+  if (sub === "list") {
+    const r = await api.request<{ credentials: Row[] }>("GET", `/credentials${tenant ? `?tenant_id=${encodeURIComponent(tenant)}` : ""}`);
+    print(r.credentials, ["tenant_id", "provider", "hint", "master_key_id", "updated_at"], opts.json);
+    return 0;
+  }
+  if (sub === "delete") {
+    const provider = need(opts.provider, "--provider");
+    await api.request("DELETE", "/credentials", { tenant_id: tenant, provider });
+    console.log(`credential for ${provider} deleted`);
+    return 0;
+  }
+  throw new Error("usage: leash credentials set --provider P [--tenant T] [--from-env VAR] | list [--tenant T] | delete --provider P [--tenant T]");
+}
+
+async function policy(api: AdminClient, sub: string | undefined, opts: AdminOptions): Promise<number> {
+  if (sub !== "set") throw new Error("usage: leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]");
+  const tenant = need(opts.tenant, "--tenant");
+  const body: Row = {};
+  if (opts.providers !== undefined) body.allowed_providers = list(opts.providers);
+  if (opts.models !== undefined) body.allowed_models = list(opts.models);
+  if (opts.status !== undefined) body.status = opts.status;
+  if (Object.keys(body).length === 0) throw new Error("nothing to set: give --providers, --models or --status");
+  await api.request("PATCH", `/tenants/${encodeURIComponent(tenant)}`, body);
+  console.log(`policy of ${tenant} updated`);
+  return 0;
+}
+
+export async function adminCommand(cfg: LeashConfig, area: string, sub: string | undefined, args: string[], opts: AdminOptions): Promise<number> {
+  const api = adminClient(cfg);
+  if (area === "tenants") return tenants(api, sub, args, opts);
+  if (area === "keys") return keys(api, sub, args, opts);
+  if (area === "credentials") return credentials(api, sub, opts);
+  return policy(api, sub, opts);
+}
