@@ -77,19 +77,29 @@ export class Sidecar {
   }
 }
 
-export interface Gateway {
+/** One Envoy + sidecar pair. Replicas of one gateway share its database, Redis and secrets. */
+export interface Replica {
   /** http://127.0.0.1:<listener port> */
   url: string;
   port: number;
   config: LeashConfig;
-  mock: MockProvider;
   sidecar: Sidecar;
   envoy: RunningEnvoy;
-  db: Db;
-  /** Creates a tenant with one active key. */
-  newTenant(name?: string): Promise<Tenant>;
+  /** The sidecar's admin API: method, path under /admin/v1, JSON body → status and JSON. */
+  admin(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown> }>;
   /** Envoy's /stats/prometheus text. */
   envoyStats(): Promise<string>;
+}
+
+export interface Gateway extends Replica {
+  mock: MockProvider;
+  db: Db;
+  /** Secrets every replica of this gateway shares (pepper, master key, admin token, provider key). */
+  env: NodeJS.ProcessEnv;
+  /** Creates a tenant with one active key, straight in the database. */
+  newTenant(name?: string): Promise<Tenant>;
+  /** Starts another Envoy + sidecar on the same database and Redis. */
+  addReplica(): Promise<Replica>;
   stop(): Promise<void>;
 }
 
@@ -116,10 +126,72 @@ async function dropDatabase(name: string): Promise<void> {
   }
 }
 
+type Cleanups = Array<() => Promise<void>>;
+
+async function launchReplica(n: number, dir: string, databaseUrl: string, mockUrl: string, env: NodeJS.ProcessEnv,
+  opts: GatewayOptions, cleanups: Cleanups): Promise<Replica> {
+  const [port, adminPort, grpcPort, httpPort, sidecarAdminPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const timeout = opts.providerTimeoutMs ?? 300_000;
+  const yaml = `
+version: 1
+listener: { address: 127.0.0.1, port: ${port}${opts.maxRequestBodyBytes ? `, max_request_body_bytes: ${opts.maxRequestBodyBytes}` : ""} }
+admin: { address: 127.0.0.1, port: ${adminPort} }
+sidecar:
+  host: 127.0.0.1
+  grpc_port: ${grpcPort}
+  http_port: ${httpPort}
+  admin_port: ${sidecarAdminPort}
+  database_url: "${databaseUrl}"
+  redis_url: "${REDIS_URL}"
+  data_dir: "${join(dir, `data-${n}`)}"
+providers:
+  - { name: mock, api: openai, prefix: /mock, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
+  - { name: mock-anthropic, api: anthropic, prefix: /mock-anthropic, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
+${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
+modules:
+  auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
+`;
+  const configPath = join(dir, `leash-${n}.yaml`);
+  writeFileSync(configPath, yaml);
+  const config = parseConfig(yaml, configPath, {});
+
+  const sidecar = new Sidecar(configPath, env, httpPort);
+  cleanups.push(() => sidecar.stop());
+  await sidecar.start();
+
+  const envoyDir = join(dir, `envoy-${n}`);
+  writeEnvoyConfig(config, { wasmDir: WASM_DIR, outDir: envoyDir });
+  const envoy = new RunningEnvoy(join(envoyDir, "bootstrap.yaml"), adminPort);
+  cleanups.push(() => envoy.stop());
+  await envoy.ready();
+  // /ready says the server is live; the listener from LDS may bind a moment later.
+  await waitFor("gateway /health", async () => ((await httpGet(port, "/health")).status === 200 ? true : undefined), 15_000);
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    config,
+    sidecar,
+    envoy,
+    async admin(method, path, body, token = env.LEASH_ADMIN_TOKEN) {
+      const res = await fetch(`http://127.0.0.1:${sidecarAdminPort}/admin/v1${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
+    },
+    async envoyStats(): Promise<string> {
+      return (await httpGet(adminPort, "/stats/prometheus")).body;
+    },
+  };
+}
+
 export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), "leash-e2e-"));
   const dbName = `leash_e2e_${randomBytes(5).toString("hex")}`;
-  const cleanups: Array<() => Promise<void>> = [async () => rmSync(dir, { recursive: true, force: true })];
+  const cleanups: Cleanups = [async () => rmSync(dir, { recursive: true, force: true })];
   const cleanup = async (): Promise<void> => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
@@ -128,68 +200,34 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     cleanups.push(() => mock.close());
     const databaseUrl = await createDatabase(dbName);
     cleanups.push(() => dropDatabase(dbName));
-    const [port, admin, grpcPort, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-
-    const timeout = opts.providerTimeoutMs ?? 300_000;
-    const yaml = `
-version: 1
-listener: { address: 127.0.0.1, port: ${port}${opts.maxRequestBodyBytes ? `, max_request_body_bytes: ${opts.maxRequestBodyBytes}` : ""} }
-admin: { address: 127.0.0.1, port: ${admin} }
-sidecar:
-  host: 127.0.0.1
-  grpc_port: ${grpcPort}
-  http_port: ${httpPort}
-  database_url: "${databaseUrl}"
-  redis_url: "${REDIS_URL}"
-  data_dir: "${join(dir, "data")}"
-providers:
-  - { name: mock, api: openai, prefix: /mock, base_url: "${mock.url}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
-  - { name: mock-anthropic, api: anthropic, prefix: /mock-anthropic, base_url: "${mock.url}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
-${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
-modules:
-  auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
-`;
-    const configPath = join(dir, "leash.yaml");
-    writeFileSync(configPath, yaml);
-    const config = parseConfig(yaml, configPath, {});
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       LEASH_KEY_PEPPER: randomBytes(32).toString("hex"),
+      LEASH_MASTER_KEY: randomBytes(32).toString("base64"),
+      LEASH_ADMIN_TOKEN: randomBytes(24).toString("hex"),
       LEASH_DEMO_TENANT: "0",
       [PROVIDER_KEY_ENV]: PROVIDER_KEY,
     };
-
-    const sidecar = new Sidecar(configPath, env, httpPort);
-    cleanups.push(() => sidecar.stop());
-    await sidecar.start();
-
+    const first = await launchReplica(1, dir, databaseUrl, mock.url, env, opts, cleanups);
     const db = createPostgresDb({ connectionString: databaseUrl });
     cleanups.push(() => db.close());
 
-    writeEnvoyConfig(config, { wasmDir: WASM_DIR, outDir: join(dir, "envoy") });
-    const envoy = new RunningEnvoy(join(dir, "envoy", "bootstrap.yaml"), admin);
-    cleanups.push(() => envoy.stop());
-    await envoy.ready();
-    // /ready says the server is live; the listener from LDS may bind a moment later.
-    await waitFor("gateway /health", async () => ((await httpGet(port, "/health")).status === 200 ? true : undefined), 15_000);
-
     let tenants = 0;
+    let replicas = 1;
     return {
-      url: `http://127.0.0.1:${port}`,
-      port,
-      config,
+      ...first,
       mock,
-      sidecar,
-      envoy,
       db,
+      env,
       async newTenant(name?: string): Promise<Tenant> {
         tenants += 1;
         const t = await createTenant(db, name ?? `tenant ${tenants} ${randomBytes(3).toString("hex")}`);
         const k = await createApiKey(db, t.id, env.LEASH_KEY_PEPPER!);
         return { id: t.id, keyId: k.keyId, key: k.key };
       },
-      async envoyStats(): Promise<string> {
-        return (await httpGet(admin, "/stats/prometheus")).body;
+      async addReplica(): Promise<Replica> {
+        replicas += 1;
+        return launchReplica(replicas, dir, databaseUrl, mock.url, env, opts, cleanups);
       },
       stop: cleanup,
     };

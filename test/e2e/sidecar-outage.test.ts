@@ -8,17 +8,17 @@ import { startGateway, type Gateway, type Tenant } from "./gateway.ts";
 
 describe("sidecar outage, fail closed (default)", () => {
   let gw: Gateway;
-  let tenant: Tenant;
   before(async () => {
     gw = await startGateway({ authTimeoutMs: 500 });
-    tenant = await gw.newTenant();
   });
   after(async () => { await gw?.stop(); });
 
   it("refuses with 503 auth.sidecar_unavailable and calls no provider, then recovers", async () => {
-    const client = new OpenAI({ baseURL: `${gw.url}/mock/v1`, apiKey: tenant.key, maxRetries: 0 });
+    // A key not used before the outage: nothing cached for it, so the module must ask the sidecar.
+    // (A key answered within the last cache TTL, ≤ 2 s, keeps passing for that TTL.)
+    const fresh = await gw.newTenant();
+    const client = new OpenAI({ baseURL: `${gw.url}/mock/v1`, apiKey: fresh.key, maxRetries: 0 });
     const ask = () => client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] });
-    await ask(); // works while the sidecar is up
 
     await gw.sidecar.stop();
     gw.mock.clear();
@@ -32,7 +32,7 @@ describe("sidecar outage, fail closed (default)", () => {
     }
     const anthropicRoute = await fetch(`${gw.url}/mock-anthropic/v1/messages`, {
       method: "POST",
-      headers: { "x-api-key": tenant.key, "content-type": "application/json" },
+      headers: { "x-api-key": fresh.key, "content-type": "application/json" },
       body: JSON.stringify({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "x" }] }),
     });
     assert.equal(anthropicRoute.status, 503);

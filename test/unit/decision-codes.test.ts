@@ -29,7 +29,7 @@ function filterCodes(): Map<string, number> {
 function localReplyCodes(): Map<string, number> {
   const statusOf: Record<string, number> = {
     "gateway.upstream_unavailable": 503, "gateway.upstream_timeout": 504, "gateway.body_too_large": 413,
-    "gateway.headers_too_large": 431, "gateway.bad_request": 400,
+    "gateway.headers_too_large": 431,
   };
   const cfg = localReplyConfig(loadConfig());
   const codes = new Map<string, number>();
