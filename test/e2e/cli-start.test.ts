@@ -1,13 +1,14 @@
 // The quick start as a user runs it: `bin/leash start` on embedded defaults (PGlite, in-process
-// store, bundled mock provider), the demo key it prints, the official OpenAI SDK against it, and a
-// clean stop on Ctrl-C. Also `leash config check` naming the offending key of a bad config.
+// store, bundled mock provider), the demo key it prints, the official OpenAI SDK against it, the
+// admin CLI against the running gateway (tenants, keys, credentials, policy), and a clean stop on
+// Ctrl-C. Also `leash config check` naming the offending key of a bad config.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { freePort, waitFor } from "../integration/envoy-harness.ts";
 
@@ -15,55 +16,124 @@ const LEASH = fileURLToPath(new URL("../../bin/leash", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "leash-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The environment of a user who has set nothing: no database or Redis URL, no pepper. */
+/** The environment of a user who has set nothing: no database or Redis URL, no secrets. */
 function userEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ["DATABASE_URL", "REDIS_URL", "LEASH_KEY_PEPPER", "LEASH_DEMO_TENANT"]) delete env[k];
+  for (const k of ["DATABASE_URL", "REDIS_URL", "LEASH_KEY_PEPPER", "LEASH_DEMO_TENANT", "LEASH_ADMIN_TOKEN", "LEASH_MASTER_KEY", "LEASH_MASTER_KEYS", "LEASH_MASTER_KEY_FILE"]) delete env[k];
   return env;
 }
 
-describe("leash start (embedded defaults)", () => {
-  it("starts, serves the OpenAI SDK with the printed demo key, and stops cleanly on SIGINT", async () => {
-    const [port, admin, grpcPort, httpPort, mockPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    const configPath = join(dir, "leash.yaml");
+describe("leash start (embedded defaults) and the admin CLI", () => {
+  const configPath = join(dir, "leash.yaml");
+  let port = 0;
+  let ports: number[] = [];
+  let proc: ChildProcess;
+  let out = "";
+  let exited: Promise<number | null>;
+
+  /** Runs a CLI command against the running gateway's config. */
+  function leash(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(LEASH, [...args, "--config", configPath], { env: userEnv(), encoding: "utf8", input });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  async function status(key: string, model = "gpt-4o-mini"): Promise<number> {
+    const res = await fetch(`http://127.0.0.1:${port}/mock/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "x" }] }),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  before(async () => {
+    const [admin, grpcPort, httpPort, adminPort, mockPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    port = await freePort();
+    ports = [port, httpPort, adminPort, mockPort];
     writeFileSync(configPath, `
 version: 1
 listener: { address: 127.0.0.1, port: ${port} }
 admin: { address: 127.0.0.1, port: ${admin} }
-sidecar: { host: 127.0.0.1, grpc_port: ${grpcPort}, http_port: ${httpPort}, data_dir: "${join(dir, "data")}" }
+sidecar: { host: 127.0.0.1, grpc_port: ${grpcPort}, http_port: ${httpPort}, admin_port: ${adminPort}, data_dir: "${join(dir, "data")}" }
 providers:
   - { name: mock, api: openai, prefix: /mock, base_url: "http://127.0.0.1:${mockPort}" }
 modules:
   auth: { enabled: true }
 mock_provider: { enabled: true, port: ${mockPort} }
 `);
-    const proc = spawn(LEASH, ["start", "--config", configPath, "--concurrency", "1", "--envoy-dir", join(dir, "envoy")], { env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
-    try {
-      await waitFor("Leash is up", async () => {
-        if (proc.exitCode !== null) throw new Error(`leash start exited:\n${out}`);
-        return out.includes("Leash is up") ? true : undefined;
-      }, 90_000);
-      const key = /API key \(shown once, store it now\): (lsh_\S+)/.exec(out)?.[1];
-      assert.ok(key, `no demo key printed:\n${out}`);
-      assert.match(out, new RegExp(`OPENAI_BASE_URL=http://127\\.0\\.0\\.1:${port}/mock/v1`));
+    proc = spawn(LEASH, ["start", "--config", configPath, "--concurrency", "1", "--envoy-dir", join(dir, "envoy")], { env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+    await waitFor("Leash is up", async () => {
+      if (proc.exitCode !== null) throw new Error(`leash start exited:\n${out}`);
+      return out.includes("Leash is up") ? true : undefined;
+    }, 90_000);
+  });
 
-      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/mock/v1`, apiKey: key, maxRetries: 0 });
-      const res = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "quick start" }] });
-      assert.equal(res.choices[0].message.content, "mock reply to: quick start");
-      const stream = await client.chat.completions.create({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "quick stream" }] });
-      let text = "";
-      for await (const c of stream) text += c.choices[0]?.delta?.content ?? "";
-      assert.equal(text, "mock reply to: quick stream");
-    } finally {
+  after(async () => {
+    if (proc && proc.exitCode === null) {
       proc.kill("SIGINT");
+      await exited;
     }
+  });
+
+  it("prints the demo key and serves the OpenAI SDK with it, plain and streamed", async () => {
+    const key = /API key \(shown once, store it now\): (lsh_\S+)/.exec(out)?.[1];
+    assert.ok(key, `no demo key printed:\n${out}`);
+    assert.match(out, new RegExp(`OPENAI_BASE_URL=http://127\\.0\\.0\\.1:${port}/mock/v1`));
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/mock/v1`, apiKey: key, maxRetries: 0 });
+    const res = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "quick start" }] });
+    assert.equal(res.choices[0].message.content, "mock reply to: quick start");
+    const stream = await client.chat.completions.create({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "quick stream" }] });
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta?.content ?? "";
+    assert.equal(text, "mock reply to: quick stream");
+  });
+
+  it("administers tenants, keys, credentials and policy through the CLI", async () => {
+    const created = leash(["tenants", "create", "Acme Corp", "--models", "gpt-4o*"]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /tenant acme-corp created/);
+    assert.match(leash(["tenants", "list"]).stdout, /acme-corp/);
+
+    const minted = leash(["keys", "create", "--tenant", "acme-corp", "--expires", "30d"]);
+    assert.equal(minted.code, 0, minted.stderr);
+    const key = /API key \(shown once, store it now\): (lsh_(\w{12})_\w+)/.exec(minted.stdout);
+    assert.ok(key, minted.stdout);
+    assert.equal(await status(key[1]), 200);
+    assert.equal(await status(key[1], "o3"), 403, "model policy not applied");
+
+    const listed = leash(["keys", "list", "--tenant", "acme-corp", "--json"]);
+    const rows = JSON.parse(listed.stdout) as Array<{ key_id: string; status: string }>;
+    assert.deepEqual(rows.map((r) => [r.key_id, r.status]), [[key[2], "active"]]);
+    assert.ok(!listed.stdout.includes(key[1]), "key listing shows the secret");
+
+    const cred = leash(["credentials", "set", "--provider", "mock", "--tenant", "acme-corp"], "sk-acme-from-stdin-123456");
+    assert.equal(cred.code, 0, cred.stderr);
+    const creds = leash(["credentials", "list", "--json"]).stdout;
+    assert.ok(creds.includes("acme-corp") && !creds.includes("sk-acme-from-stdin-123456"));
+
+    const rotated = leash(["keys", "rotate", key[2], "--grace", "1h"]);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const fresh = /API key \(shown once, store it now\): (lsh_\S+)/.exec(rotated.stdout)![1];
+    assert.ok(fresh.startsWith(`lsh_${key[2]}_`));
+    assert.equal(await status(fresh), 200);
+
+    assert.equal(leash(["keys", "revoke", key[2]]).code, 0);
+    await waitFor("revocation", async () => ((await status(fresh)) === 401 ? true : undefined), 2000);
+
+    assert.equal(leash(["policy", "set", "--tenant", "acme-corp", "--status", "disabled"]).code, 0);
+    const bad = leash(["keys", "create", "--tenant", "no-such-tenant"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /admin\.not_found/);
+  });
+
+  it("stops cleanly on SIGINT and frees its ports", async () => {
+    proc.kill("SIGINT");
     assert.equal(await exited, 0, `leash start did not exit cleanly:\n${out}`);
-    // Everything it started is gone: the ports are free again.
-    for (const p of [port, httpPort, mockPort]) {
+    for (const p of ports) {
       const r = await fetch(`http://127.0.0.1:${p}/`).then(() => "open", () => "closed");
       assert.equal(r, "closed", `port ${p} still served after stop`);
     }
