@@ -233,7 +233,7 @@ describe("docker-compose.yaml against deploy/compose/leash.yaml", () => {
     assert.equal(health.pathname, "/health");
   });
 
-  test("the sidecar's database, Redis, pepper and provider credentials come from the compose file, shared with leash-cli", () => {
+  test("the sidecar's database, Redis, secrets and provider credentials come from the compose file; leash-cli shares the admin token", () => {
     const env: Record<string, string> = service(cfg.sidecar.host).environment ?? {};
     const db: URL = new URL(cfg.sidecar.database_url);
     assert.equal(cfg.sidecar.database_url, env.DATABASE_URL, "the config must take database_url from DATABASE_URL");
@@ -247,10 +247,13 @@ describe("docker-compose.yaml against deploy/compose/leash.yaml", () => {
     assert.match(service(redis.hostname).image ?? "", /^redis:/);
     // With a PostgreSQL server the sidecar refuses to start without it (sidecar-services/src/pepper.ts).
     assert.ok(env.LEASH_KEY_PEPPER, "LEASH_KEY_PEPPER must be passed to the sidecar");
-    // `leash keys create` must write where the sidecar reads, hashed with the same pepper.
+    // Stored provider credentials need a master key; the admin API needs a token with a server DB.
+    assert.ok(env.LEASH_MASTER_KEY, "LEASH_MASTER_KEY must be passed to the sidecar");
+    assert.ok(env.LEASH_ADMIN_TOKEN, "LEASH_ADMIN_TOKEN must be passed to the sidecar");
+    // `leash keys create` etc. call the sidecar's admin API with the same token, on the compose network.
     const cliEnv: Record<string, string> = cli.environment ?? {};
-    assert.equal(cliEnv.DATABASE_URL, env.DATABASE_URL, "leash-cli and the sidecar must share DATABASE_URL");
-    assert.equal(cliEnv.LEASH_KEY_PEPPER, env.LEASH_KEY_PEPPER, "leash-cli and the sidecar must share LEASH_KEY_PEPPER");
+    assert.equal(cliEnv.LEASH_ADMIN_TOKEN, env.LEASH_ADMIN_TOKEN, "leash-cli and the sidecar must share LEASH_ADMIN_TOKEN");
+    assert.equal(cfg.sidecar.admin_address, cfg.sidecar.host, "the admin API must listen on the compose network, under the sidecar's name");
     for (const p of cfg.providers) {
       if (p.api_key_env !== "") assert.ok(p.api_key_env in env, `${p.api_key_env} (provider ${p.name}) is not passed to the sidecar`);
     }
