@@ -10,7 +10,7 @@ import {
   type SealedCredential,
 } from "./credential-cipher.ts";
 import type { Db, Queryable } from "./db.ts";
-import { DependencyError } from "./errors.ts";
+import { readThrough } from "./cache-aside.ts";
 import type { KvStore } from "./kv-store.ts";
 import type { KeyRing } from "./master-key.ts";
 
@@ -143,51 +143,32 @@ function decodeCached(raw: string): SealedCredential | null | undefined {
  * DependencyError when the store or the database fails.
  */
 export async function lookupSealedCredential(db: Queryable, store: KvStore, owner: CredentialOwner): Promise<SealedCredential | null> {
-  const cacheKey = credentialCacheKey(owner);
-  let cached: string | null;
-  try {
-    cached = await store.get(cacheKey);
-  } catch (err) {
-    throw new DependencyError("store", err);
-  }
-  if (cached !== null) {
-    const hit = decodeCached(cached);
-    if (hit !== undefined) return hit;
-  }
-  type Row = { ciphertext: Uint8Array; nonce: Uint8Array; auth_tag: Uint8Array; master_key_id: string };
-  let rows: Row[];
-  try {
-    ({ rows } =
-      owner.tenantId === null
-        ? await db.query<Row>(
-            "SELECT ciphertext, nonce, auth_tag, master_key_id FROM provider_credentials WHERE tenant_id IS NULL AND provider = $1",
-            [owner.provider],
-          )
-        : await db.query<Row>(
-            "SELECT ciphertext, nonce, auth_tag, master_key_id FROM provider_credentials WHERE tenant_id = $1 AND provider = $2",
-            [owner.tenantId, owner.provider],
-          ));
-  } catch (err) {
-    throw new DependencyError("db", err);
-  }
-  const row = rows[0];
-  const sealed: SealedCredential | null = row
-    ? {
-        ciphertext: Buffer.from(row.ciphertext),
-        nonce: Buffer.from(row.nonce),
-        authTag: Buffer.from(row.auth_tag),
-        masterKeyId: row.master_key_id,
-      }
-    : null;
-  const toCache: CachedCredential = sealed
-    ? { v: 1, c: sealed.ciphertext.toString("hex"), n: sealed.nonce.toString("hex"), t: sealed.authTag.toString("hex"), k: sealed.masterKeyId }
-    : { v: 1, missing: true };
-  try {
-    await store.set(cacheKey, JSON.stringify(toCache), CREDENTIAL_CACHE_TTL_SECONDS);
-  } catch (err) {
-    throw new DependencyError("store", err);
-  }
-  return sealed;
+  const codec = {
+    decode: decodeCached,
+    encode: (sealed: SealedCredential | null): string => JSON.stringify((sealed
+      ? { v: 1, c: sealed.ciphertext.toString("hex"), n: sealed.nonce.toString("hex"), t: sealed.authTag.toString("hex"), k: sealed.masterKeyId }
+      : { v: 1, missing: true }) satisfies CachedCredential),
+  };
+  return readThrough(store, credentialCacheKey(owner), CREDENTIAL_CACHE_TTL_SECONDS, codec, async () => {
+    type Row = { ciphertext: Uint8Array; nonce: Uint8Array; auth_tag: Uint8Array; master_key_id: string };
+    const { rows } = owner.tenantId === null
+      ? await db.query<Row>(
+          "SELECT ciphertext, nonce, auth_tag, master_key_id FROM provider_credentials WHERE tenant_id IS NULL AND provider = $1",
+          [owner.provider],
+        )
+      : await db.query<Row>(
+          "SELECT ciphertext, nonce, auth_tag, master_key_id FROM provider_credentials WHERE tenant_id = $1 AND provider = $2",
+          [owner.tenantId, owner.provider],
+        );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      ciphertext: Buffer.from(row.ciphertext),
+      nonce: Buffer.from(row.nonce),
+      authTag: Buffer.from(row.auth_tag),
+      masterKeyId: row.master_key_id,
+    };
+  });
 }
 
 /** Outcome of {@link reencryptCredentials}. */

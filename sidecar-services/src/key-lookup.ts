@@ -2,7 +2,7 @@
 // costs one cache round trip per request instead of a database query. Every admin mutation of a
 // key (revoke, rotate) deletes the entry, so with a shared Redis all sidecars see it at once; the
 // TTL only bounds changes made behind the sidecar's back (direct SQL).
-import { DependencyError } from "./errors.ts";
+import { readThrough } from "./cache-aside.ts";
 import type { Queryable } from "./db.ts";
 import type { KvStore } from "./kv-store.ts";
 
@@ -115,43 +115,21 @@ const epochMs = (value: Date | string | null): number | null => (value === null 
  * by parseApiKey. Throws DependencyError when the store or the database fails.
  */
 export async function lookupKey(db: Queryable, store: KvStore, keyId: string): Promise<KeyRecord | null> {
-  const cacheKey = keyCacheKey(keyId);
-  let cached: string | null;
-  try {
-    cached = await store.get(cacheKey);
-  } catch (err) {
-    throw new DependencyError("store", err);
-  }
-  if (cached !== null) {
-    const hit = decodeCached(cached);
-    if (hit !== undefined) return hit;
-  }
-
-  let rows: KeyRow[];
-  try {
-    ({ rows } = await db.query<KeyRow>(
+  return readThrough(store, keyCacheKey(keyId), KEY_CACHE_TTL_SECONDS, { encode: encodeCached, decode: decodeCached }, async () => {
+    const { rows } = await db.query<KeyRow>(
       `SELECT tenant_id, status, secret_hash, previous_secret_hash, previous_secret_expires_at, expires_at
        FROM api_keys WHERE key_id = $1`,
       [keyId],
-    ));
-  } catch (err) {
-    throw new DependencyError("db", err);
-  }
-  const row = rows[0];
-  const record: KeyRecord | null = row
-    ? {
-        tenantId: row.tenant_id,
-        status: row.status,
-        secretHash: Buffer.from(row.secret_hash),
-        previousSecretHash: row.previous_secret_hash === null ? null : Buffer.from(row.previous_secret_hash),
-        previousSecretExpiresAt: epochMs(row.previous_secret_expires_at),
-        expiresAt: epochMs(row.expires_at),
-      }
-    : null;
-  try {
-    await store.set(cacheKey, encodeCached(record), KEY_CACHE_TTL_SECONDS);
-  } catch (err) {
-    throw new DependencyError("store", err);
-  }
-  return record;
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      tenantId: row.tenant_id,
+      status: row.status,
+      secretHash: Buffer.from(row.secret_hash),
+      previousSecretHash: row.previous_secret_hash === null ? null : Buffer.from(row.previous_secret_hash),
+      previousSecretExpiresAt: epochMs(row.previous_secret_expires_at),
+      expiresAt: epochMs(row.expires_at),
+    };
+  });
 }

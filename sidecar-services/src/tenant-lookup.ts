@@ -2,7 +2,7 @@
 // as key records. Kept apart from the key record so a policy change invalidates one entry per
 // tenant instead of one per key.
 import type { Queryable } from "./db.ts";
-import { DependencyError } from "./errors.ts";
+import { readThrough } from "./cache-aside.ts";
 import type { KvStore } from "./kv-store.ts";
 
 /** A tenant's state: an active tenant's keys work, a disabled tenant's keys are refused (403). */
@@ -51,35 +51,16 @@ function decodeCached(raw: string): TenantPolicy | null | undefined {
  * the foreign key holds; treated as a denial by the caller). Throws DependencyError on store/db failure.
  */
 export async function lookupTenantPolicy(db: Queryable, store: KvStore, tenantId: string): Promise<TenantPolicy | null> {
-  const cacheKey = tenantCacheKey(tenantId);
-  let cached: string | null;
-  try {
-    cached = await store.get(cacheKey);
-  } catch (err) {
-    throw new DependencyError("store", err);
-  }
-  if (cached !== null) {
-    const hit = decodeCached(cached);
-    if (hit !== undefined) return hit;
-  }
-  type Row = { status: TenantStatus; allowed_providers: string[]; allowed_models: string[] };
-  let rows: Row[];
-  try {
-    ({ rows } = await db.query<Row>("SELECT status, allowed_providers, allowed_models FROM tenants WHERE id = $1", [tenantId]));
-  } catch (err) {
-    throw new DependencyError("db", err);
-  }
-  const row = rows[0];
-  const policy: TenantPolicy | null = row
-    ? { status: row.status, allowedProviders: row.allowed_providers, allowedModels: row.allowed_models }
-    : null;
-  const toCache = policy
-    ? { v: 1, status: policy.status, allowed_providers: policy.allowedProviders, allowed_models: policy.allowedModels }
-    : { v: 1, missing: true };
-  try {
-    await store.set(cacheKey, JSON.stringify(toCache), TENANT_CACHE_TTL_SECONDS);
-  } catch (err) {
-    throw new DependencyError("store", err);
-  }
-  return policy;
+  const codec = {
+    decode: decodeCached,
+    encode: (policy: TenantPolicy | null): string => JSON.stringify(policy
+      ? { v: 1, status: policy.status, allowed_providers: policy.allowedProviders, allowed_models: policy.allowedModels }
+      : { v: 1, missing: true }),
+  };
+  return readThrough(store, tenantCacheKey(tenantId), TENANT_CACHE_TTL_SECONDS, codec, async () => {
+    type Row = { status: TenantStatus; allowed_providers: string[]; allowed_models: string[] };
+    const { rows } = await db.query<Row>("SELECT status, allowed_providers, allowed_models FROM tenants WHERE id = $1", [tenantId]);
+    const row = rows[0];
+    return row ? { status: row.status, allowedProviders: row.allowed_providers, allowedModels: row.allowed_models } : null;
+  });
 }
