@@ -8,33 +8,27 @@
 //   LEASH_TEST_DATABASE_URL  default postgres://leash:leash@127.0.0.1:5432/leash_test
 //   LEASH_TEST_REDIS_URL     default redis://127.0.0.1:6379/0
 //
-// Isolation: a fresh Postgres schema and a fresh Redis key prefix per run, both removed afterwards.
-import * as grpc from "@grpc/grpc-js";
-import { Redis } from "ioredis";
+// Isolation: a fresh Postgres schema and a fresh Redis key prefix per run, both removed afterwards
+// (test/support/pg-schema.ts, test/support/redis-prefix.ts).
+import type * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { Registry } from "prom-client";
-import type { LeashConfig, ProviderConfig } from "../../config/types.ts";
 import { createAdminServer } from "../../sidecar-services/src/admin-api.ts";
-import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
+import type { Db } from "../../sidecar-services/src/db.ts";
 import { ADMIN_ERRORS } from "../../sidecar-services/src/errors.ts";
-import { createRedisStore } from "../../sidecar-services/src/kv-redis.ts";
 import type { KvStore } from "../../sidecar-services/src/kv-store.ts";
 import { createJsonLogger, silentLogger } from "../../sidecar-services/src/logger.ts";
 import { createKeyRing, type KeyRing } from "../../sidecar-services/src/master-key.ts";
-import { migrate } from "../../sidecar-services/src/migrate.ts";
-import { loadSidecarService } from "../../sidecar-services/src/proto.ts";
 import { createSidecar, type Sidecar } from "../../sidecar-services/src/server.ts";
-
-const DATABASE_URL = process.env.LEASH_TEST_DATABASE_URL || "postgres://leash:leash@127.0.0.1:5432/leash_test";
-const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
+import { authorize, authorizeClient, type AuthorizeResponse } from "../support/authorize-client.ts";
+import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
+import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
+import { sidecarTestConfig } from "../support/sidecar-config.ts";
 
 const RUN = randomBytes(4).toString("hex");
-const SCHEMA = `leash_test_admin_${RUN}`;
-const KEY_PREFIX = `leash-test-admin-${RUN}:`;
 const PEPPER = randomBytes(32).toString("hex");
 const TOKEN = randomBytes(32).toString("hex");
 const MASTER_KEY = randomBytes(32);
@@ -42,52 +36,15 @@ const ENV = { ADMIN_TEST_OPENAI_KEY: "sk-env-openai-admin-test-000001" };
 const SHARED_CRED = "sk-proj-SHAREDsharedSHARED0001abcd";
 const TENANT_CRED = "sk-ant-api03-TENANTtenantTENANT0002wxyz";
 
-function provider(name: string, api: "openai" | "anthropic", apiKeyEnv = ""): ProviderConfig {
-  return {
-    name,
-    api,
-    prefix: `/${name}`,
-    base_url: "http://127.0.0.1:9",
-    api_key_env: apiKeyEnv,
-    timeout_ms: 300_000,
-    connect_timeout_ms: 5000,
-    tls_verify: true,
-    tls_ca_file: "",
-  };
-}
-
-function testConfig(): LeashConfig {
-  return {
-    version: 1,
-    listener: { address: "127.0.0.1", port: 8080, max_request_body_bytes: 4194304 },
-    admin: { address: "127.0.0.1", port: 9901 },
-    sidecar: {
-      host: "127.0.0.1",
-      grpc_port: 0,
-      http_port: 0,
-      database_url: DATABASE_URL,
-      redis_url: REDIS_URL,
-      data_dir: "",
-      admin_address: "127.0.0.1",
-      admin_port: 0,
-      auth_cache_ttl_ms: 1000,
-    },
-    providers: [provider("openai", "openai", "ADMIN_TEST_OPENAI_KEY"), provider("anthropic", "anthropic"), provider("mock", "openai")],
-    modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
-    mock_provider: { enabled: false, port: 8082 },
-  };
-}
-
-interface AuthorizeResponse {
-  decision: string;
-  code: string;
-  http_status: number;
-  tenant_id: string;
-  key_id: string;
-  upstream_auth_header: string;
-  upstream_auth_value: string;
-  cache_ttl_ms: number;
-  allowed_models: string[];
+function testConfig() {
+  return sidecarTestConfig({
+    sidecar: { database_url: TEST_DATABASE_URL, redis_url: TEST_REDIS_URL },
+    providers: [
+      { name: "openai", api: "openai", api_key_env: "ADMIN_TEST_OPENAI_KEY" },
+      { name: "anthropic", api: "anthropic" },
+      { name: "mock", api: "openai" },
+    ],
+  });
 }
 
 interface ApiResponse {
@@ -97,15 +54,13 @@ interface ApiResponse {
   headers: Headers;
 }
 
-const SidecarService = loadSidecarService();
-
 describe("admin API (PostgreSQL + Redis)", () => {
-  let pgAdmin: pg.Client;
+  let schema: TestSchema;
+  let redisKeys: TestKeyPrefix;
   let dbA: Db;
   let dbB: Db;
   let storeA: KvStore;
   let storeB: KvStore;
-  let redis: Redis;
   let sidecarA: Sidecar;
   let sidecarB: Sidecar;
   let clientB: grpc.Client;
@@ -148,26 +103,17 @@ describe("admin API (PostgreSQL + Redis)", () => {
   }
 
   function authorizeB(api_key: string, providerName = "openai"): Promise<AuthorizeResponse> {
-    return new Promise((resolve, reject) => {
-      (clientB as unknown as Record<string, Function>).Authorize!(
-        { api_key, provider: providerName, request_id: `adm-${randomBytes(4).toString("hex")}` },
-        { deadline: Date.now() + 5000 },
-        (err: grpc.ServiceError | null, res: AuthorizeResponse) => (err ? reject(err) : resolve(res)),
-      );
-    });
+    return authorize(clientB, { api_key, provider: providerName, request_id: `adm-${randomBytes(4).toString("hex")}` });
   }
 
   before(async () => {
-    pgAdmin = new pg.Client({ connectionString: DATABASE_URL });
-    await pgAdmin.connect();
-    await pgAdmin.query(`CREATE SCHEMA ${SCHEMA}`);
-    dbA = createPostgresDb({ connectionString: DATABASE_URL, schema: SCHEMA });
-    dbB = createPostgresDb({ connectionString: DATABASE_URL, schema: SCHEMA });
-    await migrate(dbA);
+    schema = await createTestSchema("admin", RUN);
+    dbA = await schema.openMigrated();
+    dbB = schema.open();
     // Two connections with one prefix: the two sidecars share Redis the way two replicas do.
-    storeA = await createRedisStore({ url: REDIS_URL, keyPrefix: KEY_PREFIX });
-    storeB = await createRedisStore({ url: REDIS_URL, keyPrefix: KEY_PREFIX });
-    redis = new Redis(REDIS_URL);
+    redisKeys = createTestKeyPrefix("admin", RUN);
+    storeA = await redisKeys.openStore();
+    storeB = await redisKeys.openStore();
     const log = createJsonLogger({ level: "debug", write: (line) => logLines.push(line) });
     const ring = createKeyRing([{ id: "test-key", key: MASTER_KEY }]);
     const common = { registry: new Registry(), config: testConfig(), env: ENV, pepper: PEPPER, ring, log, now: () => clock };
@@ -178,24 +124,15 @@ describe("admin API (PostgreSQL + Redis)", () => {
     assert.ok(portsA.adminPort !== null && portsA.adminPort > 0);
     assert.equal(portsB.adminPort, null, "no admin API without a token");
     base = `http://127.0.0.1:${portsA.adminPort}/admin/v1`;
-    clientB = new SidecarService(`127.0.0.1:${portsB.grpcPort}`, grpc.credentials.createInsecure());
+    clientB = authorizeClient(portsB.grpcPort);
   });
 
   after(async () => {
     clientB?.close();
     await sidecarA?.stop();
     await sidecarB?.stop();
-    if (redis) {
-      const keys = await redis.keys(`${KEY_PREFIX}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
-    }
-    await storeA?.close();
-    await storeB?.close();
-    await dbA?.close();
-    await dbB?.close();
-    await pgAdmin?.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-    await pgAdmin?.end();
+    await redisKeys?.cleanup();
+    await schema?.drop();
   });
 
   describe("authentication", () => {
@@ -427,7 +364,7 @@ describe("admin API (PostgreSQL + Redis)", () => {
     it("POST /keys/:id/revoke is seen at once by another sidecar that had the key cached (shared Redis)", async () => {
       // Sidecar B answers (and caches the record for 1 s) …
       assert.equal((await authorizeB(created.key)).decision, "ALLOW");
-      assert.ok(await redis.exists(`${KEY_PREFIX}key:${created.key_id}`), "B has cached the record");
+      assert.ok(await redisKeys.redis.exists(`${redisKeys.prefix}key:${created.key_id}`), "B has cached the record");
       // … sidecar A's admin API revokes …
       const res = await api("POST", `/keys/${created.key_id}/revoke`);
       assert.equal(res.status, 200, res.text);

@@ -7,60 +7,45 @@
 //   LEASH_TEST_DATABASE_URL  default postgres://leash:leash@127.0.0.1:5432/leash_test
 //   LEASH_TEST_REDIS_URL     default redis://127.0.0.1:6379/0
 //
-// Isolation: a fresh Postgres schema and a fresh Redis key prefix per run, both removed afterwards.
-import { Redis } from "ioredis";
+// Isolation: a fresh Postgres schema and a fresh Redis key prefix per run, both removed afterwards
+// (test/support/pg-schema.ts, test/support/redis-prefix.ts).
 import assert from "node:assert/strict";
 import crypto, { randomBytes } from "node:crypto";
 import { after, before, beforeEach, describe, it } from "node:test";
-import pg from "pg";
-import type { ProviderConfig } from "../../config/types.ts";
 import { formatApiKey, generateApiKey, hashSecret } from "../../sidecar-services/src/api-key.ts";
 import { createAuthorizer, type AuthorizeRequest, type AuthorizeResponse } from "../../sidecar-services/src/authorize.ts";
 import { deleteCredential, putCredential, reencryptCredentials } from "../../sidecar-services/src/credential-store.ts";
-import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
+import type { Db } from "../../sidecar-services/src/db.ts";
 import { CredentialUnavailableError, failureCodeOf } from "../../sidecar-services/src/errors.ts";
 import { createApiKey, revokeApiKey, rotateApiKey } from "../../sidecar-services/src/keys.ts";
-import { createRedisStore } from "../../sidecar-services/src/kv-redis.ts";
 import type { KvStore } from "../../sidecar-services/src/kv-store.ts";
 import { createKeyRing, type KeyRing } from "../../sidecar-services/src/master-key.ts";
-import { migrate } from "../../sidecar-services/src/migrate.ts";
 import { buildProviderTable } from "../../sidecar-services/src/provider-credentials.ts";
 import type { RequestLog, RequestLogEntry } from "../../sidecar-services/src/request-log.ts";
 import { createTenant, updateTenant } from "../../sidecar-services/src/tenants.ts";
-
-const DATABASE_URL = process.env.LEASH_TEST_DATABASE_URL || "postgres://leash:leash@127.0.0.1:5432/leash_test";
-const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
+import { createTestSchema, type TestSchema } from "../support/pg-schema.ts";
+import { createTestKeyPrefix, type TestKeyPrefix } from "../support/redis-prefix.ts";
+import { testProviders } from "../support/sidecar-config.ts";
 
 const RUN = randomBytes(4).toString("hex");
-const SCHEMA = `leash_test_authz_${RUN}`;
-const KEY_PREFIX = `leash-test-authz-${RUN}:`;
 const PEPPER = randomBytes(32).toString("hex");
 const ENV = { AUTHZ_OPENAI_KEY: "sk-env-openai-0000000000000001", AUTHZ_ANTHROPIC_KEY: "sk-ant-env-0000000000000002" };
 const MASTER_1 = { id: "m1", key: randomBytes(32) };
 const MASTER_2 = { id: "m2", key: randomBytes(32) };
 
-function provider(name: string, api: "openai" | "anthropic", apiKeyEnv: string): ProviderConfig {
-  return {
-    name,
-    api,
-    prefix: `/${name}`,
-    base_url: "http://127.0.0.1:9",
-    api_key_env: apiKeyEnv,
-    timeout_ms: 300_000,
-    connect_timeout_ms: 5000,
-    tls_verify: true,
-    tls_ca_file: "",
-  };
-}
-const PROVIDERS = [provider("openai", "openai", "AUTHZ_OPENAI_KEY"), provider("anthropic", "anthropic", "AUTHZ_ANTHROPIC_KEY"), provider("mock", "openai", "")];
+const PROVIDERS = testProviders([
+  { name: "openai", api: "openai", api_key_env: "AUTHZ_OPENAI_KEY" },
+  { name: "anthropic", api: "anthropic", api_key_env: "AUTHZ_ANTHROPIC_KEY" },
+  { name: "mock", api: "openai" },
+]);
 
 const nullLog: RequestLog = { record() {}, flush: async () => {}, close: async () => {} };
 
 describe("Authorize: lifecycle, policy and credentials (PostgreSQL + Redis)", () => {
-  let admin: pg.Client;
+  let schema: TestSchema;
+  let redisKeys: TestKeyPrefix;
   let db: Db;
   let store: KvStore;
-  let redis: Redis;
   /** The injected clock; tests move it instead of sleeping. */
   let clock = Date.now();
   const now = () => clock;
@@ -93,13 +78,10 @@ describe("Authorize: lifecycle, policy and credentials (PostgreSQL + Redis)", ()
     (await createTenant(db, `Authz ${RUN} ${++n}`, undefined, policy)).id;
 
   before(async () => {
-    admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${SCHEMA}`);
-    db = createPostgresDb({ connectionString: DATABASE_URL, schema: SCHEMA });
-    await migrate(db);
-    store = await createRedisStore({ url: REDIS_URL, keyPrefix: KEY_PREFIX });
-    redis = new Redis(REDIS_URL);
+    schema = await createTestSchema("authz", RUN);
+    db = await schema.openMigrated();
+    redisKeys = createTestKeyPrefix("authz", RUN);
+    store = await redisKeys.openStore();
     ring = createKeyRing([MASTER_1]);
     authorize = newAuthorizer();
   });
@@ -109,15 +91,8 @@ describe("Authorize: lifecycle, policy and credentials (PostgreSQL + Redis)", ()
   });
 
   after(async () => {
-    if (redis) {
-      const keys = await redis.keys(`${KEY_PREFIX}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
-    }
-    await store?.close();
-    await db?.close();
-    await admin?.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-    await admin?.end();
+    await redisKeys?.cleanup();
+    await schema?.drop();
   });
 
   it("allows an active key: tenant, key id, env credential, cache_ttl_ms and allowed_models", async () => {

@@ -1,77 +1,28 @@
 // The sidecar with no database and no Redis URL: embedded PGlite + in-process store in a temp
 // data_dir, started through the same bootstrap as `main.ts`. Covers the first-start demo tenant
 // (created once, key shown once) and a restart that must keep keys valid (persisted pepper + data).
-import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { LeashConfig } from "../../config/types.ts";
 import { startSidecar, type RunningSidecar } from "../../sidecar-services/src/bootstrap.ts";
 import { ADMIN_TOKEN_FILE } from "../../sidecar-services/src/admin-token.ts";
 import { MASTER_KEY_FILE } from "../../sidecar-services/src/master-key.ts";
 import { PEPPER_FILE } from "../../sidecar-services/src/pepper.ts";
-import { loadSidecarService } from "../../sidecar-services/src/proto.ts";
+import { authorizeOnce, type AuthorizeResponse } from "../support/authorize-client.ts";
+import { sidecarTestConfig } from "../support/sidecar-config.ts";
 
-interface AuthorizeResponse {
-  decision: string;
-  code: string;
-  tenant_id: string;
-  key_id: string;
-  upstream_auth_header: string;
-  upstream_auth_value: string;
+function embeddedConfig(dataDir: string) {
+  // No database_url or redis_url: embedded PGlite and the in-process store under data_dir.
+  return sidecarTestConfig({
+    sidecar: { data_dir: dataDir },
+    providers: [{ name: "mock", api: "openai", api_key_env: "LEASH_TEST_MOCK_KEY" }],
+  });
 }
 
-function embeddedConfig(dataDir: string): LeashConfig {
-  return {
-    version: 1,
-    listener: { address: "127.0.0.1", port: 8080, max_request_body_bytes: 4194304 },
-    admin: { address: "127.0.0.1", port: 9901 },
-    sidecar: {
-      host: "127.0.0.1",
-      grpc_port: 0,
-      http_port: 0,
-      database_url: "",
-      redis_url: "",
-      data_dir: dataDir,
-      admin_address: "127.0.0.1",
-      admin_port: 0,
-      auth_cache_ttl_ms: 1000,
-    },
-    providers: [
-      {
-        name: "mock",
-        api: "openai",
-        prefix: "/mock",
-        base_url: "http://127.0.0.1:9",
-        api_key_env: "LEASH_TEST_MOCK_KEY",
-        timeout_ms: 300_000,
-        connect_timeout_ms: 5000,
-        tls_verify: true,
-        tls_ca_file: "",
-      },
-    ],
-    modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
-    mock_provider: { enabled: false, port: 8082 },
-  };
-}
-
-const Sidecar = loadSidecarService();
-
-async function authorize(port: number, api_key: string): Promise<AuthorizeResponse> {
-  const client = new Sidecar(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  try {
-    return await new Promise((resolve, reject) => {
-      (client as unknown as Record<string, Function>).Authorize!(
-        { api_key, provider: "mock", request_id: "embedded-test" },
-        { deadline: Date.now() + 5000 },
-        (err: grpc.ServiceError | null, res: AuthorizeResponse) => (err ? reject(err) : resolve(res)),
-      );
-    });
-  } finally {
-    client.close();
-  }
+function authorize(port: number, api_key: string): Promise<AuthorizeResponse> {
+  return authorizeOnce(port, { api_key, provider: "mock", request_id: "embedded-test" });
 }
 
 describe("sidecar in embedded mode (PGlite + in-process store)", () => {

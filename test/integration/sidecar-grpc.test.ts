@@ -5,94 +5,42 @@
 //   LEASH_TEST_DATABASE_URL  default postgres://leash:leash@127.0.0.1:5432/leash_test
 //   LEASH_TEST_REDIS_URL     default redis://127.0.0.1:6379/0
 //
-// Isolation: a fresh Postgres schema and a fresh Redis key prefix per run, both removed afterwards.
+// Isolation: a fresh Postgres schema and a fresh Redis key prefix per run, both removed afterwards
+// (test/support/pg-schema.ts, test/support/redis-prefix.ts).
 import * as grpc from "@grpc/grpc-js";
-import { Redis } from "ioredis";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { Registry } from "prom-client";
-import type { LeashConfig } from "../../config/types.ts";
 import { generateApiKey } from "../../sidecar-services/src/api-key.ts";
-import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
+import type { Db } from "../../sidecar-services/src/db.ts";
 import { createApiKey, createTenant, revokeApiKey } from "../../sidecar-services/src/keys.ts";
-import { createRedisStore } from "../../sidecar-services/src/kv-redis.ts";
 import type { KvStore } from "../../sidecar-services/src/kv-store.ts";
 import { loadMigrations, migrate } from "../../sidecar-services/src/migrate.ts";
-import { AUTHORIZE_PATH, loadSidecarService } from "../../sidecar-services/src/proto.ts";
 import { createSidecar, type Sidecar } from "../../sidecar-services/src/server.ts";
-
-const DATABASE_URL = process.env.LEASH_TEST_DATABASE_URL || "postgres://leash:leash@127.0.0.1:5432/leash_test";
-const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
+import { authorize, authorizeClient, authorizeRaw, type AuthorizeResponse } from "../support/authorize-client.ts";
+import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
+import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
+import { sidecarTestConfig } from "../support/sidecar-config.ts";
 
 const RUN = randomBytes(4).toString("hex");
-const SCHEMA = `leash_test_grpc_${RUN}`;
-const KEY_PREFIX = `leash-test-${RUN}:`;
 const PEPPER = randomBytes(32).toString("hex");
 const ENV = { LEASH_TEST_OPENAI_KEY: "sk-test-123", LEASH_TEST_ANTHROPIC_KEY: "sk-ant-test-456" };
 
-function testConfig(): LeashConfig {
-  const provider = (name: string, api: "openai" | "anthropic", apiKeyEnv: string) => ({
-    name,
-    api,
-    prefix: `/${name}`,
-    base_url: "http://127.0.0.1:9",
-    api_key_env: apiKeyEnv,
-    timeout_ms: 300_000,
-    connect_timeout_ms: 5000,
-    tls_verify: true,
-    tls_ca_file: "",
-  });
-  return {
-    version: 1,
-    listener: { address: "127.0.0.1", port: 8080, max_request_body_bytes: 4194304 },
-    admin: { address: "127.0.0.1", port: 9901 },
-    sidecar: {
-      host: "127.0.0.1",
-      grpc_port: 0,
-      http_port: 0,
-      database_url: DATABASE_URL,
-      redis_url: REDIS_URL,
-      data_dir: "",
-      admin_address: "127.0.0.1",
-      admin_port: 0,
-      auth_cache_ttl_ms: 1000,
-    },
+function testConfig() {
+  return sidecarTestConfig({
+    sidecar: { database_url: TEST_DATABASE_URL, redis_url: TEST_REDIS_URL },
     providers: [
-      provider("openai", "openai", "LEASH_TEST_OPENAI_KEY"),
-      provider("anthropic", "anthropic", "LEASH_TEST_ANTHROPIC_KEY"),
-      provider("mock", "openai", ""),
-      provider("unset", "openai", "LEASH_TEST_NOT_SET"),
+      { name: "openai", api: "openai", api_key_env: "LEASH_TEST_OPENAI_KEY" },
+      { name: "anthropic", api: "anthropic", api_key_env: "LEASH_TEST_ANTHROPIC_KEY" },
+      { name: "mock", api: "openai" },
+      { name: "unset", api: "openai", api_key_env: "LEASH_TEST_NOT_SET" },
     ],
-    modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
-    mock_provider: { enabled: false, port: 8082 },
-  };
+  });
 }
-
-interface AuthorizeResponse {
-  decision: string;
-  code: string;
-  message: string;
-  http_status: number;
-  tenant_id: string;
-  key_id: string;
-  upstream_auth_header: string;
-  upstream_auth_value: string;
-  cache_ttl_ms: number;
-  allowed_models: string[];
-}
-
-const Sidecar = loadSidecarService();
 
 function call(client: grpc.Client, req: Record<string, string>): Promise<AuthorizeResponse> {
-  return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, Function>).Authorize!(
-      { provider: "openai", request_id: `req-${randomBytes(6).toString("hex")}`, ...req },
-      { deadline: Date.now() + 5000 },
-      (err: grpc.ServiceError | null, res: AuthorizeResponse) => (err ? reject(err) : resolve(res)),
-    );
-  });
+  return authorize(client, { provider: "openai", request_id: `req-${randomBytes(6).toString("hex")}`, ...req });
 }
 
 /** Protobuf string field (wire type 2) from raw bytes, so a test can send bytes that are not UTF-8. */
@@ -104,20 +52,6 @@ function lengthDelimited(field: number, bytes: Buffer): Buffer {
     n >>>= 7;
   } while (n > 0);
   return Buffer.concat([Buffer.from([(field << 3) | 2, ...len]), bytes]);
-}
-
-function callRaw(client: grpc.Client, body: Buffer): Promise<AuthorizeResponse> {
-  const decode = Sidecar.service.Authorize!.responseDeserialize as (b: Buffer) => AuthorizeResponse;
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      AUTHORIZE_PATH,
-      (b: Buffer) => b,
-      decode,
-      body,
-      { deadline: Date.now() + 5000 },
-      (err, res) => (err ? reject(err) : resolve(res!)),
-    );
-  });
 }
 
 /** Polls `check` until it returns a value, for at most `timeoutMs`. */
@@ -143,10 +77,10 @@ function metricValue(text: string, name: string, labels: Record<string, string>)
 }
 
 describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
-  let admin: pg.Client;
+  let schema: TestSchema;
+  let redisKeys: TestKeyPrefix;
   let db: Db;
   let store: KvStore;
-  let redis: Redis;
   let sidecar: Sidecar;
   let client: grpc.Client;
   let httpBase: string;
@@ -156,13 +90,10 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
   let revokedKey: string;
 
   before(async () => {
-    admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${SCHEMA}`);
-    db = createPostgresDb({ connectionString: DATABASE_URL, schema: SCHEMA });
-    await migrate(db);
-    store = await createRedisStore({ url: REDIS_URL, keyPrefix: KEY_PREFIX });
-    redis = new Redis(REDIS_URL);
+    schema = await createTestSchema("grpc", RUN);
+    db = await schema.openMigrated();
+    redisKeys = createTestKeyPrefix("grpc", RUN);
+    store = await redisKeys.openStore();
 
     tenantId = (await createTenant(db, `Grpc Test ${RUN}`)).id;
     ({ key: validKey, keyId: validKeyId } = await createApiKey(db, tenantId, PEPPER));
@@ -173,22 +104,15 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
     sidecar = createSidecar({ db, store, registry: new Registry(), config: testConfig(), env: ENV, pepper: PEPPER });
     const ports = await sidecar.start();
     assert.ok(ports.grpcPort > 0 && ports.httpPort > 0);
-    client = new Sidecar(`127.0.0.1:${ports.grpcPort}`, grpc.credentials.createInsecure());
+    client = authorizeClient(ports.grpcPort);
     httpBase = `http://127.0.0.1:${ports.httpPort}`;
   });
 
   after(async () => {
     client?.close();
     await sidecar?.stop();
-    if (redis) {
-      const keys = await redis.keys(`${KEY_PREFIX}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
-    }
-    await store?.close();
-    await db?.close();
-    await admin?.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-    await admin?.end();
+    await redisKeys?.cleanup();
+    await schema?.drop();
   });
 
   it("allows a valid key and injects the OpenAI credential", async () => {
@@ -277,7 +201,7 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
     ];
     for (const bytes of invalidUtf8) {
       const body = Buffer.concat([lengthDelimited(1, bytes), lengthDelimited(2, Buffer.from("openai"))]);
-      const res = await callRaw(client, body);
+      const res = await authorizeRaw(client, body);
       assert.equal(res.code, "auth.invalid_key");
     }
     // Still up, and the table the SQL fragments aimed at is intact.
@@ -326,7 +250,7 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
   it("counts requests per tenant per minute in Redis", async () => {
     const counterSum = async (fromMinute: number, toMinute: number) => {
       let sum = 0;
-      for (let m = fromMinute; m <= toMinute; m++) sum += Number((await redis.get(`${KEY_PREFIX}req:${tenantId}:${m}`)) ?? 0);
+      for (let m = fromMinute; m <= toMinute; m++) sum += Number((await redisKeys.redis.get(`${redisKeys.prefix}req:${tenantId}:${m}`)) ?? 0);
       return sum;
     };
     const m0 = Math.floor(Date.now() / 60_000);
@@ -334,7 +258,7 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
     await call(client, { api_key: validKey });
     const m1 = Math.floor(Date.now() / 60_000);
     assert.equal(await counterSum(m0, m1), beforeCount + 1);
-    const ttl = await redis.ttl(`${KEY_PREFIX}req:${tenantId}:${m1}`);
+    const ttl = await redisKeys.redis.ttl(`${redisKeys.prefix}req:${tenantId}:${m1}`);
     assert.ok(ttl > 0 && ttl <= 120, `counter expires (ttl ${ttl})`);
   });
 
@@ -360,10 +284,9 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
   });
 
   it("migrates safely when two sidecars start at once", async () => {
-    const schema = `${SCHEMA}_race`;
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const a = createPostgresDb({ connectionString: DATABASE_URL, schema });
-    const b = createPostgresDb({ connectionString: DATABASE_URL, schema });
+    const race = await createTestSchema("grpc_race", RUN);
+    const a = race.open();
+    const b = race.open();
     try {
       const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
       // Exactly one of them applied the migrations; the other waited on the lock and found none left.
@@ -373,9 +296,7 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
       assert.deepEqual(rows.map((r) => r.version), all);
       assert.deepEqual(await migrate(a), []);
     } finally {
-      await a.close();
-      await b.close();
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await race.drop(); // closes a and b first
     }
   });
 
@@ -391,7 +312,7 @@ describe("sidecar gRPC Authorize (PostgreSQL + Redis)", () => {
     const registry = new Registry();
     const broken = createSidecar({ db: failingDb, store, registry, config: testConfig(), env: ENV, pepper: PEPPER });
     const ports = await broken.start();
-    const c = new Sidecar(`127.0.0.1:${ports.grpcPort}`, grpc.credentials.createInsecure());
+    const c = authorizeClient(ports.grpcPort);
     try {
       // A key id never seen before, so the cache cannot answer and the database is asked.
       await assert.rejects(call(c, { api_key: generateApiKey().key }), (err: grpc.ServiceError) => {
