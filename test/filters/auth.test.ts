@@ -341,4 +341,34 @@ describe("auth filter decision cache and model policy", () => {
     none.requestBody('{"messages":[]}', true);
     assert.equal(none.localResponse?.status, 403, "a body without a model passed a model policy");
   });
+
+  it("asks the sidecar once for concurrent misses of the same key (single flight)", async () => {
+    const host = await load();
+    const streams = [ask(host), ask(host), ask(host)];
+    assert.equal(host.grpcCalls.length, 1);
+    host.respondGrpc(host.grpcCalls[0].token, allowCached(1000));
+    for (const s of streams) {
+      assert.equal(s.continued.request, true);
+      assert.equal(s.requestHeader("authorization"), "Bearer sk-provider");
+    }
+  });
+
+  it("fails every waiting request closed when the shared call fails", async () => {
+    const host = await load();
+    const streams = [ask(host), ask(host)];
+    host.failGrpc(host.grpcCalls[0].token, 14);
+    for (const s of streams) assert.equal(s.localResponse?.status, 503);
+  });
+
+  it("hands the call over when the request that made it goes away", async () => {
+    const host = await load();
+    const leader = ask(host);
+    const follower = ask(host);
+    leader.done();
+    assert.equal(host.grpcCalls[0].state, "cancelled");
+    assert.equal(host.grpcCalls.length, 2, "the follower did not ask again");
+    host.respondGrpc(host.grpcCalls[1].token, allowCached(1000));
+    assert.equal(follower.continued.request, true);
+    assert.equal(host.trapped, null);
+  });
 });

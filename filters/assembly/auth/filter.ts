@@ -5,7 +5,7 @@
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCall, grpcServiceForCluster } from "../sdk/callouts";
-import { continueRequest, getRequestHeader, removeHeader, replaceHeader, setProperty, getBuffer, logError, logInfo, logWarn, nowMillis } from "../sdk/host";
+import { continueRequest, getRequestHeader, removeHeader, replaceHeader, setProperty, setEffectiveContext, getBuffer, logError, logInfo, logWarn, nowMillis } from "../sdk/host";
 import { denyRequest, ApiFormat } from "../sdk/api-error";
 import { checkJson } from "../sdk/json-check";
 import { topLevelString } from "../sdk/json-field";
@@ -27,6 +27,11 @@ export class AuthRoot extends RootContext {
   invalidBodies: Counter = new Counter("leash_auth.invalid_json");
   cacheHits: Counter = new Counter("leash_auth.cache_hits");
   cacheMisses: Counter = new Counter("leash_auth.cache_misses");
+  /**
+   * Streams waiting for an Authorize call already in flight for the same cache key (single
+   * flight): when an answer expires under load, one call refreshes it instead of one per request.
+   */
+  waiting: Map<string, Array<AuthStream>> = new Map<string, Array<AuthStream>>();
 
   onConfigure(configuration: string): bool {
     const r = parseAuthConfig(configuration);
@@ -53,6 +58,9 @@ class AuthStream extends HttpContext {
   phase: Phase = Phase.Idle;
   checkBody: bool = false;
   cacheKey: string = "";
+  /** The Authorize call this stream makes (or would make, if it has to take over a call). */
+  callMessage: ArrayBuffer = new ArrayBuffer(0);
+  callMetadata: Array<string> = new Array<string>(0);
   /** Models the tenant may call, from the answer that let the request in (empty = any). */
   allowedModels: Array<string> = new Array<string>(0);
 
@@ -94,33 +102,84 @@ class AuthStream extends HttpContext {
 
     const rid = getRequestHeader("x-request-id");
     const requestId = rid == null ? "" : rid;
-    const message = encodeAuthorizeRequest(key, route.provider, requestId, m, path);
-    const metadata = new Array<string>(0);
-    if (requestId.length > 0) { metadata.push("x-request-id"); metadata.push(requestId); }
-    const token = grpcCall(this, this.auth.upstream, SERVICE, METHOD, metadata, message, this.auth.config.timeoutMs);
-    if (token == 0) {
+    this.callMessage = encodeAuthorizeRequest(key, route.provider, requestId, m, path);
+    if (requestId.length > 0) { this.callMetadata.push("x-request-id"); this.callMetadata.push(requestId); }
+    if (this.auth.waiting.has(this.cacheKey)) {
+      // Another request with this key is already asking: wait for its answer.
+      this.auth.waiting.get(this.cacheKey).push(this);
+      this.phase = Phase.Waiting;
+      return HeadersAction.StopIteration;
+    }
+    if (!this.startCall()) {
       logWarn("auth: sidecar call could not be started (cluster " + this.auth.config.sidecarCluster + ")");
       return this.cannotDecide(false) ? HeadersAction.Continue : HeadersAction.StopIteration;
     }
     this.phase = Phase.Waiting;
+    this.auth.waiting.set(this.cacheKey, new Array<AuthStream>(0));
     return HeadersAction.StopIteration;
   }
 
   onCallReply(reply: CallReply): void {
-    if (this.phase != Phase.Waiting) return;
+    // Followers that joined this call; taken now so a new miss starts a new call.
+    const followers = this.auth.waiting.has(this.cacheKey) ? this.auth.waiting.get(this.cacheKey) : new Array<AuthStream>(0);
+    this.auth.waiting.delete(this.cacheKey);
+    let answer: AuthorizeResponse | null = null;
     if (!reply.ok) {
       logWarn("auth: sidecar call failed: grpc status " + reply.status.toString() + " " + reply.statusMessage);
+    } else {
+      answer = decodeAuthorizeResponse(reply.body);
+      if (answer == null || answer.decision == Decision.Unspecified) {
+        logError("auth: sidecar answer could not be decoded");
+        answer = null;
+      } else {
+        const ttl = answer.cacheTtlMs < this.auth.config.cacheMaxTtlMs ? answer.cacheTtlMs : this.auth.config.cacheMaxTtlMs;
+        this.auth.cache.put(this.cacheKey, answer, ttl, nowMillis());
+      }
+    }
+    this.settle(answer);
+    for (let i = 0; i < followers.length; i++) {
+      const f = followers[i];
+      // A follower whose client went away is skipped; the host refuses a dead context anyway.
+      if (f.ended || f.phase != Phase.Waiting || !setEffectiveContext(f.id)) continue;
+      f.settle(answer);
+    }
+  }
+
+  startCall(): bool {
+    return grpcCall(this, this.auth.upstream, SERVICE, METHOD, this.callMetadata, this.callMessage, this.auth.config.timeoutMs) != 0;
+  }
+
+  /**
+   * A leader whose client went away takes its call with it (the SDK cancels it): hand the wait to
+   * the first live follower, which asks again; if no call can start, the followers cannot be
+   * decided for.
+   */
+  onDone(): void {
+    if (this.phase != Phase.Waiting || this.calls.length == 0 || !this.auth.waiting.has(this.cacheKey)) return;
+    const followers = this.auth.waiting.get(this.cacheKey);
+    this.auth.waiting.delete(this.cacheKey);
+    for (let i = 0; i < followers.length; i++) {
+      const f = followers[i];
+      if (f.ended || f.phase != Phase.Waiting) continue;
+      if (f.startCall()) {
+        this.auth.waiting.set(this.cacheKey, followers.slice(i + 1));
+        return;
+      }
+      for (let j = i; j < followers.length; j++) {
+        const g = followers[j];
+        if (!g.ended && g.phase == Phase.Waiting && setEffectiveContext(g.id)) g.settle(null);
+      }
+      return;
+    }
+  }
+
+  /** Resumes or rejects this waiting stream with `answer` (null: the sidecar could not decide). */
+  settle(answer: AuthorizeResponse | null): void {
+    if (this.phase != Phase.Waiting) return;
+    if (answer == null) {
       this.cannotDecide(true);
       return;
     }
-    const answer = decodeAuthorizeResponse(reply.body);
-    if (answer == null || answer.decision == Decision.Unspecified) {
-      logError("auth: sidecar answer could not be decoded");
-      this.cannotDecide(true);
-      return;
-    }
-    const ttl = answer.cacheTtlMs < this.auth.config.cacheMaxTtlMs ? answer.cacheTtlMs : this.auth.config.cacheMaxTtlMs;
-    this.auth.cache.put(this.cacheKey, answer, ttl, nowMillis());
     if (this.decide(answer)) continueRequest();
   }
 

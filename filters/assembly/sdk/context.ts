@@ -85,4 +85,10 @@ export class HttpContext {
 
   /** After the stream completed; request/response data is still readable. */
   onLog(): void {}
+
+  /**
+   * The stream is over (completed, reset, or the client went away). Runs before the SDK cancels
+   * this stream's call-outs, so a module can hand work that others wait on to another stream.
+   */
+  onDone(): void {}
 }

@@ -138,6 +138,7 @@ export function proxy_on_http_call_response(rootId: u32, token: u32, headers: u3
 export function proxy_on_done(id: u32): u32 {
   const s = streamOf(id);
   if (s != null) {
+    if (!s.ended) s.onDone();
     s.ended = true;
     cancelCalls(s);
   }
