@@ -1,0 +1,172 @@
+// The JSON a run writes to bench/results/<timestamp>.json. Times are milliseconds, memory bytes,
+// CPU a percentage of one core. The markdown table, the chart and the smoke test read this shape.
+
+import type { Percentiles } from "../load/percentiles.ts";
+import type { RoleUsage } from "../procs/proc-stats.ts";
+import type { TargetName } from "../targets/types.ts";
+
+/** One target at one scenario in one round. */
+export interface PointResult {
+  round: number;
+  target: TargetName;
+  scenario: string;
+  size: string;
+  sizeBytes: number;
+  rate: number;
+  stream: boolean;
+  startedAt: string;
+  scheduled: number;
+  sent: number;
+  ok: number;
+  errorCount: number;
+  errors: Record<string, number>;
+  /** Requests sent per second; compare with `rate`. */
+  achievedRate: number;
+  /** Scheduled start → response end, successful requests only. */
+  latencyMs: Percentiles;
+  /** Scheduled start → first response byte (streaming points), else null. */
+  ttftMs: Percentiles | null;
+  /** How late the generator sent each request after its scheduled time. */
+  sendLagMs: Percentiles;
+  generatorCpuPercent: number;
+  mockCpuPercent: number;
+  /** Sum over the target's roles. */
+  targetCpuPercent: number;
+  /** Per role ("envoy", "sidecar", "litellm", …). */
+  targetUsage: Record<string, RoleUsage>;
+  /** CPU of the servers the target depends on (leash-auth: "postgres", "redis"), whole servers. */
+  dependencyCpuPercent: Record<string, number>;
+  /** false: the generator or the mock could not keep up, so the figures say nothing about the target. */
+  valid: boolean;
+  invalidReasons: string[];
+}
+
+/** A point not measured because the target already failed a lower rate of the same size in that round. */
+export interface SkippedPoint {
+  round: number;
+  target: TargetName;
+  scenario: string;
+  size: string;
+  rate: number;
+  stream: boolean;
+  reason: string;
+}
+
+export interface TargetReport {
+  name: TargetName;
+  status: "ok" | "not-installed" | "failed-to-start";
+  /** Why it did not run (empty when ok). */
+  reason: string;
+  description: string;
+  version: string;
+  /** Role → highest RSS (VmHWM) of its processes seen over the run, in bytes. */
+  peakRssBytes: Record<string, number>;
+  /** Sum over roles. */
+  totalPeakRssBytes: number;
+}
+
+export interface Triple {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** One target at one scenario, over all rounds (medians of the per-round figures). */
+export interface SummaryRow {
+  target: TargetName;
+  scenario: string;
+  size: string;
+  rate: number;
+  stream: boolean;
+  /** Rounds measured. */
+  rounds: number;
+  /** Rounds whose point and direct baseline were both valid; the figures are medians over these. */
+  validRounds: number;
+  requests: number;
+  /** Failed requests in the valid rounds (in every round when the row is invalid). */
+  errors: number;
+  errorKinds: Record<string, number>;
+  latencyMs: Triple;
+  /** target pN − direct pN of the same round, median over rounds; null for direct or without a valid baseline. */
+  overheadMs: Triple | null;
+  ttftMs: Triple | null;
+  /** Added time to first token: target TTFT pN − direct TTFT pN, median over rounds. */
+  ttftOverheadMs: Triple | null;
+  achievedRate: number;
+  targetCpuPercent: number;
+  /** Sum over the target's dependencies (whole PostgreSQL and Redis servers), median over rounds. */
+  dependencyCpuPercent: number;
+  /** CPU time the target's processes spent per 1000 requests, in ms: comparable across rates. */
+  cpuMsPer1000: number;
+  generatorCpuPercent: number;
+  /** The generator's send lag P99, median over rounds. */
+  sendLagP99Ms: number;
+  mockCpuPercent: number;
+  /** true when at least half the rounds (and at least one) were valid. */
+  valid: boolean;
+  /** Why rounds were left out (the row may still be valid from the others). */
+  invalidReasons: string[];
+}
+
+export interface SustainedRate {
+  target: TargetName;
+  size: string;
+  /** Highest rate with zero errors, P95 overhead under the bound and a valid measurement; null: none. */
+  rate: number | null;
+  note: string;
+}
+
+export interface RatioRow {
+  scenario: string;
+  percentile: "p50" | "p99";
+  target: TargetName;
+  versus: TargetName;
+  targetOverheadMs: number;
+  versusOverheadMs: number;
+  /** targetOverhead ÷ versusOverhead; null when either is too close to zero to mean anything (see note). */
+  ratio: number | null;
+  /** Why there is no ratio ("" when there is one). */
+  note: string;
+}
+
+export interface GoalCheck {
+  goal: string;
+  measured: string;
+  status: "met" | "missed" | "not measured";
+  /** How far off a missed goal is, in words ("by 1.3 ms (3.6×)"). */
+  by: string;
+}
+
+export interface BenchResult {
+  schema: 1;
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  smoke: boolean;
+  options: {
+    targets: TargetName[];
+    rates: number[];
+    sizes: string[];
+    streamRates: number[];
+    durationMs: number;
+    warmupMs: number;
+    rounds: number;
+    mockLatencyMs: number;
+    chunkDelayMs: number;
+    timeoutMs: number;
+  };
+  machine: { cores: number; cpuModel: string; memoryGiB: number; kernel: string; node: string; envoy: string };
+  /** The Leash code measured: the checkout's commit, and whether it had uncommitted changes. */
+  source: { commit: string; dirty: boolean };
+  pinning: string;
+  generator: string;
+  /** The validity rules applied to every point. */
+  validity: string[];
+  targets: TargetReport[];
+  points: PointResult[];
+  skipped: SkippedPoint[];
+  summary: SummaryRow[];
+  sustained: SustainedRate[];
+  ratios: RatioRow[];
+  goals: GoalCheck[];
+}

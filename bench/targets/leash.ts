@@ -1,0 +1,204 @@
+// The Leash targets, both from the real config path (YAML → config/load.ts → envoy/generate.ts):
+//   envoy-bare  the generated Envoy with modules.auth.enabled: false — no wasm, no sidecar; what
+//               Envoy itself costs (routing, access log, request ids).
+//   leash-auth  the full gateway as shipped: Envoy + the release auth.wasm + the sidecar bundle on
+//               a fresh PostgreSQL database and Redis, a tenant key as the client credential.
+// Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
+
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+import { parseConfig } from "../../config/load.ts";
+import type { LeashConfig } from "../../config/types.ts";
+import { findEnvoy } from "../../envoy/find-envoy.ts";
+import { writeEnvoyConfig } from "../../envoy/generate.ts";
+import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
+import { createApiKey, createTenant } from "../../sidecar-services/src/keys.ts";
+import { freePort, httpGet, waitFor } from "../../test/integration/envoy-harness.ts";
+import type { RequestSpec } from "../load/http-call.ts";
+import { ManagedProcess } from "../procs/child.ts";
+import { pidsByName } from "../procs/proc-stats.ts";
+import { MOCK_CLIENT_KEY } from "./direct.ts";
+import { SIDECAR_BUNDLE, WASM_DIR } from "./paths.ts";
+import { createBenchDatabase, REDIS_URL } from "./postgres.ts";
+import type { RunningTarget, TargetContext } from "./types.ts";
+
+const PROVIDER_KEY_ENV: string = "LEASH_BENCH_PROVIDER_KEY";
+/** Route prefix of the mock provider in the generated config. */
+const PREFIX: string = "/mock";
+
+let envoyCount: number = 0;
+
+/**
+ * Envoy names its shared memory after --base-id; two Envoys on one id refuse to start, so each
+ * one here gets its own, derived from this process's pid like the test harness does.
+ */
+function nextBaseId(): number {
+  envoyCount += 1;
+  return (process.pid % 100_000) * 100 + 50 + envoyCount;
+}
+
+/** "1.40.0" from `envoy --version`, or "unknown". */
+export function envoyVersion(): string {
+  const run = spawnSync(findEnvoy(), ["--version"], { encoding: "utf8" });
+  const match: RegExpMatchArray | null = `${run.stdout}`.match(/\/(\d+\.\d+\.\d+)\//);
+  return match === null ? "unknown" : match[1];
+}
+
+interface Ports {
+  listener: number;
+  admin: number;
+  grpc: number;
+  http: number;
+  /** The sidecar's admin API port, for config versions that have one (null: this one has none). */
+  sidecarAdmin: number | null;
+}
+
+/**
+ * Whether this checkout's config knows sidecar.admin_port (the admin API of issue 3). Unknown
+ * keys are refused, and a fixed default port could clash with another gateway on the machine,
+ * so the port is set, free, exactly when the schema has it.
+ */
+function hasSidecarAdminPort(): boolean {
+  const probe: LeashConfig = parseConfig("version: 1\nproviders: [{ name: p, base_url: 'http://127.0.0.1:1' }]\n", "probe", {});
+  return "admin_port" in probe.sidecar;
+}
+
+function configYaml(ports: Ports, mockUrl: string, auth: boolean, databaseUrl: string, dataDir: string): string {
+  // Defaults everywhere else (auth timeout 250 ms, fail closed), as a user would run it.
+  return `
+version: 1
+listener: { address: 127.0.0.1, port: ${ports.listener} }
+admin: { address: 127.0.0.1, port: ${ports.admin} }
+sidecar:
+  host: 127.0.0.1
+  grpc_port: ${ports.grpc}
+  http_port: ${ports.http}${ports.sidecarAdmin === null ? "" : `\n  admin_port: ${ports.sidecarAdmin}`}
+  database_url: "${databaseUrl}"
+  redis_url: "${REDIS_URL}"
+  data_dir: "${dataDir}"
+providers:
+  - { name: mock, api: openai, prefix: ${PREFIX}, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV} }
+modules:
+  auth: { enabled: ${auth} }
+`;
+}
+
+function requireBuilt(auth: boolean): void {
+  const missing: string[] = [];
+  if (auth && !existsSync(join(WASM_DIR, "auth.wasm"))) missing.push(join(WASM_DIR, "auth.wasm"));
+  if (auth && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
+  if (missing.length > 0) throw new Error(`missing build output (run \`npm run build\`): ${missing.join(", ")}`);
+}
+
+async function startEnvoy(name: string, bootstrap: string, ports: Ports, ctx: TargetContext): Promise<ManagedProcess> {
+  // --concurrency 1: one worker thread, matching the one core the target gets.
+  const envoy: ManagedProcess = new ManagedProcess({
+    name,
+    command: findEnvoy(),
+    args: ["-c", bootstrap, "--concurrency", "1", "--base-id", String(nextBaseId()), "--log-level", "warn"],
+    logFile: join(ctx.workDir, `${name}.envoy.log`),
+    pin: ctx.pin,
+    cores: ctx.pin.targetCores,
+  });
+  await waitFor(
+    `${name} Envoy /ready`,
+    async () => {
+      if (envoy.exited) throw new Error(`Envoy ${envoy.describeExit()}: ${envoy.logTail()}`);
+      return (await httpGet(ports.admin, "/ready")).status === 200 ? true : undefined;
+    },
+    30_000,
+  );
+  // /ready means the server is live; the listener from LDS may bind a moment later.
+  await waitFor(`${name} listener`, async () => ((await httpGet(ports.listener, "/health")).status === 200 ? true : undefined), 15_000);
+  return envoy;
+}
+
+/** Starts envoy-bare (auth false) or leash-auth (auth true). */
+export async function startLeash(ctx: TargetContext, auth: boolean): Promise<RunningTarget> {
+  requireBuilt(auth);
+  const name: "envoy-bare" | "leash-auth" = auth ? "leash-auth" : "envoy-bare";
+  const dir: string = join(ctx.workDir, name);
+  mkdirSync(dir, { recursive: true });
+  const ports: Ports = {
+    listener: await freePort(),
+    admin: await freePort(),
+    grpc: await freePort(),
+    http: await freePort(),
+    sidecarAdmin: hasSidecarAdminPort() ? await freePort() : null,
+  };
+  // envoy-bare never starts the sidecar, so it needs no database; the config still names one.
+  const databaseUrl: string = auth ? await createBenchDatabase() : "";
+  const yaml: string = configYaml(ports, ctx.mockUrl, auth, databaseUrl, join(dir, "data"));
+  const configPath: string = join(dir, "leash.yaml");
+  writeFileSync(configPath, yaml);
+  const config: LeashConfig = parseConfig(yaml, configPath, {});
+
+  const processes: Record<string, number[]> = {};
+  let clientKey: string = MOCK_CLIENT_KEY;
+  if (auth) {
+    const pepper: string = randomBytes(32).toString("hex");
+    const sidecar: ManagedProcess = new ManagedProcess({
+      name: `${name}-sidecar`,
+      command: process.execPath,
+      args: [SIDECAR_BUNDLE, "--config", configPath],
+      // The master key and admin token are for sidecars that have them (issue 3); older ones ignore them.
+      env: {
+        ...process.env,
+        LEASH_KEY_PEPPER: pepper,
+        LEASH_MASTER_KEY: randomBytes(32).toString("base64"),
+        LEASH_ADMIN_TOKEN: randomBytes(24).toString("hex"),
+        LEASH_DEMO_TENANT: "0",
+        [PROVIDER_KEY_ENV]: "sk-provider-bench",
+      },
+      logFile: join(dir, "sidecar.log"),
+      pin: ctx.pin,
+      cores: ctx.pin.targetCores,
+    });
+    await waitFor(
+      "sidecar /health",
+      async () => {
+        if (sidecar.exited) throw new Error(`sidecar ${sidecar.describeExit()}: ${sidecar.logTail()}`);
+        return (await httpGet(ports.http, "/health")).status === 200 ? true : undefined;
+      },
+      30_000,
+    );
+    processes.sidecar = [sidecar.pid];
+    // A tenant and key created the way an operator would (`leash keys create`), through the same code.
+    const db: Db = createPostgresDb({ connectionString: databaseUrl });
+    try {
+      const tenant = await createTenant(db, "bench");
+      clientKey = (await createApiKey(db, tenant.id, pepper)).key;
+    } finally {
+      await db.close();
+    }
+  }
+
+  writeEnvoyConfig(config, { wasmDir: WASM_DIR, outDir: join(dir, "envoy") });
+  const envoy: ManagedProcess = await startEnvoy(name, join(dir, "envoy", "bootstrap.yaml"), ports, ctx);
+  processes.envoy = [envoy.pid];
+
+  return {
+    name,
+    description: auth
+      ? "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth"
+      : "the same generated Envoy config with modules.auth.enabled: false (no wasm, no sidecar)",
+    version: `envoy ${envoyVersion()}`,
+    request(body: Buffer, stream: boolean): RequestSpec {
+      return {
+        host: "127.0.0.1",
+        port: ports.listener,
+        path: `${PREFIX}/v1/chat/completions`,
+        headers: { authorization: `Bearer ${clientKey}` },
+        body,
+        stream,
+      };
+    },
+    processes,
+    // Whole servers (every process named so on the machine): only leash-auth talks to them here,
+    // but other users of the machine may too.
+    dependencies: auth ? { postgres: pidsByName("postgres"), redis: pidsByName("redis-server") } : {},
+  };
+}

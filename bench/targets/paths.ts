@@ -1,0 +1,12 @@
+// Paths the targets share: the checkout, the built artifacts Leash runs, and where peers live.
+
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
+export const BENCH_DIR: string = join(REPO_ROOT, "bench");
+/** Peer gateways' installs (git-ignored): a virtualenv for LiteLLM, a package dir for Portkey. */
+export const PEERS_DIR: string = join(BENCH_DIR, ".peers");
+export const WASM_DIR: string = join(REPO_ROOT, "build", "release");
+/** The sidecar bundle `npm run build` makes; LEASH_BENCH_SIDECAR points at another build to compare. */
+export const SIDECAR_BUNDLE: string = process.env.LEASH_BENCH_SIDECAR || join(REPO_ROOT, "build", "sidecar", "main.js");
