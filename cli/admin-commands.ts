@@ -130,7 +130,13 @@ async function credentials(api: AdminClient, sub: string | undefined, opts: Admi
     console.log(`credential for ${provider} deleted`);
     return 0;
   }
-  throw new Error("usage: leash credentials set --provider P [--tenant T] [--from-env VAR] | list [--tenant T] | delete --provider P [--tenant T]");
+  if (sub === "reencrypt") {
+    // After a master key rotation (a new key first in LEASH_MASTER_KEYS): rewrap every row.
+    const r = await api.request<{ total: number; rewrapped: number; master_key_id: string }>("POST", "/credentials/reencrypt");
+    console.log(`${r.rewrapped} of ${r.total} credentials rewrapped under master key ${r.master_key_id}`);
+    return 0;
+  }
+  throw new Error("usage: leash credentials set --provider P [--tenant T] [--from-env VAR] | list [--tenant T] | delete --provider P [--tenant T] | reencrypt");
 }
 
 async function policy(api: AdminClient, sub: string | undefined, opts: AdminOptions): Promise<number> {

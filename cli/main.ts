@@ -32,6 +32,7 @@ Administration (through the sidecar's admin API; the gateway must be running):
   leash credentials set --provider P [--tenant T] [--from-env VAR]   key read from stdin or VAR, stored encrypted
   leash credentials list [--tenant T]
   leash credentials delete --provider P [--tenant T]
+  leash credentials reencrypt                       after a master key rotation: rewrap every credential
   leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]
   (add --json to list commands for JSON output; LEASH_ADMIN_TOKEN or the embedded token file authenticates)
 
