@@ -114,6 +114,10 @@ mock_provider: { enabled: true, port: ${mockPort} }
     assert.equal(cred.code, 0, cred.stderr);
     const creds = leash(["credentials", "list", "--json"]).stdout;
     assert.ok(creds.includes("acme-corp") && !creds.includes("sk-acme-from-stdin-123456"));
+    // One master key in embedded mode: everything is already under it.
+    const rewrap = leash(["credentials", "reencrypt"]);
+    assert.equal(rewrap.code, 0, rewrap.stderr);
+    assert.match(rewrap.stdout, /^0 of 1 credentials rewrapped under master key \S+/);
 
     const rotated = leash(["keys", "rotate", key[2], "--grace", "1h"]);
     assert.equal(rotated.code, 0, rotated.stderr);
