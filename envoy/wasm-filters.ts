@@ -55,7 +55,10 @@ export function wasmFile(wasmDir: string, module: ModuleName): string {
 /**
  * One `envoy.filters.http.wasm` entry. The JSON goes in a StringValue because Envoy hands a
  * StringValue to the plugin unwrapped, which is what the filter's config parser reads.
- * FAIL_CLOSED answers 503 when the VM has failed; FAIL_OPEN skips the filter instead.
+ * Closed modules get FAIL_RELOAD, not FAIL_CLOSED: both answer 503 to the request whose callback
+ * trapped, but FAIL_CLOSED then refuses every later request on that VM until Envoy restarts,
+ * while FAIL_RELOAD starts a fresh VM (test/integration/envoy-failure-policy.test.ts shows both).
+ * FAIL_OPEN skips the filter instead.
  */
 export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: string): ProtoObject {
   const settings: ModuleConfig = cfg.modules[module];
@@ -75,7 +78,7 @@ export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: st
           "@type": typeUrl("google.protobuf.StringValue"),
           value: JSON.stringify(pluginConfig(cfg, module)),
         },
-        failure_policy: settings.failure_mode === "closed" ? "FAIL_CLOSED" : "FAIL_OPEN",
+        failure_policy: settings.failure_mode === "closed" ? "FAIL_RELOAD" : "FAIL_OPEN",
       },
     },
   };
