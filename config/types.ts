@@ -98,6 +98,11 @@ export interface ModuleConfig {
 export interface ModulesConfig {
   /** The auth module: resolves the tenant key through the sidecar (gRPC) and injects the provider credential. */
   auth: ModuleConfig;
+  /**
+   * The usage module: reads each response's token usage (JSON or SSE) and reports it to the
+   * sidecar (ledger, cost, metrics). timeout_ms is the report call's deadline (default 1000).
+   */
+  usage: ModuleConfig;
 }
 
 export interface MockProviderConfig {

@@ -310,16 +310,20 @@ function checkProviderSet(raw: unknown[], providers: ProviderConfig[], problems:
 }
 
 function readModules(value: unknown, problems: Problems): ModulesConfig {
-  const m: Mapping = readMapping(value, "modules", ["auth"], problems);
-  return { auth: readModule(m.auth, "modules.auth", problems) };
+  const m: Mapping = readMapping(value, "modules", ["auth", "usage"], problems);
+  return {
+    auth: readModule(m.auth, "modules.auth", 250, problems),
+    // Reports are sent after the response, off the request's path: a longer deadline costs nothing.
+    usage: readModule(m.usage, "modules.usage", 1000, problems),
+  };
 }
 
-function readModule(value: unknown, key: string, problems: Problems): ModuleConfig {
+function readModule(value: unknown, key: string, defaultTimeoutMs: number, problems: Problems): ModuleConfig {
   const m: Mapping = readMapping(value, key, ["enabled", "failure_mode", "timeout_ms"], problems);
   return {
     enabled: readBoolean(m, key, "enabled", true, problems),
     failure_mode: readChoice(m, key, "failure_mode", FAILURE_MODES, "closed", problems),
-    timeout_ms: readInteger(m, key, "timeout_ms", 250, 1, MAX_MODULE_TIMEOUT_MS, problems),
+    timeout_ms: readInteger(m, key, "timeout_ms", defaultTimeoutMs, 1, MAX_MODULE_TIMEOUT_MS, problems),
   };
 }
 

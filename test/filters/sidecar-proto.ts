@@ -7,6 +7,17 @@ const PROTO = fileURLToPath(new URL("../../sidecar-services/proto/leash/v1/sidec
 const root = protobuf.loadSync(PROTO);
 const AuthorizeRequest = root.lookupType("leash.v1.AuthorizeRequest");
 const AuthorizeResponse = root.lookupType("leash.v1.AuthorizeResponse");
+const UsageReport = root.lookupType("leash.v1.UsageReport");
+const UsageAck = root.lookupType("leash.v1.UsageAck");
+
+/** A decoded UsageReport with protobufjs's camelCase names, integers as numbers. */
+export function decodeUsageReport(bytes: Uint8Array): Record<string, string | number | boolean> {
+  return UsageReport.toObject(UsageReport.decode(bytes), { defaults: true, longs: Number }) as Record<string, string | number | boolean>;
+}
+
+export function encodeUsageAck(accepted: boolean): Uint8Array {
+  return UsageAck.encode(UsageAck.fromObject({ accepted })).finish();
+}
 
 export interface AuthorizeRequestFields { api_key: string; provider: string; request_id: string; method: string; path: string }
 

@@ -83,7 +83,7 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
       tls_ca_file: "",
     },
   ],
-  modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 } },
+  modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 }, usage: { enabled: true, failure_mode: "closed", timeout_ms: 1000 } },
   mock_provider: { enabled: false, port: 8082 },
 };
 

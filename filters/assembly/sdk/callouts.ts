@@ -2,7 +2,7 @@
 // (where the host delivers the reply); see context.ts for the dispatch.
 import * as raw from "./imports";
 import { WasmResult } from "./abi";
-import { HttpContext } from "./context";
+import { HttpContext, RootContext } from "./context";
 import { outU64, utf8, serializePairs } from "./memory";
 import { ProtoWriter } from "./pb";
 
@@ -26,6 +26,13 @@ export function grpcServiceForCluster(cluster: string): ArrayBuffer {
  */
 export function grpcCall(stream: HttpContext, upstream: ArrayBuffer, service: string, method: string,
   metadata: Array<string>, message: ArrayBuffer, timeoutMs: u32): u32 {
+  const token = issueGrpcCall(upstream, service, method, metadata, message, timeoutMs);
+  if (token != 0) stream.root.track(token, stream);
+  return token;
+}
+
+function issueGrpcCall(upstream: ArrayBuffer, service: string, method: string,
+  metadata: Array<string>, message: ArrayBuffer, timeoutMs: u32): u32 {
   const s = utf8(service);
   const m = utf8(method);
   const md = serializePairs(metadata);
@@ -37,8 +44,18 @@ export function grpcCall(stream: HttpContext, upstream: ArrayBuffer, service: st
     changetype<usize>(message), <usize>message.byteLength,
     timeoutMs, outU64());
   if (r != WasmResult.Ok) return 0;
-  const token = load<u32>(outU64());
-  stream.root.track(token, stream);
+  return load<u32>(outU64());
+}
+
+/**
+ * Starts a unary gRPC call that belongs to the root context itself, not to a stream: it outlives
+ * the request that prompted it (e.g. reporting usage when a response ends). The reply goes to
+ * `root.onCallReply`. Returns the token, or 0 when the host refused the call.
+ */
+export function grpcCallDetached(root: RootContext, upstream: ArrayBuffer, service: string, method: string,
+  metadata: Array<string>, message: ArrayBuffer, timeoutMs: u32): u32 {
+  const token = issueGrpcCall(upstream, service, method, metadata, message, timeoutMs);
+  if (token != 0) root.detached.add(token);
   return token;
 }
 

@@ -29,6 +29,8 @@ export class CallReply {
 export class RootContext {
   /** Calls in flight: token → the stream waiting for the answer. */
   readonly pending: Map<u32, HttpContext> = new Map<u32, HttpContext>();
+  /** Calls the root made for itself (no stream waits): their replies go to onCallReply below. */
+  readonly detached: Set<u32> = new Set<u32>();
 
   constructor(public readonly id: u32) {}
 
@@ -46,6 +48,9 @@ export class RootContext {
   newHttpContext(id: u32): HttpContext { return new HttpContext(id, this); }
 
   onTick(): void {}
+
+  /** A call made with grpcCallDetached() finished. Runs in the root context. */
+  onCallReply(reply: CallReply): void {}
 
   /** Records that `stream` waits for the call `token`. */
   track(token: u32, stream: HttpContext): void {

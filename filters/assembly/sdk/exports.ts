@@ -96,8 +96,13 @@ export function proxy_on_response_trailers(id: u32, count: u32): u32 {
 export function proxy_on_request_metadata(id: u32, n: u32): u32 { return 0; }
 export function proxy_on_response_metadata(id: u32, n: u32): u32 { return 0; }
 
-/** Hands a finished call to the stream that made it, if that stream is still alive. */
+/** Hands a finished call to the stream that made it (if still alive), or to the root that did. */
 function deliver(root: RootContext, reply: CallReply): void {
+  if (root.detached.has(reply.token)) {
+    root.detached.delete(reply.token);
+    root.onCallReply(reply);
+    return;
+  }
   const stream = root.claim(reply.token);
   if (stream == null) return; // the stream ended meanwhile: drop the late answer
   // Fails when the host already destroyed the stream; then there is nobody to answer.

@@ -43,6 +43,11 @@ export function nowNanos(): u64 {
 
 export function nowMillis(): u64 { return nowNanos() / 1_000_000; }
 
+/** Arms the root context's timer (onTick); call from onConfigure or onTick. */
+export function setTickPeriod(ms: u32): bool {
+  return raw.proxy_set_tick_period_milliseconds(ms) == WasmResult.Ok;
+}
+
 // ---- headers ---------------------------------------------------------------------------------
 
 /** A header's value, or null when absent. */

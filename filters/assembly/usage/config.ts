@@ -1,0 +1,73 @@
+// The usage module's plugin configuration (written by envoy/wasm-filters.ts): the same route
+// table and sidecar cluster as the auth module, plus bounds on what it keeps per response and
+// on the queue of reports waiting for a retry.
+import { parseJson } from "../sdk/json";
+import { apiFormatFromName } from "../sdk/api-error";
+import { Route } from "../auth/routes";
+
+export const EXPECTED_SHAPE = "{\"module\":\"usage\",\"timeout_ms\":1000,\"sidecar_cluster\":\"leash_sidecar\"," +
+  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000," +
+  "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
+
+export class UsageConfig {
+  timeoutMs: u32 = 1000;
+  sidecarCluster: string = "leash_sidecar";
+  /** Non-streamed bodies larger than this are not parsed (the report says estimated). */
+  maxResponseBytes: i32 = 4 * 1024 * 1024;
+  retryQueueMax: i32 = 10000;
+  retryTickMs: u32 = 1000;
+  routes: Array<Route> = new Array<Route>(0);
+}
+
+export class UsageConfigResult {
+  constructor(public config: UsageConfig | null, public error: string) {}
+}
+
+function fail(msg: string): UsageConfigResult { return new UsageConfigResult(null, msg); }
+
+export function parseUsageConfig(text: string): UsageConfigResult {
+  if (text.trim().length == 0) return fail("configuration is empty");
+  const parsed = parseJson(text);
+  if (parsed.value == null || !parsed.value!.isObject()) return fail("configuration must be a JSON object: " + parsed.error);
+  const root = parsed.value!;
+  const cfg = new UsageConfig();
+  const t = root.get("timeout_ms");
+  if (t != null) {
+    if (!t.isNumber() || t.n < 1 || t.n > 60000) return fail("timeout_ms must be a number from 1 to 60000");
+    cfg.timeoutMs = <u32>t.n;
+  }
+  const c = root.get("sidecar_cluster");
+  if (c != null) {
+    if (!c.isString() || c.s.length == 0) return fail("sidecar_cluster must be a non-empty string");
+    cfg.sidecarCluster = c.s;
+  }
+  const m = root.get("max_response_bytes");
+  if (m != null) {
+    if (!m.isNumber() || m.n < 1024 || m.n > 67108864) return fail("max_response_bytes must be a number from 1024 to 67108864");
+    cfg.maxResponseBytes = <i32>m.n;
+  }
+  const q = root.get("retry_queue_max");
+  if (q != null) {
+    if (!q.isNumber() || q.n < 0 || q.n > 1000000) return fail("retry_queue_max must be a number from 0 to 1000000");
+    cfg.retryQueueMax = <i32>q.n;
+  }
+  const k = root.get("retry_tick_ms");
+  if (k != null) {
+    if (!k.isNumber() || k.n < 100 || k.n > 60000) return fail("retry_tick_ms must be a number from 100 to 60000");
+    cfg.retryTickMs = <u32>k.n;
+  }
+  const routes = root.get("routes");
+  if (routes == null || !routes.isArray() || routes.items.length == 0) return fail("routes must be a non-empty array");
+  for (let i = 0; i < routes.items.length; i++) {
+    const r = routes.items[i];
+    const prefix = r.get("prefix");
+    const provider = r.get("provider");
+    const api = r.get("api");
+    const where = "routes[" + i.toString() + "]";
+    if (prefix == null || !prefix.isString() || !prefix.s.startsWith("/")) return fail(where + ".prefix must be a string starting with /");
+    if (provider == null || !provider.isString() || provider.s.length == 0) return fail(where + ".provider must be a non-empty string");
+    if (api == null || !api.isString() || (api.s != "openai" && api.s != "anthropic")) return fail(where + ".api must be \"openai\" or \"anthropic\"");
+    cfg.routes.push(new Route(prefix.s, provider.s, apiFormatFromName(api.s)));
+  }
+  return new UsageConfigResult(cfg, "");
+}

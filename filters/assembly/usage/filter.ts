@@ -1,0 +1,194 @@
+// The usage module: meters every request the auth module let through. It watches the response as
+// it streams by (never holding it back), reads the provider's token usage from the JSON body or
+// the SSE events (see extract.ts), and when the request ends reports one UsageReport to the
+// sidecar (RecordUsage), which prices it and writes the ledger and metrics. Reports the sidecar did
+// not take are queued in the VM and retried on a timer; the sidecar de-duplicates by request id.
+import { RootContext, HttpContext, CallReply } from "../sdk/context";
+import { HeadersAction, DataAction, BufferType } from "../sdk/abi";
+import { grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
+import { getBuffer, getPropertyString, getRequestHeader, getResponseHeader, logError, logInfo, logWarn, nowMillis, setTickPeriod } from "../sdk/host";
+import { ApiFormat } from "../sdk/api-error";
+import { topLevelString } from "../sdk/json-field";
+import { SseParser } from "../sdk/sse";
+import { Counter } from "../sdk/metrics";
+import { Route, matchRoute } from "../auth/routes";
+import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
+import { Usage, usageFromJson, foldStreamEvent } from "./extract";
+import { SERVICE, METHOD, UsageReport, encodeUsageReport } from "./report-pb";
+
+export class UsageRoot extends RootContext {
+  config: UsageConfig = new UsageConfig();
+  upstream: ArrayBuffer = new ArrayBuffer(0);
+  /** Reports in flight, by call token, kept until the sidecar acknowledges them. */
+  inFlight: Map<u32, ArrayBuffer> = new Map<u32, ArrayBuffer>();
+  /** Reports to send again (the sidecar was unreachable or failed). */
+  retry: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+  sent: Counter = new Counter("leash_usage.reports_sent");
+  failed: Counter = new Counter("leash_usage.reports_failed");
+  dropped: Counter = new Counter("leash_usage.reports_dropped");
+
+  onConfigure(configuration: string): bool {
+    const r = parseUsageConfig(configuration);
+    if (r.config == null) {
+      logError("usage: invalid plugin configuration: " + r.error + "; expected shape: " + EXPECTED_SHAPE);
+      return false;
+    }
+    this.config = r.config!;
+    this.upstream = grpcServiceForCluster(this.config.sidecarCluster);
+    setTickPeriod(this.config.retryTickMs);
+    logInfo("usage: configured with " + this.config.routes.length.toString() + " routes");
+    return true;
+  }
+
+  newHttpContext(id: u32): HttpContext { return new UsageStream(id, this); }
+
+  send(report: ArrayBuffer): void {
+    const token = grpcCallDetached(this, this.upstream, SERVICE, METHOD, new Array<string>(0), report, this.config.timeoutMs);
+    if (token == 0) {
+      this.requeue(report);
+      return;
+    }
+    this.inFlight.set(token, report);
+  }
+
+  onCallReply(reply: CallReply): void {
+    if (!this.inFlight.has(reply.token)) return;
+    const report = this.inFlight.get(reply.token);
+    this.inFlight.delete(reply.token);
+    if (reply.ok) {
+      this.sent.increment(1);
+      return;
+    }
+    this.failed.increment(1);
+    this.requeue(report);
+  }
+
+  /** Keeps a report for the next tick; when the queue is full the oldest one is dropped and counted. */
+  requeue(report: ArrayBuffer): void {
+    if (this.config.retryQueueMax == 0) { this.dropped.increment(1); return; }
+    if (this.retry.length >= this.config.retryQueueMax) {
+      this.retry.shift();
+      this.dropped.increment(1);
+    }
+    this.retry.push(report);
+  }
+
+  onTick(): void {
+    if (this.retry.length == 0) return;
+    // Bounded per tick so a long outage's backlog does not flood the sidecar when it returns.
+    const batch = this.retry.length < 200 ? this.retry.length : 200;
+    const now = this.retry.slice(0, batch);
+    this.retry = this.retry.slice(batch);
+    for (let i = 0; i < now.length; i++) this.send(now[i]);
+    if (this.retry.length > 0) logWarn("usage: " + this.retry.length.toString() + " reports waiting for the sidecar");
+  }
+}
+
+class UsageStream extends HttpContext {
+  route: Route | null = null;
+  report: UsageReport = new UsageReport();
+  usage: Usage = new Usage();
+  startMs: u64 = 0;
+  streamed: bool = false;
+  sse: SseParser | null = null;
+  /** Chunks of a non-streamed body (copies), joined once at the end. */
+  chunks: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+  bodyLength: i32 = 0;
+  bodyTooLarge: bool = false;
+  reported: bool = false;
+
+  get root_(): UsageRoot { return changetype<UsageRoot>(this.root); }
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
+    const path = getRequestHeader(":path");
+    if (path == null) return HeadersAction.Continue;
+    const route = matchRoute(this.root_.config.routes, path);
+    if (route == null) return HeadersAction.Continue;
+    this.route = route;
+    this.startMs = nowMillis();
+    const r = this.report;
+    r.startedAtMs = this.startMs;
+    r.provider = route.provider;
+    r.api = route.api == ApiFormat.Anthropic ? "anthropic" : "openai";
+    const rid = getRequestHeader("x-request-id");
+    r.requestId = rid == null ? "" : rid;
+    // Set by the auth module, which runs before this one and let the request in.
+    const tenant = getPropertyString(["leash.tenant_id"]);
+    const key = getPropertyString(["leash.key_id"]);
+    r.tenantId = tenant == null ? "" : tenant;
+    r.keyId = key == null ? "" : key;
+    return HeadersAction.Continue;
+  }
+
+  onRequestBody(bodySize: u32, endOfStream: bool): DataAction {
+    // The auth module buffered and checked the whole body, so it arrives here in one piece.
+    if (this.route == null || !endOfStream || this.report.model.length > 0) return DataAction.Continue;
+    const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
+    const model = topLevelString(changetype<usize>(body), body.byteLength, "model");
+    if (model != null) this.report.model = model.length > 200 ? model.substring(0, 200) : model;
+    return DataAction.Continue;
+  }
+
+  onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
+    if (this.route == null) return HeadersAction.Continue;
+    this.report.upstreamFirstByteMs = nowMillis() - this.startMs;
+    const status = getResponseHeader(":status");
+    this.report.status = status == null ? 0 : <u32>I32.parseInt(status);
+    const type = getResponseHeader("content-type");
+    this.streamed = type != null && type.toLowerCase().includes("text/event-stream");
+    if (this.streamed) this.sse = new SseParser(1 << 20);
+    return HeadersAction.Continue;
+  }
+
+  onResponseBody(bodySize: u32, endOfStream: bool): DataAction {
+    if (this.route == null || bodySize == 0) return DataAction.Continue;
+    // Each callback sees this chunk only (Continue passes it on); copy, never hold it back.
+    const chunk = getBuffer(BufferType.HttpResponseBody, 0, bodySize);
+    const api = this.route!.api;
+    if (this.streamed) {
+      const events = this.sse!.feed(changetype<usize>(chunk), chunk.byteLength);
+      for (let i = 0; i < events.length; i++) foldStreamEvent(api, events[i].data, this.usage);
+    } else if (!this.bodyTooLarge) {
+      if (this.bodyLength + chunk.byteLength > this.root_.config.maxResponseBytes) {
+        this.bodyTooLarge = true;
+        this.chunks = new Array<ArrayBuffer>(0);
+      } else {
+        this.chunks.push(chunk);
+        this.bodyLength += chunk.byteLength;
+      }
+    }
+    return DataAction.Continue;
+  }
+
+  /** The request is over (complete, failed or abandoned): report what was seen, once. */
+  onLog(): void {
+    if (this.route == null || this.reported) return;
+    this.reported = true;
+    const r = this.report;
+    if (!this.streamed && this.bodyLength > 0) {
+      const text = String.UTF8.decode(joined(this.chunks, this.bodyLength));
+      const u = usageFromJson(this.route!.api, text);
+      if (u.reported) this.usage = u;
+    }
+    const u = this.usage;
+    if (u.model.length > 0) r.model = u.model;
+    r.promptTokens = u.promptTokens;
+    r.cachedTokens = u.cachedTokens;
+    r.completionTokens = u.reported ? u.completionTokens : u.estimatedCompletionTokens();
+    // A successful answer without reported usage is estimated; an error answer has none to estimate.
+    r.estimated = !u.reported && r.status >= 200 && r.status < 300;
+    r.streamed = this.streamed;
+    r.durationMs = nowMillis() - this.startMs;
+    this.root_.send(encodeUsageReport(r));
+  }
+}
+
+function joined(chunks: Array<ArrayBuffer>, length: i32): ArrayBuffer {
+  const out = new ArrayBuffer(length);
+  let at: usize = changetype<usize>(out);
+  for (let i = 0; i < chunks.length; i++) {
+    memory.copy(at, changetype<usize>(chunks[i]), <usize>chunks[i].byteLength);
+    at += <usize>chunks[i].byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+// Wire encoding of leash.v1.UsageReport (sidecar-services/proto/leash/v1/sidecar.proto).
+// Field numbers must match the .proto file.
+import { ProtoWriter } from "../sdk/pb";
+
+export const SERVICE = "leash.v1.Sidecar";
+export const METHOD = "RecordUsage";
+
+export class UsageReport {
+  requestId: string = "";
+  tenantId: string = "";
+  keyId: string = "";
+  provider: string = "";
+  api: string = "";
+  model: string = "";
+  status: u32 = 0;
+  promptTokens: u64 = 0;
+  completionTokens: u64 = 0;
+  cachedTokens: u64 = 0;
+  streamed: bool = false;
+  estimated: bool = false;
+  durationMs: u64 = 0;
+  upstreamFirstByteMs: u64 = 0;
+  startedAtMs: u64 = 0;
+}
+
+export function encodeUsageReport(r: UsageReport): ArrayBuffer {
+  const w = new ProtoWriter();
+  w.string(1, r.requestId);
+  w.string(2, r.tenantId);
+  w.string(3, r.keyId);
+  w.string(4, r.provider);
+  w.string(5, r.api);
+  w.string(6, r.model);
+  w.uint(7, <u64>r.status);
+  w.uint(8, r.promptTokens);
+  w.uint(9, r.completionTokens);
+  w.uint(10, r.cachedTokens);
+  w.bool(11, r.streamed);
+  w.bool(12, r.estimated);
+  w.uint(13, r.durationMs);
+  w.uint(14, r.upstreamFirstByteMs);
+  w.uint(15, r.startedAtMs);
+  return w.finish();
+}

@@ -1,0 +1,150 @@
+// The usage module as shipped (build/release/usage.wasm) in the fake host: it watches responses
+// without holding them back, reads usage from JSON bodies and SSE streams (split anywhere), and
+// reports one UsageReport per request to the sidecar after the response, retrying on its timer
+// when the sidecar does not take it. Reports are checked with protobufjs over the real proto.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import { FakeHost, type HttpStream } from "../host/index.ts";
+import { decodeUsageReport, encodeUsageAck } from "./sidecar-proto.ts";
+
+const WASM = fileURLToPath(new URL("../../build/release/usage.wasm", import.meta.url));
+let clockMs = 1_700_000_000_000;
+
+async function load(extra: Record<string, unknown> = {}): Promise<FakeHost> {
+  const host = await FakeHost.load(WASM, {
+    rootId: "usage",
+    now: () => BigInt(clockMs) * 1_000_000n,
+    pluginConfig: JSON.stringify({
+      module: "usage", timeout_ms: 1000, sidecar_cluster: "leash_sidecar",
+      routes: [{ prefix: "/openai", provider: "openai", api: "openai" }, { prefix: "/anthropic", provider: "anthropic", api: "anthropic" }],
+      ...extra,
+    }),
+  });
+  assert.ok(host.startOk, host.logs.map((l) => l.message).join("\n"));
+  return host;
+}
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function request(host: FakeHost, path: string, body: string): HttpStream {
+  const s = host.newHttpStream();
+  s.filterState.set("leash.tenant_id", enc("acme"));
+  s.filterState.set("leash.key_id", enc("abcdefghijkl"));
+  assert.equal(s.requestHeaders([[":method", "POST"], [":path", path], ["x-request-id", "rid-42"], ["content-type", "application/json"]], false), 0);
+  s.requestBody(body, true);
+  return s;
+}
+
+describe("usage module", () => {
+  it("reports a non-streamed OpenAI completion with the provider's usage", async () => {
+    const host = await load();
+    const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o-mini","messages":[]}');
+    clockMs += 7;
+    assert.equal(s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], false), 0);
+    const body = '{"id":"c1","model":"gpt-4o-mini-2024","choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":11,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":2}}}';
+    assert.equal(s.responseBody(body.slice(0, 40), false), 0, "the response was held back");
+    clockMs += 5;
+    assert.equal(s.responseBody(body.slice(40), true), 0);
+    assert.equal(host.grpcCalls.length, 0, "reported before the request ended");
+    s.done();
+    assert.equal(host.grpcCalls.length, 1);
+    const call = host.grpcCalls[0];
+    assert.equal(call.service, "leash.v1.Sidecar");
+    assert.equal(call.method, "RecordUsage");
+    const r = decodeUsageReport(call.message);
+    assert.equal(r.requestId, "rid-42");
+    assert.equal(r.tenantId, "acme");
+    assert.equal(r.keyId, "abcdefghijkl");
+    assert.equal(r.provider, "openai");
+    assert.equal(r.api, "openai");
+    assert.equal(r.model, "gpt-4o-mini-2024");
+    assert.equal(r.status, 200);
+    assert.equal(r.promptTokens, 11);
+    assert.equal(r.completionTokens, 3);
+    assert.equal(r.cachedTokens, 2);
+    assert.equal(r.streamed, false);
+    assert.equal(r.estimated, false);
+    assert.equal(r.upstreamFirstByteMs, 7);
+    assert.equal(r.durationMs, 12);
+  });
+
+  it("reads Anthropic stream usage with every event split across chunks at every offset", async () => {
+    const stream =
+      'event: message_start\ndata: {"type":"message_start","message":{"model":"claude-x","usage":{"input_tokens":21,"output_tokens":1}}}\n\n' +
+      'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":"Hello"}}\n\n' +
+      'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n' +
+      'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+    const host = await load();
+    for (let cut = 1; cut < stream.length; cut += 7) {
+      const s = request(host, "/anthropic/v1/messages", '{"model":"claude-x","stream":true}');
+      s.responseHeaders([[":status", "200"], ["content-type", "text/event-stream; charset=utf-8"]], false);
+      s.responseBody(stream.slice(0, cut), false);
+      s.responseBody(stream.slice(cut), true);
+      s.done();
+      const r = decodeUsageReport(host.grpcCalls[host.grpcCalls.length - 1].message);
+      assert.deepEqual([r.promptTokens, r.completionTokens, r.streamed, r.estimated, r.model], [21, 9, true, false, "claude-x"], `cut at ${cut}`);
+    }
+  });
+
+  it("estimates completion tokens for an OpenAI stream without usage, and says so", async () => {
+    const host = await load();
+    const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o","stream":true}');
+    s.responseHeaders([[":status", "200"], ["content-type", "text/event-stream"]], false);
+    s.responseBody('data: {"choices":[{"delta":{"content":"abcdefgh"}}]}\n\ndata: {"choices":[{"delta":{"content":"ijkl"}}]}\n\ndata: [DONE]\n\n', true);
+    s.done();
+    const r = decodeUsageReport(host.grpcCalls[0].message);
+    assert.equal(r.estimated, true);
+    assert.equal(r.completionTokens, 3);
+    assert.equal(r.model, "gpt-4o");
+  });
+
+  it("reports upstream errors with their status and no tokens", async () => {
+    const host = await load();
+    const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o"}');
+    s.responseHeaders([[":status", "429"], ["content-type", "application/json"]], false);
+    s.responseBody('{"error":{"type":"rate_limit_exceeded"}}', true);
+    s.done();
+    const r = decodeUsageReport(host.grpcCalls[0].message);
+    assert.deepEqual([r.status, r.promptTokens, r.completionTokens, r.estimated], [429, 0, 0, false]);
+  });
+
+  it("ignores paths outside the provider routes", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    s.requestHeaders([[":method", "GET"], [":path", "/health"]], true);
+    s.responseHeaders([[":status", "200"]], true);
+    s.done();
+    assert.equal(host.grpcCalls.length, 0);
+  });
+
+  it("keeps a report the sidecar did not take and sends it again on the next tick", async () => {
+    const host = await load();
+    const s = request(host, "/openai/v1/chat/completions", '{"model":"m"}');
+    s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
+    s.done();
+    host.failGrpc(host.grpcCalls[0].token, 14, "sidecar down");
+    assert.equal(host.grpcCalls.length, 1);
+    host.tick();
+    assert.equal(host.grpcCalls.length, 2, "no retry on the tick");
+    assert.deepEqual(host.grpcCalls[1].message, host.grpcCalls[0].message);
+    host.respondGrpc(host.grpcCalls[1].token, encodeUsageAck(true));
+    host.tick();
+    assert.equal(host.grpcCalls.length, 2, "an acknowledged report was sent again");
+    assert.equal(host.metric("leash_usage.reports_sent"), 1);
+  });
+
+  it("bounds the retry queue, dropping (and counting) the oldest", async () => {
+    const host = await load({ retry_queue_max: 2 });
+    for (let i = 0; i < 3; i++) {
+      const s = request(host, "/openai/v1/chat/completions", `{"model":"m${i}"}`);
+      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
+      s.done();
+    }
+    for (const c of [...host.grpcCalls]) host.failGrpc(c.token, 14);
+    assert.equal(host.metric("leash_usage.reports_dropped"), 1);
+    host.tick();
+    const resent = host.grpcCalls.slice(3).map((c) => decodeUsageReport(c.message).model);
+    assert.deepEqual(resent, ["m1", "m2"]);
+  });
+});
