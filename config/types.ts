@@ -60,6 +60,12 @@ export interface SidecarConfig {
    * (0 = the filter asks the sidecar on every request).
    */
   auth_cache_ttl_ms: number;
+  /**
+   * YAML price table (USD per million tokens per provider and model, versioned) the sidecar prices
+   * usage reports with; format in docs/usage-and-metrics.md. Relative paths are resolved against
+   * the working directory. Optional: default "" = the embedded config/prices.yaml.
+   */
+  prices_file: string;
 }
 
 export interface ProviderConfig {

@@ -141,7 +141,7 @@ function readSidecar(value: unknown, env: ConfigEnv, problems: Problems): Sideca
   const m: Mapping = readMapping(
     value,
     key,
-    ["host", "grpc_port", "http_port", "database_url", "redis_url", "data_dir", "admin_address", "admin_port", "auth_cache_ttl_ms"],
+    ["host", "grpc_port", "http_port", "database_url", "redis_url", "data_dir", "admin_address", "admin_port", "auth_cache_ttl_ms", "prices_file"],
     problems,
   );
   const host: string = readString(m, key, "host", "127.0.0.1", problems);
@@ -166,6 +166,9 @@ function readSidecar(value: unknown, env: ConfigEnv, problems: Problems): Sideca
     admin_address: adminAddress,
     admin_port: readInteger(m, key, "admin_port", 8083, 1, MAX_PORT, problems),
     auth_cache_ttl_ms: readInteger(m, key, "auth_cache_ttl_ms", 1000, 0, MAX_AUTH_CACHE_TTL_MS, problems),
+    // The file itself is read and checked by the sidecar at start (sidecar-services/src/prices.ts),
+    // where a bad price names its key path; here only the type.
+    prices_file: readString(m, key, "prices_file", "", problems),
   };
 }
 

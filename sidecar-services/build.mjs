@@ -45,5 +45,7 @@ await build({
 cpSync(join(here, "proto"), join(outDir, "proto"), { recursive: true });
 cpSync(join(here, "migrations"), join(outDir, "migrations"), { recursive: true });
 cpSync(join(root, "config", "leash.yaml"), join(outDir, "leash.yaml"));
+// The embedded price table (src/prices.ts looks next to the bundle first).
+cpSync(join(root, "config", "prices.yaml"), join(outDir, "prices.yaml"));
 
 console.log(`sidecar bundle: ${join(outDir, "main.js")}`);

@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from "./logger.ts";
 import { loadKeyRing } from "./master-key.ts";
 import { migrate } from "./migrate.ts";
 import { loadPepper } from "./pepper.ts";
+import { loadPriceTable } from "./prices.ts";
 import { createSidecar, type BoundPorts } from "./server.ts";
 
 /** Environment variable that, set to "0", skips creating the demo tenant on first start. */
@@ -77,6 +78,10 @@ export async function startSidecar(opts: StartSidecarOptions): Promise<RunningSi
   if (adminToken?.file) log.info("admin token loaded", { source: adminToken.source, file: adminToken.file });
   else if (adminToken) log.info("admin token loaded", { source: adminToken.source });
 
+  // Also before opening anything: a bad price table names its key path and stops the start.
+  const prices = loadPriceTable(config.sidecar.prices_file);
+  log.info("price table loaded", { source: prices.source, version: prices.version, providers: [...prices.providers.keys()] });
+
   const opened: { close(): Promise<void> }[] = [];
   const closeOpened = async () => {
     for (const c of opened.reverse()) await c.close().catch((err: unknown) => log.warn("close failed", { error: err }));
@@ -117,7 +122,7 @@ export async function startSidecar(opts: StartSidecarOptions): Promise<RunningSi
     const demo: DemoTenantResult = env[DEMO_TENANT_ENV] === "0" ? { created: false } : await ensureDemoTenant(db, pepper);
     if (demo.created) log.info("demo tenant created", { tenant_id: "demo" });
 
-    const sidecar = createSidecar({ db, store, registry, config, log, env, pepper, ring: keyRing?.ring ?? null, adminToken: adminToken?.token });
+    const sidecar = createSidecar({ db, store, registry, config, log, env, pepper, ring: keyRing?.ring ?? null, adminToken: adminToken?.token, prices });
     const ports = await sidecar.start();
     const adminHost = config.sidecar.admin_address.includes(":") ? `[${config.sidecar.admin_address}]` : config.sidecar.admin_address;
     return {

@@ -7,10 +7,13 @@ import { FAILURES, failureCodeOf } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SidecarMetrics } from "./metrics.ts";
 import { loadSidecarService } from "./proto.ts";
+import type { UsageAck, UsageReport } from "./usage-report.ts";
 
 /** Dependencies of {@link createGrpcServer}. */
 export interface GrpcServiceDeps {
   authorize: (req: AuthorizeRequest) => Promise<AuthorizeResponse>;
+  /** RecordUsage (usage.ts). Rejects only when the report could not be made durable. */
+  recordUsage: (report: UsageReport) => Promise<UsageAck>;
   metrics: SidecarMetrics;
   log: Logger;
 }
@@ -54,6 +57,29 @@ export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
     );
   };
 
-  server.addService(service, { Authorize });
+  const RecordUsage: grpc.handleUnaryCall<UsageReport, UsageAck> = (call, callback) => {
+    const method = "RecordUsage";
+    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
+    const finish = (code: grpc.status) => {
+      stopTimer();
+      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
+    };
+    deps.recordUsage(call.request).then(
+      (ack) => {
+        finish(grpc.status.OK);
+        callback(null, ack);
+      },
+      (err: unknown) => {
+        // Neither PostgreSQL nor the spool took the report: not acknowledged, the filter may retry.
+        const code = failureCodeOf(err);
+        const failure = FAILURES[code];
+        deps.log.error("record usage failed", { code, request_id: String(call.request.request_id).slice(0, 128), error: err });
+        finish(failure.grpcStatus);
+        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
+      },
+    );
+  };
+
+  server.addService(service, { Authorize, RecordUsage });
   return server;
 }

@@ -13,6 +13,12 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /**
+   * Writes a line whose shape an outside contract fixes: `{"timestamp","level",...fields}` and
+   * nothing else (the per-request usage line, see usage.ts). Optional: loggers without it get an
+   * ordinary info()/warn() line instead.
+   */
+  entry?(level: LogLevel, fields: LogFields): void;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -34,18 +40,21 @@ export function isLogLevel(value: string | undefined): value is LogLevel {
 export function createJsonLogger(opts: JsonLoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? "info"];
   const write = opts.write ?? ((line: string) => process.stdout.write(line));
+  const replacer = (_k: string, v: unknown) =>
+    v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? v.toString() : v;
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
-    const line = JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }, (_k, v: unknown) =>
-      v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? v.toString() : v,
-    );
-    write(line + "\n");
+    write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }, replacer) + "\n");
   };
   return {
     debug: (msg, fields) => emit("debug", msg, fields),
     info: (msg, fields) => emit("info", msg, fields),
     warn: (msg, fields) => emit("warn", msg, fields),
     error: (msg, fields) => emit("error", msg, fields),
+    entry(level, fields) {
+      if (ORDER[level] < min) return;
+      write(JSON.stringify({ timestamp: new Date().toISOString(), level, ...fields }, replacer) + "\n");
+    },
   };
 }
 

@@ -18,6 +18,11 @@ import { createSidecarMetrics } from "./metrics.ts";
 import { PEPPER_ENV } from "./pepper.ts";
 import { buildProviderTable, providersMissingCredentials } from "./provider-credentials.ts";
 import { createRequestLog } from "./request-log.ts";
+import { loadPriceTable, type PriceTable } from "./prices.ts";
+import { resolve } from "node:path";
+import { createUsageRecorder } from "./usage.ts";
+import { createUsageLedger, spoolDirOf, type UsageLedger, type UsageLedgerOptions } from "./usage-ledger.ts";
+import { createUsageMetrics, type LabelLimits } from "./usage-metrics.ts";
 
 /** Everything the sidecar needs; it owns none of it (stop() does not close db or store). */
 export interface SidecarDeps {
@@ -47,6 +52,15 @@ export interface SidecarDeps {
   adminToken?: string;
   /** Epoch ms clock for Authorize and the admin API (tests drive time with it). Default Date.now. */
   now?: () => number;
+  /** Price table of RecordUsage. Default: loaded from `sidecar.prices_file` ("" = the embedded config/prices.yaml). */
+  prices?: PriceTable;
+  /**
+   * Tuning of the usage ledger writer (usage-ledger.ts); every field optional, defaults there.
+   * `spoolDir` defaults to `<sidecar.data_dir>/spool`.
+   */
+  usageLedger?: Partial<Omit<UsageLedgerOptions, "db" | "log">>;
+  /** Distinct values kept per usage metric label. Default tenant 200, provider 50, model 50. */
+  labelLimits?: LabelLimits;
 }
 
 /** Ports actually bound (differs from the config when it asked for 0). */
@@ -63,9 +77,11 @@ export interface Sidecar {
   http: http.Server;
   /** The admin API server; null without an admin token. */
   admin: http.Server | null;
+  /** The usage ledger writer (flush() in tests). */
+  usageLedger: UsageLedger;
   /** Binds gRPC on sidecar.host:grpc_port, HTTP on sidecar.host:http_port, the admin API on admin_address:admin_port. */
   start(): Promise<BoundPorts>;
-  /** Stops accepting, drains in-flight RPCs (bounded), closes HTTP, flushes request_log. */
+  /** Stops accepting, drains in-flight RPCs (bounded), closes HTTP, flushes request_log, flushes (or spools) the usage ledger. */
   stop(): Promise<void>;
 }
 
@@ -109,7 +125,25 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     cacheTtlMs: sidecar.auth_cache_ttl_ms,
     now: deps.now,
   });
-  const grpcServer = createGrpcServer({ authorize, metrics, log });
+  const prices = deps.prices ?? loadPriceTable(sidecar.prices_file);
+  let ledgerState = () => ({ queued: 0, degraded: false });
+  const usageMetrics = createUsageMetrics(deps.registry, () => ledgerState(), deps.labelLimits);
+  const usageLedger = createUsageLedger({
+    spoolDir: spoolDirOf(resolve(sidecar.data_dir)),
+    ...deps.usageLedger,
+    db: deps.db,
+    log,
+    onWritten: (inserted, duplicates) => {
+      usageMetrics.ledgerRows.inc({ result: "inserted" }, inserted);
+      if (duplicates > 0) usageMetrics.ledgerRows.inc({ result: "duplicate" }, duplicates);
+    },
+    onSpooled: (n) => usageMetrics.ledgerRows.inc({ result: "spooled" }, n),
+    onDropped: (n) => usageMetrics.ledgerRows.inc({ result: "dropped" }, n),
+    onWriteError: () => usageMetrics.ledgerWriteErrors.inc(),
+  });
+  ledgerState = () => usageLedger.stats();
+  const recordUsage = createUsageRecorder({ ledger: usageLedger, prices, metrics: usageMetrics, log, now: deps.now });
+  const grpcServer = createGrpcServer({ authorize, recordUsage, metrics, log });
   const httpServer = createHttpServer({ db: deps.db, store: deps.store, registry: deps.registry, log });
   const adminServer = deps.adminToken
     ? createAdminServer({
@@ -158,6 +192,7 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     grpc: grpcServer,
     http: httpServer,
     admin: adminServer,
+    usageLedger,
     async start() {
       const grpcPort = await bindGrpc();
       let httpPort: number;
@@ -177,7 +212,8 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     },
     async stop() {
       await Promise.all([shutdownGrpc(), close(httpServer), close(adminServer)]);
-      await requestLog.close();
+      // After the gRPC drain: every acknowledged report is in the ledger's hands by now.
+      await Promise.all([requestLog.close(), usageLedger.close()]);
     },
   };
 }

@@ -69,6 +69,7 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
     admin_address: "127.0.0.1",
     admin_port: 8083,
     auth_cache_ttl_ms: 1000,
+    prices_file: "",
   },
   providers: [
     {

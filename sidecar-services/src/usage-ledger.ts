@@ -1,0 +1,342 @@
+// Batched, idempotent, at-least-once writer of usage_ledger rows (migration 0003).
+//
+// Healthy path: record() queues the row in memory and returns at once; a flush every 100 ms or 500
+// rows writes one multi-row INSERT … ON CONFLICT DO NOTHING (so replays are harmless). The RPC
+// never waits on PostgreSQL.
+//
+// Degraded path: when a write fails (PostgreSQL down, timeout, missing partition), the failed batch
+// and the whole queue move to the durable spool (usage-spool.ts), and from then on record()
+// resolves only once its row is fsynced there. The spool is drained back with exponential backoff;
+// after a drain pass succeeds, new rows go to memory again. The queue bound (rows beyond it are
+// spooled, not dropped) and close() (whatever it cannot write goes to the spool) use the same spool,
+// and a restarted sidecar drains whatever the previous one left there.
+//
+// Delivery guarantee (documented in docs/usage-and-metrics.md): a row whose record() resolved is
+// in PostgreSQL eventually, at least once (exactly once in the table thanks to the key), across
+// PostgreSQL outages of any length (bounded by disk) and graceful restarts. A crash (SIGKILL, OOM,
+// power loss) of a healthy sidecar can lose only rows still in memory: at most ~100 ms of reports
+// plus one batch being written.
+import { join } from "node:path";
+import type { Queryable } from "./db.ts";
+import type { Logger } from "./logger.ts";
+import type { UsageRecord } from "./usage-report.ts";
+import { createUsageSpool, type UsageSpool } from "./usage-spool.ts";
+
+/** One usage_ledger row: a validated report plus its price. */
+export interface LedgerRow extends UsageRecord {
+  /** USD; null when the model is not priced. */
+  cost_usd: number | null;
+  price_version: string;
+}
+
+/** Counters the writer reports (wired to Prometheus by usage-metrics.ts). */
+export interface UsageLedgerHooks {
+  /** Rows sent to PostgreSQL in a successful INSERT: `inserted` new, the rest already present. */
+  onWritten?(inserted: number, duplicates: number): void;
+  /** Rows appended to the spool. */
+  onSpooled?(count: number): void;
+  /** Rows PostgreSQL refused as data errors (SQLSTATE class 22), which no retry can fix. */
+  onDropped?(count: number): void;
+  /** A write (batch or drain) failed and will be retried. */
+  onWriteError?(): void;
+}
+
+/** Options of {@link createUsageLedger}. */
+export interface UsageLedgerOptions extends UsageLedgerHooks {
+  db: Queryable;
+  log: Logger;
+  /** Directory of the spool segments (the sidecar uses `<data_dir>/spool`). Required. */
+  spoolDir: string;
+  /** Rows per INSERT; reaching it triggers a flush. Default 500. */
+  batchSize?: number;
+  /** Longest time a row waits in memory before being flushed, ms. Default 100. */
+  flushIntervalMs?: number;
+  /** Rows held in memory at most; beyond it, rows are spooled (never dropped). Default 10000. */
+  maxQueue?: number;
+  /** First retry delay of the spool drain, ms; doubles per failure. Default 200. */
+  retryMinMs?: number;
+  /** Longest retry delay, ms. Default 5000. */
+  retryMaxMs?: number;
+  /** How long close() tries PostgreSQL before spooling what is left, ms. Default 3000. */
+  closeTimeoutMs?: number;
+}
+
+/** Handle of the writer. */
+export interface UsageLedger {
+  /**
+   * Takes a row. Resolves when it is safe to acknowledge: in memory (healthy) or fsynced to the
+   * spool (degraded, queue full). Rejects only if the spool cannot be written.
+   */
+  record(row: LedgerRow): Promise<void>;
+  /** Writes the memory queue, then drains the spool once (for tests and shutdown); never throws. */
+  flush(): Promise<void>;
+  /** Stops timers; writes or spools everything it holds. Later record() calls go to the spool. */
+  close(): Promise<void>;
+  /** Current state, for metrics and tests. */
+  stats(): { queued: number; degraded: boolean };
+}
+
+const COLUMNS = [
+  "request_id", "tenant_id", "key_id", "provider", "api", "model", "status", "prompt_tokens",
+  "completion_tokens", "cached_tokens", "cost_usd", "price_version", "streamed", "estimated",
+  "duration_ms", "upstream_first_byte_ms", "started_at",
+] as const;
+const TYPES = [
+  "text", "text", "text", "text", "text", "text", "int", "bigint", "bigint", "bigint", "numeric", "text", "bool", "bool",
+  "int", "int", "timestamptz",
+] as const;
+// unnest() turns parallel arrays into rows: one statement with 17 parameters for any batch size.
+const INSERT_SQL = `INSERT INTO usage_ledger (${COLUMNS.join(", ")})
+  SELECT * FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
+  ON CONFLICT DO NOTHING`;
+
+function columnsOf(rows: readonly LedgerRow[]): unknown[][] {
+  return [
+    rows.map((r) => r.request_id),
+    rows.map((r) => r.tenant_id),
+    rows.map((r) => r.key_id),
+    rows.map((r) => r.provider),
+    rows.map((r) => r.api),
+    rows.map((r) => r.model),
+    rows.map((r) => r.status),
+    rows.map((r) => String(r.prompt_tokens)),
+    rows.map((r) => String(r.completion_tokens)),
+    rows.map((r) => String(r.cached_tokens)),
+    rows.map((r) => (r.cost_usd === null ? null : r.cost_usd.toFixed(9))),
+    rows.map((r) => r.price_version),
+    rows.map((r) => r.streamed),
+    rows.map((r) => r.estimated),
+    rows.map((r) => r.duration_ms),
+    rows.map((r) => r.upstream_first_byte_ms),
+    rows.map((r) => new Date(r.started_at_ms).toISOString()),
+  ];
+}
+
+/** Month partition of an epoch-ms time: name and bounds (UTC). */
+export function partitionOf(ms: number): { name: string; from: string; to: string } {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  return {
+    name: `usage_ledger_p${y}${String(m + 1).padStart(2, "0")}`,
+    from: new Date(Date.UTC(y, m, 1)).toISOString(),
+    to: new Date(Date.UTC(y, m + 1, 1)).toISOString(),
+  };
+}
+
+function sqlState(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : "";
+}
+
+/** A row shape check for spooled lines (written by us, but a disk can hand back anything). */
+function isLedgerRow(v: unknown): v is LedgerRow {
+  const r = v as Partial<LedgerRow> | null;
+  return (
+    typeof r === "object" && r !== null && typeof r.request_id === "string" && r.request_id !== "" &&
+    typeof r.provider === "string" && typeof r.started_at_ms === "number" && typeof r.price_version === "string"
+  );
+}
+
+export function createUsageLedger(opts: UsageLedgerOptions): UsageLedger {
+  const batchSize = opts.batchSize ?? 500;
+  const interval = opts.flushIntervalMs ?? 100;
+  const maxQueue = opts.maxQueue ?? 10_000;
+  const retryMin = opts.retryMinMs ?? 200;
+  const retryMax = opts.retryMaxMs ?? 5000;
+  const closeTimeout = opts.closeTimeoutMs ?? 3000;
+  const spool: UsageSpool = createUsageSpool(opts.spoolDir);
+  const log = opts.log;
+
+  let queue: LedgerRow[] = [];
+  /** The batch being inserted: still held so close() can spool it if the insert hangs. */
+  let inflight: LedgerRow[] = [];
+  let degraded = false;
+  let closed = false;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay = retryMin;
+  let writing: Promise<void> = Promise.resolve();
+  let draining: Promise<void> | null = null;
+  const partitions = new Set<string>();
+
+  const ensurePartitions = async (rows: readonly LedgerRow[]) => {
+    const wanted = new Map<string, ReturnType<typeof partitionOf>>();
+    for (const r of rows) {
+      const p = partitionOf(r.started_at_ms);
+      if (!partitions.has(p.name)) wanted.set(p.name, p);
+    }
+    for (const p of wanted.values()) {
+      try {
+        // name and bounds are built from integers above, never from input: safe to inline (DDL takes no parameters).
+        await opts.db.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF usage_ledger FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
+      } catch (err) {
+        // Another sidecar creating the same partition at the same moment loses with 42P07/23505;
+        // anything else (database down) propagates and the batch is retried.
+        const exists = await opts.db.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [p.name]).catch(() => null);
+        if (!exists?.rows[0]?.t) throw err;
+      }
+      partitions.add(p.name);
+    }
+  };
+
+  /** Inserts rows; throws on a retryable failure. Data errors (22xxx) fall back to row by row and drop only the bad rows. */
+  const writeRows = async (rows: readonly LedgerRow[]) => {
+    if (rows.length === 0) return;
+    await ensurePartitions(rows);
+    try {
+      const res = await opts.db.query(INSERT_SQL, columnsOf(rows));
+      opts.onWritten?.(res.rowCount, rows.length - res.rowCount);
+    } catch (err) {
+      if (!sqlState(err).startsWith("22") || rows.length === 1) {
+        if (sqlState(err).startsWith("22")) {
+          opts.onDropped?.(1);
+          log.error("usage row refused by the database, dropped", { request_id: rows[0]!.request_id, error: err });
+          return;
+        }
+        throw err;
+      }
+      for (const row of rows) await writeRows([row]);
+    }
+  };
+
+  const toSpool = async (rows: LedgerRow[]) => {
+    if (rows.length === 0) return;
+    await spool.append(rows);
+    opts.onSpooled?.(rows.length);
+  };
+
+  const scheduleRetry = () => {
+    if (retryTimer || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void drain();
+    }, retryDelay);
+    retryTimer.unref();
+    retryDelay = Math.min(retryMax, retryDelay * 2);
+  };
+
+  const drainSegments = async () => {
+    await spool.rotate();
+    for (const seg of spool.closedSegments()) {
+      const { rows, skipped } = await spool.read(seg);
+      if (skipped > 0) log.warn("usage spool: unreadable lines skipped (torn write, never acknowledged)", { segment: seg, lines: skipped });
+      const valid = rows.filter(isLedgerRow);
+      if (valid.length !== rows.length) log.warn("usage spool: malformed rows skipped", { segment: seg, rows: rows.length - valid.length });
+      for (let i = 0; i < valid.length; i += batchSize) await writeRows(valid.slice(i, i + batchSize));
+      await spool.remove(seg);
+      log.info("usage spool segment drained", { segment: seg, rows: valid.length });
+    }
+  };
+
+  /** One drain attempt: all closed segments; on success back to the memory path, then the stragglers. */
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      try {
+        await drainSegments();
+        const was = degraded;
+        degraded = false;
+        // Rows appended while we were draining are in the segment rotate() closes now.
+        await drainSegments();
+        retryDelay = retryMin;
+        if (was) log.info("usage ledger: PostgreSQL reachable again, spool drained");
+      } catch (err) {
+        degraded = true;
+        opts.onWriteError?.();
+        log.warn("usage ledger: spool drain failed, will retry", { retry_ms: retryDelay, error: err });
+        scheduleRetry();
+      } finally {
+        draining = null;
+      }
+    })();
+    return draining;
+  };
+
+  const flushQueue = (): Promise<void> => {
+    if (flushTimer) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+    }
+    // Chained so batches are written one after another, never concurrently.
+    writing = writing.then(async () => {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, batchSize);
+        inflight = batch;
+        try {
+          await writeRows(batch);
+        } catch (err) {
+          opts.onWriteError?.();
+          const rest = [...batch, ...queue.splice(0)];
+          degraded = true;
+          log.warn("usage ledger write failed; spooling and retrying", { rows: rest.length, error: err });
+          try {
+            await toSpool(rest);
+          } catch (spoolErr) {
+            // Cannot reach disk either: keep the rows in memory and retry both later.
+            queue.unshift(...rest);
+            log.error("usage spool write failed; rows kept in memory", { rows: rest.length, error: spoolErr });
+            retryTimer ??= setTimeout(() => {
+              retryTimer = undefined;
+              void flushQueue();
+            }, retryDelay).unref();
+            return;
+          }
+          scheduleRetry();
+          return;
+        } finally {
+          inflight = [];
+        }
+      }
+    });
+    return writing;
+  };
+
+  // A restarted sidecar first drains what the previous one spooled.
+  if (spool.closedSegments().length > 0) void drain();
+
+  return {
+    async record(row) {
+      if (closed || degraded || queue.length >= maxQueue) return toSpool([row]);
+      queue.push(row);
+      if (queue.length >= batchSize) void flushQueue();
+      else if (!flushTimer) {
+        flushTimer = setTimeout(() => void flushQueue(), interval);
+        flushTimer.unref();
+      }
+    },
+    async flush() {
+      await flushQueue();
+      await (draining ?? drain());
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        (async () => {
+          await flushQueue();
+          if (draining) await draining;
+          return false;
+        })(),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), closeTimeout);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        // A hanging insert may still commit later: spooling its rows too only makes a duplicate
+        // that the key absorbs on the next drain.
+        const rest = [...inflight, ...queue.splice(0)];
+        log.warn("usage ledger: PostgreSQL too slow at shutdown; spooling", { rows: rest.length });
+        await toSpool(rest);
+      }
+      await spool.close();
+    },
+    stats: () => ({ queued: queue.length + inflight.length, degraded }),
+  };
+}
+
+/** `<data_dir>/spool`. */
+export function spoolDirOf(dataDir: string): string {
+  return join(dataDir, "spool");
+}

@@ -1,0 +1,183 @@
+// Prometheus metrics of finished requests (the seed's names and labels), fed by accepted
+// RecordUsage reports, plus the ledger writer's own health. Unlike the sidecar's other metrics,
+// tenant, provider and model values come from outside a closed set, so each label keeps at most a
+// fixed number of distinct values per process; later newcomers are folded into "other".
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+/** Per-label bounds on distinct values. */
+export interface LabelLimits {
+  /** Default 200. */
+  tenant: number;
+  /** Default 50. */
+  provider: number;
+  /** Default 50. */
+  model: number;
+}
+
+export const DEFAULT_LABEL_LIMITS: LabelLimits = { tenant: 200, provider: 50, model: 50 };
+
+/** The value every label value past its bound becomes. */
+export const OTHER = "other";
+/** Longest label value kept; longer ones are cut (they still count against the bound). */
+const MAX_LABEL_LENGTH = 100;
+
+/** Keeps the first `limit` distinct values of one label; later ones map to "other". */
+export class LabelFolder {
+  private readonly seen = new Set<string>();
+  constructor(
+    readonly limit: number,
+    /** Label value of an empty input (e.g. no tenant on a refused request). */
+    private readonly empty: string,
+  ) {}
+  fold(value: string): string {
+    const v = value === "" ? this.empty : value.slice(0, MAX_LABEL_LENGTH);
+    if (this.seen.has(v)) return v;
+    if (this.seen.size >= this.limit) return OTHER;
+    this.seen.add(v);
+    return v;
+  }
+}
+
+/** HTTP status as a label: its class ("2xx"), except 429 which alerts need exactly; 0 = no response. */
+export function statusLabel(status: number): string {
+  if (status === 429) return "429";
+  if (status >= 100 && status <= 599) return `${Math.floor(status / 100)}xx`;
+  return "none";
+}
+
+/** What one accepted report contributes. */
+export interface UsageObservation {
+  tenant: string;
+  provider: string;
+  model: string;
+  status: number;
+  durationMs: number;
+  upstreamFirstByteMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  costUsd: number | null;
+  estimated: boolean;
+}
+
+export interface UsageMetrics {
+  /** Records one accepted report on every request metric. */
+  observe(o: UsageObservation): void;
+  /** leash_usage_reports_rejected_total{reason}. */
+  rejected: Counter<"reason">;
+  /** leash_usage_ledger_rows_total{result}: inserted | duplicate | spooled | dropped. */
+  ledgerRows: Counter<"result">;
+  /** leash_usage_ledger_write_errors_total. */
+  ledgerWriteErrors: Counter;
+}
+
+export function createUsageMetrics(
+  registry: Registry,
+  state: () => { queued: number; degraded: boolean },
+  limits: LabelLimits = DEFAULT_LABEL_LIMITS,
+): UsageMetrics {
+  const registers = [registry];
+  const tenants = new LabelFolder(limits.tenant, "none");
+  const providers = new LabelFolder(limits.provider, "none");
+  const models = new LabelFolder(limits.model, "unknown");
+
+  const requests = new Counter({
+    name: "leash_gateway_requests_total",
+    help: "Requests that went through the gateway, by tenant, provider and HTTP status class (429 exact).",
+    labelNames: ["tenant", "provider", "status"],
+    registers,
+  });
+  const duration = new Histogram({
+    name: "leash_gateway_request_duration_seconds",
+    help: "Time from request headers to the end of the response, seconds.",
+    labelNames: ["tenant", "provider"],
+    // LLM calls: sub-second for tiny completions, minutes for long streams.
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers,
+  });
+  const providerLatency = new Histogram({
+    name: "leash_provider_latency_seconds",
+    help: "Time until the provider's first response byte, seconds.",
+    labelNames: ["provider"],
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers,
+  });
+  const cost = new Counter({
+    name: "leash_cost_usd_total",
+    help: "Cost of requests in USD from the price table (unpriced models are not counted here).",
+    labelNames: ["tenant", "provider", "model"],
+    registers,
+  });
+  const tokens = new Counter({
+    name: "leash_tokens_total",
+    help: "Tokens by type: prompt (all prompt tokens, cached included), completion, cached (the cached part of prompt).",
+    labelNames: ["tenant", "provider", "model", "type"],
+    registers,
+  });
+  const unpriced = new Counter({
+    name: "leash_usage_unpriced_total",
+    help: "Requests whose model is not in the price table (cost_usd NULL in the ledger).",
+    labelNames: ["provider"],
+    registers,
+  });
+  const estimated = new Counter({
+    name: "leash_usage_estimated_total",
+    help: "Requests whose completion tokens were counted by the gateway because the provider reported no usage.",
+    labelNames: ["provider"],
+    registers,
+  });
+  const rejected = new Counter({
+    name: "leash_usage_reports_rejected_total",
+    help: "RecordUsage reports refused as malformed, by the first invalid field.",
+    labelNames: ["reason"],
+    registers,
+  });
+  const ledgerRows = new Counter({
+    name: "leash_usage_ledger_rows_total",
+    help: "Ledger rows by outcome: inserted, duplicate (already present), spooled (to disk), dropped (refused by the database).",
+    labelNames: ["result"],
+    registers,
+  });
+  const ledgerWriteErrors = new Counter({
+    name: "leash_usage_ledger_write_errors_total",
+    help: "Failed ledger writes (each is retried from the spool).",
+    registers,
+  });
+  new Gauge({
+    name: "leash_usage_ledger_queue_rows",
+    help: "Ledger rows held in memory, waiting for the next batch.",
+    registers,
+    collect() {
+      this.set(state().queued);
+    },
+  });
+  new Gauge({
+    name: "leash_usage_ledger_degraded",
+    help: "1 while ledger writes go to the disk spool (PostgreSQL failing), else 0.",
+    registers,
+    collect() {
+      this.set(state().degraded ? 1 : 0);
+    },
+  });
+
+  return {
+    observe(o) {
+      const tenant = tenants.fold(o.tenant);
+      const provider = providers.fold(o.provider);
+      const model = models.fold(o.model);
+      requests.inc({ tenant, provider, status: statusLabel(o.status) });
+      duration.observe({ tenant, provider }, o.durationMs / 1000);
+      // 0 = no upstream byte (refused locally, or the provider never answered): not a latency.
+      if (o.upstreamFirstByteMs > 0) providerLatency.observe({ provider }, o.upstreamFirstByteMs / 1000);
+      if (o.costUsd === null) unpriced.inc({ provider });
+      else cost.inc({ tenant, provider, model }, o.costUsd);
+      if (o.promptTokens > 0) tokens.inc({ tenant, provider, model, type: "prompt" }, o.promptTokens);
+      if (o.completionTokens > 0) tokens.inc({ tenant, provider, model, type: "completion" }, o.completionTokens);
+      if (o.cachedTokens > 0) tokens.inc({ tenant, provider, model, type: "cached" }, o.cachedTokens);
+      if (o.estimated) estimated.inc({ provider });
+    },
+    rejected,
+    ledgerRows,
+    ledgerWriteErrors,
+  };
+}

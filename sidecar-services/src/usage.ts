@@ -1,0 +1,93 @@
+// The RecordUsage decision: validate a report, price it, hand it to the ledger writer, count it in
+// the request metrics and write its log line. The answer waits for the ledger only as long as the
+// delivery guarantee needs (memory when PostgreSQL is healthy, fsync to the spool when it is not).
+import { DependencyError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { costOf, type PriceTable } from "./prices.ts";
+import type { UsageLedger } from "./usage-ledger.ts";
+import type { UsageMetrics } from "./usage-metrics.ts";
+import { validateUsageReport, type UsageAck, type UsageReport } from "./usage-report.ts";
+
+/** Dependencies of {@link createUsageRecorder}. */
+export interface UsageRecorderDeps {
+  ledger: UsageLedger;
+  prices: PriceTable;
+  metrics: UsageMetrics;
+  log: Logger;
+  /** Epoch ms clock (bounds started_at_ms). Default Date.now. */
+  now?: () => number;
+  /** Request ids remembered to keep retried reports out of metrics and logs. Default 50000. */
+  recentIds?: number;
+}
+
+/**
+ * Remembers the last `limit` keys in insertion order. A retried report (same request id) is
+ * written again (the ledger ignores it) but not counted twice in metrics and logs, as long as the
+ * first one is among the last `limit` seen by this process.
+ */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly limit: number) {}
+  /** True if `id` was seen; remembers it either way. */
+  seen(id: string): boolean {
+    if (this.ids.has(id)) return true;
+    this.ids.add(id);
+    if (this.ids.size > this.limit) this.ids.delete(this.ids.values().next().value!);
+    return false;
+  }
+}
+
+export function createUsageRecorder(deps: UsageRecorderDeps): (report: UsageReport) => Promise<UsageAck> {
+  const now = deps.now ?? Date.now;
+  const recent = new RecentIds(deps.recentIds ?? 50_000);
+  return async (report) => {
+    const result = validateUsageReport(report, now());
+    if (!result.ok) {
+      deps.metrics.rejected.inc({ reason: result.reason });
+      deps.log.warn("usage report refused", {
+        reason: result.reason,
+        detail: result.message,
+        request_id: typeof report.request_id === "string" ? report.request_id.slice(0, 128) : "",
+      });
+      return { accepted: false };
+    }
+    const r = result.record;
+    const { costUsd, priceVersion } = costOf(deps.prices, r);
+    // Throws only if the spool cannot be written: the caller answers UNAVAILABLE and the report
+    // was not acknowledged.
+    try {
+      await deps.ledger.record({ ...r, cost_usd: costUsd, price_version: priceVersion });
+    } catch (err) {
+      throw new DependencyError("db", err);
+    }
+    const key = `${r.request_id}\u0000${r.started_at_ms}`;
+    if (recent.seen(key)) return { accepted: true };
+    deps.metrics.observe({
+      tenant: r.tenant_id,
+      provider: r.provider,
+      model: r.model,
+      status: r.status,
+      durationMs: r.duration_ms,
+      upstreamFirstByteMs: r.upstream_first_byte_ms,
+      promptTokens: r.prompt_tokens,
+      completionTokens: r.completion_tokens,
+      cachedTokens: r.cached_tokens,
+      costUsd,
+      estimated: r.estimated,
+    });
+    // The seed's request log shape, exactly; ids and counts only, never a key or a body.
+    const line = {
+      request_id: r.request_id,
+      tenant_id: r.tenant_id,
+      provider: r.provider,
+      model: r.model,
+      latency_ms: r.duration_ms,
+      tokens_used: r.prompt_tokens + r.completion_tokens,
+      cost_usd: costUsd,
+      message: "request completed",
+    };
+    if (deps.log.entry) deps.log.entry("info", line);
+    else deps.log.info("request completed", line);
+    return { accepted: true };
+  };
+}

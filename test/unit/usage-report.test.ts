@@ -1,0 +1,83 @@
+// RecordUsage input validation and metric label folding, without a database.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Registry } from "prom-client";
+import { createUsageMetrics, LabelFolder, statusLabel } from "../../sidecar-services/src/usage-metrics.ts";
+import { validateUsageReport } from "../../sidecar-services/src/usage-report.ts";
+import { partitionOf } from "../../sidecar-services/src/usage-ledger.ts";
+import { usageReport } from "../support/usage-client.ts";
+
+const NOW = Date.UTC(2026, 10, 26, 12);
+
+describe("validateUsageReport", () => {
+  test("accepts a well-formed report and turns uint64 strings into numbers", () => {
+    const r = validateUsageReport(usageReport({ started_at_ms: String(NOW - 1000), prompt_tokens: "9876543210" }), NOW);
+    assert.ok(r.ok);
+    assert.equal(r.record.prompt_tokens, 9876543210);
+    assert.equal(r.record.started_at_ms, NOW - 1000);
+  });
+
+  test("accepts status 0 (no response) and empty tenant/model (refused before auth)", () => {
+    assert.ok(validateUsageReport(usageReport({ status: 0, tenant_id: "", key_id: "", model: "", started_at_ms: String(NOW) }), NOW).ok);
+  });
+
+  const cases: [string, Record<string, unknown>][] = [
+    ["request_id", { request_id: "" }],
+    ["request_id", { request_id: "a".repeat(201) }],
+    ["request_id", { request_id: "a\u0000b" }],
+    ["tenant_id", { tenant_id: "x".repeat(129) }],
+    ["provider", { provider: "" }],
+    ["model", { model: "gpt\r\n" }],
+    ["status", { status: 99 }],
+    ["tokens", { completion_tokens: "-1" }],
+    ["tokens", { cached_tokens: "10000000001" }],
+    ["duration", { upstream_first_byte_ms: "2147483648" }],
+    ["started_at", { started_at_ms: "0" }],
+    ["started_at", { started_at_ms: String(NOW + 25 * 3600 * 1000) }],
+  ];
+  for (const [reason, overrides] of cases) {
+    test(`refuses ${JSON.stringify(overrides).slice(0, 60)} as ${reason}`, () => {
+      const r = validateUsageReport({ ...usageReport({ started_at_ms: String(NOW) }), ...overrides }, NOW);
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.equal(r.reason, reason);
+    });
+  }
+});
+
+describe("metric labels", () => {
+  test("status is folded to its class, 429 kept exact", () => {
+    assert.deepEqual([200, 204, 301, 400, 429, 499, 500, 503, 0].map(statusLabel), ["2xx", "2xx", "3xx", "4xx", "429", "4xx", "5xx", "5xx", "none"]);
+  });
+
+  test("a label keeps its first N values, later newcomers become 'other'", () => {
+    const f = new LabelFolder(2, "none");
+    assert.deepEqual(["a", "b", "c", "a", "", "b"].map((v) => f.fold(v)), ["a", "b", "other", "a", "other", "b"]);
+  });
+
+  test("tenants and models past their bound fold into 'other' in the exposition", async () => {
+    const registry = new Registry();
+    const metrics = createUsageMetrics(registry, () => ({ queued: 0, degraded: false }), { tenant: 2, provider: 50, model: 1 });
+    for (const tenant of ["t1", "t2", "t3", "t4"]) {
+      for (const model of ["m1", "m2"]) {
+        metrics.observe({ tenant, provider: "mock", model, status: 200, durationMs: 10, upstreamFirstByteMs: 5, promptTokens: 1, completionTokens: 1, cachedTokens: 0, costUsd: 0.5, estimated: false });
+      }
+    }
+    const text = await registry.metrics();
+    const tenants = new Set([...text.matchAll(/leash_gateway_requests_total\{tenant="([^"]+)"/g)].map((m) => m[1]));
+    assert.deepEqual([...tenants].sort(), ["other", "t1", "t2"]);
+    assert.match(text, /leash_gateway_requests_total\{tenant="other",provider="mock",status="2xx"\} 4/);
+    const models = new Set([...text.matchAll(/leash_cost_usd_total\{[^}]*model="([^"]+)"/g)].map((m) => m[1]));
+    assert.deepEqual([...models].sort(), ["m1", "other"]);
+    assert.match(text, /leash_cost_usd_total\{tenant="other",provider="mock",model="other"\} 1\b/);
+  });
+});
+
+describe("ledger partitions", () => {
+  test("one partition per UTC month", () => {
+    assert.deepEqual(partitionOf(Date.UTC(2026, 11, 31, 23, 59, 59)), {
+      name: "usage_ledger_p202612",
+      from: "2026-12-01T00:00:00.000Z",
+      to: "2027-01-01T00:00:00.000Z",
+    });
+  });
+});
