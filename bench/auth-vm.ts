@@ -2,7 +2,7 @@
 // driven through its request-header callback in the in-process fake proxy-wasm host (Node's V8,
 // the engine family Envoy embeds), warm cache vs. a pass-through module built with the same SDK
 // and flags, so the difference is the module's work. The cache-miss cost is one sidecar round
-// trip; that is measured in situ by bench/run.ts (leash-auth vs leash-auth-nocache).
+// trip, which this does not measure (a no-cache target in bench/run.ts would).
 //
 //   node --import tsx bench/auth-vm.ts [--iterations 20000]
 //

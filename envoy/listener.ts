@@ -48,7 +48,8 @@ export function buildListener(cfg: LeashConfig, wasmDir: string): ProtoObject {
  * use_remote_address: Leash is the edge, so the client address is the TCP peer and client-sent
  * x-envoy-* headers are stripped. normalize_path and merge_slashes make "/openai/../x" or
  * "//openai" route (and reach the filters) as the path it really is, so no prefix can be dodged.
- * Request ids: a client's x-request-id is kept so its own logs line up with ours.
+ * Request ids: a client's x-request-id is kept so its own logs line up with ours, and every
+ * response carries it.
  */
 function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
   const modules: ModuleName[] = enabledModules(cfg);
@@ -64,6 +65,9 @@ function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
       merge_slashes: true,
       generate_request_id: true,
       preserve_external_request_id: true,
+      // The correlation id goes back to the client too, so a caller can quote it (it is also the
+      // usage ledger's key and is passed to the provider and the sidecar).
+      always_set_request_id_in_response: true,
       access_log: [
         {
           name: "envoy.access_loggers.stdout",

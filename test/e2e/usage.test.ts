@@ -73,6 +73,28 @@ describe("usage ledger", () => {
     assert.equal(row.streamed, true);
   });
 
+  it("hands the correlation id back to the client: the same id the provider saw and the ledger keeps", async () => {
+    const res = await fetch(`${gw.url}/mock/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.key}`, "content-type": "application/json", "x-request-id": "client-chosen-id-4" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "usage marker-4" }] }),
+    });
+    await res.arrayBuffer();
+    assert.equal(res.headers.get("x-request-id"), "client-chosen-id-4");
+    const row = await rowFor("marker-4");
+    assert.equal(row.request_id, "client-chosen-id-4");
+
+    const generated = await fetch(`${gw.url}/mock/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "usage marker-5" }] }),
+    });
+    await generated.arrayBuffer();
+    const id = generated.headers.get("x-request-id");
+    assert.ok(id && id.length > 0, "no generated x-request-id in the response");
+    assert.equal((await rowFor("marker-5")).request_id, id);
+  });
+
   it("exposes the seed's metrics for the metered requests", async () => {
     const metrics = await waitFor("metrics", async () => {
       const m = await gw.sidecar.metrics();

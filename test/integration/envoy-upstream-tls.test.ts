@@ -74,6 +74,7 @@ providers:
   - { name: unverified, base_url: "https://localhost:${good.port}", tls_verify: false }
 modules:
   auth: { enabled: false }
+  usage: { enabled: false }
 `;
   const cfg = parseConfig(yaml, "tls-test.yaml", {});
   writeEnvoyConfig(cfg, { wasmDir: join(work, "wasm"), outDir: join(work, "envoy") });

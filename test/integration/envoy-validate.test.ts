@@ -21,6 +21,7 @@ import type { LeashConfig } from "../../config/types.ts";
 import { writeEnvoyConfig } from "../../envoy/generate.ts";
 import { freePort, httpGet, RunningEnvoy, validateEnvoyConfig, waitFor, type HttpResult } from "./envoy-harness.ts";
 import { proxyWasmStub } from "./proxy-wasm-stub.ts";
+import { MODULE_ORDER } from "../../envoy/names.ts";
 
 const GOLDEN: string = fileURLToPath(new URL("../golden/envoy/", import.meta.url));
 const CASES: string[] = readdirSync(GOLDEN)
@@ -35,7 +36,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 function stubWasmDir(): string {
   const dir: string = join(work, "wasm");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "auth.wasm"), proxyWasmStub());
+  for (const module of MODULE_ORDER) writeFileSync(join(dir, `${module}.wasm`), proxyWasmStub());
   return dir;
 }
 
@@ -188,6 +189,7 @@ providers:
 ${extra}
 modules:
   auth: { enabled: false }
+  usage: { enabled: false }
 `;
   return parseConfig(text, "live.yaml", {});
 }
