@@ -58,6 +58,27 @@ if (( ${#missing[@]} > 0 )); then
   "${AS_ROOT[@]}" apt-get update
   "${AS_ROOT[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql redis-server
 fi
+# Prometheus and promtool for test/e2e/prometheus.test.ts (checks deploy/prometheus/ and the Grafana
+# dashboard against a live gateway). Installed only; never started as a service here (the test runs
+# its own instance on a free port with a temp TSDB).
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "missing: prometheus/promtool -> installing prometheus"
+    "${AS_ROOT[@]}" apt-get update || true
+    # --no-install-recommends: no node/alertmanager exporters. Only the binaries are wanted: under
+    # systemd the package starts prometheus.service on :9090, so it is stopped and disabled again
+    # (it did not exist before this install, so nothing of the user's is touched).
+    if "${AS_ROOT[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; then
+      if [[ -d /run/systemd/system ]]; then
+        "${AS_ROOT[@]}" systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+      fi
+    else
+      log "warning: could not install prometheus; test/e2e/prometheus.test.ts will be skipped"
+    fi
+  else
+    log "warning: apt-get not found; install prometheus yourself or test/e2e/prometheus.test.ts is skipped"
+  fi
+fi
 
 # wait_for <what> <command...>: polls a readiness probe, bounded by $TIMEOUT seconds.
 wait_for() {
