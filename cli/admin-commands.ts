@@ -1,4 +1,4 @@
-// `leash tenants|keys|credentials|policy …`: tenant and key administration through the sidecar's
+// `leash tenants|keys|credentials|policy|usage …`: tenant and key administration through the sidecar's
 // admin API. Secrets (new keys) are printed once, to stdout; provider credentials are read from
 // stdin or an environment variable, never from the command line (shell history, process list).
 import { readFileSync } from "node:fs";
@@ -14,6 +14,11 @@ export interface AdminOptions {
   expires?: string;
   grace?: string;
   fromEnv?: string;
+  key?: string;
+  model?: string;
+  from?: string;
+  to?: string;
+  by?: string;
   json?: boolean;
 }
 
@@ -152,10 +157,50 @@ async function policy(api: AdminClient, sub: string | undefined, opts: AdminOpti
   return 0;
 }
 
+/**
+ * A --from/--to value as RFC 3339 for the API: a date (2026-11-01 = midnight UTC), a full RFC 3339
+ * timestamp (passed on), or a duration ago (7d, 12h).
+ */
+export function parseWhen(text: string, nowMs: number = Date.now()): string {
+  const t = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return `${t}T00:00:00Z`;
+  if (/^\d+[smhd]$/.test(t)) return new Date(nowMs - parseDuration(t) * 1000).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}T/i.test(t)) return t;
+  throw new Error(`bad time ${JSON.stringify(text)}: use a date (2026-11-01), an RFC 3339 timestamp, or a duration ago (7d)`);
+}
+
+const USAGE_COLUMNS = ["requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "unpriced_requests", "estimated_requests", "errors"];
+
+async function usage(api: AdminClient, opts: AdminOptions): Promise<number> {
+  const now = Date.now();
+  const query = new URLSearchParams({
+    from: opts.from ? parseWhen(opts.from, now) : new Date(now - 30 * 86_400_000).toISOString(),
+    to: opts.to ? parseWhen(opts.to, now) : new Date(now).toISOString(),
+    group_by: opts.by ?? "tenant",
+  });
+  if (opts.tenant !== undefined) query.set("tenant_id", opts.tenant);
+  if (opts.key !== undefined) query.set("key_id", opts.key);
+  if (opts.provider !== undefined) query.set("provider", opts.provider);
+  if (opts.model !== undefined) query.set("model", opts.model);
+  const r = await api.request<{ from: string; to: string; group_by: string; rows: Row[]; totals: Row }>("GET", `/usage?${query}`);
+  if (opts.json) {
+    console.log(JSON.stringify(r, null, 2));
+    return 0;
+  }
+  console.log(`usage from ${r.from} to ${r.to}, by ${r.group_by}`);
+  const rows = r.rows.map((row) => ({ ...row, [r.group_by]: row.group === "" ? "(none)" : row.group }));
+  print([...rows, { ...r.totals, [r.group_by]: "TOTAL" }], [r.group_by, ...USAGE_COLUMNS], false);
+  return 0;
+}
+
 export async function adminCommand(cfg: LeashConfig, area: string, sub: string | undefined, args: string[], opts: AdminOptions): Promise<number> {
   const api = adminClient(cfg);
   if (area === "tenants") return tenants(api, sub, args, opts);
   if (area === "keys") return keys(api, sub, args, opts);
   if (area === "credentials") return credentials(api, sub, opts);
+  if (area === "usage") {
+    if (sub !== undefined) throw new Error("usage: leash usage [--tenant T] [--key KEY_ID] [--provider P] [--model M] [--from WHEN] [--to WHEN] [--by tenant|key|model|provider|day] [--json]");
+    return usage(api, opts);
+  }
   return policy(api, sub, opts);
 }

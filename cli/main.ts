@@ -34,6 +34,10 @@ Administration (through the sidecar's admin API; the gateway must be running):
   leash credentials delete --provider P [--tenant T]
   leash credentials reencrypt                       after a master key rotation: rewrap every credential
   leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]
+  leash usage [--tenant T] [--key KEY_ID] [--provider P] [--model M] [--from 2026-11-01] [--to …]
+              [--by tenant|key|model|provider|day]
+      requests, tokens and cost over [from, to) (default: the last 30 days); --from/--to take a date
+      (midnight UTC), an RFC 3339 timestamp or a duration ago (7d); --json prints the API answer
   (add --json to list commands for JSON output; LEASH_ADMIN_TOKEN or the embedded token file authenticates)
 
 Without --config the embedded default config (config/leash.yaml) is used.`;
@@ -62,6 +66,11 @@ async function main(argv: string[]): Promise<number> {
       expires: { type: "string" },
       grace: { type: "string" },
       "from-env": { type: "string" },
+      key: { type: "string" },
+      model: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      by: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -88,10 +97,11 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "config" && sub === "generate") {
     return configGenerate(load(values.config).cfg, values.out);
   }
-  if (cmd === "tenants" || cmd === "keys" || cmd === "credentials" || cmd === "policy") {
+  if (cmd === "tenants" || cmd === "keys" || cmd === "credentials" || cmd === "policy" || cmd === "usage") {
     return adminCommand(load(values.config).cfg, cmd, sub, rest, {
       tenant: values.tenant, provider: values.provider, providers: values.providers, models: values.models,
       status: values.status, expires: values.expires, grace: values.grace, fromEnv: values["from-env"], json: values.json,
+      key: values.key, model: values.model, from: values.from, to: values.to, by: values.by,
     });
   }
   console.error(`unknown command: ${positionals.join(" ")}\n\n${USAGE}`);

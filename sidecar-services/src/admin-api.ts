@@ -2,7 +2,7 @@
 // (sidecar.admin_address:admin_port), never on Envoy's public listener. Every request needs the admin
 // token; errors are `{"error":{"code","message"}}` with registry codes and never carry internals.
 // Routes and bodies are documented in sidecar-services/README.md ("Admin API"), which the CLI
-// (`bin/leash tenants|keys|credentials|policy`) follows.
+// (`bin/leash tenants|keys|credentials|policy|usage`) follows.
 import http from "node:http";
 import { bearerToken, createTokenChecker } from "./admin-token.ts";
 import { DEFAULT_MAX_BODY_BYTES, pathSegments, readJsonBody, sendError, sendJson } from "./admin-http.ts";
@@ -16,6 +16,9 @@ import {
   readObject,
   readOwnerTenantId,
   readProviderList,
+  readQueryChoice,
+  readQueryFilter,
+  readQueryTimestamp,
   readSettings,
   readString,
   readTenantId,
@@ -38,6 +41,7 @@ import {
 import type { KvStore } from "./kv-store.ts";
 import type { Logger } from "./logger.ts";
 import type { KeyRing } from "./master-key.ts";
+import { MAX_USAGE_RANGE_DAYS, queryUsage, USAGE_GROUP_BY } from "./usage-query.ts";
 import { createTenantInfo, getTenant, isTenantId, listTenants, tenantExists, tenantIdFromName, updateTenant } from "./tenants.ts";
 
 /** Every route lives under this prefix. */
@@ -304,6 +308,32 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
             if (err instanceof CredentialDecryptError) throw new AdminError("admin.conflict", `${err.message}; nothing was re-encrypted`);
             throw err;
           }
+        },
+      },
+    },
+    {
+      pattern: ["usage"],
+      query: ["from", "to", "tenant_id", "key_id", "provider", "model", "group_by"],
+      methods: {
+        // Read-only report over usage_ledger (usage-query.ts): [from, to) and exact-match filters.
+        async GET({ query }) {
+          const from = readQueryTimestamp(query, "from");
+          const to = readQueryTimestamp(query, "to");
+          if (to.getTime() <= from.getTime()) throw new AdminError("admin.invalid_request", "to: must be after from");
+          if (to.getTime() - from.getTime() > MAX_USAGE_RANGE_DAYS * 86_400_000) {
+            throw new AdminError("admin.invalid_request", `to: the range must be at most ${MAX_USAGE_RANGE_DAYS} days`);
+          }
+          return ok(
+            await queryUsage(db, {
+              from,
+              to,
+              groupBy: readQueryChoice(query, "group_by", USAGE_GROUP_BY, "tenant"),
+              tenantId: readQueryFilter(query, "tenant_id", 63),
+              keyId: readQueryFilter(query, "key_id", 64),
+              provider: readQueryFilter(query, "provider", 63),
+              model: readQueryFilter(query, "model", 200),
+            }),
+          );
         },
       },
     },

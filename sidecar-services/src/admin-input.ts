@@ -183,3 +183,45 @@ export function readKnownProvider(body: Body, field: string, known: ReadonlySet<
   if (!known.has(v)) throw invalid(field, `unknown provider ${quote(v)} (configured: ${[...known].join(", ")})`);
   return v;
 }
+
+// --- Query parameters (GET routes). Same message rule: the parameter name first. ---
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** One query parameter: undefined when absent; refused when given more than once. */
+export function readQueryParam(query: URLSearchParams, name: string): string | undefined {
+  const all = query.getAll(name);
+  if (all.length > 1) throw invalid(name, "must be given at most once");
+  return all[0];
+}
+
+/** A required RFC 3339 timestamp with a time zone (query parameter). */
+export function readQueryTimestamp(query: URLSearchParams, name: string): Date {
+  const v = readQueryParam(query, name);
+  if (v === undefined || v === "") throw invalid(name, 'is required (RFC 3339 with a time zone, e.g. "2030-01-31T00:00:00Z")');
+  const m = RFC3339.exec(v);
+  if (!m) throw invalid(name, 'must be an RFC 3339 timestamp with a time zone, e.g. "2030-01-31T00:00:00Z"');
+  const ms = Date.parse(v);
+  // Date.parse accepts impossible days (Feb 30); the calendar date must survive a round trip.
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  const real = day.getUTCFullYear() === Number(m[1]) && day.getUTCMonth() === Number(m[2]) - 1 && day.getUTCDate() === Number(m[3]);
+  if (!Number.isFinite(ms) || !real) throw invalid(name, "is not a valid date");
+  return new Date(ms);
+}
+
+/** An optional exact-match filter: 0..max characters without control characters ("" is a value). */
+export function readQueryFilter(query: URLSearchParams, name: string, max = 200): string | undefined {
+  const v = readQueryParam(query, name);
+  if (v === undefined) return undefined;
+  if (v.length > max) throw invalid(name, `must be at most ${max} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(v)) throw invalid(name, "must not contain control characters");
+  return v;
+}
+
+/** An optional value out of `allowed` (query parameter); `fallback` when absent. */
+export function readQueryChoice<T extends string>(query: URLSearchParams, name: string, allowed: readonly T[], fallback: T): T {
+  const v = readQueryParam(query, name);
+  if (v === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(v)) throw invalid(name, `must be one of ${allowed.join(", ")}`);
+  return v as T;
+}

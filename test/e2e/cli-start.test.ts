@@ -132,6 +132,23 @@ mock_provider: { enabled: true, port: ${mockPort} }
     const bad = leash(["keys", "create", "--tenant", "no-such-tenant"]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /admin\.not_found/);
+
+    // Usage of the requests above, from the ledger on the embedded database (written within ~100 ms).
+    type UsageAnswer = { group_by: string; rows: Array<{ group: string; requests: number; prompt_tokens: number; errors: number }>; totals: { requests: number } };
+    const report = await waitFor("usage rows", async () => {
+      const r = leash(["usage", "--tenant", "acme-corp", "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const u = JSON.parse(r.stdout) as UsageAnswer;
+      return u.rows[0] && u.rows[0].requests >= 2 ? u : undefined;
+    }, 5000);
+    assert.equal(report.group_by, "tenant");
+    assert.deepEqual(report.rows.map((r) => r.group), ["acme-corp"]);
+    assert.equal(report.totals.requests, report.rows[0]!.requests);
+    assert.ok(typeof report.rows[0]!.prompt_tokens === "number" && report.rows[0]!.prompt_tokens > 0, JSON.stringify(report));
+    const table = leash(["usage", "--by", "model", "--from", "1d"]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /gpt-4o-mini/);
+    assert.match(table.stdout, /^TOTAL /m);
   });
 
   it("stops cleanly on SIGINT and frees its ports", async () => {
