@@ -10,6 +10,8 @@ const COLORS: Record<TargetName, string> = {
   direct: "#888888",
   "envoy-bare": "#1f77b4",
   "leash-auth": "#d62728",
+  "leash-usage": "#ff7f0e",
+  "leash-full": "#8c564b",
   litellm: "#2ca02c",
   portkey: "#9467bd",
 };

@@ -1,8 +1,10 @@
-// The Leash targets, both from the real config path (YAML → config/load.ts → envoy/generate.ts):
-//   envoy-bare  the generated Envoy with modules.auth.enabled: false — no wasm, no sidecar; what
-//               Envoy itself costs (routing, access log, request ids).
-//   leash-auth  the full gateway as shipped: Envoy + the release auth.wasm + the sidecar bundle on
-//               a fresh PostgreSQL database and Redis, a tenant key as the client credential.
+// The Leash targets, all from the real config path (YAML → config/load.ts → envoy/generate.ts):
+//   envoy-bare  the generated Envoy with every module off — no wasm, no sidecar; what Envoy
+//               itself costs (routing, access log, request ids).
+//   leash-auth  the auth module alone: Envoy + the release auth.wasm + the sidecar bundle on a
+//               fresh PostgreSQL database and Redis, a tenant key as the client credential.
+//   leash-usage the usage module alone (metering every response into the ledger), no auth.
+//   leash-full  every module that exists, in the shipped order (auth, usage): the gateway as shipped.
 // Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
 
 import { randomBytes } from "node:crypto";
@@ -66,7 +68,24 @@ function hasSidecarAdminPort(): boolean {
   return "admin_port" in probe.sidecar;
 }
 
-function configYaml(ports: Ports, mockUrl: string, auth: boolean, databaseUrl: string, dataDir: string): string {
+const DESCRIPTIONS: Record<string, string> = {
+  "envoy-bare": "the same generated Envoy config with every module off (no wasm, no sidecar)",
+  "leash-auth": "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth",
+  "leash-usage": "Envoy --concurrency 1 + usage.wasm (V8) + sidecar (Node): every response metered into the usage ledger; no auth",
+  "leash-full": "Envoy --concurrency 1 + auth.wasm + usage.wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped",
+};
+
+type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-usage" | "leash-full";
+
+/** Which modules each Leash target runs. */
+const MODULES: Record<LeashTargetName, { auth: boolean; usage: boolean }> = {
+  "envoy-bare": { auth: false, usage: false },
+  "leash-auth": { auth: true, usage: false },
+  "leash-usage": { auth: false, usage: true },
+  "leash-full": { auth: true, usage: true },
+};
+
+function configYaml(ports: Ports, mockUrl: string, modules: { auth: boolean; usage: boolean }, databaseUrl: string, dataDir: string): string {
   // Defaults everywhere else (auth timeout 250 ms, fail closed), as a user would run it.
   return `
 version: 1
@@ -82,17 +101,17 @@ sidecar:
 providers:
   - { name: mock, api: openai, prefix: ${PREFIX}, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV} }
 modules:
-  auth: { enabled: ${auth} }
-  # The usage module is measured on its own target once it has one (issue 7: each module alone,
-  # then the full chain); these two targets stay what their names say.
-  usage: { enabled: false }
+  auth: { enabled: ${modules.auth} }
+  usage: { enabled: ${modules.usage} }
 `;
 }
 
-function requireBuilt(auth: boolean): void {
+function requireBuilt(modules: { auth: boolean; usage: boolean }): void {
   const missing: string[] = [];
-  if (auth && !existsSync(join(WASM_DIR, "auth.wasm"))) missing.push(join(WASM_DIR, "auth.wasm"));
-  if (auth && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
+  for (const m of ["auth", "usage"] as const) {
+    if (modules[m] && !existsSync(join(WASM_DIR, `${m}.wasm`))) missing.push(join(WASM_DIR, `${m}.wasm`));
+  }
+  if ((modules.auth || modules.usage) && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
   if (missing.length > 0) throw new Error(`missing build output (run \`npm run build\`): ${missing.join(", ")}`);
 }
 
@@ -119,10 +138,13 @@ async function startEnvoy(name: string, bootstrap: string, ports: Ports, ctx: Ta
   return envoy;
 }
 
-/** Starts envoy-bare (auth false) or leash-auth (auth true). */
-export async function startLeash(ctx: TargetContext, auth: boolean): Promise<RunningTarget> {
-  requireBuilt(auth);
-  const name: "envoy-bare" | "leash-auth" = auth ? "leash-auth" : "envoy-bare";
+/** Starts one of the Leash targets (see the top of this file). */
+export async function startLeash(ctx: TargetContext, name: LeashTargetName): Promise<RunningTarget> {
+  const modules = MODULES[name];
+  const auth: boolean = modules.auth;
+  // Any module calls the sidecar (auth to decide, usage to report).
+  const withSidecar: boolean = modules.auth || modules.usage;
+  requireBuilt(modules);
   const dir: string = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const ports: Ports = {
@@ -133,15 +155,15 @@ export async function startLeash(ctx: TargetContext, auth: boolean): Promise<Run
     sidecarAdmin: hasSidecarAdminPort() ? await freePort() : null,
   };
   // envoy-bare never starts the sidecar, so it needs no database; the config still names one.
-  const databaseUrl: string = auth ? await createBenchDatabase() : "";
-  const yaml: string = configYaml(ports, ctx.mockUrl, auth, databaseUrl, join(dir, "data"));
+  const databaseUrl: string = withSidecar ? await createBenchDatabase() : "";
+  const yaml: string = configYaml(ports, ctx.mockUrl, modules, databaseUrl, join(dir, "data"));
   const configPath: string = join(dir, "leash.yaml");
   writeFileSync(configPath, yaml);
   const config: LeashConfig = parseConfig(yaml, configPath, {});
 
   const processes: Record<string, number[]> = {};
   let clientKey: string = MOCK_CLIENT_KEY;
-  if (auth) {
+  if (withSidecar) {
     const pepper: string = randomBytes(32).toString("hex");
     const sidecar: ManagedProcess = new ManagedProcess({
       name: `${name}-sidecar`,
@@ -169,13 +191,15 @@ export async function startLeash(ctx: TargetContext, auth: boolean): Promise<Run
       30_000,
     );
     processes.sidecar = [sidecar.pid];
-    // A tenant and key created the way an operator would (`leash keys create`), through the same code.
-    const db: Db = createPostgresDb({ connectionString: databaseUrl });
-    try {
-      const tenant = await createTenant(db, "bench");
-      clientKey = (await createApiKey(db, tenant.id, pepper)).key;
-    } finally {
-      await db.close();
+    if (auth) {
+      // A tenant and key created the way an operator would (`leash keys create`), through the same code.
+      const db: Db = createPostgresDb({ connectionString: databaseUrl });
+      try {
+        const tenant = await createTenant(db, "bench");
+        clientKey = (await createApiKey(db, tenant.id, pepper)).key;
+      } finally {
+        await db.close();
+      }
     }
   }
 
@@ -185,9 +209,7 @@ export async function startLeash(ctx: TargetContext, auth: boolean): Promise<Run
 
   return {
     name,
-    description: auth
-      ? "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth"
-      : "the same generated Envoy config with modules.auth.enabled: false (no wasm, no sidecar)",
+    description: DESCRIPTIONS[name],
     version: `envoy ${envoyVersion()}`,
     request(body: Buffer, stream: boolean): RequestSpec {
       return {
@@ -202,6 +224,6 @@ export async function startLeash(ctx: TargetContext, auth: boolean): Promise<Run
     processes,
     // Whole servers (every process named so on the machine): only leash-auth talks to them here,
     // but other users of the machine may too.
-    dependencies: auth ? { postgres: pidsByName("postgres"), redis: pidsByName("redis-server") } : {},
+    dependencies: withSidecar ? { postgres: pidsByName("postgres"), redis: pidsByName("redis-server") } : {},
   };
 }

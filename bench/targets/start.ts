@@ -12,9 +12,11 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case "direct":
       return directTarget(ctx);
     case "envoy-bare":
-      return startLeash(ctx, false);
+      return startLeash(ctx, name);
     case "leash-auth":
-      return startLeash(ctx, true);
+    case "leash-usage":
+    case "leash-full":
+      return startLeash(ctx, name);
     case "litellm":
       return startLitellm(ctx);
     case "portkey":
