@@ -24,6 +24,9 @@ export interface GrpcServiceDeps {
  */
 const MAX_RECEIVE_BYTES = 1024 * 1024;
 
+/** Largest RecordUsageBatch; the usage module sends at most its batch_max (default 100). */
+const MAX_BATCH_REPORTS = 1000;
+
 /** gRPC status name for metrics, e.g. 14 → "UNAVAILABLE". */
 function statusName(code: grpc.status): string {
   return grpc.status[code] ?? "UNKNOWN";
@@ -80,6 +83,36 @@ export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
     );
   };
 
-  server.addService(service, { Authorize, RecordUsage });
+  const RecordUsageBatch: grpc.handleUnaryCall<{ reports?: UsageReport[] }, { accepted: number; rejected: number }> = (call, callback) => {
+    const method = "RecordUsageBatch";
+    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
+    const finish = (code: grpc.status) => {
+      stopTimer();
+      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
+    };
+    const reports: UsageReport[] = call.request.reports ?? [];
+    if (reports.length > MAX_BATCH_REPORTS) {
+      finish(grpc.status.INVALID_ARGUMENT);
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: `at most ${MAX_BATCH_REPORTS} reports per batch` });
+      return;
+    }
+    Promise.all(reports.map((r) => deps.recordUsage(r))).then(
+      (acks) => {
+        const accepted = acks.filter((a) => a.accepted).length;
+        finish(grpc.status.OK);
+        callback(null, { accepted, rejected: acks.length - accepted });
+      },
+      (err: unknown) => {
+        // Some report was not made durable: the whole batch is refused and sent again (idempotent).
+        const code = failureCodeOf(err);
+        const failure = FAILURES[code];
+        deps.log.error("record usage batch failed", { code, reports: reports.length, error: err });
+        finish(failure.grpcStatus);
+        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
+      },
+    );
+  };
+
+  server.addService(service, { Authorize, RecordUsage, RecordUsageBatch });
   return server;
 }

@@ -9,6 +9,18 @@ const AuthorizeRequest = root.lookupType("leash.v1.AuthorizeRequest");
 const AuthorizeResponse = root.lookupType("leash.v1.AuthorizeResponse");
 const UsageReport = root.lookupType("leash.v1.UsageReport");
 const UsageAck = root.lookupType("leash.v1.UsageAck");
+const UsageBatch = root.lookupType("leash.v1.UsageBatch");
+const UsageBatchAck = root.lookupType("leash.v1.UsageBatchAck");
+
+/** The reports of a UsageBatch, each decoded like decodeUsageReport. */
+export function decodeUsageBatch(bytes: Uint8Array): Array<Record<string, string | number | boolean>> {
+  const batch = UsageBatch.decode(bytes) as unknown as { reports: unknown[] };
+  return batch.reports.map((r) => UsageReport.toObject(r as protobuf.Message, { defaults: true, longs: Number }) as Record<string, string | number | boolean>);
+}
+
+export function encodeUsageBatchAck(accepted: number, rejected = 0): Uint8Array {
+  return UsageBatchAck.encode(UsageBatchAck.fromObject({ accepted, rejected })).finish();
+}
 
 /** A decoded UsageReport with protobufjs's camelCase names, integers as numbers. */
 export function decodeUsageReport(bytes: Uint8Array): Record<string, string | number | boolean> {

@@ -1,12 +1,13 @@
 // The usage module as shipped (build/release/usage.wasm) in the fake host: it watches responses
 // without holding them back, reads usage from JSON bodies and SSE streams (split anywhere), and
-// reports one UsageReport per request to the sidecar after the response, retrying on its timer
-// when the sidecar does not take it. Reports are checked with protobufjs over the real proto.
+// reports one UsageReport per request to the sidecar after the response — batched (a full batch
+// at once, the rest on the flush timer) — retrying when the sidecar does not take them. Reports
+// are checked with protobufjs over the real proto.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { FakeHost, type HttpStream } from "../host/index.ts";
-import { decodeUsageReport, encodeUsageAck } from "./sidecar-proto.ts";
+import { decodeUsageBatch, encodeUsageBatchAck } from "./sidecar-proto.ts";
 
 const WASM = fileURLToPath(new URL("../../build/release/usage.wasm", import.meta.url));
 let clockMs = 1_700_000_000_000;
@@ -18,6 +19,7 @@ async function load(extra: Record<string, unknown> = {}): Promise<FakeHost> {
     pluginConfig: JSON.stringify({
       module: "usage", timeout_ms: 1000, sidecar_cluster: "leash_sidecar",
       routes: [{ prefix: "/openai", provider: "openai", api: "openai" }, { prefix: "/anthropic", provider: "anthropic", api: "anthropic" }],
+      flush_ms: 100, retry_tick_ms: 100,
       ...extra,
     }),
   });
@@ -26,6 +28,11 @@ async function load(extra: Record<string, unknown> = {}): Promise<FakeHost> {
 }
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Every report the module has sent so far, in order, across its batch calls. */
+function reports(host: FakeHost): Array<Record<string, string | number | boolean>> {
+  return host.grpcCalls.flatMap((c) => decodeUsageBatch(c.message));
+}
 
 function request(host: FakeHost, path: string, body: string): HttpStream {
   const s = host.newHttpStream();
@@ -48,11 +55,15 @@ describe("usage module", () => {
     assert.equal(s.responseBody(body.slice(40), true), 0);
     assert.equal(host.grpcCalls.length, 0, "reported before the request ended");
     s.done();
+    assert.equal(host.grpcCalls.length, 0, "a lone report went out before its batch was due");
+    host.tick();
     assert.equal(host.grpcCalls.length, 1);
     const call = host.grpcCalls[0];
     assert.equal(call.service, "leash.v1.Sidecar");
-    assert.equal(call.method, "RecordUsage");
-    const r = decodeUsageReport(call.message);
+    assert.equal(call.method, "RecordUsageBatch");
+    const batch = decodeUsageBatch(call.message);
+    assert.equal(batch.length, 1);
+    const r = batch[0];
     assert.equal(r.requestId, "rid-42");
     assert.equal(r.tenantId, "acme");
     assert.equal(r.keyId, "abcdefghijkl");
@@ -82,7 +93,8 @@ describe("usage module", () => {
       s.responseBody(stream.slice(0, cut), false);
       s.responseBody(stream.slice(cut), true);
       s.done();
-      const r = decodeUsageReport(host.grpcCalls[host.grpcCalls.length - 1].message);
+      host.tick();
+      const r = reports(host).at(-1)!;
       assert.deepEqual([r.promptTokens, r.completionTokens, r.streamed, r.estimated, r.model], [21, 9, true, false, "claude-x"], `cut at ${cut}`);
     }
   });
@@ -93,7 +105,8 @@ describe("usage module", () => {
     s.responseHeaders([[":status", "200"], ["content-type", "text/event-stream"]], false);
     s.responseBody('data: {"choices":[{"delta":{"content":"abcdefgh"}}]}\n\ndata: {"choices":[{"delta":{"content":"ijkl"}}]}\n\ndata: [DONE]\n\n', true);
     s.done();
-    const r = decodeUsageReport(host.grpcCalls[0].message);
+    host.tick();
+    const r = reports(host)[0];
     assert.equal(r.estimated, true);
     assert.equal(r.completionTokens, 3);
     assert.equal(r.model, "gpt-4o");
@@ -105,7 +118,8 @@ describe("usage module", () => {
     s.responseHeaders([[":status", "429"], ["content-type", "application/json"]], false);
     s.responseBody('{"error":{"type":"rate_limit_exceeded"}}', true);
     s.done();
-    const r = decodeUsageReport(host.grpcCalls[0].message);
+    host.tick();
+    const r = reports(host)[0];
     assert.deepEqual([r.status, r.promptTokens, r.completionTokens, r.estimated], [429, 0, 0, false]);
   });
 
@@ -115,27 +129,44 @@ describe("usage module", () => {
     s.requestHeaders([[":method", "GET"], [":path", "/health"]], true);
     s.responseHeaders([[":status", "200"]], true);
     s.done();
+    host.tick();
     assert.equal(host.grpcCalls.length, 0);
   });
 
-  it("keeps a report the sidecar did not take and sends it again on the next tick", async () => {
+  it("sends a full batch at once, and one call per batch", async () => {
+    const host = await load({ batch_max: 3 });
+    for (let i = 0; i < 7; i++) {
+      const s = request(host, "/openai/v1/chat/completions", `{"model":"m${i}"}`);
+      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
+      s.done();
+    }
+    assert.equal(host.grpcCalls.length, 2, "full batches did not go out at once");
+    host.tick();
+    assert.equal(host.grpcCalls.length, 3);
+    assert.deepEqual(reports(host).map((r) => r.model), ["m0", "m1", "m2", "m3", "m4", "m5", "m6"]);
+  });
+
+  it("keeps a batch the sidecar did not take and sends its reports again", async () => {
     const host = await load();
-    const s = request(host, "/openai/v1/chat/completions", '{"model":"m"}');
-    s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
-    s.done();
-    host.failGrpc(host.grpcCalls[0].token, 14, "sidecar down");
+    for (let i = 0; i < 2; i++) {
+      const s = request(host, "/openai/v1/chat/completions", `{"model":"r${i}"}`);
+      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
+      s.done();
+    }
+    host.tick();
     assert.equal(host.grpcCalls.length, 1);
+    host.failGrpc(host.grpcCalls[0].token, 14, "sidecar down");
     host.tick();
     assert.equal(host.grpcCalls.length, 2, "no retry on the tick");
-    assert.deepEqual(host.grpcCalls[1].message, host.grpcCalls[0].message);
-    host.respondGrpc(host.grpcCalls[1].token, encodeUsageAck(true));
+    assert.deepEqual(decodeUsageBatch(host.grpcCalls[1].message).map((r) => r.model), ["r0", "r1"]);
+    host.respondGrpc(host.grpcCalls[1].token, encodeUsageBatchAck(2));
     host.tick();
-    assert.equal(host.grpcCalls.length, 2, "an acknowledged report was sent again");
-    assert.equal(host.metric("leash_usage.reports_sent"), 1);
+    assert.equal(host.grpcCalls.length, 2, "acknowledged reports were sent again");
+    assert.equal(host.metric("leash_usage.reports_sent"), 2);
   });
 
   it("bounds the retry queue, dropping (and counting) the oldest", async () => {
-    const host = await load({ retry_queue_max: 2 });
+    const host = await load({ retry_queue_max: 2, batch_max: 1 });
     for (let i = 0; i < 3; i++) {
       const s = request(host, "/openai/v1/chat/completions", `{"model":"m${i}"}`);
       s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
@@ -144,7 +175,7 @@ describe("usage module", () => {
     for (const c of [...host.grpcCalls]) host.failGrpc(c.token, 14);
     assert.equal(host.metric("leash_usage.reports_dropped"), 1);
     host.tick();
-    const resent = host.grpcCalls.slice(3).map((c) => decodeUsageReport(c.message).model);
+    const resent = host.grpcCalls.slice(3).flatMap((c) => decodeUsageBatch(c.message).map((r) => r.model));
     assert.deepEqual(resent, ["m1", "m2"]);
   });
 });

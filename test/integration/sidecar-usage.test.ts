@@ -21,7 +21,7 @@ import { authorizeClient } from "../support/authorize-client.ts";
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
 import { sidecarTestConfig } from "../support/sidecar-config.ts";
-import { recordUsage, usageReport, type UsageReport } from "../support/usage-client.ts";
+import { recordUsage, recordUsageBatch, usageReport, type UsageReport } from "../support/usage-client.ts";
 
 const RUN = randomBytes(4).toString("hex");
 const PEPPER = randomBytes(32).toString("hex");
@@ -164,6 +164,21 @@ describe("RecordUsage (PostgreSQL + Redis)", () => {
     assert.equal(await countTenant(db, "t-dup"), 1);
     const text = await (await fetch(`${httpBase}/metrics`)).text();
     assert.equal(sample(text, "leash_gateway_requests_total", { tenant: "t-dup", provider: "mock", status: "2xx" }), 1);
+  });
+
+  it("a batch is handled report by report: valid ones stored, malformed ones counted as rejected", async () => {
+    const batch = [
+      usageReport({ tenant_id: "t-batch", request_id: `batch-${RUN}-1` }),
+      usageReport({ tenant_id: "t-batch", request_id: `batch-${RUN}-2` }),
+      usageReport({ tenant_id: "t-batch", request_id: "" }),
+      usageReport({ tenant_id: "t-batch", request_id: `batch-${RUN}-1` }), // a resend inside the batch
+    ];
+    const ack = await recordUsageBatch(client, batch);
+    assert.deepEqual({ accepted: ack.accepted, rejected: ack.rejected }, { accepted: 3, rejected: 1 });
+    await sidecar.usageLedger.flush();
+    assert.equal(await countTenant(db, "t-batch"), 2);
+    const empty = await recordUsageBatch(client, []);
+    assert.deepEqual({ accepted: empty.accepted, rejected: empty.rejected }, { accepted: 0, rejected: 0 });
   });
 
   it("1000 concurrent reports become 1000 rows", async () => {

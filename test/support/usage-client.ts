@@ -39,3 +39,14 @@ export function recordUsage(client: grpc.Client, report: Partial<UsageReport>): 
     );
   });
 }
+
+/** Calls RecordUsageBatch; resolves with {accepted, rejected}, rejects with the grpc.ServiceError on failure. */
+export function recordUsageBatch(client: grpc.Client, reports: Array<Partial<UsageReport>>): Promise<{ accepted: number; rejected: number }> {
+  return new Promise((resolve, reject) => {
+    (client as unknown as Record<string, Function>).RecordUsageBatch!(
+      { reports },
+      { deadline: Date.now() + AUTHORIZE_DEADLINE_MS },
+      (err: grpc.ServiceError | null, res: { accepted: number; rejected: number }) => (err ? reject(err) : resolve(res)),
+    );
+  });
+}

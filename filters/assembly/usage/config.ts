@@ -6,7 +6,7 @@ import { apiFormatFromName } from "../sdk/api-error";
 import { Route } from "../auth/routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"usage\",\"timeout_ms\":1000,\"sidecar_cluster\":\"leash_sidecar\"," +
-  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000," +
+  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":100,\"flush_ms\":100," +
   "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
 
 export class UsageConfig {
@@ -16,6 +16,9 @@ export class UsageConfig {
   maxResponseBytes: i32 = 4 * 1024 * 1024;
   retryQueueMax: i32 = 10000;
   retryTickMs: u32 = 1000;
+  /** Reports per RecordUsageBatch call, and the longest a report waits for its batch. */
+  batchMax: i32 = 100;
+  flushMs: u32 = 100;
   routes: Array<Route> = new Array<Route>(0);
 }
 
@@ -55,6 +58,16 @@ export function parseUsageConfig(text: string): UsageConfigResult {
   if (k != null) {
     if (!k.isNumber() || k.n < 100 || k.n > 60000) return fail("retry_tick_ms must be a number from 100 to 60000");
     cfg.retryTickMs = <u32>k.n;
+  }
+  const bm = root.get("batch_max");
+  if (bm != null) {
+    if (!bm.isNumber() || bm.n < 1 || bm.n > 1000) return fail("batch_max must be a number from 1 to 1000");
+    cfg.batchMax = <i32>bm.n;
+  }
+  const fm = root.get("flush_ms");
+  if (fm != null) {
+    if (!fm.isNumber() || fm.n < 10 || fm.n > 10000) return fail("flush_ms must be a number from 10 to 10000");
+    cfg.flushMs = <u32>fm.n;
   }
   const routes = root.get("routes");
   if (routes == null || !routes.isArray() || routes.items.length == 0) return fail("routes must be a non-empty array");

@@ -1,8 +1,9 @@
 // The usage module: meters every request the auth module let through. It watches the response as
 // it streams by (never holding it back), reads the provider's token usage from the JSON body or
 // the SSE events (see extract.ts), and when the request ends reports one UsageReport to the
-// sidecar (RecordUsage), which prices it and writes the ledger and metrics. Reports the sidecar did
-// not take are queued in the VM and retried on a timer; the sidecar de-duplicates by request id.
+// sidecar, batched (RecordUsageBatch: up to batch_max reports, at most flush_ms late), which prices
+// them and writes the ledger and metrics. Reports the sidecar did not take are queued in the VM and
+// retried on a timer; the sidecar de-duplicates by request id.
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType } from "../sdk/abi";
 import { grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
@@ -14,15 +15,18 @@ import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../auth/routes";
 import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
 import { Usage, usageFromJson, foldStreamEvent } from "./extract";
-import { SERVICE, METHOD, UsageReport, encodeUsageReport } from "./report-pb";
+import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
 
 export class UsageRoot extends RootContext {
   config: UsageConfig = new UsageConfig();
   upstream: ArrayBuffer = new ArrayBuffer(0);
-  /** Reports in flight, by call token, kept until the sidecar acknowledges them. */
-  inFlight: Map<u32, ArrayBuffer> = new Map<u32, ArrayBuffer>();
+  /** Reports waiting for the next batch (sent when full or on the flush timer). */
+  batch: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+  /** Batches in flight, by call token, kept until the sidecar acknowledges them. */
+  inFlight: Map<u32, Array<ArrayBuffer>> = new Map<u32, Array<ArrayBuffer>>();
   /** Reports to send again (the sidecar was unreachable or failed). */
   retry: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+  ticks: u32 = 0;
   sent: Counter = new Counter("leash_usage.reports_sent");
   failed: Counter = new Counter("leash_usage.reports_failed");
   dropped: Counter = new Counter("leash_usage.reports_dropped");
@@ -35,51 +39,67 @@ export class UsageRoot extends RootContext {
     }
     this.config = r.config!;
     this.upstream = grpcServiceForCluster(this.config.sidecarCluster);
-    setTickPeriod(this.config.retryTickMs);
+    setTickPeriod(this.config.flushMs);
     logInfo("usage: configured with " + this.config.routes.length.toString() + " routes");
     return true;
   }
 
   newHttpContext(id: u32): HttpContext { return new UsageStream(id, this); }
 
+  /** Queues one report; a full batch goes out at once, the rest on the flush timer. */
   send(report: ArrayBuffer): void {
-    const token = grpcCallDetached(this, this.upstream, SERVICE, METHOD, new Array<string>(0), report, this.config.timeoutMs);
+    this.batch.push(report);
+    if (this.batch.length >= this.config.batchMax) this.flush();
+  }
+
+  /** Sends the waiting reports as one RecordUsageBatch call (one report per call cost ~0.6 ms of CPU). */
+  flush(): void {
+    if (this.batch.length == 0) return;
+    const reports = this.batch;
+    this.batch = new Array<ArrayBuffer>(0);
+    const token = grpcCallDetached(this, this.upstream, SERVICE, METHOD, new Array<string>(0), encodeUsageBatch(reports), this.config.timeoutMs);
     if (token == 0) {
-      this.requeue(report);
+      this.requeue(reports);
       return;
     }
-    this.inFlight.set(token, report);
+    this.inFlight.set(token, reports);
   }
 
   onCallReply(reply: CallReply): void {
     if (!this.inFlight.has(reply.token)) return;
-    const report = this.inFlight.get(reply.token);
+    const reports = this.inFlight.get(reply.token);
     this.inFlight.delete(reply.token);
     if (reply.ok) {
-      this.sent.increment(1);
+      this.sent.increment(<i64>reports.length);
       return;
     }
-    this.failed.increment(1);
-    this.requeue(report);
+    this.failed.increment(<i64>reports.length);
+    this.requeue(reports);
   }
 
-  /** Keeps a report for the next tick; when the queue is full the oldest one is dropped and counted. */
-  requeue(report: ArrayBuffer): void {
-    if (this.config.retryQueueMax == 0) { this.dropped.increment(1); return; }
-    if (this.retry.length >= this.config.retryQueueMax) {
-      this.retry.shift();
-      this.dropped.increment(1);
+  /** Keeps reports for a later retry; when the queue is full the oldest ones are dropped and counted. */
+  requeue(reports: Array<ArrayBuffer>): void {
+    for (let i = 0; i < reports.length; i++) {
+      if (this.config.retryQueueMax == 0) { this.dropped.increment(1); continue; }
+      if (this.retry.length >= this.config.retryQueueMax) {
+        this.retry.shift();
+        this.dropped.increment(1);
+      }
+      this.retry.push(reports[i]);
     }
-    this.retry.push(report);
   }
 
   onTick(): void {
-    if (this.retry.length == 0) return;
-    // Bounded per tick so a long outage's backlog does not flood the sidecar when it returns.
-    const batch = this.retry.length < 200 ? this.retry.length : 200;
-    const now = this.retry.slice(0, batch);
-    this.retry = this.retry.slice(batch);
-    for (let i = 0; i < now.length; i++) this.send(now[i]);
+    this.flush();
+    this.ticks++;
+    const every = this.config.retryTickMs / this.config.flushMs;
+    if (this.retry.length == 0 || (every > 1 && this.ticks % every != 0)) return;
+    // Bounded per retry so a long outage's backlog does not flood the sidecar when it returns.
+    const n = this.retry.length < 200 ? this.retry.length : 200;
+    const again = this.retry.slice(0, n);
+    this.retry = this.retry.slice(n);
+    for (let i = 0; i < again.length; i++) this.send(again[i]);
+    this.flush();
     if (this.retry.length > 0) logWarn("usage: " + this.retry.length.toString() + " reports waiting for the sidecar");
   }
 }

@@ -3,7 +3,7 @@
 import { ProtoWriter } from "../sdk/pb";
 
 export const SERVICE = "leash.v1.Sidecar";
-export const METHOD = "RecordUsage";
+export const METHOD = "RecordUsageBatch";
 
 export class UsageReport {
   requestId: string = "";
@@ -21,6 +21,13 @@ export class UsageReport {
   durationMs: u64 = 0;
   upstreamFirstByteMs: u64 = 0;
   startedAtMs: u64 = 0;
+}
+
+/** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
+export function encodeUsageBatch(reports: Array<ArrayBuffer>): ArrayBuffer {
+  const w = new ProtoWriter();
+  for (let i = 0; i < reports.length; i++) w.bytes(1, reports[i]);
+  return w.finish();
 }
 
 export function encodeUsageReport(r: UsageReport): ArrayBuffer {
