@@ -6,7 +6,7 @@ import { apiFormatFromName } from "../sdk/api-error";
 import { Route } from "../auth/routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"usage\",\"timeout_ms\":1000,\"sidecar_cluster\":\"leash_sidecar\"," +
-  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":100,\"flush_ms\":100," +
+  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":20,\"flush_ms\":50," +
   "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
 
 export class UsageConfig {
@@ -17,8 +17,8 @@ export class UsageConfig {
   retryQueueMax: i32 = 10000;
   retryTickMs: u32 = 1000;
   /** Reports per RecordUsageBatch call, and the longest a report waits for its batch. */
-  batchMax: i32 = 100;
-  flushMs: u32 = 100;
+  batchMax: i32 = 20;
+  flushMs: u32 = 50;
   routes: Array<Route> = new Array<Route>(0);
 }
 
