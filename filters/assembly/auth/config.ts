@@ -1,8 +1,7 @@
 // The auth filter's plugin configuration: parsed and validated once per configure. The JSON is
 // written by the Envoy config generator (envoy/), see README.md in this folder for the shape.
 import { parseJson, JsonValue } from "../sdk/json";
-import { apiFormatFromName } from "../sdk/api-error";
-import { Route } from "./routes";
+import { Route, parseRoutes } from "../sdk/routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"auth\",\"failure_mode\":\"closed|open\",\"timeout_ms\":250," +
   "\"sidecar_cluster\":\"leash_sidecar\",\"max_body_bytes\":4194304,\"cache_max_ttl_ms\":2000,\"cache_max_entries\":10000,\"validate_json\":true,\"max_json_depth\":64," +
@@ -78,18 +77,8 @@ export function parseAuthConfig(text: string): ConfigResult {
     if (!cacheEntries.isNumber() || cacheEntries.n < 0 || cacheEntries.n > 1000000) return fail("cache_max_entries must be a number from 0 to 1000000");
     cfg.cacheMaxEntries = <i32>cacheEntries.n;
   }
-  const routes = root.get("routes");
-  if (routes == null || !routes.isArray() || routes.items.length == 0) return fail("routes must be a non-empty array");
-  for (let i = 0; i < routes.items.length; i++) {
-    const r = routes.items[i];
-    const where = "routes[" + i.toString() + "]";
-    const prefix = str(r.get("prefix"));
-    const provider = str(r.get("provider"));
-    const api = str(r.get("api"));
-    if (prefix == null || !prefix.startsWith("/")) return fail(where + ".prefix must be a string starting with /");
-    if (provider == null || provider.length == 0) return fail(where + ".provider must be a non-empty string");
-    if (api == null || (api != "openai" && api != "anthropic")) return fail(where + ".api must be \"openai\" or \"anthropic\"");
-    cfg.routes.push(new Route(prefix, provider, apiFormatFromName(api)));
-  }
+  const routes = parseRoutes(root.get("routes"));
+  if (routes.error.length > 0) return fail(routes.error);
+  cfg.routes = routes.routes;
   return new ConfigResult(cfg, "");
 }

@@ -11,7 +11,7 @@ import { checkJson } from "../sdk/json-check";
 import { topLevelString } from "../sdk/json-field";
 import { Counter } from "../sdk/metrics";
 import { AuthConfig, parseAuthConfig, EXPECTED_SHAPE } from "./config";
-import { Route, matchRoute } from "./routes";
+import { Route, matchRoute } from "../sdk/routes";
 import { KEY_HEADERS, pickKey } from "./keys";
 import { modelAllowed } from "./models";
 import { DecisionCache } from "./decision-cache";

@@ -2,8 +2,7 @@
 // table and sidecar cluster as the auth module, plus bounds on what it keeps per response and
 // on the queue of reports waiting for a retry.
 import { parseJson } from "../sdk/json";
-import { apiFormatFromName } from "../sdk/api-error";
-import { Route } from "../auth/routes";
+import { Route, parseRoutes } from "../sdk/routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"usage\",\"timeout_ms\":1000,\"sidecar_cluster\":\"leash_sidecar\"," +
   "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":20,\"flush_ms\":50," +
@@ -69,18 +68,8 @@ export function parseUsageConfig(text: string): UsageConfigResult {
     if (!fm.isNumber() || fm.n < 10 || fm.n > 10000) return fail("flush_ms must be a number from 10 to 10000");
     cfg.flushMs = <u32>fm.n;
   }
-  const routes = root.get("routes");
-  if (routes == null || !routes.isArray() || routes.items.length == 0) return fail("routes must be a non-empty array");
-  for (let i = 0; i < routes.items.length; i++) {
-    const r = routes.items[i];
-    const prefix = r.get("prefix");
-    const provider = r.get("provider");
-    const api = r.get("api");
-    const where = "routes[" + i.toString() + "]";
-    if (prefix == null || !prefix.isString() || !prefix.s.startsWith("/")) return fail(where + ".prefix must be a string starting with /");
-    if (provider == null || !provider.isString() || provider.s.length == 0) return fail(where + ".provider must be a non-empty string");
-    if (api == null || !api.isString() || (api.s != "openai" && api.s != "anthropic")) return fail(where + ".api must be \"openai\" or \"anthropic\"");
-    cfg.routes.push(new Route(prefix.s, provider.s, apiFormatFromName(api.s)));
-  }
+  const routes = parseRoutes(root.get("routes"));
+  if (routes.error.length > 0) return fail(routes.error);
+  cfg.routes = routes.routes;
   return new UsageConfigResult(cfg, "");
 }

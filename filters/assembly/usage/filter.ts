@@ -12,7 +12,7 @@ import { ApiFormat } from "../sdk/api-error";
 import { topLevelString } from "../sdk/json-field";
 import { SseParser } from "../sdk/sse";
 import { Counter } from "../sdk/metrics";
-import { Route, matchRoute } from "../auth/routes";
+import { Route, matchRoute } from "../sdk/routes";
 import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
 import { Usage, usageFromJson, foldStreamEvent } from "./extract";
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";

@@ -1,5 +1,5 @@
 import { pickKey, bearerToken } from "../keys";
-import { matchRoute, Route } from "../routes";
+import { matchRoute, Route } from "../../sdk/routes";
 import { parseAuthConfig } from "../config";
 import { decodeAuthorizeResponse, Decision } from "../authorize-pb";
 import { ProtoWriter } from "../../sdk/pb";
