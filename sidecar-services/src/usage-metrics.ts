@@ -16,6 +16,9 @@ export interface LabelLimits {
 
 export const DEFAULT_LABEL_LIMITS: LabelLimits = { tenant: 200, provider: 50, model: 50 };
 
+/** Distinct module label values kept (the chain has a handful of modules). */
+const MAX_MODULES = 16;
+
 /** The value every label value past its bound becomes. */
 export const OTHER = "other";
 /** Longest label value kept; longer ones are cut (they still count against the bound). */
@@ -58,6 +61,8 @@ export interface UsageObservation {
   cachedTokens: number;
   costUsd: number | null;
   estimated: boolean;
+  /** Each module's processing time of the request (UsageReport.module_timings). */
+  moduleTimings: ReadonlyArray<{ module: string; micros: number }>;
 }
 
 export interface UsageMetrics {
@@ -80,6 +85,8 @@ export function createUsageMetrics(
   const tenants = new LabelFolder(limits.tenant, "none");
   const providers = new LabelFolder(limits.provider, "none");
   const models = new LabelFolder(limits.model, "unknown");
+  // Module names come from our own filters, but over gRPC: bounded like any outside value.
+  const modules = new LabelFolder(MAX_MODULES, "unknown");
 
   const requests = new Counter({
     name: "leash_gateway_requests_total",
@@ -93,6 +100,14 @@ export function createUsageMetrics(
     labelNames: ["tenant", "provider"],
     // LLM calls: sub-second for tiny completions, minutes for long streams.
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers,
+  });
+  const moduleDuration = new Histogram({
+    name: "leash_module_processing_duration_seconds",
+    help: "Time a module spent in its own callbacks for one request (not waiting for the sidecar or the provider), seconds.",
+    labelNames: ["module", "tenant"],
+    // A module's work per request is tens of microseconds; a large body or a long stream, milliseconds.
+    buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
     registers,
   });
   const providerLatency = new Histogram({
@@ -175,6 +190,7 @@ export function createUsageMetrics(
       if (o.completionTokens > 0) tokens.inc({ tenant, provider, model, type: "completion" }, o.completionTokens);
       if (o.cachedTokens > 0) tokens.inc({ tenant, provider, model, type: "cached" }, o.cachedTokens);
       if (o.estimated) estimated.inc({ provider });
+      for (const t of o.moduleTimings) moduleDuration.observe({ module: modules.fold(t.module), tenant }, t.micros / 1e6);
     },
     rejected,
     ledgerRows,

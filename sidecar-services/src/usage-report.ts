@@ -20,6 +20,10 @@ export interface UsageReport {
   duration_ms: string | number;
   upstream_first_byte_ms: string | number;
   started_at_ms: string | number;
+  /** Field 17: each module's processing time (filters/assembly/sdk/timing.ts). */
+  module_timings?: Array<{ module?: unknown; micros?: unknown }>;
+  /** Field 18: the client's W3C traceparent, "" if none. */
+  traceparent?: string;
 }
 
 /** UsageAck. */
@@ -60,7 +64,25 @@ export type RejectReason =
   | "duration"
   | "started_at";
 
-export type ValidationResult = { ok: true; record: UsageRecord } | { ok: false; reason: RejectReason; message: string };
+/** One module's processing time of one request. */
+export interface ModuleTiming {
+  module: string;
+  micros: number;
+}
+
+/**
+ * What a report carries besides its ledger row: observability only. Invalid entries are dropped
+ * here instead of refusing the report: a bad timing must never cost a ledger row.
+ */
+export interface ReportTelemetry {
+  module_timings: ModuleTiming[];
+  /** A well-formed W3C traceparent, else "". */
+  traceparent: string;
+}
+
+export type ValidationResult =
+  | { ok: true; record: UsageRecord; telemetry: ReportTelemetry }
+  | { ok: false; reason: RejectReason; message: string };
 
 /** Every reason, for pre-registering metric series. */
 export const REJECT_REASONS: readonly RejectReason[] = [
@@ -100,6 +122,30 @@ function integer(value: unknown, max: number): number | null {
   return Number.isSafeInteger(n) && n >= 0 && n <= max ? n : null;
 }
 
+/** More entries than modules exist is garbage; the rest are ignored. */
+const MAX_MODULE_TIMINGS = 16;
+const MODULE_NAME = /^[a-z0-9_-]{1,32}$/;
+/** An hour in one module's callbacks is not a measurement. */
+const MAX_MODULE_MICROS = 3_600_000_000;
+/** W3C trace-context version 00 (other versions must at least start the same way); ids not all zero. */
+const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export function isTraceparent(value: unknown): value is string {
+  return typeof value === "string" && value.length === 55 && TRACEPARENT.test(value) && !value.startsWith("ff");
+}
+
+function telemetryOf(report: Partial<UsageReport>): ReportTelemetry {
+  const module_timings: ModuleTiming[] = [];
+  const seen = new Set<string>();
+  for (const t of (Array.isArray(report.module_timings) ? report.module_timings : []).slice(0, MAX_MODULE_TIMINGS)) {
+    const micros = integer(t?.micros, MAX_MODULE_MICROS);
+    if (typeof t?.module !== "string" || !MODULE_NAME.test(t.module) || micros === null || seen.has(t.module)) continue;
+    seen.add(t.module);
+    module_timings.push({ module: t.module, micros });
+  }
+  return { module_timings, traceparent: isTraceparent(report.traceparent) ? report.traceparent : "" };
+}
+
 /** Validates a decoded report; `now` bounds started_at against clock skew. */
 export function validateUsageReport(report: Partial<UsageReport>, now: number = Date.now()): ValidationResult {
   const fail = (reason: RejectReason, message: string): ValidationResult => ({ ok: false, reason, message });
@@ -132,6 +178,7 @@ export function validateUsageReport(report: Partial<UsageReport>, now: number = 
   }
   return {
     ok: true,
+    telemetry: telemetryOf(report),
     record: {
       request_id,
       tenant_id,

@@ -74,6 +74,7 @@ export function createUsageRecorder(deps: UsageRecorderDeps): (report: UsageRepo
       cachedTokens: r.cached_tokens,
       costUsd,
       estimated: r.estimated,
+      moduleTimings: result.telemetry.module_timings,
     });
     // The seed's request log shape, exactly; ids and counts only, never a key or a body.
     const line = {

@@ -105,4 +105,19 @@ describe("usage ledger", () => {
     assert.match(metrics, /leash_provider_latency_seconds_bucket\{/);
     assert.match(metrics, /leash_tokens_total\{/);
   });
+
+  it("observes each module's processing time per tenant, with plausible values", async () => {
+    // Every test above sent at least one request through both modules for this tenant.
+    const metrics = await gw.sidecar.metrics();
+    for (const module of ["auth", "usage"]) {
+      const labels = `module="${module}",tenant="${tenant.id}"`;
+      const count = Number(metrics.match(new RegExp(`leash_module_processing_duration_seconds_count\\{${labels}\\} (\\S+)`))?.[1]);
+      const sum = Number(metrics.match(new RegExp(`leash_module_processing_duration_seconds_sum\\{${labels}\\} (\\S+)`))?.[1]);
+      assert.ok(count >= 4, `${module}: ${count} observations in\n${metrics}`);
+      // Real work was measured (not zero), and a module's callbacks for one small request take
+      // far less than the request itself (well under 100 ms even on a loaded test machine).
+      assert.ok(sum > 0, `${module}: sum ${sum}`);
+      assert.ok(sum / count < 0.1, `${module}: mean ${sum / count} s`);
+    }
+  });
 });

@@ -44,6 +44,38 @@ describe("validateUsageReport", () => {
   }
 });
 
+describe("module timings and traceparent", () => {
+  const TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+  test("keeps well-formed timings and a W3C traceparent", () => {
+    const r = validateUsageReport({ ...usageReport({ started_at_ms: String(NOW) }), module_timings: [{ module: "auth", micros: "41" }, { module: "usage", micros: 7 }], traceparent: TP }, NOW);
+    assert.ok(r.ok);
+    assert.deepEqual(r.telemetry, { module_timings: [{ module: "auth", micros: 41 }, { module: "usage", micros: 7 }], traceparent: TP });
+  });
+
+  test("drops bad entries (never the report): bad names, duplicates, huge values, a malformed traceparent", () => {
+    const r = validateUsageReport({
+      ...usageReport({ started_at_ms: String(NOW) }),
+      module_timings: [{ module: "Auth!", micros: 1 }, { module: "auth", micros: "5" }, { module: "auth", micros: 6 }, { module: "x", micros: "99999999999" }, { module: "y".repeat(33), micros: 1 }],
+      traceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+    }, NOW);
+    assert.ok(r.ok);
+    assert.deepEqual(r.telemetry, { module_timings: [{ module: "auth", micros: 5 }], traceparent: "" });
+  });
+
+  test("leash_module_processing_duration_seconds observes each module per tenant, in seconds", async () => {
+    const registry = new Registry();
+    const metrics = createUsageMetrics(registry, () => ({ queued: 0, degraded: false }));
+    metrics.observe({ tenant: "t1", provider: "mock", model: "m", status: 200, durationMs: 10, upstreamFirstByteMs: 5, promptTokens: 1, completionTokens: 1, cachedTokens: 0, costUsd: 0, estimated: false,
+      moduleTimings: [{ module: "auth", micros: 40 }, { module: "usage", micros: 3000 }] });
+    const text = await registry.metrics();
+    assert.match(text, /leash_module_processing_duration_seconds_sum\{module="auth",tenant="t1"\} 0\.00004\b/);
+    assert.match(text, /leash_module_processing_duration_seconds_bucket\{le="0\.00005",module="auth",tenant="t1"\} 1\b/);
+    assert.match(text, /leash_module_processing_duration_seconds_bucket\{le="0\.0025",module="usage",tenant="t1"\} 0\b/);
+    assert.match(text, /leash_module_processing_duration_seconds_count\{module="usage",tenant="t1"\} 1\b/);
+  });
+});
+
 describe("metric labels", () => {
   test("status is folded to its class, 429 kept exact", () => {
     assert.deepEqual([200, 204, 301, 400, 429, 499, 500, 503, 0].map(statusLabel), ["2xx", "2xx", "3xx", "4xx", "429", "4xx", "5xx", "5xx", "none"]);
@@ -59,7 +91,7 @@ describe("metric labels", () => {
     const metrics = createUsageMetrics(registry, () => ({ queued: 0, degraded: false }), { tenant: 2, provider: 50, model: 1 });
     for (const tenant of ["t1", "t2", "t3", "t4"]) {
       for (const model of ["m1", "m2"]) {
-        metrics.observe({ tenant, provider: "mock", model, status: 200, durationMs: 10, upstreamFirstByteMs: 5, promptTokens: 1, completionTokens: 1, cachedTokens: 0, costUsd: 0.5, estimated: false });
+        metrics.observe({ tenant, provider: "mock", model, status: 200, durationMs: 10, upstreamFirstByteMs: 5, promptTokens: 1, completionTokens: 1, cachedTokens: 0, costUsd: 0.5, estimated: false, moduleTimings: [] });
       }
     }
     const text = await registry.metrics();

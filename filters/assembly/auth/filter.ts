@@ -15,6 +15,7 @@ import { Route, matchRoute } from "../sdk/routes";
 import { KEY_HEADERS, pickKey } from "./keys";
 import { modelAllowed } from "./models";
 import { DecisionCache } from "./decision-cache";
+import { enableTiming } from "../sdk/timing";
 import { SERVICE, METHOD, Decision, AuthorizeResponse, encodeAuthorizeRequest, decodeAuthorizeResponse } from "./authorize-pb";
 
 export class AuthRoot extends RootContext {
@@ -41,6 +42,7 @@ export class AuthRoot extends RootContext {
     }
     this.config = r.config!;
     this.upstream = grpcServiceForCluster(this.config.sidecarCluster);
+    enableTiming(this, "auth");
     // A new configuration may change routes or providers: start from an empty cache.
     this.cache = new DecisionCache(this.config.cacheMaxEntries);
     logInfo("auth: configured with " + this.config.routes.length.toString() + " routes, failure_mode=" +
@@ -104,6 +106,10 @@ class AuthStream extends HttpContext {
     const requestId = rid == null ? "" : rid;
     this.callMessage = encodeAuthorizeRequest(key, route.provider, requestId, m, path);
     if (requestId.length > 0) { this.callMetadata.push("x-request-id"); this.callMetadata.push(requestId); }
+    // The client's W3C trace context (Envoy's own span context is not visible to wasm): the
+    // sidecar parents its Authorize span on it, so both land in the client's trace.
+    const traceparent = getRequestHeader("traceparent");
+    if (traceparent != null && traceparent.length <= 128) { this.callMetadata.push("traceparent"); this.callMetadata.push(traceparent); }
     if (this.auth.waiting.has(this.cacheKey)) {
       // Another request with this key is already asking: wait for its answer.
       this.auth.waiting.get(this.cacheKey).push(this);

@@ -31,6 +31,9 @@ export class RootContext {
   readonly pending: Map<u32, HttpContext> = new Map<u32, HttpContext>();
   /** Calls the root made for itself (no stream waits): their replies go to onCallReply below. */
   readonly detached: Set<u32> = new Set<u32>();
+  /** Module name and filter state name of callback timing (timing.ts); "" = not timed. */
+  timingModule: string = "";
+  timingProperty: string = "";
 
   constructor(public readonly id: u32) {}
 
@@ -75,6 +78,9 @@ export class HttpContext {
   readonly calls: Array<u32> = new Array<u32>(0);
   /** Set when the host reported the stream done; nothing may act on it afterwards. */
   ended: bool = false;
+  /** Callback timing (timing.ts): time spent in this stream's callbacks, and the running one's start. */
+  spentNs: u64 = 0;
+  callbackStartNs: u64 = 0;
 
   constructor(public readonly id: u32, public readonly root: RootContext) {}
 

@@ -11,6 +11,7 @@ import { HeadersAction, DataAction, BufferType, GrpcStatus, HeaderMap } from "./
 import { RootContext, CallReply } from "./context";
 import { newRoot, rootOf, streamOf, addStream, removeStream, removeRoot } from "./registry";
 import { cancelCalls } from "./callouts";
+import { beginCallback, endCallback } from "./timing";
 import { getBuffer, getHeaders, lastStatus, logError, pluginConfiguration,
   sendLocalResponse, setEffectiveContext } from "./host";
 
@@ -64,33 +65,55 @@ export function proxy_on_foreign_function(rootId: u32, functionId: u32, dataSize
 export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32): u32 {
   const s = streamOf(id);
   if (s == null) { refuseUnknown(id); return HeadersAction.StopIteration; }
-  return s.onRequestHeaders(headers, endOfStream != 0);
+  beginCallback(s);
+  const r = s.onRequestHeaders(headers, endOfStream != 0);
+  endCallback(s);
+  return r;
 }
 
 export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32 {
   const s = streamOf(id);
   if (s == null) { refuseUnknown(id); return DataAction.StopIterationNoBuffer; }
-  return s.onRequestBody(size, endOfStream != 0);
+  beginCallback(s);
+  const r = s.onRequestBody(size, endOfStream != 0);
+  endCallback(s);
+  return r;
 }
 
 export function proxy_on_request_trailers(id: u32, count: u32): u32 {
   const s = streamOf(id);
-  return s == null ? HeadersAction.Continue : s.onRequestTrailers(count);
+  if (s == null) return HeadersAction.Continue;
+  beginCallback(s);
+  const r = s.onRequestTrailers(count);
+  endCallback(s);
+  return r;
 }
 
 export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u32): u32 {
   const s = streamOf(id);
-  return s == null ? HeadersAction.Continue : s.onResponseHeaders(headers, endOfStream != 0);
+  if (s == null) return HeadersAction.Continue;
+  beginCallback(s);
+  const r = s.onResponseHeaders(headers, endOfStream != 0);
+  endCallback(s);
+  return r;
 }
 
 export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u32 {
   const s = streamOf(id);
-  return s == null ? DataAction.Continue : s.onResponseBody(size, endOfStream != 0);
+  if (s == null) return DataAction.Continue;
+  beginCallback(s);
+  const r = s.onResponseBody(size, endOfStream != 0);
+  endCallback(s);
+  return r;
 }
 
 export function proxy_on_response_trailers(id: u32, count: u32): u32 {
   const s = streamOf(id);
-  return s == null ? HeadersAction.Continue : s.onResponseTrailers(count);
+  if (s == null) return HeadersAction.Continue;
+  beginCallback(s);
+  const r = s.onResponseTrailers(count);
+  endCallback(s);
+  return r;
 }
 
 export function proxy_on_request_metadata(id: u32, n: u32): u32 { return 0; }
@@ -107,7 +130,9 @@ function deliver(root: RootContext, reply: CallReply): void {
   if (stream == null) return; // the stream ended meanwhile: drop the late answer
   // Fails when the host already destroyed the stream; then there is nobody to answer.
   if (!setEffectiveContext(stream.id)) return;
+  beginCallback(stream);
   stream.onCallReply(reply);
+  endCallback(stream);
 }
 
 export function proxy_on_grpc_receive_initial_metadata(rootId: u32, token: u32, headers: u32): void {}
@@ -143,7 +168,11 @@ export function proxy_on_http_call_response(rootId: u32, token: u32, headers: u3
 export function proxy_on_done(id: u32): u32 {
   const s = streamOf(id);
   if (s != null) {
-    if (!s.ended) s.onDone();
+    if (!s.ended) {
+      beginCallback(s);
+      s.onDone();
+      endCallback(s);
+    }
     s.ended = true;
     cancelCalls(s);
   }
@@ -152,7 +181,10 @@ export function proxy_on_done(id: u32): u32 {
 
 export function proxy_on_log(id: u32): void {
   const s = streamOf(id);
-  if (s != null) s.onLog();
+  if (s == null) return;
+  beginCallback(s);
+  s.onLog();
+  endCallback(s);
 }
 
 export function proxy_on_delete(id: u32): void {

@@ -15,6 +15,7 @@ import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
 import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
 import { Usage, usageFromJson, foldStreamEvent } from "./extract";
+import { enableTiming, readModuleTimings, spentMicros, ModuleTime, TIMED_MODULES } from "../sdk/timing";
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
 
 export class UsageRoot extends RootContext {
@@ -39,6 +40,7 @@ export class UsageRoot extends RootContext {
     }
     this.config = r.config!;
     this.upstream = grpcServiceForCluster(this.config.sidecarCluster);
+    enableTiming(this, "usage");
     setTickPeriod(this.config.flushMs);
     logInfo("usage: configured with " + this.config.routes.length.toString() + " routes");
     return true;
@@ -137,6 +139,9 @@ class UsageStream extends HttpContext {
     const key = getPropertyString(["leash.key_id"]);
     r.tenantId = tenant == null ? "" : tenant;
     r.keyId = key == null ? "" : key;
+    // The client's trace context, so the sidecar's RecordUsage span joins the request's trace.
+    const tp = getRequestHeader("traceparent");
+    if (tp != null && tp.length <= 128) r.traceparent = tp;
     return HeadersAction.Continue;
   }
 
@@ -199,6 +204,10 @@ class UsageStream extends HttpContext {
     r.estimated = !u.reported && r.status >= 200 && r.status < 300;
     r.streamed = this.streamed;
     r.durationMs = nowMillis() - this.startMs;
+    // Every earlier module's total (published as filter state), then this module's own, measured
+    // up to here: encoding the report is the only work left.
+    r.moduleTimings = readModuleTimings(TIMED_MODULES);
+    r.moduleTimings.push(new ModuleTime("usage", spentMicros(this)));
     this.root_.send(encodeUsageReport(r));
   }
 }

@@ -1,6 +1,7 @@
 // Wire encoding of leash.v1.UsageReport (sidecar-services/proto/leash/v1/sidecar.proto).
 // Field numbers must match the .proto file.
 import { ProtoWriter } from "../sdk/pb";
+import { ModuleTime } from "../sdk/timing";
 
 export const SERVICE = "leash.v1.Sidecar";
 export const METHOD = "RecordUsageBatch";
@@ -21,6 +22,8 @@ export class UsageReport {
   durationMs: u64 = 0;
   upstreamFirstByteMs: u64 = 0;
   startedAtMs: u64 = 0;
+  moduleTimings: Array<ModuleTime> = new Array<ModuleTime>(0);
+  traceparent: string = "";
 }
 
 /** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
@@ -47,5 +50,12 @@ export function encodeUsageReport(r: UsageReport): ArrayBuffer {
   w.uint(13, r.durationMs);
   w.uint(14, r.upstreamFirstByteMs);
   w.uint(15, r.startedAtMs);
+  for (let i = 0; i < r.moduleTimings.length; i++) {
+    const t = new ProtoWriter();
+    t.string(1, r.moduleTimings[i].module);
+    t.uint(2, r.moduleTimings[i].micros);
+    w.bytes(17, t.finish());
+  }
+  if (r.traceparent.length > 0) w.string(18, r.traceparent);
   return w.finish();
 }

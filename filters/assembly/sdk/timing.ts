@@ -1,0 +1,87 @@
+// Per-module processing time of a request (leash_module_processing_duration_seconds).
+//
+// A module opts in with one line in its root context, `enableTiming(this, "<module>")`. From then
+// on the SDK's entry points (exports.ts) time every callback of the module's streams (headers,
+// bodies, call replies, log, done) and, after each one, publish the stream's running total as
+// filter state `leash.timing.<module>` = whole microseconds. Only time spent inside our callbacks
+// counts: waiting for the sidecar or the provider does not (the stream is paused then, and the
+// sidecar's own time is leash_sidecar_grpc_duration_seconds).
+//
+// The usage module, last in the chain, reads every known module's total when the request ends
+// (readModuleTimings) and reports them with its UsageReport. Filter state is per request and
+// visible to every filter of the chain, which is why it carries the totals: wasm VMs of different
+// modules share no memory.
+//
+// The clock is proxy_get_current_time_nanoseconds: Envoy reads the system clock (nanosecond
+// resolution, not the dispatcher's cached time), so a callback of a few microseconds is measured.
+// It is a wall clock and may step backwards (NTP): a negative interval counts as zero.
+import { HttpContext, RootContext } from "./context";
+import { getPropertyString, nowNanos, setProperty } from "./host";
+
+/** Filter state name prefix of the published totals. */
+export const TIMING_PREFIX: string = "leash.timing.";
+
+/**
+ * Modules whose totals the usage module collects, in chain order. A module that opts in to timing
+ * adds its name here (its second line); absent properties (module disabled) are skipped.
+ */
+export const TIMED_MODULES: Array<string> = ["auth"];
+
+/** Turns on callback timing for every stream of `root`, published as leash.timing.<module>. */
+export function enableTiming(root: RootContext, module: string): void {
+  root.timingModule = module;
+  root.timingProperty = TIMING_PREFIX + module;
+}
+
+/** Called by the SDK entry points before a stream callback. */
+export function beginCallback(s: HttpContext): void {
+  if (s.root.timingProperty.length == 0) return;
+  s.callbackStartNs = nowNanos();
+}
+
+/** Called by the SDK entry points after a stream callback: adds its time and publishes the total. */
+export function endCallback(s: HttpContext): void {
+  if (s.root.timingProperty.length == 0 || s.callbackStartNs == 0) return;
+  s.spentNs += elapsedSince(s.callbackStartNs);
+  s.callbackStartNs = 0;
+  // After the stream ended there is no filter state to write and no reader left.
+  if (!s.ended) setProperty(s.root.timingProperty, (s.spentNs / 1000).toString());
+}
+
+/** The stream's total so far in microseconds, including the callback that is running now. */
+export function spentMicros(s: HttpContext): u64 {
+  let ns = s.spentNs;
+  if (s.callbackStartNs != 0) ns += elapsedSince(s.callbackStartNs);
+  return ns / 1000;
+}
+
+function elapsedSince(startNs: u64): u64 {
+  const now = nowNanos();
+  return now > startNs ? now - startNs : 0;
+}
+
+/** One module's processing time of one request. */
+export class ModuleTime {
+  constructor(public module: string, public micros: u64) {}
+}
+
+/** The published totals of `modules` on the current stream; modules that published none are left out. */
+export function readModuleTimings(modules: Array<string>): Array<ModuleTime> {
+  const out = new Array<ModuleTime>(0);
+  for (let i = 0; i < modules.length; i++) {
+    const v = getPropertyString([TIMING_PREFIX + modules[i]]);
+    if (v == null || !isDigits(v)) continue;
+    out.push(new ModuleTime(modules[i], U64.parseInt(v)));
+  }
+  return out;
+}
+
+/** 1..15 ASCII digits: filter state is writable by any filter, so a bad value is skipped, not parsed. */
+function isDigits(v: string): bool {
+  if (v.length == 0 || v.length > 15) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
