@@ -66,6 +66,17 @@ export interface SidecarConfig {
    * the working directory. Optional: default "" = the embedded config/prices.yaml.
    */
   prices_file: string;
+  /**
+   * Days the usage ledger keeps a tenant's rows when the tenant has no retention of its own
+   * (tenant setting `retention_days`, admin API/CLI). 0 = forever. Default 0, range 0..3650.
+   */
+  ledger_retention_days: number;
+  /**
+   * Seconds between runs of the ledger retention job (deletes rows past each tenant's retention,
+   * drops monthly partitions past the longest one). One replica runs it at a time (PostgreSQL
+   * advisory lock). 0 = never. Default 3600, range 0..604800.
+   */
+  retention_interval_s: number;
 }
 
 export interface ProviderConfig {
@@ -118,6 +129,27 @@ export interface MockProviderConfig {
   port: number;
 }
 
+export interface TracingConfig {
+  /** Whether Envoy and the sidecar emit OpenTelemetry spans. Default false. */
+  enabled: boolean;
+  /**
+   * Base URL of an OTLP/HTTP collector, http or https, e.g. "http://otel-collector:4318"; spans are
+   * POSTed to `<otlp_endpoint>/v1/traces` (Envoy: protobuf, the sidecar: JSON). Required when
+   * enabled; no credentials, query or fragment. Default "".
+   */
+  otlp_endpoint: string;
+  /**
+   * service.name of the spans: Envoy's spans use it as is, the sidecar's `<service_name>-sidecar`.
+   * Default "leash".
+   */
+  service_name: string;
+  /**
+   * Share of requests traced when the client sent no sampled/unsampled decision (a traceparent
+   * header); a client's decision is always followed. 0..1. Default 1.
+   */
+  sample_rate: number;
+}
+
 export interface LeashConfig {
   /** Config format version. Must be 1. */
   version: 1;
@@ -129,4 +161,6 @@ export interface LeashConfig {
   modules: ModulesConfig;
   /** The bundled mock provider, for trying Leash without a provider key. */
   mock_provider: MockProviderConfig;
+  /** OpenTelemetry tracing over OTLP/HTTP (docs/tracing.md). */
+  tracing: TracingConfig;
 }

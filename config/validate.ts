@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 
 import { parseBaseUrl } from "./base-url.ts";
 import type { ConfigProblem } from "./errors.ts";
+import { readTracing } from "./validate-tracing.ts";
 import {
   childKey,
   describe,
@@ -28,6 +29,7 @@ import type {
   ProviderConfig,
   SidecarConfig,
   FailureMode,
+  TracingConfig,
 } from "./types.ts";
 
 /** Environment the defaults read from (DATABASE_URL, REDIS_URL). */
@@ -54,6 +56,8 @@ const MAX_CONNECT_TIMEOUT_MS: number = 60_000;
 const MAX_MODULE_TIMEOUT_MS: number = 60_000;
 /** Revocation must reach every replica within 2 s, and a filter may reuse an answer this long. */
 const MAX_AUTH_CACHE_TTL_MS: number = 2_000;
+/** Ten years: longer is "forever", which is 0. */
+export const MAX_RETENTION_DAYS: number = 3650;
 
 /** Validates a parsed document; `config` is set only when there are no problems. */
 export function validateConfig(
@@ -73,7 +77,7 @@ export function validateConfig(
   const top: Mapping = readMapping(
     raw,
     "",
-    ["version", "listener", "admin", "sidecar", "providers", "modules", "mock_provider"],
+    ["version", "listener", "admin", "sidecar", "providers", "modules", "mock_provider", "tracing"],
     problems,
   );
   if (top.version === undefined || top.version === null) problems.add("version", "is required and must be 1");
@@ -85,10 +89,11 @@ export function validateConfig(
   const providers: ProviderConfig[] = readProviders(top.providers, problems);
   const modules: ModulesConfig = readModules(top.modules, problems);
   const mockProvider: MockProviderConfig = readMockProvider(top.mock_provider, problems);
+  const tracing: TracingConfig = readTracing(top.tracing, problems);
   checkPortClashes(listener, admin, sidecar, mockProvider, problems);
 
   if (!problems.empty) return { config: undefined, problems: problems.list };
-  return { config: { version: 1, listener, admin, sidecar, providers, modules, mock_provider: mockProvider }, problems: [] };
+  return { config: { version: 1, listener, admin, sidecar, providers, modules, mock_provider: mockProvider, tracing }, problems: [] };
 }
 
 function readListener(value: unknown, problems: Problems): ListenerConfig {
@@ -141,7 +146,8 @@ function readSidecar(value: unknown, env: ConfigEnv, problems: Problems): Sideca
   const m: Mapping = readMapping(
     value,
     key,
-    ["host", "grpc_port", "http_port", "database_url", "redis_url", "data_dir", "admin_address", "admin_port", "auth_cache_ttl_ms", "prices_file"],
+    ["host", "grpc_port", "http_port", "database_url", "redis_url", "data_dir", "admin_address", "admin_port", "auth_cache_ttl_ms", "prices_file",
+      "ledger_retention_days", "retention_interval_s"],
     problems,
   );
   const host: string = readString(m, key, "host", "127.0.0.1", problems);
@@ -169,6 +175,8 @@ function readSidecar(value: unknown, env: ConfigEnv, problems: Problems): Sideca
     // The file itself is read and checked by the sidecar at start (sidecar-services/src/prices.ts),
     // where a bad price names its key path; here only the type.
     prices_file: readString(m, key, "prices_file", "", problems),
+    ledger_retention_days: readInteger(m, key, "ledger_retention_days", 0, 0, MAX_RETENTION_DAYS, problems),
+    retention_interval_s: readInteger(m, key, "retention_interval_s", 3600, 0, 7 * 86400, problems),
   };
 }
 

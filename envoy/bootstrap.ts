@@ -5,6 +5,7 @@ import { join } from "node:path";
 
 import type { AdminConfig, LeashConfig } from "../config/types.ts";
 import { socketAddress, type ProtoObject } from "./proto.ts";
+import { tracingRuntime } from "./tracing.ts";
 
 export const LDS_FILE: string = "lds.yaml";
 export const CDS_FILE: string = "cds.yaml";
@@ -24,7 +25,7 @@ export function buildBootstrap(cfg: LeashConfig, outDir: string): ProtoObject {
       lds_config: fileSource(join(outDir, LDS_FILE), outDir),
       cds_config: fileSource(join(outDir, CDS_FILE), outDir),
     },
-    layered_runtime: { layers: [{ name: "static", static_layer: {} }] },
+    layered_runtime: { layers: [{ name: "static", static_layer: cfg.tracing.enabled ? tracingRuntime() : {} }] },
   };
 }
 

@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 
 import { parseBaseUrl, type BaseUrl } from "../config/base-url.ts";
 import type { LeashConfig, ProviderConfig, SidecarConfig } from "../config/types.ts";
-import { providerClusterName, SIDECAR_CLUSTER } from "./names.ts";
+import { OTLP_CLUSTER, providerClusterName, SIDECAR_CLUSTER } from "./names.ts";
 import { duration, socketAddress, typeUrl, type ProtoObject } from "./proto.ts";
 
 /** CA bundle of Debian, Ubuntu and Alpine (and the distroless and Envoy images built on them). */
@@ -15,7 +15,24 @@ const CLUSTER_TYPE: string = typeUrl("envoy.config.cluster.v3.Cluster");
 
 /** Every cluster, sidecar first, then providers in config order. */
 export function buildClusters(cfg: LeashConfig): ProtoObject[] {
-  return [sidecarCluster(cfg.sidecar), ...cfg.providers.map(providerCluster)];
+  const clusters: ProtoObject[] = [sidecarCluster(cfg.sidecar), ...cfg.providers.map(providerCluster)];
+  if (cfg.tracing.enabled) clusters.push(otlpCluster(cfg.tracing.otlp_endpoint));
+  return clusters;
+}
+
+/** The trace collector (OTLP/HTTP over HTTP/1.1, TLS when the endpoint is https, verified against the system CAs). */
+export function otlpCluster(endpoint: string): ProtoObject {
+  const url = parseBaseUrl(endpoint);
+  if ("error" in url) throw new Error(`tracing.otlp_endpoint ${url.error}`);
+  const cluster: ProtoObject = {
+    "@type": CLUSTER_TYPE,
+    name: OTLP_CLUSTER,
+    ...discovery(url.host, url.tls),
+    connect_timeout: duration(1000),
+    load_assignment: loadAssignment(OTLP_CLUSTER, url.host, url.port),
+  };
+  if (url.tls) cluster.transport_socket = upstreamTls(url, true, SYSTEM_CA_BUNDLE);
+  return cluster;
 }
 
 /**

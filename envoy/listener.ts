@@ -7,6 +7,7 @@ import { socketAddress, typeUrl, type ProtoObject } from "./proto.ts";
 import { localReplyConfig } from "./local-replies.ts";
 import { buildRouteConfig } from "./routes.ts";
 import { enabledModules, wasmHttpFilter } from "./wasm-filters.ts";
+import { hcmTracing, requestIdExtension } from "./tracing.ts";
 
 /**
  * One JSON object per request on stdout. The path is the client's (before prefix rewrite) and
@@ -68,6 +69,7 @@ function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
       // The correlation id goes back to the client too, so a caller can quote it (it is also the
       // usage ledger's key and is passed to the provider and the sidecar).
       always_set_request_id_in_response: true,
+      ...(cfg.tracing.enabled ? { request_id_extension: requestIdExtension(), tracing: hcmTracing(cfg.tracing) } : {}),
       access_log: [
         {
           name: "envoy.access_loggers.stdout",

@@ -12,6 +12,9 @@ export const MODULE_ORDER: readonly ModuleName[] = ["auth", "usage"];
 /** The gRPC cluster every wasm module calls (`sidecar_cluster` in the plugin JSON). */
 export const SIDECAR_CLUSTER: string = "leash_sidecar";
 
+/** The OTLP/HTTP collector's cluster (tracing). */
+export const OTLP_CLUSTER: string = "leash_otlp";
+
 /** The public listener. */
 export const PUBLIC_LISTENER: string = "leash_public";
 

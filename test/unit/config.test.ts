@@ -70,6 +70,8 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
     admin_port: 8083,
     auth_cache_ttl_ms: 1000,
     prices_file: "",
+    ledger_retention_days: 0,
+    retention_interval_s: 3600,
   },
   providers: [
     {
@@ -86,6 +88,7 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
   ],
   modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 }, usage: { enabled: true, failure_mode: "closed", timeout_ms: 1000 } },
   mock_provider: { enabled: false, port: 8082 },
+  tracing: { enabled: false, otlp_endpoint: "", service_name: "leash", sample_rate: 1 },
 };
 
 describe("valid fixtures", () => {
