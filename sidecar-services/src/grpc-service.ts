@@ -7,6 +7,7 @@ import { FAILURES, failureCodeOf } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SidecarMetrics } from "./metrics.ts";
 import { loadSidecarService } from "./proto.ts";
+import { noopTracer, type ActiveSpan, type Tracer } from "./tracing.ts";
 import type { UsageAck, UsageReport } from "./usage-report.ts";
 
 /** Dependencies of {@link createGrpcServer}. */
@@ -16,6 +17,42 @@ export interface GrpcServiceDeps {
   recordUsage: (report: UsageReport) => Promise<UsageAck>;
   metrics: SidecarMetrics;
   log: Logger;
+  /** Spans per Authorize call and per usage report. Default: none. */
+  tracer?: Tracer;
+}
+
+/** The first value of a metadata key, as a string ("" when absent). */
+function metadataValue(call: grpc.ServerUnaryCall<unknown, unknown>, key: string): string {
+  const v = call.metadata.get(key)[0];
+  return typeof v === "string" ? v : "";
+}
+
+const RPC_ATTRIBUTES = { "rpc.system": "grpc", "rpc.service": "leash.v1.Sidecar" } as const;
+
+/** A span per usage report, parented on the request's traceparent the usage module sent with it. */
+function usageSpan(tracer: Tracer, report: UsageReport): ActiveSpan | null {
+  return tracer.start("leash.v1.Sidecar/RecordUsage", report.traceparent, {
+    ...RPC_ATTRIBUTES,
+    "rpc.method": "RecordUsage",
+    "leash.request_id": String(report.request_id ?? "").slice(0, 128),
+    "leash.tenant_id": String(report.tenant_id ?? "").slice(0, 128),
+  });
+}
+
+/** Runs one report through `record` inside its span. */
+function recordTraced(tracer: Tracer, record: GrpcServiceDeps["recordUsage"], report: UsageReport): Promise<UsageAck> {
+  const span = usageSpan(tracer, report);
+  return record(report).then(
+    (ack) => {
+      span?.setAttributes({ "leash.accepted": ack.accepted });
+      span?.end();
+      return ack;
+    },
+    (err: unknown) => {
+      span?.end({ error: true, message: failureCodeOf(err) });
+      throw err;
+    },
+  );
 }
 
 /**
@@ -36,6 +73,7 @@ function statusName(code: grpc.status): string {
 export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
   const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_RECEIVE_BYTES });
   const service = loadSidecarService().service;
+  const tracer = deps.tracer ?? noopTracer;
 
   const Authorize: grpc.handleUnaryCall<AuthorizeRequest, AuthorizeResponse> = (call, callback) => {
     const method = "Authorize";
@@ -44,9 +82,18 @@ export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
       stopTimer();
       deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
     };
+    // Parented on the client's trace context, which the auth filter passes as metadata.
+    const span = tracer.start("leash.v1.Sidecar/Authorize", metadataValue(call, "traceparent"), {
+      ...RPC_ATTRIBUTES,
+      "rpc.method": method,
+      "leash.request_id": String(call.request.request_id ?? "").slice(0, 128),
+      "leash.provider": String(call.request.provider ?? "").slice(0, 64),
+    });
     deps.authorize(call.request).then(
       (res) => {
         deps.metrics.authDecisions.inc({ decision: res.decision, code: res.code || "ok" });
+        span?.setAttributes({ "leash.decision": String(res.decision), "leash.code": res.code || "ok", "leash.tenant_id": res.tenant_id });
+        span?.end();
         finish(grpc.status.OK);
         callback(null, res);
       },
@@ -54,6 +101,7 @@ export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
         const code = failureCodeOf(err);
         const failure = FAILURES[code];
         deps.log.error("authorize failed", { code, request_id: call.request.request_id.slice(0, 128), error: err });
+        span?.end({ error: true, message: code });
         finish(failure.grpcStatus);
         callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
       },
@@ -67,7 +115,7 @@ export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
       stopTimer();
       deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
     };
-    deps.recordUsage(call.request).then(
+    recordTraced(tracer, deps.recordUsage, call.request).then(
       (ack) => {
         finish(grpc.status.OK);
         callback(null, ack);
@@ -96,7 +144,7 @@ export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
       callback({ code: grpc.status.INVALID_ARGUMENT, details: `at most ${MAX_BATCH_REPORTS} reports per batch` });
       return;
     }
-    Promise.all(reports.map((r) => deps.recordUsage(r))).then(
+    Promise.all(reports.map((r) => recordTraced(tracer, deps.recordUsage, r))).then(
       (acks) => {
         const accepted = acks.filter((a) => a.accepted).length;
         finish(grpc.status.OK);

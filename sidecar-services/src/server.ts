@@ -23,6 +23,8 @@ import { resolve } from "node:path";
 import { createUsageRecorder } from "./usage.ts";
 import { createUsageLedger, spoolDirOf, type UsageLedger, type UsageLedgerOptions } from "./usage-ledger.ts";
 import { createUsageMetrics, type LabelLimits } from "./usage-metrics.ts";
+import { createOtlpTracer } from "./otlp-exporter.ts";
+import { noopTracer, type Tracer } from "./tracing.ts";
 
 /** Everything the sidecar needs; it owns none of it (stop() does not close db or store). */
 export interface SidecarDeps {
@@ -61,6 +63,11 @@ export interface SidecarDeps {
   usageLedger?: Partial<Omit<UsageLedgerOptions, "db" | "log">>;
   /** Distinct values kept per usage metric label. Default tenant 200, provider 50, model 50. */
   labelLimits?: LabelLimits;
+  /**
+   * Span recorder. Default: from `tracing` in the config (OTLP/HTTP JSON to
+   * `<otlp_endpoint>/v1/traces`, service.name `<service_name>-sidecar`), or none when disabled.
+   */
+  tracer?: Tracer;
 }
 
 /** Ports actually bound (differs from the config when it asked for 0). */
@@ -143,7 +150,11 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
   });
   ledgerState = () => usageLedger.stats();
   const recordUsage = createUsageRecorder({ ledger: usageLedger, prices, metrics: usageMetrics, log, now: deps.now });
-  const grpcServer = createGrpcServer({ authorize, recordUsage, metrics, log });
+  const { tracing } = deps.config;
+  const tracer: Tracer = deps.tracer ?? (tracing.enabled
+    ? createOtlpTracer({ endpoint: tracing.otlp_endpoint, serviceName: `${tracing.service_name}-sidecar`, sampleRate: tracing.sample_rate, registry: deps.registry, log })
+    : noopTracer);
+  const grpcServer = createGrpcServer({ authorize, recordUsage, metrics, log, tracer });
   const httpServer = createHttpServer({ db: deps.db, store: deps.store, registry: deps.registry, log });
   const adminServer = deps.adminToken
     ? createAdminServer({
@@ -213,7 +224,7 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     async stop() {
       await Promise.all([shutdownGrpc(), close(httpServer), close(adminServer)]);
       // After the gRPC drain: every acknowledged report is in the ledger's hands by now.
-      await Promise.all([requestLog.close(), usageLedger.close()]);
+      await Promise.all([requestLog.close(), usageLedger.close(), tracer.shutdown()]);
     },
   };
 }

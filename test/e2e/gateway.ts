@@ -36,6 +36,8 @@ export interface GatewayOptions {
   maxRequestBodyBytes?: number;
   /** More provider entries, as YAML flow mappings (one per line of the providers list). */
   extraProviders?: string[];
+  /** Turns tracing on, exporting to this OTLP/HTTP base URL (every span sampled). */
+  otlpEndpoint?: string;
 }
 
 export interface Tenant {
@@ -150,6 +152,7 @@ providers:
 ${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
 modules:
   auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
+${opts.otlpEndpoint ? `tracing: { enabled: true, otlp_endpoint: "${opts.otlpEndpoint}", service_name: leash-e2e, sample_rate: 1 }` : ""}
 `;
   const configPath = join(dir, `leash-${n}.yaml`);
   writeFileSync(configPath, yaml);
