@@ -11,6 +11,8 @@ export interface AdminOptions {
   providers?: string;
   models?: string;
   status?: string;
+  /** `policy set --retention-days`: days, 0 (forever) or "default". */
+  retentionDays?: string;
   expires?: string;
   grace?: string;
   fromEnv?: string;
@@ -144,14 +146,22 @@ async function credentials(api: AdminClient, sub: string | undefined, opts: Admi
   throw new Error("usage: leash credentials set --provider P [--tenant T] [--from-env VAR] | list [--tenant T] | delete --provider P [--tenant T] | reencrypt");
 }
 
+/** --retention-days: "default" (the gateway's sidecar.ledger_retention_days), "0" (forever) or days. */
+function retentionDays(value: string): number | null {
+  if (value === "default") return null;
+  if (!/^\d{1,4}$/.test(value)) throw new Error(`--retention-days must be a number of days, 0 (forever) or "default", got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
 async function policy(api: AdminClient, sub: string | undefined, opts: AdminOptions): Promise<number> {
-  if (sub !== "set") throw new Error("usage: leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]");
+  if (sub !== "set") throw new Error("usage: leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled] [--retention-days N|default]");
   const tenant = need(opts.tenant, "--tenant");
   const body: Row = {};
   if (opts.providers !== undefined) body.allowed_providers = list(opts.providers);
   if (opts.models !== undefined) body.allowed_models = list(opts.models);
   if (opts.status !== undefined) body.status = opts.status;
-  if (Object.keys(body).length === 0) throw new Error("nothing to set: give --providers, --models or --status");
+  if (opts.retentionDays !== undefined) body.retention_days = retentionDays(opts.retentionDays);
+  if (Object.keys(body).length === 0) throw new Error("nothing to set: give --providers, --models, --status or --retention-days");
   await api.request("PATCH", `/tenants/${encodeURIComponent(tenant)}`, body);
   console.log(`policy of ${tenant} updated`);
   return 0;

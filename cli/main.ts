@@ -34,6 +34,7 @@ Administration (through the sidecar's admin API; the gateway must be running):
   leash credentials delete --provider P [--tenant T]
   leash credentials reencrypt                       after a master key rotation: rewrap every credential
   leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]
+                  [--retention-days N|0|default]    usage ledger rows kept N days (0 forever)
   leash usage [--tenant T] [--key KEY_ID] [--provider P] [--model M] [--from 2026-11-01] [--to …]
               [--by tenant|key|model|provider|day]
       requests, tokens and cost over [from, to) (default: the last 30 days); --from/--to take a date
@@ -63,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       providers: { type: "string" },
       models: { type: "string" },
       status: { type: "string" },
+      "retention-days": { type: "string" },
       expires: { type: "string" },
       grace: { type: "string" },
       "from-env": { type: "string" },
@@ -100,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "tenants" || cmd === "keys" || cmd === "credentials" || cmd === "policy" || cmd === "usage") {
     return adminCommand(load(values.config).cfg, cmd, sub, rest, {
       tenant: values.tenant, provider: values.provider, providers: values.providers, models: values.models,
-      status: values.status, expires: values.expires, grace: values.grace, fromEnv: values["from-env"], json: values.json,
+      status: values.status, retentionDays: values["retention-days"], expires: values.expires, grace: values.grace, fromEnv: values["from-env"], json: values.json,
       key: values.key, model: values.model, from: values.from, to: values.to, by: values.by,
     });
   }

@@ -19,6 +19,7 @@ import {
   readQueryChoice,
   readQueryFilter,
   readQueryTimestamp,
+  readRetentionDays,
   readSettings,
   readString,
   readTenantId,
@@ -177,9 +178,9 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
           return ok(tenant);
         },
         async PATCH(ctx) {
-          const b = await bodyObject(ctx, ["status", "allowed_providers", "allowed_models", "module_settings"]);
+          const b = await bodyObject(ctx, ["status", "allowed_providers", "allowed_models", "module_settings", "retention_days"]);
           if (Object.keys(b).length === 0) {
-            throw new AdminError("admin.invalid_request", "body: give at least one of status, allowed_providers, allowed_models, module_settings");
+            throw new AdminError("admin.invalid_request", "body: give at least one of status, allowed_providers, allowed_models, module_settings, retention_days");
           }
           const tenant = await updateTenant(
             db,
@@ -189,6 +190,7 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
               allowedProviders: readProviderList(b, "allowed_providers", known),
               allowedModels: readModelList(b, "allowed_models"),
               moduleSettings: readSettings(b, "module_settings"),
+              retentionDays: readRetentionDays(b, "retention_days"),
             },
             store,
           );

@@ -1,6 +1,7 @@
 // Validation of admin API request bodies. Every reader throws AdminError `admin.invalid_request`
 // with a message that starts with the field name ("allowed_models[2]: …"), so the CLI and curl users
 // see exactly what to fix. Untrusted names are echoed only truncated and JSON-quoted.
+import { MAX_RETENTION_DAYS } from "../../config/validate.ts";
 import { AdminError } from "./errors.ts";
 import { isTenantId } from "./tenants.ts";
 import type { TenantStatus } from "./tenant-lookup.ts";
@@ -114,6 +115,20 @@ export function readTenantStatus(body: Body, field: string): TenantStatus | unde
   const v = body[field];
   if (v === undefined || v === null) return undefined;
   if (v !== "active" && v !== "disabled") throw invalid(field, 'must be "active" or "disabled"');
+  return v;
+}
+
+/**
+ * Optional ledger retention in days: an integer 0..3650 (0 = forever), or null = back to the
+ * gateway default. Returns undefined when the field is absent (leave it unchanged).
+ */
+export function readRetentionDays(body: Body, field: string): number | null | undefined {
+  if (!(field in body)) return undefined;
+  const v = body[field];
+  if (v === null) return null;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_RETENTION_DAYS) {
+    throw invalid(field, `must be an integer in 0..${MAX_RETENTION_DAYS} (0 = forever) or null (the gateway default)`);
+  }
   return v;
 }
 

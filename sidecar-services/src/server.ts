@@ -25,6 +25,7 @@ import { createUsageLedger, spoolDirOf, type UsageLedger, type UsageLedgerOption
 import { createUsageMetrics, type LabelLimits } from "./usage-metrics.ts";
 import { createOtlpTracer } from "./otlp-exporter.ts";
 import { noopTracer, type Tracer } from "./tracing.ts";
+import { startLedgerRetention, type RetentionJob } from "./ledger-retention.ts";
 
 /** Everything the sidecar needs; it owns none of it (stop() does not close db or store). */
 export interface SidecarDeps {
@@ -86,6 +87,8 @@ export interface Sidecar {
   admin: http.Server | null;
   /** The usage ledger writer (flush() in tests). */
   usageLedger: UsageLedger;
+  /** The ledger retention job (started by start(); runNow() in tests). */
+  retention: RetentionJob | null;
   /** Binds gRPC on sidecar.host:grpc_port, HTTP on sidecar.host:http_port, the admin API on admin_address:admin_port. */
   start(): Promise<BoundPorts>;
   /** Stops accepting, drains in-flight RPCs (bounded), closes HTTP, flushes request_log, flushes (or spools) the usage ledger. */
@@ -199,11 +202,16 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
       server.closeIdleConnections();
     });
 
+  let retention: RetentionJob | null = null;
+
   return {
     grpc: grpcServer,
     http: httpServer,
     admin: adminServer,
     usageLedger,
+    get retention() {
+      return retention;
+    },
     async start() {
       const grpcPort = await bindGrpc();
       let httpPort: number;
@@ -216,13 +224,21 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
         await close(httpServer);
         throw err;
       }
+      retention = startLedgerRetention({
+        db: deps.db,
+        defaultDays: sidecar.ledger_retention_days,
+        intervalS: sidecar.retention_interval_s,
+        registry: deps.registry,
+        log,
+        now: deps.now,
+      });
       log.info("sidecar listening", { host: sidecar.host, grpc_port: grpcPort, http_port: httpPort });
       if (adminServer) log.info("admin API listening", { url: `http://${urlHost(sidecar.admin_address)}:${adminPort}/admin/v1` });
       else log.warn("admin API not started: no admin token (set LEASH_ADMIN_TOKEN)");
       return { grpcPort, httpPort, adminPort };
     },
     async stop() {
-      await Promise.all([shutdownGrpc(), close(httpServer), close(adminServer)]);
+      await Promise.all([shutdownGrpc(), close(httpServer), close(adminServer), retention?.stop()]);
       // After the gRPC drain: every acknowledged report is in the ledger's hands by now.
       await Promise.all([requestLog.close(), usageLedger.close(), tracer.shutdown()]);
     },

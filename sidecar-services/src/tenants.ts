@@ -26,6 +26,8 @@ export interface TenantInfo {
   allowed_models: string[];
   /** Per-module settings, opaque JSON object (read by later modules). */
   module_settings: Record<string, unknown>;
+  /** Days the usage ledger keeps this tenant's rows; 0 = forever; null = the gateway default. */
+  retention_days: number | null;
   /** ISO 8601. */
   created_at: string;
   /** ISO 8601. */
@@ -44,6 +46,8 @@ export interface TenantPatch {
   allowedProviders?: string[];
   allowedModels?: string[];
   moduleSettings?: Record<string, unknown>;
+  /** Ledger retention in days (0 = forever); null resets it to the gateway default. */
+  retentionDays?: number | null;
 }
 
 /** Tenant ids: lowercase, digits and dashes, starting with a letter or digit, ≤ 63 characters. */
@@ -64,7 +68,7 @@ export function tenantIdFromName(name: string): string {
     .replace(/-+$/, "");
 }
 
-const COLUMNS = "id, name, status, allowed_providers, allowed_models, module_settings, created_at, updated_at";
+const COLUMNS = "id, name, status, allowed_providers, allowed_models, module_settings, retention_days, created_at, updated_at";
 
 interface TenantRow {
   id: string;
@@ -73,6 +77,7 @@ interface TenantRow {
   allowed_providers: string[];
   allowed_models: string[];
   module_settings: Record<string, unknown> | string;
+  retention_days: number | null;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -86,6 +91,7 @@ function toInfo(row: TenantRow): TenantInfo {
     allowed_models: row.allowed_models,
     // pg and PGlite both parse jsonb; a string would only come from a driver configured otherwise.
     module_settings: typeof row.module_settings === "string" ? (JSON.parse(row.module_settings) as Record<string, unknown>) : row.module_settings,
+    retention_days: row.retention_days === null ? null : Number(row.retention_days),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
@@ -163,6 +169,8 @@ export async function updateTenant(db: Queryable, id: string, patch: TenantPatch
        allowed_providers = COALESCE($3::text[], allowed_providers),
        allowed_models = COALESCE($4::text[], allowed_models),
        module_settings = COALESCE($5::jsonb, module_settings),
+       -- Not COALESCE: null is a value here (back to the default), so a flag says whether to set it.
+       retention_days = CASE WHEN $6::boolean THEN $7::integer ELSE retention_days END,
        updated_at = now()
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [
@@ -171,6 +179,8 @@ export async function updateTenant(db: Queryable, id: string, patch: TenantPatch
       patch.allowedProviders ?? null,
       patch.allowedModels ?? null,
       patch.moduleSettings === undefined ? null : JSON.stringify(patch.moduleSettings),
+      patch.retentionDays !== undefined,
+      patch.retentionDays ?? null,
     ],
   );
   if (store) await invalidateTenant(store, id);

@@ -194,6 +194,8 @@ export function createUsageLedger(opts: UsageLedgerOptions): UsageLedger {
           log.error("usage row refused by the database, dropped", { request_id: rows[0]!.request_id, error: err });
           return;
         }
+        // The partition may be gone (the retention job dropped an old month): look again next time.
+        partitions.clear();
         throw err;
       }
       for (const row of rows) await writeRows([row]);

@@ -239,6 +239,15 @@ describe("admin API (PostgreSQL + Redis)", () => {
       const cleared = await api("PATCH", `/tenants/globex-${RUN}`, { allowed_providers: [] });
       assert.deepEqual(cleared.json.allowed_providers, []);
       assert.deepEqual(cleared.json.allowed_models, ["llama3:8b", "claude-3-5*"]);
+      assert.equal(cleared.json.retention_days, null, "no retention of its own: the gateway default");
+
+      // Ledger retention: days, 0 = forever, null = back to the default; other fields keep theirs.
+      assert.equal((await api("PATCH", `/tenants/globex-${RUN}`, { retention_days: 30 })).json.retention_days, 30);
+      const forever = await api("PATCH", `/tenants/globex-${RUN}`, { retention_days: 0 });
+      assert.equal(forever.json.retention_days, 0);
+      assert.deepEqual(forever.json.allowed_models, ["llama3:8b", "claude-3-5*"]);
+      assert.equal((await api("PATCH", `/tenants/globex-${RUN}`, { status: "active" })).json.retention_days, 0, "absent: unchanged");
+      assert.equal((await api("PATCH", `/tenants/globex-${RUN}`, { retention_days: null })).json.retention_days, null);
 
       const cases: [unknown, RegExp][] = [
         [{}, /^body: give at least one of/],
@@ -247,6 +256,8 @@ describe("admin API (PostgreSQL + Redis)", () => {
         [{ module_settings: { deep: JSON.parse("[".repeat(40) + "]".repeat(40)) } }, /^module_settings: must be nested at most/],
         [{ module_settings: { nul: "a\u0000b" } }, /^module_settings: must not contain NUL/],
         [{ name: "renamed" }, /^"name": unknown field/],
+        [{ retention_days: 3651 }, /^retention_days: must be an integer in 0\.\.3650/],
+        [{ retention_days: "30" }, /^retention_days: must be an integer/],
       ];
       for (const [body, pattern] of cases) expectError(await api("PATCH", `/tenants/globex-${RUN}`, body), 400, "admin.invalid_request", pattern);
       expectError(await api("PATCH", "/tenants/no-such-tenant", { status: "disabled" }), 404, "admin.not_found");
