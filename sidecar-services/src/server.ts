@@ -20,6 +20,7 @@ import { buildProviderTable, providersMissingCredentials } from "./provider-cred
 import { createRequestLog } from "./request-log.ts";
 import { loadPriceTable, type PriceTable } from "./prices.ts";
 import { resolve } from "node:path";
+import { startAuditRetention } from "./audit-retention.ts";
 import { createUsageRecorder } from "./usage.ts";
 import { createUsageLedger, spoolDirOf, type UsageLedger, type UsageLedgerOptions } from "./usage-ledger.ts";
 import { createUsageMetrics, type LabelLimits } from "./usage-metrics.ts";
@@ -61,6 +62,8 @@ export interface SidecarDeps {
   usageLedger?: Partial<Omit<UsageLedgerOptions, "db" | "log">>;
   /** Distinct values kept per usage metric label. Default tenant 200, provider 50, model 50. */
   labelLimits?: LabelLimits;
+  /** Period of the audit-trail retention job (audit-retention.ts), ms; 0 = not run. Default 1 h. */
+  auditRetentionIntervalMs?: number;
 }
 
 /** Ports actually bound (differs from the config when it asked for 0). */
@@ -142,7 +145,7 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     onWriteError: () => usageMetrics.ledgerWriteErrors.inc(),
   });
   ledgerState = () => usageLedger.stats();
-  const recordUsage = createUsageRecorder({ ledger: usageLedger, prices, metrics: usageMetrics, log, now: deps.now });
+  const recordUsage = createUsageRecorder({ ledger: usageLedger, prices, metrics: usageMetrics, log, now: deps.now, ring });
   const grpcServer = createGrpcServer({ authorize, recordUsage, metrics, log });
   const httpServer = createHttpServer({ db: deps.db, store: deps.store, registry: deps.registry, log });
   const adminServer = deps.adminToken
@@ -188,6 +191,8 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
       server.closeIdleConnections();
     });
 
+  let stopRetention = (): void => {};
+
   return {
     grpc: grpcServer,
     http: httpServer,
@@ -205,12 +210,15 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
         await close(httpServer);
         throw err;
       }
+      const every = deps.auditRetentionIntervalMs ?? 3_600_000;
+      if (every > 0) stopRetention = startAuditRetention(deps.db, log, every, deps.now);
       log.info("sidecar listening", { host: sidecar.host, grpc_port: grpcPort, http_port: httpPort });
       if (adminServer) log.info("admin API listening", { url: `http://${urlHost(sidecar.admin_address)}:${adminPort}/admin/v1` });
       else log.warn("admin API not started: no admin token (set LEASH_ADMIN_TOKEN)");
       return { grpcPort, httpPort, adminPort };
     },
     async stop() {
+      stopRetention();
       await Promise.all([shutdownGrpc(), close(httpServer), close(adminServer)]);
       // After the gRPC drain: every acknowledged report is in the ledger's hands by now.
       await Promise.all([requestLog.close(), usageLedger.close()]);
