@@ -8,6 +8,7 @@ import { start } from "./start.ts";
 import { ENVOY_OUT_DIR } from "./paths.ts";
 import { configCheck, configGenerate } from "./config-commands.ts";
 import { adminCommand } from "./admin-commands.ts";
+import { auditCommand } from "./audit-commands.ts";
 import { AdminError } from "./admin-client.ts";
 
 const USAGE = `leash — security gateway for LLM APIs
@@ -39,6 +40,11 @@ Administration (through the sidecar's admin API; the gateway must be running):
               [--by tenant|key|model|provider|day]
       requests, tokens and cost over [from, to) (default: the last 30 days); --from/--to take a date
       (midnight UTC), an RFC 3339 timestamp or a duration ago (7d); --json prints the API answer
+  leash audit set --tenant T --enabled on|off [--retention-days N]
+      record the tenant's request and response bodies (after redaction), sealed with AES-256-GCM,
+      kept N days (default 30)
+  leash audit export --tenant T [--from WHEN] [--to WHEN] [--out FILE]
+      the tenant's audit trail as JSON lines, opened (default: the last 30 days, to stdout)
   (add --json to list commands for JSON output; LEASH_ADMIN_TOKEN or the embedded token file authenticates)
 
 Without --config the embedded default config (config/leash.yaml) is used.`;
@@ -73,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       from: { type: "string" },
       to: { type: "string" },
       by: { type: "string" },
+      enabled: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -104,6 +111,11 @@ async function main(argv: string[]): Promise<number> {
       tenant: values.tenant, provider: values.provider, providers: values.providers, models: values.models,
       status: values.status, retentionDays: values["retention-days"], expires: values.expires, grace: values.grace, fromEnv: values["from-env"], json: values.json,
       key: values.key, model: values.model, from: values.from, to: values.to, by: values.by,
+    });
+  }
+  if (cmd === "audit") {
+    return auditCommand(load(values.config).cfg, sub, {
+      tenant: values.tenant, enabled: values.enabled, retentionDays: values["retention-days"], from: values.from, to: values.to, out: values.out,
     });
   }
   console.error(`unknown command: ${positionals.join(" ")}\n\n${USAGE}`);

@@ -19,6 +19,7 @@ import {
   readQueryChoice,
   readQueryFilter,
   readQueryTimestamp,
+  readQueryParam,
   readRetentionDays,
   readSettings,
   readString,
@@ -42,8 +43,19 @@ import {
 import type { KvStore } from "./kv-store.ts";
 import type { Logger } from "./logger.ts";
 import type { KeyRing } from "./master-key.ts";
+import { decodeAuditCursor, MAX_AUDIT_PAGE, readAuditPage } from "./audit-export.ts";
+import { auditSettingsProblems } from "./audit-policy.ts";
 import { MAX_USAGE_RANGE_DAYS, queryUsage, USAGE_GROUP_BY } from "./usage-query.ts";
 import { createTenantInfo, getTenant, isTenantId, listTenants, tenantExists, tenantIdFromName, updateTenant } from "./tenants.ts";
+
+/** module_settings of a PATCH, with the sections the sidecar reads checked. */
+function readModuleSettings(b: Body): Record<string, unknown> | undefined {
+  const settings = readSettings(b, "module_settings");
+  if (settings === undefined) return undefined;
+  const problems = auditSettingsProblems(settings.audit);
+  if (problems.length > 0) throw new AdminError("admin.invalid_request", problems.join("; "));
+  return settings;
+}
 
 /** Every route lives under this prefix. */
 export const ADMIN_PREFIX = "/admin/v1";
@@ -150,6 +162,29 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
 
   const routes: Route[] = [
     {
+      pattern: ["tenants", ":tenant_id", "audit"],
+      query: ["from", "to", "limit", "cursor"],
+      methods: {
+        // One page of the tenant's audit trail, opened (audit-export.ts); `next` continues it.
+        async GET({ params, query }) {
+          const from = readQueryTimestamp(query, "from");
+          const to = readQueryTimestamp(query, "to");
+          if (to.getTime() <= from.getTime()) throw new AdminError("admin.invalid_request", "to: must be after from");
+          const rawLimit = readQueryParam(query, "limit");
+          const limit = rawLimit === undefined ? MAX_AUDIT_PAGE : Number(rawLimit);
+          if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_PAGE) {
+            throw new AdminError("admin.invalid_request", `limit: must be an integer in 1..${MAX_AUDIT_PAGE}`);
+          }
+          const rawCursor = readQueryParam(query, "cursor");
+          const cursor = rawCursor === undefined ? null : decodeAuditCursor(rawCursor);
+          if (rawCursor !== undefined && cursor === null) throw new AdminError("admin.invalid_request", "cursor: not a cursor from an earlier page");
+          if (!(await tenantExists(db, params.tenant_id!))) throw notFound("no such tenant");
+          const page = await readAuditPage(db, deps.ring, { tenantId: params.tenant_id!, from, to, cursor, limit });
+          return ok({ tenant_id: params.tenant_id, from: from.toISOString(), to: to.toISOString(), ...page });
+        },
+      },
+    },
+    {
       pattern: ["tenants"],
       methods: {
         async POST(ctx) {
@@ -189,7 +224,7 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
               status: readTenantStatus(b, "status"),
               allowedProviders: readProviderList(b, "allowed_providers", known),
               allowedModels: readModelList(b, "allowed_models"),
-              moduleSettings: readSettings(b, "module_settings"),
+              moduleSettings: readModuleSettings(b),
               retentionDays: readRetentionDays(b, "retention_days"),
             },
             store,

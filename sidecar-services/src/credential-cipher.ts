@@ -1,24 +1,13 @@
-// AES-256-GCM sealing of provider credentials. Each value gets a fresh random 96-bit nonce (the
-// size GCM is defined for; random nonces stay far below the 2^32-messages-per-key bound at any
-// realistic number of credentials), and the additional authenticated data names the row's owner —
+// AES-256-GCM sealing of provider credentials (aead.ts). The additional authenticated data names the row's owner —
 // tenant (or "*" for the shared default) and provider — so a ciphertext copied to another tenant or
 // provider fails authentication instead of leaking that credential to the wrong tenant.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { open, seal, type Sealed } from "./aead.ts";
 import type { KeyRing } from "./master-key.ts";
 
-/** Nonce length in bytes (96 bits). */
-export const NONCE_BYTES = 12;
-/** GCM tag length in bytes (128 bits). */
-export const AUTH_TAG_BYTES = 16;
+export { AUTH_TAG_BYTES, NONCE_BYTES } from "./aead.ts";
 
 /** A sealed value as stored in provider_credentials. */
-export interface SealedCredential {
-  ciphertext: Buffer;
-  nonce: Buffer;
-  authTag: Buffer;
-  /** Id of the ring key that sealed it. */
-  masterKeyId: string;
-}
+export type SealedCredential = Sealed;
 
 /** Who a credential belongs to; bound into the ciphertext as additional authenticated data. */
 export interface CredentialOwner {
@@ -53,11 +42,7 @@ export function credentialAad(owner: CredentialOwner): Buffer {
 
 /** Encrypts `plaintext` for `owner` under the ring's current key. */
 export function sealCredential(ring: KeyRing, owner: CredentialOwner, plaintext: string): SealedCredential {
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", ring.current.key, nonce, { authTagLength: AUTH_TAG_BYTES });
-  cipher.setAAD(credentialAad(owner));
-  const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  return { ciphertext, nonce, authTag: cipher.getAuthTag(), masterKeyId: ring.current.id };
+  return seal(ring, credentialAad(owner), Buffer.from(plaintext, "utf8"));
 }
 
 /**
@@ -65,20 +50,9 @@ export function sealCredential(ring: KeyRing, owner: CredentialOwner, plaintext:
  * authentication fails (wrong key, altered bytes, or a row belonging to another owner).
  */
 export function openCredential(ring: KeyRing, owner: CredentialOwner, sealed: SealedCredential): string {
-  const key = ring.get(sealed.masterKeyId);
-  if (!key) throw new CredentialDecryptError("unknown_master_key", sealed.masterKeyId);
-  if (sealed.nonce.length !== NONCE_BYTES || sealed.authTag.length !== AUTH_TAG_BYTES) {
-    throw new CredentialDecryptError("authentication_failed", sealed.masterKeyId);
-  }
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", key.key, sealed.nonce, { authTagLength: AUTH_TAG_BYTES });
-    decipher.setAAD(credentialAad(owner));
-    decipher.setAuthTag(sealed.authTag);
-    return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]).toString("utf8");
-  } catch {
-    // OpenSSL's message ("Unsupported state or unable to authenticate data") says nothing more.
-    throw new CredentialDecryptError("authentication_failed", sealed.masterKeyId);
-  }
+  const r = open(ring, credentialAad(owner), sealed);
+  if (!r.ok) throw new CredentialDecryptError(r.reason, sealed.masterKeyId);
+  return r.plaintext.toString("utf8");
 }
 
 /** Listing hint: "sk-…abcd" style, at most the last 4 characters, and nothing for short values. */

@@ -19,14 +19,17 @@
 import { join } from "node:path";
 import type { Queryable } from "./db.ts";
 import type { Logger } from "./logger.ts";
+import type { SealedAudit } from "./audit-record.ts";
 import type { UsageRecord } from "./usage-report.ts";
 import { createUsageSpool, type UsageSpool } from "./usage-spool.ts";
 
-/** One usage_ledger row: a validated report plus its price. */
-export interface LedgerRow extends UsageRecord {
+/** One usage_ledger row: a validated report plus its price, and its sealed audit entry if any. */
+export interface LedgerRow extends Omit<UsageRecord, "audit"> {
   /** USD; null when the model is not priced. */
   cost_usd: number | null;
   price_version: string;
+  /** The request's audit_log entry, already sealed (never in clear in memory queues or the spool); null: none. */
+  audit: SealedAudit | null;
 }
 
 /** Counters the writer reports (wired to Prometheus by usage-metrics.ts). */
@@ -79,13 +82,13 @@ export interface UsageLedger {
 const COLUMNS = [
   "request_id", "tenant_id", "key_id", "provider", "api", "model", "status", "prompt_tokens",
   "completion_tokens", "cached_tokens", "cost_usd", "price_version", "streamed", "estimated",
-  "duration_ms", "upstream_first_byte_ms", "started_at",
+  "duration_ms", "upstream_first_byte_ms", "started_at", "guard_decisions",
 ] as const;
 const TYPES = [
   "text", "text", "text", "text", "text", "text", "int", "bigint", "bigint", "bigint", "numeric", "text", "bool", "bool",
-  "int", "int", "timestamptz",
+  "int", "int", "timestamptz", "text",
 ] as const;
-// unnest() turns parallel arrays into rows: one statement with 17 parameters for any batch size.
+// unnest() turns parallel arrays into rows: one statement with 18 parameters for any batch size.
 const INSERT_SQL = `INSERT INTO usage_ledger (${COLUMNS.join(", ")})
   SELECT * FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
   ON CONFLICT DO NOTHING`;
@@ -109,16 +112,46 @@ function columnsOf(rows: readonly LedgerRow[]): unknown[][] {
     rows.map((r) => r.duration_ms),
     rows.map((r) => r.upstream_first_byte_ms),
     rows.map((r) => new Date(r.started_at_ms).toISOString()),
+    rows.map((r) => r.guard_decisions ?? ""),
   ];
 }
 
-/** Month partition of an epoch-ms time: name and bounds (UTC). */
-export function partitionOf(ms: number): { name: string; from: string; to: string } {
+// The audit entries of a batch, the same way (bytea arrays from base64 via decode()).
+const AUDIT_INSERT_SQL = `INSERT INTO audit_log (request_id, tenant_id, key_id, provider, model, status, guard_decisions,
+    started_at, master_key_id, nonce, auth_tag, ciphertext)
+  SELECT r, t, k, p, m, s, g, a, mk, decode(n, 'base64'), decode(tg, 'base64'), decode(c, 'base64')
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[],
+    $9::text[], $10::text[], $11::text[], $12::text[]) AS x(r, t, k, p, m, s, g, a, mk, n, tg, c)
+  ON CONFLICT DO NOTHING`;
+
+function auditColumnsOf(rows: readonly (LedgerRow & { audit: SealedAudit })[]): unknown[][] {
+  return [
+    rows.map((r) => r.request_id),
+    rows.map((r) => r.tenant_id),
+    rows.map((r) => r.key_id),
+    rows.map((r) => r.provider),
+    rows.map((r) => r.model),
+    rows.map((r) => r.status),
+    rows.map((r) => r.guard_decisions ?? ""),
+    rows.map((r) => new Date(r.started_at_ms).toISOString()),
+    rows.map((r) => r.audit.master_key_id),
+    rows.map((r) => r.audit.nonce),
+    rows.map((r) => r.audit.auth_tag),
+    rows.map((r) => r.audit.ciphertext),
+  ];
+}
+
+/** The monthly-partitioned tables this writer fills. */
+export type PartitionedTable = "usage_ledger" | "audit_log";
+
+/** Month partition of `table` holding an epoch-ms time: name and bounds (UTC). */
+export function partitionOf(ms: number, table: PartitionedTable = "usage_ledger"): { name: string; table: PartitionedTable; from: string; to: string } {
   const d = new Date(ms);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
   return {
-    name: `usage_ledger_p${y}${String(m + 1).padStart(2, "0")}`,
+    name: `${table}_p${y}${String(m + 1).padStart(2, "0")}`,
+    table,
     from: new Date(Date.UTC(y, m, 1)).toISOString(),
     to: new Date(Date.UTC(y, m + 1, 1)).toISOString(),
   };
@@ -162,14 +195,17 @@ export function createUsageLedger(opts: UsageLedgerOptions): UsageLedger {
 
   const ensurePartitions = async (rows: readonly LedgerRow[]) => {
     const wanted = new Map<string, ReturnType<typeof partitionOf>>();
-    for (const r of rows) {
-      const p = partitionOf(r.started_at_ms);
+    const want = (p: ReturnType<typeof partitionOf>) => {
       if (!partitions.has(p.name)) wanted.set(p.name, p);
+    };
+    for (const r of rows) {
+      want(partitionOf(r.started_at_ms));
+      if (r.audit) want(partitionOf(r.started_at_ms, "audit_log"));
     }
     for (const p of wanted.values()) {
       try {
         // name and bounds are built from integers above, never from input: safe to inline (DDL takes no parameters).
-        await opts.db.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF usage_ledger FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
+        await opts.db.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF ${p.table} FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
       } catch (err) {
         // Another sidecar creating the same partition at the same moment loses with 42P07/23505;
         // anything else (database down) propagates and the batch is retried.
@@ -185,6 +221,10 @@ export function createUsageLedger(opts: UsageLedgerOptions): UsageLedger {
     if (rows.length === 0) return;
     await ensurePartitions(rows);
     try {
+      // Audit entries first: a batch whose audit insert fails is retried whole, and the ledger's
+      // key absorbs the replay; the other order could leave a ledger row whose entry never lands.
+      const audited = rows.filter((r): r is LedgerRow & { audit: SealedAudit } => r.audit !== null && r.audit !== undefined);
+      if (audited.length > 0) await opts.db.query(AUDIT_INSERT_SQL, auditColumnsOf(audited));
       const res = await opts.db.query(INSERT_SQL, columnsOf(rows));
       opts.onWritten?.(res.rowCount, rows.length - res.rowCount);
     } catch (err) {

@@ -63,6 +63,22 @@ export interface UsageObservation {
   estimated: boolean;
   /** Each module's processing time of the request (UsageReport.module_timings). */
   moduleTimings: ReadonlyArray<{ module: string; micros: number }>;
+  /** The report's guard_decisions ("" = none). */
+  guardDecisions?: string;
+}
+
+/**
+ * The (module, decision) pairs of a guard_decisions summary: entries separated by ";", each
+ * `<module>:<decision>` with optional details in parentheses, e.g.
+ * "redact:masked(email=2,card=1);injection:flagged(0.82)". Malformed entries are skipped.
+ */
+export function guardDecisionPairs(summary: string): Array<{ module: string; decision: string }> {
+  const pairs: Array<{ module: string; decision: string }> = [];
+  for (const entry of summary.split(";")) {
+    const m = /^([a-z][a-z0-9_-]{0,31}):([a-z][a-z0-9_-]{0,31})(\(.*\))?$/.exec(entry.trim());
+    if (m) pairs.push({ module: m[1]!, decision: m[2]! });
+  }
+  return pairs;
 }
 
 export interface UsageMetrics {
@@ -74,6 +90,8 @@ export interface UsageMetrics {
   ledgerRows: Counter<"result">;
   /** leash_usage_ledger_write_errors_total. */
   ledgerWriteErrors: Counter;
+  /** leash_audit_entries_total{result}: sealed | unsealable (no master key: dropped). */
+  auditEntries: Counter<"result">;
 }
 
 export function createUsageMetrics(
@@ -83,6 +101,9 @@ export function createUsageMetrics(
 ): UsageMetrics {
   const registers = [registry];
   const tenants = new LabelFolder(limits.tenant, "none");
+  // Module and decision names come from our own filters, but through a report: bound them too.
+  const guardModules = new LabelFolder(16, "none");
+  const guardOutcomes = new LabelFolder(32, "none");
   const providers = new LabelFolder(limits.provider, "none");
   const models = new LabelFolder(limits.model, "unknown");
   // Module names come from our own filters, but over gRPC: bounded like any outside value.
@@ -158,6 +179,18 @@ export function createUsageMetrics(
     help: "Failed ledger writes (each is retried from the spool).",
     registers,
   });
+  const guardDecisions = new Counter({
+    name: "leash_guard_decisions_total",
+    help: "What the guard modules did to requests, by module, decision (e.g. masked, blocked, flagged) and tenant.",
+    labelNames: ["module", "decision", "tenant"],
+    registers,
+  });
+  const auditEntries = new Counter({
+    name: "leash_audit_entries_total",
+    help: "Audit-trail entries: sealed (queued with the ledger row), unsealable (dropped: no master key configured).",
+    labelNames: ["result"],
+    registers,
+  });
   new Gauge({
     name: "leash_usage_ledger_queue_rows",
     help: "Ledger rows held in memory, waiting for the next batch.",
@@ -191,9 +224,15 @@ export function createUsageMetrics(
       if (o.cachedTokens > 0) tokens.inc({ tenant, provider, model, type: "cached" }, o.cachedTokens);
       if (o.estimated) estimated.inc({ provider });
       for (const t of o.moduleTimings) moduleDuration.observe({ module: modules.fold(t.module), tenant }, t.micros / 1e6);
+      if (o.guardDecisions) {
+        for (const g of guardDecisionPairs(o.guardDecisions)) {
+          guardDecisions.inc({ module: guardModules.fold(g.module), decision: guardOutcomes.fold(g.decision), tenant });
+        }
+      }
     },
     rejected,
     ledgerRows,
     ledgerWriteErrors,
+    auditEntries,
   };
 }

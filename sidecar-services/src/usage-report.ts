@@ -2,6 +2,7 @@
 // its strings (request id, model) come from clients and providers, so every field is bounded before
 // it reaches the ledger, a metric label or a log line. A malformed report is refused (accepted:
 // false), never partially stored: one bad row must not poison a batch insert.
+import { auditText, type AuditBodies } from "./audit-record.ts";
 
 /** UsageReport as decoded by proto-loader (keepCase, longs as strings, defaults on). */
 export interface UsageReport {
@@ -24,6 +25,13 @@ export interface UsageReport {
   module_timings?: Array<{ module?: unknown; micros?: unknown }>;
   /** Field 18: the client's W3C traceparent, "" if none. */
   traceparent?: string;
+  /** Field 30: what the guard modules did, "" if nothing. */
+  guard_decisions?: string;
+  /** Fields 31-34: the audit-trail entry of the request (audit-record.ts). */
+  audit?: boolean;
+  audit_request_body?: Buffer;
+  audit_response_body?: Buffer;
+  audit_truncated?: boolean;
 }
 
 /** UsageAck. */
@@ -49,6 +57,10 @@ export interface UsageRecord {
   upstream_first_byte_ms: number;
   /** Epoch ms; the ledger's started_at, part of its key (never replaced by the clock). */
   started_at_ms: number;
+  /** What the guard modules did; "" when none ran or none acted. */
+  guard_decisions: string;
+  /** The bodies for the audit trail, in clear until usage.ts seals them; null: not audited. */
+  audit: AuditBodies | null;
 }
 
 /** Why a report was refused: a closed set, used as a metric label. */
@@ -62,7 +74,8 @@ export type RejectReason =
   | "status"
   | "tokens"
   | "duration"
-  | "started_at";
+  | "started_at"
+  | "guard_decisions";
 
 /** One module's processing time of one request. */
 export interface ModuleTiming {
@@ -86,7 +99,7 @@ export type ValidationResult =
 
 /** Every reason, for pre-registering metric series. */
 export const REJECT_REASONS: readonly RejectReason[] = [
-  "request_id", "tenant_id", "key_id", "provider", "api", "model", "status", "tokens", "duration", "started_at",
+  "request_id", "tenant_id", "key_id", "provider", "api", "model", "status", "tokens", "duration", "started_at", "guard_decisions",
 ];
 
 export const MAX_REQUEST_ID_LENGTH = 200;
@@ -102,6 +115,9 @@ const MAX_DURATION_MS = 2_147_483_647;
 const MIN_STARTED_AT_MS = Date.UTC(2020, 0, 1);
 /** Tolerated clock skew between Envoy's host and the sidecar's. */
 const MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
+
+/** guard_decisions: a summary line, not a log. */
+const MAX_GUARD_DECISIONS_LENGTH = 512;
 
 /** Postgres text cannot hold NUL; other control characters would only ever be an attack on logs. */
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -176,6 +192,8 @@ export function validateUsageReport(report: Partial<UsageReport>, now: number = 
   if (started_at_ms === null || started_at_ms < MIN_STARTED_AT_MS || started_at_ms > now + MAX_FUTURE_SKEW_MS) {
     return fail("started_at", "started_at_ms is required: the request's arrival, epoch ms, after 2020 and at most 24 h ahead");
   }
+  const guard_decisions = text(report.guard_decisions ?? "", MAX_GUARD_DECISIONS_LENGTH, false);
+  if (guard_decisions === null) return fail("guard_decisions", `guard_decisions must be at most ${MAX_GUARD_DECISIONS_LENGTH} characters without control characters`);
   return {
     ok: true,
     telemetry: telemetryOf(report),
@@ -195,6 +213,15 @@ export function validateUsageReport(report: Partial<UsageReport>, now: number = 
       duration_ms,
       upstream_first_byte_ms,
       started_at_ms,
+      guard_decisions,
+      audit: report.audit === true && tenant_id !== "" ? auditBodies(report) : null,
     },
   };
+}
+
+/** The report's bodies, cut to the sidecar's cap (a cut is flagged, never an error). */
+function auditBodies(report: Partial<UsageReport>): AuditBodies {
+  const req = auditText(Buffer.isBuffer(report.audit_request_body) ? report.audit_request_body : Buffer.alloc(0));
+  const res = auditText(Buffer.isBuffer(report.audit_response_body) ? report.audit_response_body : Buffer.alloc(0));
+  return { request_body: req.text, response_body: res.text, truncated: report.audit_truncated === true || req.cut || res.cut };
 }

@@ -2,7 +2,9 @@
 // the request metrics and write its log line. The answer waits for the ledger only as long as the
 // delivery guarantee needs (memory when PostgreSQL is healthy, fsync to the spool when it is not).
 import { DependencyError } from "./errors.ts";
+import { sealAudit, type SealedAudit } from "./audit-record.ts";
 import type { Logger } from "./logger.ts";
+import type { KeyRing } from "./master-key.ts";
 import { costOf, type PriceTable } from "./prices.ts";
 import type { UsageLedger } from "./usage-ledger.ts";
 import type { UsageMetrics } from "./usage-metrics.ts";
@@ -18,6 +20,11 @@ export interface UsageRecorderDeps {
   now?: () => number;
   /** Request ids remembered to keep retried reports out of metrics and logs. Default 50000. */
   recentIds?: number;
+  /**
+   * Master keys that seal audit entries. null: audit entries cannot be stored (they are dropped,
+   * counted and logged: never stored in clear); the usage row is still recorded.
+   */
+  ring?: KeyRing | null;
 }
 
 /**
@@ -51,12 +58,22 @@ export function createUsageRecorder(deps: UsageRecorderDeps): (report: UsageRepo
       });
       return { accepted: false };
     }
-    const r = result.record;
+    const { audit: bodies, ...r } = result.record;
     const { costUsd, priceVersion } = costOf(deps.prices, r);
+    let audit: SealedAudit | null = null;
+    if (bodies !== null) {
+      if (deps.ring) {
+        audit = sealAudit(deps.ring, r.tenant_id, r.request_id, bodies);
+        deps.metrics.auditEntries.inc({ result: "sealed" });
+      } else {
+        deps.metrics.auditEntries.inc({ result: "unsealable" });
+        deps.log.error("audit entry dropped: no master key configured to seal it (LEASH_MASTER_KEY)", { request_id: r.request_id, tenant_id: r.tenant_id });
+      }
+    }
     // Throws only if the spool cannot be written: the caller answers UNAVAILABLE and the report
     // was not acknowledged.
     try {
-      await deps.ledger.record({ ...r, cost_usd: costUsd, price_version: priceVersion });
+      await deps.ledger.record({ ...r, cost_usd: costUsd, price_version: priceVersion, audit });
     } catch (err) {
       throw new DependencyError("db", err);
     }
@@ -75,6 +92,7 @@ export function createUsageRecorder(deps: UsageRecorderDeps): (report: UsageRepo
       costUsd,
       estimated: r.estimated,
       moduleTimings: result.telemetry.module_timings,
+      guardDecisions: r.guard_decisions,
     });
     // The seed's request log shape, exactly; ids and counts only, never a key or a body.
     const line = {

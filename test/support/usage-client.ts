@@ -25,6 +25,11 @@ export function usageReport(overrides: Partial<UsageReport> = {}): UsageReport {
     duration_ms: "250",
     upstream_first_byte_ms: "120",
     started_at_ms: String(Date.now()),
+    guard_decisions: "",
+    audit: false,
+    audit_request_body: Buffer.alloc(0),
+    audit_response_body: Buffer.alloc(0),
+    audit_truncated: false,
     ...overrides,
   };
 }

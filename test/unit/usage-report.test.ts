@@ -108,8 +108,10 @@ describe("ledger partitions", () => {
   test("one partition per UTC month", () => {
     assert.deepEqual(partitionOf(Date.UTC(2026, 11, 31, 23, 59, 59)), {
       name: "usage_ledger_p202612",
+      table: "usage_ledger",
       from: "2026-12-01T00:00:00.000Z",
       to: "2027-01-01T00:00:00.000Z",
     });
+    assert.equal(partitionOf(Date.UTC(2027, 0, 1), "audit_log").name, "audit_log_p202701");
   });
 });
