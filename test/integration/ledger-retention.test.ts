@@ -2,11 +2,14 @@
 // PostgreSQL, with an injected clock: per-tenant retention (own days, 0 = forever, NULL = the
 // gateway default, which also covers unknown tenants), dropping whole monthly partitions only past
 // the longest retention in force, the advisory lock that lets one replica run at a time, and the
-// timer driven job with its metrics.
+// timer driven job with its metrics, and the ledger writer meeting a partition the job dropped.
 //
 //   LEASH_TEST_DATABASE_URL  default postgres://leash:leash@127.0.0.1:5432/leash_test
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { Registry } from "prom-client";
@@ -15,9 +18,6 @@ import { partitionEndMs, runLedgerRetention, startLedgerRetention } from "../../
 import { silentLogger } from "../../sidecar-services/src/logger.ts";
 import { createTenant, updateTenant } from "../../sidecar-services/src/tenants.ts";
 import { createUsageLedger, partitionOf, type LedgerRow } from "../../sidecar-services/src/usage-ledger.ts";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
 
 const RUN = randomBytes(4).toString("hex");
