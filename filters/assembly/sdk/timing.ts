@@ -12,6 +12,9 @@
 // visible to every filter of the chain, which is why it carries the totals: wasm VMs of different
 // modules share no memory.
 //
+// Work done inside one stream's callback on behalf of others counts for that stream: the auth
+// module's single-flight leader settles its waiting followers inside its own reply callback.
+//
 // The clock is proxy_get_current_time_nanoseconds: Envoy reads the system clock (nanosecond
 // resolution, not the dispatcher's cached time), so a callback of a few microseconds is measured.
 // It is a wall clock and may step backwards (NTP): a negative interval counts as zero.
