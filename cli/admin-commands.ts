@@ -82,7 +82,7 @@ async function tenants(api: AdminClient, sub: string | undefined, args: string[]
   }
   if (sub === "list") {
     const r = await api.request<{ tenants: Row[] }>("GET", "/tenants");
-    print(r.tenants, ["id", "name", "status", "allowed_providers", "allowed_models", "created_at"], opts.json);
+    print(r.tenants, ["id", "name", "status", "allowed_providers", "allowed_models", "retention_days", "created_at"], opts.json);
     return 0;
   }
   throw new Error("usage: leash tenants create NAME [--providers a,b] [--models m1,m2*] | leash tenants list");

@@ -29,6 +29,16 @@ function metadataValue(call: grpc.ServerUnaryCall<unknown, unknown>, key: string
 
 const RPC_ATTRIBUTES = { "rpc.system": "grpc", "rpc.service": "leash.v1.Sidecar" } as const;
 
+/**
+ * The span of a unary call a filter made for one request, parented on the client's trace context
+ * the filter passed as `traceparent` metadata. Every per-request RPC (Authorize, and later ones)
+ * starts its span here; attributes must never carry a key, a credential or a body.
+ */
+export function serverSpan(tracer: Tracer, call: grpc.ServerUnaryCall<unknown, unknown>, method: string,
+  attributes: Record<string, string | number | boolean>): ActiveSpan | null {
+  return tracer.start(`leash.v1.Sidecar/${method}`, metadataValue(call, "traceparent"), { ...RPC_ATTRIBUTES, "rpc.method": method, ...attributes });
+}
+
 /** A span per usage report, parented on the request's traceparent the usage module sent with it. */
 function usageSpan(tracer: Tracer, report: UsageReport): ActiveSpan | null {
   return tracer.start("leash.v1.Sidecar/RecordUsage", report.traceparent, {
@@ -82,10 +92,7 @@ export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
       stopTimer();
       deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
     };
-    // Parented on the client's trace context, which the auth filter passes as metadata.
-    const span = tracer.start("leash.v1.Sidecar/Authorize", metadataValue(call, "traceparent"), {
-      ...RPC_ATTRIBUTES,
-      "rpc.method": method,
+    const span = serverSpan(tracer, call, method, {
       "leash.request_id": String(call.request.request_id ?? "").slice(0, 128),
       "leash.provider": String(call.request.provider ?? "").slice(0, 64),
     });

@@ -128,6 +128,10 @@ mock_provider: { enabled: true, port: ${mockPort} }
     assert.equal(leash(["keys", "revoke", key[2]]).code, 0);
     await waitFor("revocation", async () => ((await status(fresh)) === 401 ? true : undefined), 2000);
 
+    assert.equal(leash(["policy", "set", "--tenant", "acme-corp", "--retention-days", "30"]).code, 0);
+    const retained = JSON.parse(leash(["tenants", "list", "--json"]).stdout) as Array<{ id: string; retention_days: number | null }>;
+    assert.equal(retained.find((t) => t.id === "acme-corp")?.retention_days, 30);
+    assert.match(leash(["policy", "set", "--tenant", "acme-corp", "--retention-days", "soon"]).stderr, /--retention-days must be/);
     assert.equal(leash(["policy", "set", "--tenant", "acme-corp", "--status", "disabled"]).code, 0);
     const bad = leash(["keys", "create", "--tenant", "no-such-tenant"]);
     assert.notEqual(bad.code, 0);

@@ -2,8 +2,8 @@
 // OpenAI and Anthropic SDKs, with tracing on, two tenants (one with its own stored provider
 // credential), a revoked key and a made-up key; then every output an operator ships somewhere is
 // scanned with the secret detector (test/support/secret-scan.ts): Envoy's access and application
-// log, the sidecar's log, the sidecar's /metrics, Envoy's /stats/prometheus, every received OTLP
-// span, and the ledger and request log rows. No tenant key, provider credential or gateway secret
+// log, the sidecar's log, the sidecar's /metrics, Envoy's /stats/prometheus and /config_dump,
+// every received OTLP span, and the ledger and request log rows. No tenant key, provider credential or gateway secret
 // may appear, nor anything shaped like one. A control scan of what the mock provider received
 // proves the detector sees the provider credentials where they belong.
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { PROVIDER_KEY, startGateway, type Gateway, type Tenant } from "./gateway.ts";
-import { waitFor } from "../integration/envoy-harness.ts";
+import { httpGet, waitFor } from "../integration/envoy-harness.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "../support/otlp-receiver.ts";
 import { describeFindings, scanForSecrets, type KnownSecret } from "../support/secret-scan.ts";
 
@@ -101,6 +101,8 @@ describe("secret scan of every observable output", () => {
       "sidecar log": gw.sidecar.output,
       "sidecar /metrics": await gw.sidecar.metrics(),
       "envoy /stats/prometheus": await gw.envoyStats(),
+      // Provider credentials live in the sidecar, never in Envoy's config: keep it that way.
+      "envoy /config_dump": (await httpGet(gw.envoy.adminPort, "/config_dump")).body,
       "otlp spans": receiver.raw.join("\n"),
       "usage_ledger rows": JSON.stringify(ledger.rows),
       "request_log rows": JSON.stringify(requestLog.rows),

@@ -2,11 +2,14 @@
 // PostgreSQL, with an injected clock: per-tenant retention (own days, 0 = forever, NULL = the
 // gateway default, which also covers unknown tenants), dropping whole monthly partitions only past
 // the longest retention in force, the advisory lock that lets one replica run at a time, and the
-// timer driven job with its metrics.
+// timer driven job with its metrics, and the ledger writer meeting a partition the job dropped.
 //
 //   LEASH_TEST_DATABASE_URL  default postgres://leash:leash@127.0.0.1:5432/leash_test
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { Registry } from "prom-client";
@@ -14,7 +17,7 @@ import type { Db } from "../../sidecar-services/src/db.ts";
 import { partitionEndMs, runLedgerRetention, startLedgerRetention } from "../../sidecar-services/src/ledger-retention.ts";
 import { silentLogger } from "../../sidecar-services/src/logger.ts";
 import { createTenant, updateTenant } from "../../sidecar-services/src/tenants.ts";
-import { partitionOf } from "../../sidecar-services/src/usage-ledger.ts";
+import { createUsageLedger, partitionOf, type LedgerRow } from "../../sidecar-services/src/usage-ledger.ts";
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
 
 const RUN = randomBytes(4).toString("hex");
@@ -120,6 +123,34 @@ describe("ledger retention (PostgreSQL)", () => {
     const ran = await runLedgerRetention({ db, defaultDays: 90, now: NOW, log: silentLogger });
     assert.equal(ran.ran, true);
     assert.ok(!(await remaining(db)).includes("keep30-locked"));
+  });
+
+  it("a late row for a month already dropped recreates its partition instead of retrying forever", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "leash-retention-"));
+    const ledger = createUsageLedger({ db, log: silentLogger, spoolDir: join(dir, "spool"), flushIntervalMs: 3_600_000, retryMinMs: 3_600_000 });
+    const row = (id: string): LedgerRow => ({
+      request_id: id, tenant_id: "keep30", key_id: "", provider: "mock", api: "openai", model: "", status: 200,
+      prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, streamed: false, estimated: false,
+      duration_ms: 10, upstream_first_byte_ms: 5, started_at_ms: ago(500), cost_usd: null, price_version: "test",
+    });
+    try {
+      // The writer creates 2025-01 again and remembers it; retention then drops it.
+      await ledger.record(row("late-1"));
+      await ledger.flush();
+      assert.ok((await partitionNames(db)).includes("usage_ledger_p202501"));
+      const r = await runLedgerRetention({ db, defaultDays: 90, now: NOW, log: silentLogger });
+      assert.ok(r.droppedPartitions.includes("usage_ledger_p202501"));
+      // The next row of that month: the insert fails once (no partition), and the spool drain
+      // inside the same flush() creates the partition again and writes it.
+      await ledger.record(row("late-2"));
+      await ledger.flush();
+      assert.ok((await remaining(db)).includes("late-2"), "the row was not written after its partition was dropped");
+      assert.equal(ledger.stats().degraded, false);
+      await db.query("DELETE FROM usage_ledger WHERE request_id LIKE 'late-%'");
+    } finally {
+      await ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the timer job runs with the injected clock and counts what it did", async () => {

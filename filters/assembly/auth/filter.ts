@@ -16,6 +16,7 @@ import { KEY_HEADERS, pickKey } from "./keys";
 import { modelAllowed } from "./models";
 import { DecisionCache } from "./decision-cache";
 import { enableTiming } from "../sdk/timing";
+import { requestCallMetadata } from "../sdk/call-metadata";
 import { SERVICE, METHOD, Decision, AuthorizeResponse, encodeAuthorizeRequest, decodeAuthorizeResponse } from "./authorize-pb";
 
 export class AuthRoot extends RootContext {
@@ -105,11 +106,7 @@ class AuthStream extends HttpContext {
     const rid = getRequestHeader("x-request-id");
     const requestId = rid == null ? "" : rid;
     this.callMessage = encodeAuthorizeRequest(key, route.provider, requestId, m, path);
-    if (requestId.length > 0) { this.callMetadata.push("x-request-id"); this.callMetadata.push(requestId); }
-    // The client's W3C trace context (Envoy's own span context is not visible to wasm): the
-    // sidecar parents its Authorize span on it, so both land in the client's trace.
-    const traceparent = getRequestHeader("traceparent");
-    if (traceparent != null && traceparent.length <= 128) { this.callMetadata.push("traceparent"); this.callMetadata.push(traceparent); }
+    this.callMetadata = requestCallMetadata();
     if (this.auth.waiting.has(this.cacheKey)) {
       // Another request with this key is already asking: wait for its answer.
       this.auth.waiting.get(this.cacheKey).push(this);

@@ -34,6 +34,7 @@ export class RootContext {
   /** Module name and filter state name of callback timing (timing.ts); "" = not timed. */
   timingModule: string = "";
   timingProperty: string = "";
+  timingPublish: bool = true;
 
   constructor(public readonly id: u32) {}
 
@@ -81,6 +82,8 @@ export class HttpContext {
   /** Callback timing (timing.ts): time spent in this stream's callbacks, and the running one's start. */
   spentNs: u64 = 0;
   callbackStartNs: u64 = 0;
+  /** Last total written as filter state (µs); MAX = none yet. */
+  publishedMicros: u64 = U64.MAX_VALUE;
 
   constructor(public readonly id: u32, public readonly root: RootContext) {}
 

@@ -12,6 +12,9 @@
 // visible to every filter of the chain, which is why it carries the totals: wasm VMs of different
 // modules share no memory.
 //
+// Work done inside one stream's callback on behalf of others counts for that stream: the auth
+// module's single-flight leader settles its waiting followers inside its own reply callback.
+//
 // The clock is proxy_get_current_time_nanoseconds: Envoy reads the system clock (nanosecond
 // resolution, not the dispatcher's cached time), so a callback of a few microseconds is measured.
 // It is a wall clock and may step backwards (NTP): a negative interval counts as zero.
@@ -27,10 +30,15 @@ export const TIMING_PREFIX: string = "leash.timing.";
  */
 export const TIMED_MODULES: Array<string> = ["auth"];
 
-/** Turns on callback timing for every stream of `root`, published as leash.timing.<module>. */
-export function enableTiming(root: RootContext, module: string): void {
+/**
+ * Turns on callback timing for every stream of `root`, published as leash.timing.<module>.
+ * `publish` false: measure only (the usage module reads its own total directly and needs no filter
+ * state write per response chunk).
+ */
+export function enableTiming(root: RootContext, module: string, publish: bool = true): void {
   root.timingModule = module;
   root.timingProperty = TIMING_PREFIX + module;
+  root.timingPublish = publish;
 }
 
 /** Called by the SDK entry points before a stream callback. */
@@ -44,8 +52,14 @@ export function endCallback(s: HttpContext): void {
   if (s.root.timingProperty.length == 0 || s.callbackStartNs == 0) return;
   s.spentNs += elapsedSince(s.callbackStartNs);
   s.callbackStartNs = 0;
-  // After the stream ended there is no filter state to write and no reader left.
-  if (!s.ended) setProperty(s.root.timingProperty, (s.spentNs / 1000).toString());
+  // After the stream ended there is no filter state to write and no reader left. An unchanged
+  // value is not written again: a response streamed in many chunks through a module that does
+  // nothing with them would otherwise cost a host call per chunk.
+  if (!s.root.timingPublish || s.ended) return;
+  const micros = s.spentNs / 1000;
+  if (micros == s.publishedMicros) return;
+  s.publishedMicros = micros;
+  setProperty(s.root.timingProperty, micros.toString());
 }
 
 /** The stream's total so far in microseconds, including the callback that is running now. */
