@@ -24,12 +24,14 @@ import type { UsageRecord } from "./usage-report.ts";
 import { createUsageSpool, type UsageSpool } from "./usage-spool.ts";
 
 /** One usage_ledger row: a validated report plus its price, and its sealed audit entry if any. */
-export interface LedgerRow extends Omit<UsageRecord, "audit"> {
+export interface LedgerRow extends Omit<UsageRecord, "audit" | "guard_decisions"> {
   /** USD; null when the model is not priced. */
   cost_usd: number | null;
   price_version: string;
-  /** The request's audit_log entry, already sealed (never in clear in memory queues or the spool); null: none. */
-  audit: SealedAudit | null;
+  /** What the guard modules did; absent (rows spooled by older sidecars) reads as "". */
+  guard_decisions?: string;
+  /** The request's audit_log entry, already sealed (never in clear in memory queues or the spool); null or absent: none. */
+  audit?: SealedAudit | null;
 }
 
 /** Counters the writer reports (wired to Prometheus by usage-metrics.ts). */
