@@ -1,4 +1,4 @@
-// Retention of the usage ledger: deletes each tenant's rows older than its retention (tenant column
+// Retention of the usage ledger (and, in the same job, of the audit trail: audit-retention.ts): deletes each tenant's rows older than its retention (tenant column
 // retention_days; NULL = the gateway default sidecar.ledger_retention_days; 0 = forever), and drops
 // whole monthly partitions once they are older than the longest retention in force, which is how
 // the bulk of old data leaves (a DROP TABLE instead of a huge DELETE).
@@ -10,11 +10,12 @@
 import { Counter, type Registry } from "prom-client";
 import type { Db, Queryable } from "./db.ts";
 import type { Logger } from "./logger.ts";
+import { runAuditRetention } from "./audit-retention.ts";
 
 const DAY_MS = 86_400_000;
 /** First half of the advisory lock key ("lret" in ASCII); the second is the schema's hash. */
 const RETENTION_LOCK_CLASS = 0x6c726574;
-const PARTITION_NAME = /^usage_ledger_p(\d{4})(\d{2})$/;
+const PARTITION_NAME = /^(?:usage_ledger|audit_log)_p(\d{4})(\d{2})$/;
 /** How long a partition drop may wait for the ledger writer's locks before the drops wait for the next run. */
 const DROP_LOCK_TIMEOUT = "2s";
 
@@ -64,11 +65,13 @@ async function deleteExpiredRows(tx: Queryable, explicit: Array<{ id: string; da
   return deleted;
 }
 
-async function dropOldPartitions(tx: Queryable, cutoffMs: number, log: Logger): Promise<string[]> {
+/** Drops the monthly partitions of `table` that end at or before `cutoffMs`; returns their names. */
+export async function dropOldPartitions(tx: Queryable, table: "usage_ledger" | "audit_log", cutoffMs: number, log: Logger): Promise<string[]> {
+  // `table` is one of two literals: safe to inline.
   const parts = await tx.query<{ schema: string; name: string }>(
     `SELECT n.nspname AS schema, c.relname AS name
        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE i.inhparent = 'usage_ledger'::regclass`,
+      WHERE i.inhparent = '${table}'::regclass`,
   );
   const dropped: string[] = [];
   for (const p of parts.rows) {
@@ -84,7 +87,7 @@ async function dropOldPartitions(tx: Queryable, cutoffMs: number, log: Logger): 
       dropped.push(p.name);
     } catch (err) {
       await tx.query("ROLLBACK TO SAVEPOINT retention_drop");
-      log.warn("ledger retention: partition not dropped this time", { partition: p.name, error: err });
+      log.warn("retention: partition not dropped this time", { partition: p.name, error: err });
     }
   }
   return dropped;
@@ -105,7 +108,7 @@ export async function runLedgerRetention(opts: LedgerRetentionOptions): Promise<
     // the partition ends before the longest one's cutoff.
     const forever = opts.defaultDays === 0 || explicit.some((t) => t.days === 0);
     const longest = Math.max(opts.defaultDays, ...explicit.map((t) => t.days));
-    const droppedPartitions = forever ? [] : await dropOldPartitions(tx, opts.now - longest * DAY_MS, opts.log);
+    const droppedPartitions = forever ? [] : await dropOldPartitions(tx, "usage_ledger", opts.now - longest * DAY_MS, opts.log);
     return { ran: true, deletedRows, droppedPartitions };
   });
 }
@@ -144,14 +147,24 @@ export function startLedgerRetention(opts: RetentionJobOptions): RetentionJob {
   });
   const rows = new Counter({ name: "leash_ledger_retention_rows_deleted_total", help: "Usage ledger rows deleted by retention.", registers });
   const partitions = new Counter({ name: "leash_ledger_retention_partitions_dropped_total", help: "Monthly usage ledger partitions dropped by retention.", registers });
+  const auditRows = new Counter({ name: "leash_audit_retention_rows_deleted_total", help: "Audit-trail entries deleted by retention.", registers });
+  const auditPartitions = new Counter({ name: "leash_audit_retention_partitions_dropped_total", help: "Monthly audit_log partitions dropped by retention.", registers });
   let running: Promise<RetentionResult | null> | null = null;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   const run = (): Promise<RetentionResult | null> => {
     if (running) return running;
-    running = runLedgerRetention({ db: opts.db, defaultDays: opts.defaultDays, now: now(), log: opts.log }).then(
-      (r) => {
+    const at = now();
+    running = runLedgerRetention({ db: opts.db, defaultDays: opts.defaultDays, now: at, log: opts.log }).then(
+      async (r) => {
+        // The audit trail's own retention (audit-retention.ts), in the same run.
+        const a = await runAuditRetention({ db: opts.db, now: at, log: opts.log });
+        auditRows.inc(a.deletedRows);
+        auditPartitions.inc(a.droppedPartitions.length);
+        if (a.deletedRows > 0 || a.droppedPartitions.length > 0) {
+          opts.log.info("audit retention", { deleted_rows: a.deletedRows, dropped_partitions: a.droppedPartitions });
+        }
         runs.inc({ result: r.ran ? "ran" : "skipped" });
         rows.inc(r.deletedRows);
         partitions.inc(r.droppedPartitions.length);

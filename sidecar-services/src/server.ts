@@ -20,7 +20,6 @@ import { buildProviderTable, providersMissingCredentials } from "./provider-cred
 import { createRequestLog } from "./request-log.ts";
 import { loadPriceTable, type PriceTable } from "./prices.ts";
 import { resolve } from "node:path";
-import { startAuditRetention } from "./audit-retention.ts";
 import { createUsageRecorder } from "./usage.ts";
 import { createUsageLedger, spoolDirOf, type UsageLedger, type UsageLedgerOptions } from "./usage-ledger.ts";
 import { createUsageMetrics, type LabelLimits } from "./usage-metrics.ts";
@@ -70,8 +69,6 @@ export interface SidecarDeps {
    * `<otlp_endpoint>/v1/traces`, service.name `<service_name>-sidecar`), or none when disabled.
    */
   tracer?: Tracer;
-  /** Period of the audit-trail retention job (audit-retention.ts), ms; 0 = not run. Default 1 h. */
-  auditRetentionIntervalMs?: number;
 }
 
 /** Ports actually bound (differs from the config when it asked for 0). */
@@ -206,7 +203,6 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     });
 
   let retention: RetentionJob | null = null;
-  let stopRetention = (): void => {};
 
   return {
     grpc: grpcServer,
@@ -236,15 +232,12 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
         log,
         now: deps.now,
       });
-      const every = deps.auditRetentionIntervalMs ?? 3_600_000;
-      if (every > 0) stopRetention = startAuditRetention(deps.db, log, every, deps.now);
       log.info("sidecar listening", { host: sidecar.host, grpc_port: grpcPort, http_port: httpPort });
       if (adminServer) log.info("admin API listening", { url: `http://${urlHost(sidecar.admin_address)}:${adminPort}/admin/v1` });
       else log.warn("admin API not started: no admin token (set LEASH_ADMIN_TOKEN)");
       return { grpcPort, httpPort, adminPort };
     },
     async stop() {
-      stopRetention();
       await Promise.all([shutdownGrpc(), close(httpServer), close(adminServer), retention?.stop()]);
       // After the gRPC drain: every acknowledged report is in the ledger's hands by now.
       await Promise.all([requestLog.close(), usageLedger.close(), tracer.shutdown()]);

@@ -14,9 +14,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Registry } from "prom-client";
-import { enforceAuditRetention } from "../../sidecar-services/src/audit-retention.ts";
+import { runAuditRetention } from "../../sidecar-services/src/audit-retention.ts";
 import type { Db } from "../../sidecar-services/src/db.ts";
 import type { KvStore } from "../../sidecar-services/src/kv-store.ts";
+import { silentLogger } from "../../sidecar-services/src/logger.ts";
 import { createKeyRing } from "../../sidecar-services/src/master-key.ts";
 import { createSidecar, type Sidecar } from "../../sidecar-services/src/server.ts";
 import { createTenant } from "../../sidecar-services/src/tenants.ts";
@@ -83,7 +84,6 @@ describe("audit trail (PostgreSQL + Redis)", () => {
       pepper: PEPPER,
       ring: createKeyRing([{ id: "mk-test", key: randomBytes(32) }]),
       adminToken: TOKEN,
-      auditRetentionIntervalMs: 0,
     });
     const ports = await sidecar.start();
     client = authorizeClient(ports.grpcPort);
@@ -191,7 +191,7 @@ describe("audit trail (PostgreSQL + Redis)", () => {
     const ancient = audited("globex", Date.UTC(2024, 0, 15));
     for (const r of [...old, ancient]) assert.deepEqual(await recordUsage(client, r), { accepted: true });
     await sidecar.usageLedger.flush();
-    const result = await enforceAuditRetention(db, now);
+    const result = await runAuditRetention({ db, now, log: silentLogger });
     assert.equal(result.ran, true);
     assert.ok(result.droppedPartitions.includes("audit_log_p202401"), `dropped ${result.droppedPartitions.join(",")}`);
     const kept = async (id: string) => (await db.query("SELECT 1 FROM audit_log WHERE request_id = $1", [id])).rows.length === 1;
@@ -222,7 +222,6 @@ describe("audit trail without a master key", () => {
       }),
       pepper: PEPPER,
       ring: null,
-      auditRetentionIntervalMs: 0,
     });
     const ports = await sidecar.start();
     const client = authorizeClient(ports.grpcPort);
