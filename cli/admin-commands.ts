@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import type { LeashConfig } from "../config/types.ts";
 import { adminClient, type AdminClient } from "./admin-client.ts";
+import { applyGuardArgs } from "./guard-policy-args.ts";
 
 export interface AdminOptions {
   tenant?: string;
@@ -20,6 +21,10 @@ export interface AdminOptions {
   to?: string;
   by?: string;
   json?: boolean;
+  /** `policy set --redact email=mask,card=block|default` (cli/guard-policy-args.ts). */
+  redact?: string;
+  /** `policy set --injection block:0.7|flag|default`. */
+  injection?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -145,13 +150,21 @@ async function credentials(api: AdminClient, sub: string | undefined, opts: Admi
 }
 
 async function policy(api: AdminClient, sub: string | undefined, opts: AdminOptions): Promise<number> {
-  if (sub !== "set") throw new Error("usage: leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]");
+  if (sub !== "set") {
+    throw new Error("usage: leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled] "
+      + "[--redact email=mask,card=block,responses=off|default] [--injection block:0.7|flag|default]");
+  }
   const tenant = need(opts.tenant, "--tenant");
   const body: Row = {};
   if (opts.providers !== undefined) body.allowed_providers = list(opts.providers);
   if (opts.models !== undefined) body.allowed_models = list(opts.models);
   if (opts.status !== undefined) body.status = opts.status;
-  if (Object.keys(body).length === 0) throw new Error("nothing to set: give --providers, --models or --status");
+  if (opts.redact !== undefined || opts.injection !== undefined) {
+    // module_settings is replaced as a whole by the API: merge into the tenant's current one.
+    const t = await api.request<{ module_settings?: Row }>("GET", `/tenants/${encodeURIComponent(tenant)}`);
+    body.module_settings = applyGuardArgs(t.module_settings ?? {}, opts.redact, opts.injection);
+  }
+  if (Object.keys(body).length === 0) throw new Error("nothing to set: give --providers, --models, --status, --redact or --injection");
   await api.request("PATCH", `/tenants/${encodeURIComponent(tenant)}`, body);
   console.log(`policy of ${tenant} updated`);
   return 0;

@@ -19,6 +19,7 @@ import {
   readQueryChoice,
   readQueryFilter,
   readQueryTimestamp,
+  readModuleSettings,
   readSettings,
   readString,
   readTenantId,
@@ -188,7 +189,7 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
               status: readTenantStatus(b, "status"),
               allowedProviders: readProviderList(b, "allowed_providers", known),
               allowedModels: readModelList(b, "allowed_models"),
-              moduleSettings: readSettings(b, "module_settings"),
+              moduleSettings: readModuleSettings(b, "module_settings"),
             },
             store,
           );

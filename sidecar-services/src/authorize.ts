@@ -45,6 +45,8 @@ export interface AuthorizeResponse {
   cache_ttl_ms: number;
   /** On ALLOW, the tenant's allowed models (empty = any; "x*" = prefix); empty on DENY. */
   allowed_models: string[];
+  /** On ALLOW, the tenant's guard policy as compact JSON ("" = module defaults); "" on DENY. */
+  module_policy: string;
 }
 
 /** Dependencies of {@link createAuthorizer}. */
@@ -119,6 +121,7 @@ export function createAuthorizer(deps: AuthorizerDeps): (req: AuthorizeRequest) 
       // Denials are as stable as approvals; the filter may reuse them for the configured time.
       cache_ttl_ms: cacheTtlMs,
       allowed_models: [],
+      module_policy: "",
     };
   };
 
@@ -171,6 +174,7 @@ export function createAuthorizer(deps: AuthorizerDeps): (req: AuthorizeRequest) 
       upstream_auth_value: credential.value,
       cache_ttl_ms: allowCacheTtlMs(cacheTtlMs, t, record.expiresAt, match, record.previousSecretExpiresAt),
       allowed_models: tenant.allowedModels,
+      module_policy: tenant.modulePolicy,
     };
     return { res, keyId };
   };
