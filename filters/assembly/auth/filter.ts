@@ -198,6 +198,9 @@ class AuthStream extends HttpContext {
     }
     setProperty("leash.tenant_id", answer.tenantId);
     setProperty("leash.key_id", answer.keyId);
+    // Read by the guard modules later in the chain (filter state is per request, visible to every
+    // filter); left unset when the tenant has no guard policy so they use their plugin defaults.
+    if (answer.modulePolicy.length > 0) setProperty("leash.policy", answer.modulePolicy);
     this.allowedModels = answer.allowedModels;
     this.phase = Phase.Allowed;
     this.auth.allowed.increment(1);
