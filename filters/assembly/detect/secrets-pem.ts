@@ -102,6 +102,11 @@ export function pemHoldStart(text: string): i32 {
 
 function partialHeader(text: string, j: i32): bool {
   const n = text.length;
+  // Dashes right after a label or other dashes close a marker ("...KEY-----"); they start none.
+  if (j > 0) {
+    const p = text.charCodeAt(j - 1);
+    if (p == 0x2d || isUpper(p) || isDigit(p)) return false;
+  }
   if (n - j <= BEGIN.length) return isPrefixOf(text, j, n, BEGIN);
   if (!hasAt(text, j, BEGIN)) return false;
   const s = j + BEGIN.length;

@@ -22,9 +22,11 @@ export const MAX_AUTHORITY: i32 = 256;
 
 function isSchemeChar(c: i32): bool { return isAlnum(c) || c == 0x2b || c == 0x2e || c == 0x2d; }
 
-// Ends the authority part: path, query, fragment, whitespace, quotes, markup, JSON escapes.
+// Ends the authority part: path, query, whitespace, quotes, markup, JSON escapes. Not '#': RFC 3986
+// says it starts a fragment, but unencoded '#' in pasted passwords is common and a fragment right
+// after a host is rare, so stopping there would cut passwords short and leak their tail.
 function endsAuthority(c: i32): bool {
-  return c == 0x2f || c == 0x3f || c == 0x23 || isSpace(c) || isQuote(c) || c == 0x3c || c == 0x3e || c == 0x5c;
+  return c == 0x2f || c == 0x3f || isSpace(c) || isQuote(c) || c == 0x3c || c == 0x3e || c == 0x5c;
 }
 
 /** Start of the known scheme ending at e (text[e..] is "://"), or -1. */

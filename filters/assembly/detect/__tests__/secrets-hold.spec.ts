@@ -1,0 +1,155 @@
+import { findSecrets, secretHoldStart } from "../secrets";
+import { Finding, ALL_KINDS } from "../finding";
+import {
+  openaiLegacy, openaiProject, anthropicKey, awsId, githubClassic, githubPat, stripeKey, slackBot, slackWebhook,
+  googleKey, jwt, pem, awsSecret, rnd, ALNUM,
+} from "./secrets-fixtures";
+
+/** Some finding of text covers [s, e) (coordinates shifted by base). */
+function covers(text: string, base: i32, s: i32, e: i32): bool {
+  const f = new Array<Finding>();
+  findSecrets(text, ALL_KINDS, f);
+  for (let i = 0; i < f.length; i++) if (f[i].start + base <= s && f[i].end + base >= e) return true;
+  return false;
+}
+
+/**
+ * Streams text in two chunks cut at every offset, the way the redactor does: after the first
+ * chunk it releases text[0..hold) (redacting what findSecrets finds there) and keeps the rest for
+ * the next round. The secret text[s..e) must never be released unredacted.
+ */
+function expectSafeAtEveryCut(text: string, secret: string): void {
+  const s = text.indexOf(secret);
+  const e = s + secret.length;
+  expect(s).toBeGreaterThanOrEqual(0);
+  expect(covers(text, 0, s, e)).toBe(true, "whole text: " + text);
+  for (let cut = 0; cut <= text.length; cut++) {
+    const first = text.substring(0, cut);
+    const hold = secretHoldStart(first);
+    expect(hold).toBeLessThanOrEqual(cut);
+    expect(hold).toBeGreaterThanOrEqual(0);
+    if (hold <= s) {
+      expect(covers(text.substring(hold), hold, s, e)).toBe(true, "cut " + cut.toString() + " hold " + hold.toString());
+    } else {
+      // Released a part of the secret: it must have been found, whole, in what was released.
+      expect(e <= hold && covers(first.substring(0, hold), 0, s, e)).toBe(true, "cut " + cut.toString() + " released " + first.substring(0, hold));
+    }
+  }
+}
+
+function safeInProse(secret: string): void {
+  expectSafeAtEveryCut("Here it is: " + secret + " thanks.", secret);
+  expectSafeAtEveryCut("{\"content\":\"" + secret + "\"}", secret);
+  expectSafeAtEveryCut(secret, secret);
+}
+
+describe("secretHoldStart: no secret leaks when the stream is cut anywhere", () => {
+  it("OpenAI and Anthropic keys", () => {
+    safeInProse(openaiLegacy());
+    safeInProse(openaiProject());
+    safeInProse(anthropicKey());
+  });
+
+  it("AWS, GitHub, Stripe, Slack and Google keys", () => {
+    safeInProse(awsId("AKIA"));
+    safeInProse(awsId("ASIA"));
+    safeInProse(githubClassic("ghp_"));
+    safeInProse(githubPat());
+    safeInProse(stripeKey("sk_live_"));
+    safeInProse(slackBot());
+    safeInProse(slackWebhook());
+    safeInProse(googleKey());
+  });
+
+  it("JWTs", () => {
+    safeInProse(jwt());
+    const t = jwt();
+    expectSafeAtEveryCut("Authorization: Bearer " + t + "\n", t);
+  });
+
+  it("PEM blocks", () => {
+    const b = pem("RSA PRIVATE KEY");
+    expectSafeAtEveryCut("key:\n" + b + "\nend", b);
+  });
+
+  it("connection-string passwords", () => {
+    expectSafeAtEveryCut("url: postgres://app:Xk29dkLq7@db:5432/app ok", "Xk29dkLq7");
+    expectSafeAtEveryCut("\"mongodb+srv://svc:Qx7pLm2v@cluster0.example.net/db\"", "Qx7pLm2v");
+    expectSafeAtEveryCut("redis://:s3cretRedis77@cache", "s3cretRedis77");
+  });
+
+  it("keyword + value secrets", () => {
+    const v = "Fk" + rnd(18, ALNUM) + "9";
+    expectSafeAtEveryCut("password=" + v + " next", v);
+    expectSafeAtEveryCut("{\"api_key\": \"" + v + "\"}", v);
+    expectSafeAtEveryCut("Authorization: Bearer " + v + "\r\n", v);
+    expectSafeAtEveryCut("my.service.client_secret : '" + v + "'", v);
+    const a = awsSecret();
+    expectSafeAtEveryCut("aws_secret_access_key = " + a + "\n", a);
+  });
+});
+
+describe("secretHoldStart: tight on ordinary text", () => {
+  it("holds nothing after a space, punctuation or a finished line", () => {
+    expect(secretHoldStart("")).toBe(0);
+    const prose = "The quick brown fox jumps over the lazy dog. The password policy requires twelve characters.\n";
+    expect(secretHoldStart(prose)).toBe(prose.length);
+    expect(secretHoldStart("Hello world, ")).toBe(13);
+    expect(secretHoldStart("version 1.2.3 released.")).toBe(23);
+    expect(secretHoldStart("ends with a complete key " + awsId("AKIA") + " ")).toBe(46);
+  });
+
+  it("holds at most the last word", () => {
+    const t = "all that jazz";
+    expect(secretHoldStart(t)).toBe(t.length); // no key, keyword or scheme can start in "jazz"
+    // Any cut of ordinary prose holds at most its last word.
+    const prose = "Lorem ipsum dolor sit amet, the token budget and the secret sauce of postgres tuning. Done";
+    for (let c = 0; c <= prose.length; c++) {
+      const cutText = prose.substring(0, c);
+      // Start of the last word (a keyword followed by spaces is held until its separator shows).
+      let w = c;
+      while (w > 0 && prose.charCodeAt(w - 1) == 0x20) w--;
+      while (w > 0 && prose.charCodeAt(w - 1) != 0x20) w--;
+      expect(secretHoldStart(cutText)).toBeGreaterThanOrEqual(w, cutText);
+    }
+    const u = "we talked about the secret";
+    expect(secretHoldStart(u)).toBe(u.length - 6);
+    const w = "and then the tok";
+    expect(secretHoldStart(w)).toBe(w.length - 3);
+    const x = "a key like sk-pr";
+    expect(secretHoldStart(x)).toBe(x.length - 5);
+    const y = "written as AK";
+    expect(secretHoldStart(y)).toBe(y.length - 2);
+    const z = "connect to postgr";
+    expect(secretHoldStart(z)).toBe(z.length - 6);
+  });
+
+  it("holds an open private key block from its BEGIN, whatever its length", () => {
+    const head = "see\n-----BEGIN OPENSSH PRIVATE KEY-----\n";
+    expect(secretHoldStart(head)).toBe(4);
+    expect(secretHoldStart(head + rnd(5000, ALNUM))).toBe(4);
+    expect(secretHoldStart(head + "abc\n-----END OPENSSH PRIV")).toBe(4);
+    expect(secretHoldStart(head + "abc\n-----END OPENSSH PRIVATE KEY-----\n")).toBe(head.length + 38);
+    expect(secretHoldStart("text -----BEGI")).toBe(5);
+    expect(secretHoldStart("-----BEGIN CERTIFICATE-----\nxyz")).toBe(31);
+  });
+
+  it("holds an open URL authority from its scheme, and an assignment from its key", () => {
+    expect(secretHoldStart("use mysql://app:s3cr")).toBe(4);
+    expect(secretHoldStart("use mysql://app:s3cr@db/x ")).toBe(26);
+    expect(secretHoldStart("db: redis:/")).toBe(4);
+    expect(secretHoldStart("x token = \"ab")).toBe(2);
+    expect(secretHoldStart("x \"token\" ")).toBe(3);
+    expect(secretHoldStart("x token=abc; ")).toBe(13);
+  });
+
+  it("stays bounded on long tails", () => {
+    // A run longer than any key can be is released.
+    const t = "sk-" + rnd(400, ALNUM);
+    expect(secretHoldStart(t)).toBe(t.length);
+    const v = "password=" + rnd(600, ALNUM);
+    expect(secretHoldStart(v)).toBe(v.length);
+    const u = "https://" + rnd(300, ALNUM);
+    expect(secretHoldStart(u)).toBe(u.length);
+  });
+});
