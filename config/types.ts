@@ -122,9 +122,10 @@ export interface RedactModuleConfig {
   /** Redact responses too (JSON and SSE), with block applied as mask. Default true. */
   responses: boolean;
   /**
-   * Most characters of a streamed text the filter holds back (per choice or content block) while
-   * an entity may still be completing; longer entities (a PEM block) are cut at this bound and the
-   * held part is masked, never released raw. Default 4096, range 64..65536.
+   * Most characters of a streamed text the filter holds back (per choice, tool call or content
+   * block) while an entity may still be completing. An entity still in progress when the bound is
+   * hit (only a very long one, e.g. a PEM block longer than the bound) is released as the detectors
+   * saw it; entities shorter than the bound are never released raw. Default 4096, range 64..65536.
    */
   stream_holdback_chars: number;
 }
