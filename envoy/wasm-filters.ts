@@ -115,6 +115,10 @@ export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: st
           value: JSON.stringify(pluginConfig(cfg, module)),
         },
         failure_policy: failureMode === "closed" ? "FAIL_RELOAD" : "FAIL_OPEN",
+        // The injection module holds the request headers (StopIteration) while it buffers and
+        // scores the body, so that it can still add x-leash-injection-score to them; without
+        // this Envoy turns that StopIteration into "hold everything" and the body never arrives.
+        ...(module === "injection" ? { allow_on_headers_stop_iteration: true } : {}),
       },
     },
   };
