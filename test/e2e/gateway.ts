@@ -36,6 +36,8 @@ export interface GatewayOptions {
   maxRequestBodyBytes?: number;
   /** More provider entries, as YAML flow mappings (one per line of the providers list). */
   extraProviders?: string[];
+  /** More entries of the modules section, one YAML line each, e.g. "injection: { enabled: true }". */
+  extraModules?: string[];
 }
 
 export interface Tenant {
@@ -150,6 +152,7 @@ providers:
 ${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
 modules:
   auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
+${(opts.extraModules ?? []).map((m) => `  ${m}`).join("\n")}
 `;
   const configPath = join(dir, `leash-${n}.yaml`);
   writeFileSync(configPath, yaml);
