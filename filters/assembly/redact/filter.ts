@@ -62,7 +62,7 @@ function kindNames(kinds: u32): string {
   return out;
 }
 
-class RedactStream extends HttpContext {
+export class RedactStream extends HttpContext {
   route: Route | null = null;
   settings: RedactSettings = new RedactSettings();
   state: RedactState = new RedactState();
