@@ -84,6 +84,13 @@ describe("redact through Envoy with the official SDKs", () => {
     }
     assert.equal(text, "Reach [EMAIL_1] or [PHONE_1] today");
     assert.ok(usage, "the usage chunk still arrives");
+
+    // A reply that ends inside an entity: the held text comes in a chunk the gateway writes.
+    const tail = await openai(tenantA, { "x-mock-reply-b64": b64(`call ${PHONE}`), "x-mock-chunk-size": "3", "x-mock-chunk-delay-ms": "1" })
+      .chat.completions.create({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "hi" }] });
+    let tailText = "";
+    for await (const chunk of tail) tailText += chunk.choices[0]?.delta?.content ?? "";
+    assert.equal(tailText, "call [PHONE_1]");
   });
 
   for (const [name, entity, label] of [["email", EMAIL, "[EMAIL_1]"], ["card", CARD, "[CARD_1]"], ["phone", PHONE, "[PHONE_1]"]] as const) {
@@ -108,14 +115,14 @@ describe("redact through Envoy with the official SDKs", () => {
 
   it("Anthropic: masked prompt upstream, masked streamed reply", async () => {
     gw.mock.clear();
-    const stream = anthropic(tenantA, { "x-mock-reply-b64": b64(`Sent to ${EMAIL}.`), "x-mock-chunk-size": "2", "x-mock-chunk-delay-ms": "1" }).messages.stream({
+    const stream = anthropic(tenantA, { "x-mock-reply-b64": b64(`Sent to ${EMAIL}`), "x-mock-chunk-size": "2", "x-mock-chunk-delay-ms": "1" }).messages.stream({
       model: "claude-3-5-haiku-latest", max_tokens: 64,
       system: `Owner: ${EMAIL}`,
       messages: [{ role: "user", content: [{ type: "text", text: `forward to ${EMAIL}` }] }],
     });
     const msg = await stream.finalMessage();
     const block = msg.content[0];
-    assert.equal(block.type === "text" ? block.text : "", "Sent to [EMAIL_1].");
+    assert.equal(block.type === "text" ? block.text : "", "Sent to [EMAIL_1]");
     const seen = gw.mock.requests[0].json as { system: string; messages: Array<{ content: Array<{ text: string }> }> };
     assert.equal(seen.system, "Owner: [EMAIL_1]");
     assert.equal(seen.messages[0].content[0].text, "forward to [EMAIL_1]");

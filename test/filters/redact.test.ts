@@ -336,6 +336,30 @@ describe("redact: responses", () => {
     }
   });
 
+  it("text ending in an entity is released, redacted, in an event written before the stream's end", async () => {
+    const host = await load();
+    const s = chatRequest(host);
+    respond(s, "text/event-stream", [openaiSse(["mail ", "jane.doe@exa", "mple.com"])]);
+    const events = sseEvents(s.responseBodyText);
+    assert.equal(openaiText(s.responseBodyText), "mail [EMAIL_1]");
+    const finishAt = events.findIndex(([, d]) => d.includes('"finish_reason":"stop"'));
+    const flushAt = events.findIndex(([, d]) => d.includes("[EMAIL_1]"));
+    assert.ok(flushAt >= 0 && flushAt < finishAt, "held text released before the finish chunk");
+    assert.deepEqual(JSON.parse(events[flushAt][1]), { id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "[EMAIL_1]" }, finish_reason: null }] });
+
+    const a = chatRequest(host, "/anthropic/v1/messages");
+    respond(a, "text/event-stream", [anthropicSse(["to jane.doe@", "example.com"])]);
+    const names = sseEvents(a.responseBodyText).map(([n]) => n);
+    assert.equal(anthropicText(a.responseBodyText), "to [EMAIL_1]");
+    assert.equal(names.lastIndexOf("content_block_delta") + 1, names.indexOf("content_block_stop"));
+
+    // No end event at all (the upstream cut the stream): released at the end of the body.
+    const c = chatRequest(host);
+    const cutShort = openaiSse(["write to ", "bob@example.org"]).split("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},")[0];
+    respond(c, "text/event-stream", [cutShort]);
+    assert.equal(openaiText(c.responseBodyText), "write to [EMAIL_1]");
+  });
+
   it("one stream per choice: interleaved choices are redacted independently", async () => {
     const host = await load();
     const ev = (i: number, c: string | null, fin: string | null = null): string =>
