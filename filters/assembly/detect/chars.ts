@@ -17,9 +17,15 @@
 /** Spaces that may separate digit groups: space, no-break space, narrow no-break space (French typography). */
 @inline export function isGroupSpace(c: i32): bool { return c == 0x20 || c == 0xa0 || c == 0x202f; }
 
-/** Characters of an e-mail local part (RFC 5322 dot-atom subset people actually use). */
+/** Accented Latin letters (U+00C0-U+024F without × and ÷): names in local parts ("andré.lefèvre@…"). */
+@inline export function isLatinLetter(c: i32): bool { return c >= 0xc0 && c <= 0x24f && c != 0xd7 && c != 0xf7; }
+
+/**
+ * Characters of an e-mail local part: the dot-atom subset people actually use (letters, digits,
+ * . _ % + - and the apostrophe of "o'neil"), plus accented Latin letters (RFC 6531 addresses).
+ */
 @inline export function isLocalChar(c: i32): bool {
-  return isAlnum(c) || c == 0x2e || c == 0x5f || c == 0x25 || c == 0x2b || c == 0x2d;
+  return isAlnum(c) || c == 0x2e || c == 0x5f || c == 0x25 || c == 0x2b || c == 0x2d || c == 0x27 || isLatinLetter(c);
 }
 
 /** Characters of a domain name (labels and dots). */
@@ -42,11 +48,17 @@ export function leftBoundary(text: string, pos: i32): bool {
   return true;
 }
 
-/** The mirror of leftBoundary for an entity ending (exclusive) at `end`. */
+/**
+ * The mirror of leftBoundary for an entity ending (exclusive) at `end`, except that "/" + digits
+ * may follow (a CIDR prefix length: 10.0.0.0/8, 2001:db8::/32).
+ */
 export function rightBoundary(text: string, end: i32): bool {
   if (end >= text.length) return true;
   const c = <i32>text.charCodeAt(end);
   if (isWordChar(c)) return false;
-  if (isJoiner(c) && end + 1 < text.length && isAlnum(<i32>text.charCodeAt(end + 1))) return false;
+  if (end + 1 >= text.length) return true;
+  const next = <i32>text.charCodeAt(end + 1);
+  if (c == 0x2f && isDigit(next)) return true;
+  if (isJoiner(c) && isAlnum(next)) return false;
   return true;
 }

@@ -1,4 +1,4 @@
-// E-mail addresses: local part (dot-atom: letters, digits, . _ % + -) "@" domain (at least two
+// E-mail addresses: local part (see isLocalChar) "@" domain (ASCII, at least two
 // labels, letters/digits/hyphens, a top-level domain of two or more letters). Found from each
 // "@" outward, so the work is linear: the local part never extends over a previous "@".
 import { EntityKind, Finding } from "./finding";
@@ -11,7 +11,8 @@ const MAX_DOMAIN: i32 = 253;
 function localStart(text: string, at: i32): i32 {
   let s = at;
   while (s > 0 && isLocalChar(<i32>text.charCodeAt(s - 1))) s--;
-  while (s < at && text.charCodeAt(s) == 0x2e) s++; // a sentence's "." is not part of the address
+  // A sentence's "." or a quoting apostrophe ('a@b.com') is not part of the address.
+  while (s < at && (text.charCodeAt(s) == 0x2e || text.charCodeAt(s) == 0x27)) s++;
   if (s == at || at - s > MAX_LOCAL || text.charCodeAt(at - 1) == 0x2e) return -1;
   for (let i = s + 1; i < at; i++) if (text.charCodeAt(i) == 0x2e && text.charCodeAt(i - 1) == 0x2e) return -1;
   return s;

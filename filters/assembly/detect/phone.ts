@@ -20,6 +20,12 @@ function isNanp(text: string, g: Groups): bool {
   return digitAt(text, g, first, 0) >= 2 && digitAt(text, g, first + 1, 0) >= 2;
 }
 
+/** Spanish numbers have no trunk prefix: 9 digits from 6-9, written 3-2-2-2 ("912 34 56 78"). */
+function isSpanish(text: string, g: Groups): bool {
+  if (g.count != 4 || g.len(0) != 3 || g.len(1) != 2 || g.len(2) != 2 || g.len(3) != 2) return false;
+  return digitAt(text, g, 0, 0) >= 6;
+}
+
 /**
  * Separators agree: ignoring the one after the country code (international numbers) and the ones
  * touching a parenthesised group, all separators are the same character. "01.01.2024 12" (a date
@@ -58,12 +64,13 @@ function plausiblePhone(text: string, g: Groups): bool {
   const d = g.digits;
   const lead = digitAt(text, g, 0, 0);
   // Short single-digit groups ("1 2 3 4 5 6 7 8 9") are counting, not dialling; a lone digit is
-  // allowed only near the front (country code 1/7, trunk 1, "(0)", French "6").
+  // allowed only near the front (country code 1/7, trunk 1, "(0)", French "6") or as a dashed
+  // extension at the end (German "+49 89 123456-0").
   let singles = 0;
   for (let i = 0; i < g.count; i++) {
     if (g.len(i) == 1) {
       singles++;
-      if (i > 2) return false;
+      if (i > 2 && !(i == g.count - 1 && g.sep[i] == 0x2d)) return false;
     }
     if (g.len(i) > 8 && g.count > 1) return false;
   }
@@ -87,8 +94,8 @@ function plausiblePhone(text: string, g: Groups): bool {
     if (lead == 0) return d >= 9 && d <= 12;
     return isNanp(text, g);
   }
-  if (lead == 0) return d >= 9 && d <= 11;
-  return isNanp(text, g);
+  if (lead == 0) return d >= 9 && d <= 12; // DE mobiles reach 12: 0151 23456789
+  return isNanp(text, g) || isSpanish(text, g);
 }
 
 /** Appends the phone numbers of `text` to `out`. */
