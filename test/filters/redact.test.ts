@@ -360,6 +360,37 @@ describe("redact: responses", () => {
     assert.equal(openaiText(c.responseBodyText), "write to [EMAIL_1]");
   });
 
+  it("streamed tool-call arguments and reasoning text are redacted per tool call / field", async () => {
+    const host = await load();
+    const ev = (delta: unknown, fin: string | null = null): string =>
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: fin }] })}\n\n`;
+    const body = ev({ reasoning_content: "user is jane.d" }) + ev({ reasoning_content: "oe@example.com" }) +
+      ev({ tool_calls: [{ index: 0, id: "t0", type: "function", function: { name: "send", arguments: "{\"to\":\"bob@exa" } }] }) +
+      ev({ tool_calls: [{ index: 1, id: "t1", type: "function", function: { name: "log", arguments: "{\"ip\":\"10.1." } }] }) +
+      ev({ tool_calls: [{ index: 0, function: { arguments: "mple.org\"}" } }] }) +
+      ev({ tool_calls: [{ index: 1, function: { arguments: "2.3\"}" } }] }) + ev({}, "tool_calls") + "data: [DONE]\n\n";
+    for (let at = 1; at < body.length; at += 13) {
+      const s = chatRequest(host);
+      respond(s, "text/event-stream", cut(enc(body), [at]));
+      const out = s.responseBodyText;
+      assert.ok(!out.includes("example") && !out.includes("10.1.2.3") && !out.includes("jane"), `offset ${at}: ${out}`);
+      const args: string[] = ["", ""];
+      let reasoning = "";
+      for (const [, data] of sseEvents(out)) {
+        if (data === "[DONE]") continue;
+        const d = JSON.parse(data).choices[0].delta;
+        reasoning += d.reasoning_content ?? "";
+        for (const t of d.tool_calls ?? []) args[t.index] += t.function?.arguments ?? "";
+      }
+      // Numbers follow the order entities complete, which depends on the cut: only the labels are fixed.
+      assert.match(reasoning, /^user is \[EMAIL_[12]\]$/, `offset ${at}`);
+      const parsed = args.map((a) => JSON.parse(a));
+      assert.match(parsed[0].to, /^\[EMAIL_[12]\]$/, `offset ${at}`);
+      assert.notEqual(parsed[0].to, reasoning.slice(8), "two addresses, two numbers");
+      assert.deepEqual(parsed[1], { ip: "[IPV4_1]" }, `offset ${at}`);
+    }
+  });
+
   it("one stream per choice: interleaved choices are redacted independently", async () => {
     const host = await load();
     const ev = (i: number, c: string | null, fin: string | null = null): string =>

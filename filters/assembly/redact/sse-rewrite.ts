@@ -195,7 +195,7 @@ export class SseRewriter {
     const order = this.visitor.order;
     for (let i = 0; i < order.length; i++) {
       const key = order[i];
-      if (key == "c" + c || key.startsWith("t" + c + ".")) this.flushKey(out, key);
+      if (key.startsWith("t") ? key.startsWith("t" + c + ".") : key.substring(1) == c) this.flushKey(out, key);
     }
   }
 
@@ -219,8 +219,9 @@ export class SseRewriter {
       writeJsonString(t, v.id);
       t.writeAscii(",\"object\":\"chat.completion.chunk\",\"created\":" + v.created + ",\"model\":");
       writeJsonString(t, v.model);
-      if (kind == 0x63) { // c<choice>
-        t.writeAscii(",\"choices\":[{\"index\":" + key.substring(1) + ",\"delta\":{\"content\":");
+      if (kind != 0x74) { // c|f|r|g<choice>: content, refusal, reasoning_content, reasoning
+        const field = kind == 0x63 ? "content" : kind == 0x66 ? "refusal" : kind == 0x72 ? "reasoning_content" : "reasoning";
+        t.writeAscii(",\"choices\":[{\"index\":" + key.substring(1) + ",\"delta\":{\"" + field + "\":");
         writeJsonString(t, rest);
         t.writeAscii("},\"finish_reason\":null}]}");
       } else { // t<choice>.<tool>

@@ -1,5 +1,5 @@
-// The visitor for one SSE event's JSON. Streamed text — OpenAI choices[].delta.content and
-// tool_calls[].function.arguments, Anthropic content_block_delta delta.text / partial_json /
+// The visitor for one SSE event's JSON. Streamed text — OpenAI choices[].delta.content (and
+// refusal, reasoning_content, reasoning) and tool_calls[].function.arguments, Anthropic content_block_delta delta.text / partial_json /
 // thinking — goes through one StreamRedactor per choice, tool call or content block (named by a
 // stream key), which releases only what can no longer be part of an entity. Every other string of
 // the event is redacted on its own, like in a non-streamed response.
@@ -15,6 +15,11 @@ import { StreamRedactor } from "../detect/stream";
 const OPENAI_INDEX: Array<string> = ["choices", "[]", "index"];
 const OPENAI_FINISH: Array<string> = ["choices", "[]", "finish_reason"];
 const OPENAI_CONTENT: Array<string> = ["choices", "[]", "delta", "content"];
+// Streamed text fields besides content: refusals, and the reasoning text OpenAI-compatible
+// providers stream (DeepSeek, Groq, vLLM). Each gets its own stream per choice.
+const OPENAI_REFUSAL: Array<string> = ["choices", "[]", "delta", "refusal"];
+const OPENAI_REASONING_CONTENT: Array<string> = ["choices", "[]", "delta", "reasoning_content"];
+const OPENAI_REASONING: Array<string> = ["choices", "[]", "delta", "reasoning"];
 const OPENAI_TOOL_INDEX: Array<string> = ["choices", "[]", "delta", "tool_calls", "[]", "index"];
 const OPENAI_TOOL_ARGS: Array<string> = ["choices", "[]", "delta", "tool_calls", "[]", "function", "arguments"];
 const TOP_ID: Array<string> = ["id"];
@@ -81,6 +86,9 @@ export class SseVisitor extends TextVisitor {
   streamKey(w: JsonWalker): string {
     if (this.api == ApiFormat.OpenAI) {
       if (w.pathIs(OPENAI_CONTENT)) return "c" + this.choiceOf(w).toString();
+      if (w.pathIs(OPENAI_REFUSAL)) return "f" + this.choiceOf(w).toString();
+      if (w.pathIs(OPENAI_REASONING_CONTENT)) return "r" + this.choiceOf(w).toString();
+      if (w.pathIs(OPENAI_REASONING)) return "g" + this.choiceOf(w).toString();
       if (w.pathIs(OPENAI_TOOL_ARGS)) {
         const pos = w.index(2).toString() + "." + w.index(5).toString();
         const tool = this.toolIndex.has(pos) ? this.toolIndex.get(pos) : w.index(5);
