@@ -1,16 +1,8 @@
 // All detectors behind one call: PII (pii.ts) and secrets (secrets.ts), with overlaps resolved so
-// the redactor gets sorted, disjoint spans. The two secret calls below are the only place the
-// secret detectors plug in.
+// the redactor gets sorted, disjoint spans.
 import { EntityKind, Finding, isSecret } from "./finding";
 import { findPii, piiHoldStart, PII_KINDS } from "./pii";
-
-function findSecretsHook(text: string, kinds: u32, out: Array<Finding>): void {
-  // findSecrets(text, kinds, out); — enabled when secrets.ts lands.
-}
-
-function secretHoldStartHook(text: string): i32 {
-  return text.length; // secretHoldStart(text) when secrets.ts lands.
-}
+import { findSecrets, secretHoldStart } from "./secrets";
 
 /**
  * Tie-break for same-length overlaps: the kind whose validator says more wins (a checksummed card
@@ -73,7 +65,7 @@ export function resolveOverlaps(found: Array<Finding>): void {
 export function findEntities(text: string, kinds: u32, out: Array<Finding>): void {
   out.length = 0;
   if ((kinds & PII_KINDS) != 0) findPii(text, kinds, out);
-  if ((kinds & ~PII_KINDS) != 0) findSecretsHook(text, kinds, out);
+  if ((kinds & ~PII_KINDS) != 0) findSecrets(text, kinds, out);
   resolveOverlaps(out);
 }
 
@@ -81,7 +73,7 @@ export function findEntities(text: string, kinds: u32, out: Array<Finding>): voi
 export function holdStart(text: string, kinds: u32): i32 {
   let hold = (kinds & PII_KINDS) != 0 ? piiHoldStart(text, kinds) : text.length;
   if ((kinds & ~PII_KINDS) != 0) {
-    const s = secretHoldStartHook(text);
+    const s = secretHoldStart(text);
     if (s < hold) hold = s;
   }
   return hold;
