@@ -15,14 +15,15 @@ export function reseed(s: u32): void { state = s; }
 
 /** n characters drawn from alphabet (xorshift32: deterministic, no host randomness needed). */
 export function rnd(n: i32, alphabet: string): string {
-  let s = "";
+  // Codes first, one string at the end: appending to a string is a copy each time (quadratic at 1 MB).
+  const codes = new Array<i32>(n);
   for (let i = 0; i < n; i++) {
     state ^= state << 13;
     state ^= state >> 17;
     state ^= state << 5;
-    s += alphabet.charAt(<i32>(state % <u32>alphabet.length));
+    codes[i] = alphabet.charCodeAt(<i32>(state % <u32>alphabet.length));
   }
-  return s;
+  return String.fromCharCodes(codes);
 }
 
 export function openaiLegacy(): string { return "sk-" + rnd(16, ALNUM) + "Fake" + "T3BlbkFJ" + rnd(20, ALNUM); }
