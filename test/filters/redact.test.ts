@@ -138,6 +138,24 @@ describe("redact: request bodies", () => {
     assert.notEqual(s.lastOutcome?.effective, 0, "the body was not continued upstream");
   });
 
+  it("blocks secrets by default (guard.secret_blocked), wherever they sit; a secret set to mask is masked", async () => {
+    const host = await load();
+    const ghp = "ghp_" + "a1B2c3D4e5".repeat(3) + "F6g7h8";
+    for (const body of [
+      { model: "m", messages: [{ role: "user", content: `token ${ghp}` }] },
+      { model: "m", messages: [{ role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: JSON.stringify({ t: ghp }) } }] }] },
+      { model: "m", input: [{ role: "user", content: [{ type: "input_text", text: `postgres://app:S3cr3t-pw@db.internal:5432/prod` }] }] },
+    ]) {
+      const s = post(host, "/openai/v1/chat/completions", JSON.stringify(body));
+      const d = denial(s);
+      assert.deepEqual([d.status, d.code, d.body.error.code], [400, "guard.secret_blocked", "guard.secret_blocked"], JSON.stringify(body));
+      assert.ok(!s.localResponse!.body.includes("a1B2c3") && !s.localResponse!.body.includes("S3cr3t"));
+    }
+    const masked = await load({ entities: { github_token: "mask" } });
+    const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: `token ${ghp}` }] });
+    assert.equal(post(masked, "/openai/v1/chat/completions", body).requestBodyText, body.replace(ghp, "[GITHUB_TOKEN_1]"));
+  });
+
   it("blocks on an Anthropic route in the Anthropic error format", async () => {
     const host = await load({ entities: { ssn: "block" } });
     const s = post(host, "/anthropic/v1/messages", JSON.stringify({ model: "c", messages: [{ role: "user", content: "ssn 123-45-6789" }] }));
