@@ -13,6 +13,7 @@ import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { getBuffer, getPropertyString, getRequestHeader, addHeader, removeHeader, replaceHeader, logError, logInfo, logWarn } from "../sdk/host";
 import { denyRequest, ApiFormat } from "../sdk/api-error";
 import { checkJson } from "../sdk/json-check";
+import { contentLengthTooLarge } from "../sdk/body-limit";
 import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
 import { InjectionConfig, parseInjectionConfig, policyFor, Action, EXPECTED_SHAPE } from "./config";
@@ -71,7 +72,7 @@ class InjectionStream extends HttpContext {
     removeHeader(HeaderMap.RequestHeaders, SCORE_HEADER);
     if (endOfStream) { this.decided = true; return HeadersAction.Continue; } // no body, no prompt
     const declared = getRequestHeader("content-length");
-    if (declared != null && tooLarge(declared, this.root_.config.maxBodyBytes)) {
+    if (declared != null && contentLengthTooLarge(declared, this.root_.config.maxBodyBytes)) {
       this.denyTooLarge();
       return HeadersAction.StopIteration;
     }
@@ -158,15 +159,4 @@ export function formatScore(x: f64): string {
   const h = <i32>Math.floor(x * 100 + 0.5);
   const frac = h % 100;
   return (h / 100).toString() + "." + (frac < 10 ? "0" : "") + frac.toString();
-}
-
-/** Whether a Content-Length value exceeds `max` (a malformed value counts as too large to trust). */
-function tooLarge(contentLength: string, max: u32): bool {
-  const v = contentLength.trim();
-  if (v.length == 0 || v.length > 15) return true;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return true;
-  }
-  return U64.parseInt(v) > <u64>max;
 }

@@ -11,6 +11,7 @@
 // The body must have passed checkJson() (sdk/json-check.ts): this reader trusts the structure and
 // only guards its own bounds.
 import { Tokens } from "./tokens";
+import { skipString } from "../sdk/json-field";
 
 const MAX_DEPTH: i32 = 128;
 // Per depth: whether strings in this container are read (inherited from the key that holds it).
@@ -37,18 +38,6 @@ function classify(base: usize, start: i32, end: i32): Key {
   for (let i = 0; i < ROOT_KEYS.length; i++) if (keyIs(base, start, end, unchecked(ROOT_KEYS[i]))) return Key.Root;
   for (let i = 0; i < SKIP_KEYS.length; i++) if (keyIs(base, start, end, unchecked(SKIP_KEYS[i]))) return Key.Skip;
   return Key.Other;
-}
-
-/** Index just past the string whose opening quote is at `i`. */
-function skipString(base: usize, len: i32, i: i32): i32 {
-  i++;
-  while (i < len) {
-    const c = at(base, i);
-    if (c == 0x5c) { i += 2; continue; }
-    if (c == 0x22) return i + 1;
-    i++;
-  }
-  return len;
 }
 
 @inline function hex(c: u32): i32 {
@@ -107,6 +96,7 @@ export function feedPromptText(base: usize, len: i32, t: Tokens): void {
     if (c == 0x22) {
       if (depth > 0 && unchecked(kindAt[depth]) == 1 && expectKey) {
         const end = skipString(base, len, i);
+        if (end < 0) return; // unterminated: checkJson rules it out
         key = classify(base, i + 1, end - 1);
         expectKey = false;
         i = end;
@@ -114,6 +104,7 @@ export function feedPromptText(base: usize, len: i32, t: Tokens): void {
       }
       if (readsString(depth, key)) { i = feedString(base, len, i, t); continue; }
       i = skipString(base, len, i);
+      if (i < 0) return;
       continue;
     }
     if (c == 0x7b || c == 0x5b) {
