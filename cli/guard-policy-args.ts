@@ -1,7 +1,8 @@
 // `leash policy set --redact … --injection …`: turns the command-line forms of a tenant's guard
 // policy into the module_settings sections the admin API stores (docs/guards.md).
 //   --redact email=mask,card=block,responses=off   entity actions merged into the tenant's current
-//                                                  ones; responses=on|off; "default" clears the section
+//                                                  ones; responses=on|off; off|on turns the module
+//                                                  off/on for the tenant; "default" clears the section
 //   --injection block:0.7 | flag | flag:0.4 | default
 import { ENTITY_NAMES, guardPolicyProblems, REDACT_ACTIONS } from "../config/guard-policy.ts";
 
@@ -18,8 +19,11 @@ function isObject(v: unknown): v is Settings {
 export function applyGuardArgs(current: Settings, redact: string | undefined, injection: string | undefined): Settings {
   const next: Settings = { ...current };
   if (redact !== undefined) {
-    if (redact.trim() === "default") delete next.redact;
-    else next.redact = parseRedact(redact, isObject(current.redact) ? current.redact : {});
+    const cur: Settings = isObject(current.redact) ? current.redact : {};
+    const word: string = redact.trim();
+    if (word === "default") delete next.redact;
+    else if (word === "off" || word === "on") next.redact = { ...cur, enabled: word === "on" };
+    else next.redact = parseRedact(redact, cur);
   }
   if (injection !== undefined) {
     if (injection.trim() === "default") delete next.injection;

@@ -34,7 +34,7 @@ Administration (through the sidecar's admin API; the gateway must be running):
   leash credentials delete --provider P [--tenant T]
   leash credentials reencrypt                       after a master key rotation: rewrap every credential
   leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]
-              [--redact email=mask,card=block,responses=off|default] [--injection block:0.7|flag|default]
+              [--redact email=mask,card=block,responses=off|off|on|default] [--injection block:0.7|flag|default]
       guard policy (docs/guards.md): entity actions mask|hash|block|allow merged into the tenant's;
       injection action and threshold; "default" returns to the gateway config's settings
   leash usage [--tenant T] [--key KEY_ID] [--provider P] [--model M] [--from 2026-11-01] [--to …]

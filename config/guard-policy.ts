@@ -41,8 +41,11 @@ export function defaultEntityActions(): Record<string, RedactAction> {
 
 /** A tenant's guard policy as stored in tenants.module_settings and sent in AuthorizeResponse.module_policy. */
 export interface TenantGuardPolicy {
-  /** Entity actions overriding the module's configured ones; `responses` turns response redaction on/off. */
-  redact?: { entities?: Record<string, RedactAction>; responses?: boolean };
+  /**
+   * Entity actions overriding the module's configured ones; `responses` turns response redaction
+   * on/off; `enabled: false` turns the redact module off for the tenant.
+   */
+  redact?: { enabled?: boolean; entities?: Record<string, RedactAction>; responses?: boolean };
   /** Overrides of the injection module's action and threshold. */
   injection?: { action?: InjectionAction; threshold?: number };
 }
@@ -65,10 +68,12 @@ export function guardPolicyProblems(settings: Record<string, unknown>): string[]
     if (!isObject(redact)) problems.push("redact: must be an object");
     else {
       for (const k of Object.keys(redact)) {
-        if (k !== "entities" && k !== "responses") problems.push(`redact.${k}: unknown key (allowed: entities, responses)`);
+        if (k !== "enabled" && k !== "entities" && k !== "responses") {
+          problems.push(`redact.${k}: unknown key (allowed: enabled, entities, responses)`);
+        }
       }
-      if (redact.responses !== undefined && typeof redact.responses !== "boolean") {
-        problems.push("redact.responses: must be true or false");
+      for (const flag of ["enabled", "responses"]) {
+        if (redact[flag] !== undefined && typeof redact[flag] !== "boolean") problems.push(`redact.${flag}: must be true or false`);
       }
       const entities: unknown = redact.entities;
       if (entities !== undefined) {

@@ -173,6 +173,9 @@ describe("redact: request bodies", () => {
     assert.equal(post(host, "/openai/v1/chat/completions", body, { policy: '{"injection":{"action":"flag"}}' }).requestBodyText, body.replace(EMAIL, "[EMAIL_1]"));
     assert.equal(post(host, "/openai/v1/chat/completions", body, { policy: '{"redact":{"entities":{"email":"allow"}}}' }).requestBodyText, body);
     assert.equal(post(host, "/openai/v1/chat/completions", body).requestBodyText, body.replace(EMAIL, "[EMAIL_1]"), "defaults again without a policy");
+    const off = post(host, "/openai/v1/chat/completions", body, { policy: '{"redact":{"enabled":false}}' });
+    assert.equal(off.requestBodyText, body, "a tenant that turned redaction off");
+    assert.equal(off.requestHeader("content-length"), String(Buffer.byteLength(body)));
     const bad = denial(post(host, "/openai/v1/chat/completions", body, { policy: '{"redact":{"entities":{"email":"drop"}}}' }));
     assert.deepEqual([bad.status, bad.code], [503, "guard.policy_invalid"]);
   });

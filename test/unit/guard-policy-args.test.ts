@@ -12,6 +12,11 @@ test("--redact merges entity actions into the tenant's, keeps other keys", () =>
   });
 });
 
+test("--redact off / on turns the module off or on for the tenant, keeping its entity actions", () => {
+  assert.deepEqual(applyGuardArgs({ redact: { entities: { email: "block" } } }, "off", undefined), { redact: { entities: { email: "block" }, enabled: false } });
+  assert.deepEqual(applyGuardArgs({ redact: { enabled: false } }, "on", undefined), { redact: { enabled: true } });
+});
+
 test("--injection action[:threshold]; default removes a section", () => {
   assert.deepEqual(applyGuardArgs({}, undefined, "block:0.7"), { injection: { action: "block", threshold: 0.7 } });
   assert.deepEqual(applyGuardArgs({}, undefined, "flag"), { injection: { action: "flag" } });

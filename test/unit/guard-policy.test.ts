@@ -20,12 +20,14 @@ test("valid policies have no problems", () => {
   assert.deepEqual(guardPolicyProblems({ other: 1, redact: { entities: { email: "block", jwt: "allow" }, responses: false } }), []);
   assert.deepEqual(guardPolicyProblems({ injection: { action: "flag", threshold: 0 } }), []);
   assert.deepEqual(guardPolicyProblems({ injection: { threshold: 1 } }), []);
+  assert.deepEqual(guardPolicyProblems({ redact: { enabled: false } }), []);
+  assert.deepEqual(guardPolicyProblems({ redact: { enabled: "no" } }), ["redact.enabled: must be true or false"]);
 });
 
 test("every bad field is named", () => {
   assert.deepEqual(guardPolicyProblems({ redact: [] }), ["redact: must be an object"]);
   assert.deepEqual(guardPolicyProblems({ redact: { entities: { mail: "mask", card: "drop" }, responses: "yes", x: 1 } }), [
-    "redact.x: unknown key (allowed: entities, responses)",
+    "redact.x: unknown key (allowed: enabled, entities, responses)",
     "redact.responses: must be true or false",
     `redact.entities.mail: unknown entity (known: ${ENTITY_NAMES.join(", ")})`,
     "redact.entities.card: action must be one of mask, hash, block, allow",

@@ -18,9 +18,12 @@ export class RedactSettings {
   responsePolicy: RedactPolicy = RedactPolicy.defaults();
   responses: bool = true;
   holdbackChars: i32 = 4096;
+  /** A tenant policy may turn the module off for that tenant ({"redact":{"enabled":false}}). */
+  enabled: bool = true;
 
   copy(): RedactSettings {
     const s = new RedactSettings();
+    s.enabled = this.enabled;
     for (let k = 0; k < ENTITY_KINDS; k++) s.policy.actions[k] = this.policy.actions[k];
     s.responses = this.responses;
     s.holdbackChars = this.holdbackChars;
@@ -63,7 +66,7 @@ export function actionOf(name: string): i32 {
  * Applies a `{"entities":{…},"responses":bool,"stream_holdback_chars":n}` object onto `s`;
  * returns "" or what is wrong. Entities not listed keep their action.
  */
-export function applySettings(v: JsonValue, s: RedactSettings, allowHoldback: bool): string {
+export function applySettings(v: JsonValue, s: RedactSettings, fromPlugin: bool): string {
   if (!v.isObject()) return "must be an object";
   const entities = v.get("entities");
   if (entities != null) {
@@ -82,7 +85,15 @@ export function applySettings(v: JsonValue, s: RedactSettings, allowHoldback: bo
     if (r.kind != JsonKind.Bool) return "responses must be true or false";
     s.responses = r.b;
   }
-  if (allowHoldback) {
+  if (!fromPlugin) {
+    // The plugin's own switch is whether the filter is in the chain at all; a tenant can opt out.
+    const e = v.get("enabled");
+    if (e != null) {
+      if (e.kind != JsonKind.Bool) return "enabled must be true or false";
+      s.enabled = e.b;
+    }
+  }
+  if (fromPlugin) {
     const h = v.get("stream_holdback_chars");
     if (h != null) {
       if (!h.isNumber() || h.n < 64 || h.n > 65536) return "stream_holdback_chars must be a number from 64 to 65536";

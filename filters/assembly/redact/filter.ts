@@ -92,6 +92,10 @@ export class RedactStream extends HttpContext {
     } else {
       this.settings = this.r.config.defaults;
     }
+    if (!this.settings.enabled) {
+      this.route = null; // the tenant opted out: nothing on this stream is touched
+      return HeadersAction.Continue;
+    }
 
     // The response must arrive uncompressed for it to be read.
     if (this.settings.responses) removeHeader(HeaderMap.RequestHeaders, "accept-encoding");
