@@ -412,6 +412,38 @@ describe("redact: responses", () => {
     }
   });
 
+  it("Anthropic tool_use input streamed as partial_json: redacted per block, still valid JSON", async () => {
+    const host = await load();
+    const ev = (o: { type: string }): string => `event: ${o.type}\ndata: ${JSON.stringify(o)}\n\n`;
+    const parts = ['{"to": "jane.d', 'oe@example.com", "ip": "192.168.', '1.20"}'];
+    const body = ev({ type: "content_block_start", index: 1, content_block: { type: "tool_use", id: "toolu_1", name: "send", input: {} } } as { type: string }) +
+      parts.map((p) => ev({ type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: p } } as { type: string })).join("") +
+      ev({ type: "content_block_stop", index: 1 } as { type: string }) + ev({ type: "message_stop" });
+    const s = chatRequest(host, "/anthropic/v1/messages");
+    respond(s, "text/event-stream", cut(enc(body), [50, 51, 200]));
+    let json = "";
+    for (const [name, data] of sseEvents(s.responseBodyText)) {
+      const e = JSON.parse(data);
+      assert.equal(e.type, name);
+      if (e.type === "content_block_delta") { assert.equal(e.index, 1); json += e.delta.partial_json; }
+    }
+    assert.deepEqual(JSON.parse(json), { to: "[EMAIL_1]", ip: "[IPV4_1]" });
+  });
+
+  it("the hold-back is bounded: a long run that could still be an entity is released at the bound", async () => {
+    const host = await load({ stream_holdback_chars: 64 });
+    const s = chatRequest(host);
+    s.responseHeaders([[":status", "200"], ["content-type", "text/event-stream"]], false);
+    const piece = "abcdefghij"; // one endless word: every prefix could be an address's local part
+    let sent = 0;
+    for (let i = 0; i < 50; i++) {
+      s.responseBody(`data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`, false);
+      sent += piece.length;
+      const released = openaiText(s.responseBodyText).length;
+      assert.ok(sent - released <= 64 + piece.length, `held ${sent - released} characters after ${sent}`);
+    }
+  });
+
   it("one stream per choice: interleaved choices are redacted independently", async () => {
     const host = await load();
     const ev = (i: number, c: string | null, fin: string | null = null): string =>
