@@ -38,8 +38,35 @@ function endsWithWord(text: string, ks: i32, ke: i32, word: string): i32 {
   return i;
 }
 
+// The last three letters of every keyword (password, passwd, passphrase, pwd, secret, token,
+// ...key, auth, authorization, credential, credentials), packed as in lastThree(): a key that ends
+// otherwise ("model", "type", "url") is rejected before the keyword loop. Keep in sync with KEYWORDS.
+const ENDINGS: StaticArray<i32> = [
+  pack3("ord"), pack3("swd"), pack3("ase"), pack3("pwd"), pack3("ret"), pack3("ken"), pack3("key"),
+  pack3("uth"), pack3("ion"), pack3("ial"), pack3("als"),
+];
+
+function pack3(s: string): i32 { return (s.charCodeAt(0) << 16) | (s.charCodeAt(1) << 8) | s.charCodeAt(2); }
+
+/** The last three non-separator characters of text[ks..ke), lower-cased and packed, or -1. */
+function lastThree(text: string, ks: i32, ke: i32): i32 {
+  let v = 0;
+  let k = 0;
+  for (let i = ke - 1; i >= ks && k < 3; i--) {
+    const c = text.charCodeAt(i);
+    if (isKeySep(c)) continue;
+    v |= (lower(c) & 0xff) << (8 * k);
+    k++;
+  }
+  return k == 3 ? v : -1;
+}
+
 /** Start of the secret keyword that ends key text[ks..ke), or -1 when the key is not secret-like. */
 export function keywordStart(text: string, ks: i32, ke: i32): i32 {
+  const end3 = lastThree(text, ks, ke);
+  let known = false;
+  for (let i = 0; i < ENDINGS.length; i++) if (unchecked(ENDINGS[i]) == end3) { known = true; break; }
+  if (!known) return -1;
   for (let i = 0; i < NOT_SECRET.length; i++) if (endsWithWord(text, ks, ke, NOT_SECRET[i]) >= 0) return -1;
   let best = -1;
   for (let i = 0; i < KEYWORDS.length; i++) {

@@ -2,7 +2,7 @@
 // ${DB_PASSWORD}, password123). Flagging them would block harmless prompts such as questions about
 // configuration, so every rule rejects values that look like these.
 
-import { isAlpha, lower, containsNoCase } from "./secrets-chars";
+import { isAlpha, lower, containsNoCase, hasAtNoCase } from "./secrets-chars";
 
 // Substrings that real keys practically never contain: for a random base62 body, the chance of a
 // given 4-letter word appearing case-insensitively is ~1e-6 per position.
@@ -11,9 +11,29 @@ const MARKERS: Array<string> = [
   "replace", "...", "\u2026", "****",
 ];
 
+// First characters of the markers (bit per code below 128), so that one pass over a value tries a
+// marker only where one can start: this check runs on every candidate key.
+const FIRST: StaticArray<u32> = firstChars();
+
+function firstChars(): StaticArray<u32> {
+  const bits = new StaticArray<u32>(4);
+  for (let i = 0; i < MARKERS.length; i++) {
+    const c = MARKERS[i].charCodeAt(0);
+    if (c < 128) bits[c >> 5] |= (<u32>1) << <u32>(c & 31);
+  }
+  return bits;
+}
+
 /** True when text[start..end) contains a placeholder marker (case-insensitive). */
 export function hasPlaceholderMarker(text: string, start: i32, end: i32): bool {
-  for (let i = 0; i < MARKERS.length; i++) if (containsNoCase(text, start, end, MARKERS[i])) return true;
+  for (let i = start; i < end; i++) {
+    const c = lower(text.charCodeAt(i));
+    if (c < 128 && (unchecked(FIRST[c >> 5]) & ((<u32>1) << <u32>(c & 31))) == 0) continue;
+    for (let m = 0; m < MARKERS.length; m++) {
+      const mk = MARKERS[m];
+      if (mk.charCodeAt(0) == c && i + mk.length <= end && hasAtNoCase(text, i, mk)) return true;
+    }
+  }
   return false;
 }
 

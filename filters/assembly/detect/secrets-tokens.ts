@@ -85,9 +85,11 @@ export function matchToken(text: string, st: i32, runEnd: i32, m: TokenMatch): b
   const c0 = text.charCodeAt(st);
   // Cheap first-letter filter: every prefix starts with one of these.
   if (c0 != 0x73 && c0 != 0x41 && c0 != 0x67 && c0 != 0x72 && c0 != 0x78) return false; // s A g r x
+  const c1 = text.charCodeAt(st + 1);
   for (let r = 0; r < TOKEN_RULES.length; r++) {
     const rule = TOKEN_RULES[r];
-    if (!hasAt(text, st, rule.prefix)) continue;
+    // Two inline compares reject almost every rule before the full prefix comparison.
+    if (rule.prefix.charCodeAt(0) != c0 || rule.prefix.charCodeAt(1) != c1 || !hasAt(text, st, rule.prefix)) continue;
     const b = st + rule.prefix.length;
     let e = b;
     while (e < runEnd && e - b <= rule.maxBody && inAlpha(text.charCodeAt(e), rule.alpha)) e++;

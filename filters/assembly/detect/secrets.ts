@@ -50,6 +50,10 @@ function byStartThenPriority(a: Finding, b: Finding): i32 {
   return b.end - a.end;
 }
 
+function mayStartToken(c: i32): bool {
+  return c == 0x73 || c == 0x41 || c == 0x67 || c == 0x72 || c == 0x78 || c == 0x65; // s A g r x e
+}
+
 function isEscapeLetter(c: i32): bool { return c == 0x6e || c == 0x72 || c == 0x74 || c == 0x62 || c == 0x66; }
 
 const M: TokenMatch = new TokenMatch();
@@ -77,9 +81,12 @@ function scanTokens(text: string, out: Array<Finding>): void {
     let e = s;
     while (e < n && isTokenChar(text.charCodeAt(e))) e++;
     i = e;
+    if (e - s < 4) continue;
     const tries = runIsEscaped(text, s) ? 2 : 1;
     for (let t = 0; t < tries; t++) {
       const st = tokenStart(text, s, e, t == 1);
+      // Every key prefix and every JWT starts with one of s A g r x e: other runs cost nothing more.
+      if (st >= e || !mayStartToken(text.charCodeAt(st))) continue;
       if (matchToken(text, st, e, M)) { out.push(new Finding(M.kind, st, M.end)); break; }
       const j = matchJwt(text, st, e);
       if (j > 0) { out.push(new Finding(EntityKind.Jwt, st, j)); i = j; break; }
