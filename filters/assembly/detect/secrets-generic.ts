@@ -228,11 +228,9 @@ export function genericHoldStart(text: string): i32 {
   if (s < k && k - s <= MAX_KEY) {
     const ks = keywordStart(text, s, k);
     if (ks >= 0 && s < hold) hold = s;
-    // A keyword still being typed at the very end ("pass", "api_k"): hold from its first letter.
-    if (k == n) {
-      const t = keywordPrefixStart(text, s, k);
-      if (t < hold) hold = t;
-    }
+    // A keyword still being typed at the very end ("pass", "aws_secret_access_k"): hold the whole
+    // key, so the name is intact when the separator arrives (aws_secret_access_key decides the kind).
+    if (k == n && s < hold && keywordPrefixStart(text, s, k) < n) hold = s;
   }
   return hold;
 }

@@ -41,11 +41,18 @@ export function findSecrets(text: string, kinds: u32, out: Array<Finding>): void
   }
 }
 
-// Earlier start first; on the same start, specific rules before the generic one, then longer first.
+// Specific key formats say more than "a password in a URL" (https://x:ghs_…@github.com is a
+// GitHub token), which says more than "a random value after a keyword".
+function priority(kind: EntityKind): i32 {
+  if (kind == EntityKind.GenericSecret) return 2;
+  return kind == EntityKind.ConnectionPassword ? 1 : 0;
+}
+
+// Earlier start first; on the same start, the more specific rule, then the longer span.
 function byStartThenPriority(a: Finding, b: Finding): i32 {
   if (a.start != b.start) return a.start - b.start;
-  const pa = a.kind == EntityKind.GenericSecret ? 1 : 0;
-  const pb = b.kind == EntityKind.GenericSecret ? 1 : 0;
+  const pa = priority(a.kind);
+  const pb = priority(b.kind);
   if (pa != pb) return pa - pb;
   return b.end - a.end;
 }

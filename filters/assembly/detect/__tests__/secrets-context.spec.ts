@@ -1,6 +1,6 @@
 import { findSecrets } from "../secrets";
 import { EntityKind, Finding, ALL_KINDS, kindBit, entityName } from "../finding";
-import { pem, pemBody, awsSecret, openaiProject, awsId, jwt, rnd, ALNUM, HEX } from "./secrets-fixtures";
+import { pem, pemBody, awsSecret, openaiProject, awsId, githubClassic, jwt, rnd, ALNUM, HEX } from "./secrets-fixtures";
 
 function show(text: string, kinds: u32 = ALL_KINDS): string {
   const f = new Array<Finding>();
@@ -67,6 +67,11 @@ describe("findSecrets: connection-string passwords", () => {
     expect(show("\"mongodb+srv://svc:Qx7pLm2v@cluster0.example.net\"")).toBe(one(EntityKind.ConnectionPassword, "Qx7pLm2v"));
     // even short or simple passwords in a URL are credentials
     expect(show("amqp://guest:hunter2@mq/")).toBe(one(EntityKind.ConnectionPassword, "hunter2"));
+  });
+
+  it("a known key format in the password slot keeps its own kind", () => {
+    const t = githubClassic("ghs_");
+    expect(show("https://x-access-token:" + t + "@github.com/acme/app.git")).toBe(one(EntityKind.GithubToken, t));
   });
 
   it("placeholders, templates and URLs without passwords", () => {

@@ -86,6 +86,8 @@ describe("secretHoldStart: no secret leaks when the stream is cut anywhere", () 
     expectSafeAtEveryCut("my.service.client_secret : '" + v + "'", v);
     const a = awsSecret();
     expectSafeAtEveryCut("aws_secret_access_key = " + a + "\n", a);
+    const g = githubClassic("ghs_");
+    expectSafeAtEveryCut("x https://x-access-token:" + g + "@github.com/a", g);
   });
 });
 
@@ -116,6 +118,8 @@ describe("secretHoldStart: tight on ordinary text", () => {
     expect(secretHoldStart(u)).toBe(u.length - 6);
     const w = "and then the tok";
     expect(secretHoldStart(w)).toBe(w.length - 3);
+    const k = "set aws_secret_access_k";
+    expect(secretHoldStart(k)).toBe(4); // the whole key: its name decides the kind
     const x = "a key like sk-pr";
     expect(secretHoldStart(x)).toBe(x.length - 5);
     const y = "written as AK";
