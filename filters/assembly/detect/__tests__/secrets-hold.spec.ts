@@ -157,3 +157,73 @@ describe("secretHoldStart: tight on ordinary text", () => {
     expect(secretHoldStart(u)).toBe(u.length);
   });
 });
+
+const CONTEXT: i32 = 8; // released characters the redactor keeps for the detectors' look-behind
+
+function spans(f: Array<Finding>, base: i32, from: i32): string {
+  let s = "";
+  for (let i = 0; i < f.length; i++) {
+    if (f[i].start < from) continue;
+    s += (f[i].start + base).toString() + "-" + (f[i].end + base).toString() + ":" + (<i32>f[i].kind).toString() + ";";
+  }
+  return s;
+}
+
+/**
+ * Feeds text in chunks of `step` characters the way a streaming redactor would (hold back from
+ * secretHoldStart, keep CONTEXT released characters as look-behind) and returns every span it
+ * redacted, in text coordinates. Findings that straddle the hold point are a failure ("!").
+ */
+function streamed(text: string, step: i32): string {
+  let out = "";
+  let held = "";
+  let heldAt = 0;      // text index of held[0]
+  let ctx = "";        // the last released characters
+  for (let pos = 0; pos < text.length; pos += step) {
+    held += text.substring(pos, pos + step);
+    const hold = secretHoldStart(held);
+    const f = new Array<Finding>();
+    findSecrets(ctx + held, ALL_KINDS, f);
+    const cut = ctx.length + hold;
+    const keep = new Array<Finding>();
+    for (let i = 0; i < f.length; i++) {
+      if (f[i].start < ctx.length) continue;
+      if (f[i].end <= cut) keep.push(f[i]);
+      else if (f[i].start < cut) return "! straddles at " + (pos + step).toString();
+    }
+    out += spans(keep, heldAt - ctx.length, 0);
+    const released = ctx + held.substring(0, hold);
+    ctx = released.substring(released.length > CONTEXT ? released.length - CONTEXT : 0);
+    held = held.substring(hold);
+    heldAt += hold;
+  }
+  const f = new Array<Finding>();
+  findSecrets(ctx + held, ALL_KINDS, f);
+  return out + spans(f, heldAt - ctx.length, ctx.length);
+}
+
+function whole(text: string): string {
+  const f = new Array<Finding>();
+  findSecrets(text, ALL_KINDS, f);
+  return spans(f, 0, 0);
+}
+
+describe("secretHoldStart: streamed in small chunks = scanned whole", () => {
+  it("finds exactly the same spans for chunks of 1, 2, 3, 5 and 8 characters", () => {
+    const v = "Fk" + rnd(18, ALNUM) + "9";
+    const texts: Array<string> = [
+      "Keys: " + openaiProject() + ", " + anthropicKey() + " and " + awsId("AKIA") + ".\n",
+      "export GH=" + githubClassic("ghp_") + "; curl -u " + stripeKey("sk_live_") + ": " + slackWebhook() + " done",
+      "{\"token\":\"" + jwt() + "\",\"key\":\"" + googleKey() + "\",\"bot\":\"" + slackBot() + "\"}",
+      "db: postgres://app:Xk29dkLq7@db:5432/app and password=" + v + " and\n" + pem("EC PRIVATE KEY") + "\nok",
+      "xsk-" + rnd(48, ALNUM) + " maskAKIA" + rnd(16, "ABCDEFGHJKLMNPQRSTUVWXYZ234567") + " the secret sauce: tomatoes",
+      "aws_access_key_id=" + awsId("ASIA") + "\naws_secret_access_key=" + awsSecret() + "\n-----BEGIN RSA PRIVATE KEY-----\nMIIE" + rnd(80, ALNUM),
+    ];
+    const steps: Array<i32> = [1, 2, 3, 5, 8];
+    for (let t = 0; t < texts.length; t++) {
+      const want = whole(texts[t]);
+      expect(want.length > 0).toBe(t != 4, "text " + t.toString()); // text 4 holds only lookalikes
+      for (let s = 0; s < steps.length; s++) expect(streamed(texts[t], steps[s])).toBe(want, "text " + t.toString() + " step " + steps[s].toString());
+    }
+  });
+});
