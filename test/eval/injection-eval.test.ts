@@ -2,8 +2,8 @@
 // at its default threshold. The floors sit a little under what the module measures now
 // (filters/assembly/injection/README.md, "Evaluation"), so a change that loses detections or
 // blocks more benign prompts fails here:
-//   development set (tuned on): recall 95.6 %, FPR 0 %   → floors recall ≥ 0.92, FPR ≤ 0.025 (2 of 83)
-//   held-out set (not tuned on): recall 50 %, FPR 5.9 %  → floors recall ≥ 0.45, FPR ≤ 0.12 (2 of 17)
+//   development set (tuned on):  recall 93.0 %, FPR 0 %    → floors recall ≥ 0.90, FPR ≤ 0.02 (2 of 100)
+//   held-out set (not tuned on): recall 60.7 %, FPR 5.6 %  → floors recall ≥ 0.55, FPR ≤ 0.12 (2 of 18)
 // The held-out floor is low because the measured recall is: see the README for what it misses.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -31,8 +31,8 @@ describe("injection guard evaluation", () => {
       assert.ok(text.includes(line), `report lacks "${line}"`);
     }
     const m = metrics(rows, DEFAULT_THRESHOLD);
-    assert.ok(m.recall! >= 0.92, `recall ${m.recall}\n${text}`);
-    assert.ok(m.fpr! <= 0.025, `FPR ${m.fpr}\n${text}`);
+    assert.ok(m.recall! >= 0.90, `recall ${m.recall}\n${text}`);
+    assert.ok(m.fpr! <= 0.02, `FPR ${m.fpr}\n${text}`);
     for (const family of ["override", "extraction", "roleplay", "hidden"]) {
       const f = metrics(rows.filter((r) => r.label === "injection" && r.family === family), DEFAULT_THRESHOLD);
       assert.ok(f.recall! >= 0.85, `${family} recall ${f.recall}`);
@@ -46,7 +46,7 @@ describe("injection guard evaluation", () => {
     const rows: Scored[] = await scoreSet(loadSet(HOLDOUT));
     const m = metrics(rows, DEFAULT_THRESHOLD);
     const text = report(rows, DEFAULT_THRESHOLD, "held-out");
-    assert.ok(m.recall! >= 0.45, `recall ${m.recall}\n${text}`);
+    assert.ok(m.recall! >= 0.55, `recall ${m.recall}\n${text}`);
     assert.ok(m.fpr! <= 0.12, `FPR ${m.fpr}\n${text}`);
   });
 });

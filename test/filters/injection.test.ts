@@ -4,6 +4,7 @@
 // per the tenant policy in filter state leash.policy over the plugin settings; it refuses bodies
 // it cannot read, and rejects a bad plugin configuration with the expected shape in the log.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { FakeHost, type HttpStream } from "../host/index.ts";
@@ -112,14 +113,16 @@ describe("injection module", () => {
     assert.equal(errorOf(s).status, 400);
   });
 
-  it("fails closed on an unreadable tenant policy: blocks at the default threshold, even when the plugin flags", async () => {
+  it("refuses a request whose tenant policy it cannot read: 503 guard.policy_invalid, attack or not", async () => {
     const host = await load({ action: "flag", threshold: 0.7 });
     for (const policy of ["{not json", '{"injection":{"action":"allow"}}', '{"injection":{"threshold":2}}', '{"injection":[]}']) {
-      const s = send(host, "/openai/v1/chat/completions", openaiBody(ATTACK), policy);
-      assert.equal(errorOf(s).status, 400, policy);
-      assert.equal(send(host, "/openai/v1/chat/completions", openaiBody(BENIGN), policy).localResponse, null, policy);
+      for (const text of [ATTACK, BENIGN]) {
+        const e = errorOf(send(host, "/anthropic/v1/messages", anthropicBody(text), policy));
+        assert.equal(e.status, 503, policy);
+        assert.equal(e.json.error.code, "guard.policy_invalid");
+      }
     }
-    assert.ok(host.logs.some((l) => l.message.includes("tenant policy ignored, failing closed")));
+    assert.ok(host.logs.some((l) => l.message.includes("injection: unreadable tenant policy, request refused")));
   });
 
   it("refuses bodies it cannot read with 400 gateway.invalid_json, in the route's format", async () => {
@@ -229,4 +232,19 @@ describe("injection plugin configuration", () => {
       assert.ok(host.logs.some((l) => l.message.includes("injection: invalid plugin configuration") && l.message.includes("expected shape")));
     });
   }
+});
+
+describe("injection README", () => {
+  it("lists every pattern of patterns.ts with its family, weight, concepts and flags", () => {
+    const dir = new URL("../../filters/assembly/injection/", import.meta.url);
+    const source = readFileSync(new URL("patterns.ts", dir), "utf8");
+    const readme = readFileSync(new URL("README.md", dir), "utf8");
+    const families: Record<string, string> = { O: "override", X: "extraction", R: "roleplay", H: "hidden" };
+    const flagNames: Record<string, string> = { NEGATABLE: "negatable", NOT_MINE: "not mine" };
+    const fromSource = [...source.matchAll(/add\((\w), ([\d.]+), "(\w+)", "([^"]+)"(?:, ([A-Z_ |]+))?\);/g)].map((m) =>
+      `| ${families[m[1]]} | \`${m[3]}\` | ${m[2]} | \`${m[4].replaceAll("|", "\\|")}\` | ${(m[5] ?? "").split(" | ").filter(Boolean).map((f) => flagNames[f]).join(", ")} |`);
+    const fromReadme = readme.split("\n").filter((l) => /^\| (override|extraction|roleplay|hidden) \| `/.test(l)).map((l) => l.replace(/ +\|$/, " |"));
+    assert.ok(fromSource.length > 40);
+    assert.deepEqual(fromReadme, fromSource.map((l) => l.replace(/ +\|$/, " |")));
+  });
 });

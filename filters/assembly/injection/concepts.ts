@@ -60,7 +60,7 @@ export const VERBATIM: u64 = (<u64>1) << 51;   // verbatim, exactly, word (for w
 export const MY: u64 = (<u64>1) << 52;         // first person: my, i, me, mes, je, meine, ich, mis, yo
 export const REPEAT: u64 = (<u64>1) << 53;     // repeat, recite, repete, wiederhole, repite
 export const STOP: u64 = (<u64>1) << 54;       // stop, cease, arrete, hor (auf), deja (de)
-export const THE: u64 = (<u64>1) << 55;        // the, le, la, les, der, die, das, den, el, los, las
+export const THE: u64 = (<u64>1) << 55;        // the, this, le, la, les, ce, der, die, das, diese, el, los, las, esta
 export const FROMNOW: u64 = (<u64>1) << 56;    // one-word "from now on": desormais, fortan, ahora (en adelante)
 export const OUTPUT: u64 = (<u64>1) << 57;     // output, response, answer (noun and verb), reponds, beantworte, responde
 export const ACCOUNT: u64 = (<u64>1) << 58;    // "take into account": compte, cuenta, beachte (ne tiens plus compte de…)
@@ -68,13 +68,14 @@ export const FREE: u64 = (<u64>1) << 59;       // freed, free (broken free of), 
 export const READING: u64 = (<u64>1) << 60;    // reading, processing, screening, lit, liest, leyendo (a model reading this)
 export const AND: u64 = (<u64>1) << 61;        // and, et, und, y
 export const REPORTED: u64 = (<u64>1) << 62;   // asks, tells, tries (reported speech: "if the user asks you to ignore…")
+export const VOID: u64 = (<u64>1) << 63;       // void, invalid, off, disabled, lifted, ungultig, aufgehoben, anuladas
 
 /** Concept names, for the pattern table (patterns.ts) and for tests. Index = bit position. */
 export const CONCEPT_NAMES: string =
   "IGNORE ALL PRIOR ABOVE INSTR SYSTEM PROMPT SYSPROMPT REVEAL YOUR WHAT INITIAL YOU NO LONGER BOUND " +
   "RESTRICT ACTAS UNLOCKED DEV MODE DEVMODE ENABLE DAN DO ANYTHING NOW JAILBREAK AI COLON EOS NOTE " +
   "TOFOR IF ARE SUMMARIZE WHEN ALSO USER MENTION META FOLLOW NEW LT ROLEWORD FROM REFUSE NEG EVIL " +
-  "TOLD TEXT VERBATIM MY REPEAT STOP THE FROMNOW OUTPUT ACCOUNT FREE READING AND REPORTED";
+  "TOLD TEXT VERBATIM MY REPEAT STOP THE FROMNOW OUTPUT ACCOUNT FREE READING AND REPORTED VOID";
 
 /** The bit of concept `name`, or 0 when there is none of that name. */
 export function conceptBit(name: string): u64 {

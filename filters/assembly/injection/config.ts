@@ -83,17 +83,14 @@ export function parseInjectionConfig(text: string): InjectionConfigResult {
 
 /**
  * The policy for one request: the tenant's "injection" section of leash.policy over the plugin
- * defaults. When the tenant policy cannot be read, `error` says why and the policy fails closed:
- * the default threshold with action block, whatever the defaults' action (the tenant may have
- * asked for block; flag would let the request through).
+ * defaults. When the tenant policy cannot be read, `error` says why; the filter then refuses the
+ * request (503 guard.policy_invalid, docs/guards.md) rather than guess what the tenant wanted.
  */
 export function policyFor(policyJson: string | null, defaults: Policy): PolicyResult {
   if (policyJson == null || policyJson.length == 0) return new PolicyResult(defaults, "");
   const parsed = parseJson(policyJson);
-  const closed = new Policy(Action.Block, defaults.threshold);
-  if (parsed.value == null || !parsed.value!.isObject()) return new PolicyResult(closed, "leash.policy is not a JSON object");
+  if (parsed.value == null || !parsed.value!.isObject()) return new PolicyResult(defaults, "leash.policy is not a JSON object");
   const section = parsed.value!.get("injection");
   if (section == null) return new PolicyResult(defaults, "");
-  const r = readPolicy(section, defaults, "leash.policy.injection");
-  return r.error.length > 0 ? new PolicyResult(closed, r.error) : r;
+  return readPolicy(section, defaults, "leash.policy.injection");
 }

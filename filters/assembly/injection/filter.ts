@@ -3,7 +3,8 @@
 // (tenant policy over plugin settings, config.ts) either refuses the request with 400
 // guard.prompt_injection in the route's API format — the provider never sees it — or forwards it
 // flagged: `x-leash-injection-score` on the upstream request, `x-leash-injection` on the
-// response, and a log line. Below the threshold the request passes untouched.
+// response, and a log line. Below the threshold the request passes untouched. A tenant policy it
+// cannot read refuses the request (503 guard.policy_invalid), as every guard does.
 //
 // The headers are held (StopIteration) until the body is scored, because a flag header can only
 // be added while they are: this needs `allow_on_headers_stop_iteration: true` in the filter's
@@ -16,7 +17,7 @@ import { checkJson } from "../sdk/json-check";
 import { contentLengthTooLarge } from "../sdk/body-limit";
 import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
-import { InjectionConfig, parseInjectionConfig, policyFor, Action, EXPECTED_SHAPE } from "./config";
+import { InjectionConfig, parseInjectionConfig, policyFor, Action, PolicyResult, EXPECTED_SHAPE } from "./config";
 import { Tokens } from "./tokens";
 import { scoreTokens, Score } from "./scorer";
 import { feedPromptText } from "./prompt-text";
@@ -36,6 +37,17 @@ export class InjectionRoot extends RootContext {
   blocked: Counter = new Counter("leash_injection.blocked");
   invalid: Counter = new Counter("leash_injection.invalid_body");
   policyErrors: Counter = new Counter("leash_injection.policy_errors");
+  /** The last tenant policy string and what it gave: tenants repeat, so most requests parse nothing. */
+  lastPolicyText: string | null = null;
+  lastPolicy: PolicyResult | null = null;
+
+  policy(text: string | null): PolicyResult {
+    if (this.lastPolicy != null && text == this.lastPolicyText) return this.lastPolicy!;
+    const r = policyFor(text, this.config.defaults);
+    this.lastPolicyText = text;
+    this.lastPolicy = r;
+    return r;
+  }
 
   onConfigure(configuration: string): bool {
     const r = parseInjectionConfig(configuration);
@@ -44,6 +56,7 @@ export class InjectionRoot extends RootContext {
       return false;
     }
     this.config = r.config!;
+    this.lastPolicy = null; // the defaults under it changed
     const d = this.config.defaults;
     logInfo("injection: configured with " + this.config.routes.length.toString() + " routes, action=" +
       (d.action == Action.Block ? "block" : "flag") + ", threshold=" + formatScore(d.threshold));
@@ -95,18 +108,19 @@ class InjectionStream extends HttpContext {
       this.deny(400, "gateway.invalid_json", "Request body is not valid JSON: " + check.reason + " at byte " + check.offset.toString() + ".", "");
       return DataAction.StopIterationNoBuffer;
     }
+    const pr = this.root_.policy(getPropertyString(["leash.policy"]));
+    if (pr.error.length > 0) {
+      this.root_.policyErrors.increment(1);
+      logWarn("injection: unreadable tenant policy, request refused: " + pr.error);
+      this.deny(503, "guard.policy_invalid", "The gateway cannot read this tenant's guard policy. Retry later or contact the operator.", "");
+      return DataAction.StopIterationNoBuffer;
+    }
+    const policy = pr.policy;
     tokens.reset();
     tokens.boundary();
     feedPromptText(base, body.byteLength, tokens);
     const s = scoreTokens(tokens);
     this.root_.scanned.increment(1);
-
-    const pr = policyFor(getPropertyString(["leash.policy"]), this.root_.config.defaults);
-    if (pr.error.length > 0) {
-      this.root_.policyErrors.increment(1);
-      logWarn("injection: tenant policy ignored, failing closed (action block): " + pr.error);
-    }
-    const policy = pr.policy;
     const shown = formatScore(s.score);
     // The decision uses the score as shown, so the header and the log agree with what happened.
     if (parseFloat(shown) + 1e-9 < policy.threshold) return DataAction.Continue;

@@ -78,20 +78,26 @@ function fill(): void {
   // ---- instruction override
   add(O, 0.9, "ignore_prior_instructions", "IGNORE ~4 PRIOR|ABOVE ~3 INSTR|SYSPROMPT", NEGATABLE | NOT_MINE);
   add(O, 0.9, "ignore_instructions_prior", "IGNORE ~4 INSTR|SYSPROMPT ~2 PRIOR|ABOVE", NEGATABLE | NOT_MINE);
-  add(O, 0.75, "ignore_your_rules", "IGNORE ~2 YOUR ~2 INSTR|RESTRICT|SYSPROMPT|PROMPT", NEGATABLE);
+  add(O, 0.75, "ignore_your_rules", "IGNORE ~2 YOUR|ALL ~2 INSTR|RESTRICT|SYSPROMPT|PROMPT", NEGATABLE);
   add(O, 0.75, "forget_all_you_were_told", "IGNORE ~1 ALL ~6 TOLD", NEGATABLE | NOT_MINE);
-  add(O, 0.65, "forget_everything_above", "IGNORE ~1 ALL ~2 PRIOR|ABOVE ~0 EOS|COLON|AND", NEGATABLE | NOT_MINE);
+  add(O, 0.65, "forget_everything_above", "IGNORE ~1 ALL ~2 PRIOR|ABOVE ~0 EOS|COLON|AND|THE", NEGATABLE | NOT_MINE);
   add(O, 0.6, "disregard_the_above", "IGNORE ~2 ABOVE|PRIOR ~0 EOS|COLON|AND", NEGATABLE | NOT_MINE);
   add(O, 0.75, "stop_following_rules", "NEG|STOP ~2 FOLLOW ~3 YOUR|PRIOR|ABOVE|ALL ~2 INSTR|RESTRICT|SYSPROMPT");
   add(O, 0.75, "follow_no_more", "FOLLOW ~2 NEG ~3 YOUR|PRIOR|ABOVE|ALL ~2 INSTR|RESTRICT|SYSPROMPT");
   add(O, 0.8, "no_longer_take_into_account", "NEG ~3 ACCOUNT ~3 YOUR|PRIOR|ABOVE|ALL|THE ~2 INSTR|RESTRICT|SYSPROMPT");
+  add(O, 0.7, "instructions_are_void", "PRIOR|ALL ~2 INSTR|SYSPROMPT ~2 VOID");
   add(O, 0.45, "new_instructions", "NEW ~1 INSTR ~1 COLON");
   add(O, 0.5, "your_new_instructions", "YOUR ~0 NEW ~1 INSTR");
   add(O, 0.3, "from_now_on", "FROM ~2 NOW ~3 YOU|ACTAS|ARE");
   add(O, 0.3, "henceforth", "FROMNOW ~3 YOU|ACTAS|ARE");
 
   // ---- system-prompt extraction
-  add(X, 0.85, "reveal_system_prompt", "REVEAL ~2 YOUR|THE ~2 SYSPROMPT", NEGATABLE);
+  add(X, 0.85, "reveal_system_prompt", "REVEAL ~2 YOUR ~2 SYSPROMPT", NEGATABLE);
+  add(X, 0.6, "reveal_the_system_prompt", "REVEAL ~2 THE ~2 SYSPROMPT", NEGATABLE);
+  add(X, 0.8, "reveal_the_system_prompt_given", "REVEAL ~2 THE ~2 SYSPROMPT ~4 TOLD", NEGATABLE);
+  add(X, 0.75, "reveal_text_of_system_prompt", "REVEAL ~3 TEXT ~4 SYSPROMPT", NEGATABLE);
+  add(X, 0.6, "reveal_instructions_given", "REVEAL ~3 INSTR|SYSPROMPT ~4 TOLD", NEGATABLE);
+  add(X, 0.6, "reveal_exact_instructions", "REVEAL ~2 VERBATIM ~2 INSTR|SYSPROMPT|TEXT", NEGATABLE);
   add(X, 0.85, "reveal_initial_instructions", "REVEAL ~3 INITIAL ~1 INSTR|SYSPROMPT|PROMPT", NEGATABLE);
   add(X, 0.85, "reveal_instructions_initial", "REVEAL ~3 INSTR|SYSPROMPT|PROMPT ~1 INITIAL", NEGATABLE);
   add(X, 0.65, "reveal_your_instructions", "REVEAL ~2 YOUR ~2 INSTR", NEGATABLE);
@@ -126,6 +132,8 @@ function fill(): void {
   add(R, 0.55, "never_refuse", "NEG ~1 REFUSE");
   add(R, 0.55, "refuse_never", "REFUSE ~1 NEG");
   add(R, 0.45, "act_evil", "ACTAS ~4 EVIL");
+  add(R, 0.8, "pretend_filters_off", "ACTAS ~4 RESTRICT ~3 VOID");
+  add(R, 0.45, "filters_off", "RESTRICT ~2 VOID");
 
   // ---- hidden instructions addressed to the model inside content
   add(H, 0.65, "if_you_are_an_ai", "IF ~1 YOU ~3 AI");
@@ -133,6 +141,8 @@ function fill(): void {
   add(H, 0.65, "note_to_ai", "NOTE|INSTR ~1 TOFOR ~2 AI");
   add(H, 0.5, "ai_reading_this", "AI ~4 READING");
   add(H, 0.4, "ai_colon", "AI ~0 COLON");
+  add(H, 0.6, "ai_instructions_colon", "AI ~1 INSTR|NOTE ~0 COLON");
+  add(H, 0.5, "ignore_the_user", "IGNORE ~2 USER", NEGATABLE);
   add(H, 0.55, "when_summarizing_also", "WHEN ~3 SUMMARIZE ~8 ALSO|MENTION|IGNORE|INSTR|REVEAL");
   add(H, 0.6, "do_not_tell_the_user", "NEG ~2 MENTION ~4 USER");
   add(H, 0.6, "tell_the_user_not", "MENTION ~3 NEG ~4 USER");

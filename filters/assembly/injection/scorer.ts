@@ -1,7 +1,8 @@
 // Scores a token stream (tokens.ts) in [0, 1].
 //
 // 1. Every pattern (patterns.ts) is tried at every entry that carries its first concept. Each
-//    pattern counts once, with its weight.
+//    pattern counts once, with its weight, and of the patterns that start on the same word only
+//    the strongest counts ("ignore all previous instructions" is one phrase, not two).
 // 2. Structural evidence counts as three more signals of the hidden-instructions family: words
 //    addressed to the model inside an HTML comment, a run of Unicode tag characters (invisible
 //    ASCII), invisible characters inside words.
@@ -70,15 +71,23 @@ export function scoreTokens(t: Tokens): Score {
 
   for (let i = 0; i < t.n; i++) {
     const m = unchecked(t.mask[i]);
+    // Patterns that start on the same word describe the same phrase: only the strongest counts.
+    let best = -1;
+    let bestWeight: f64 = 0;
     for (let p = 0; p < n; p++) {
       const pat = unchecked(list[p]);
       if ((m & unchecked(pat.slots[0])) == 0) continue;
-      if (unchecked(s.signal[p]) >= pat.weight) continue; // already counted at full weight
+      if (pat.weight <= bestWeight || unchecked(s.signal[p]) >= pat.weight) continue;
       if (pat.negatable && negatedBefore(t, i)) continue;
       if (!matchFrom(t, pat, 1, i)) continue;
-      let w = pat.weight;
+      best = p;
+      bestWeight = pat.weight;
+    }
+    if (best >= 0) {
+      const pat = unchecked(list[best]);
+      let w = bestWeight;
       if (meta && (unchecked(t.flags[i]) & IN_QUOTE) != 0) w *= QUOTED_DISCUSSION_FACTOR;
-      s.note(p, pat.family, w, pat.name);
+      s.note(best, pat.family, w, pat.name);
     }
     if ((unchecked(t.flags[i]) & IN_COMMENT) != 0 && (m & (AI | IGNORE | INSTR | YOU | REVEAL)) != 0) {
       s.note(n, Family.Hidden, COMMENT_WEIGHT, "html_comment");

@@ -10,10 +10,10 @@ import * as C from "./concepts";
 function fill(): void {
   // ---- instruction override
   add(C.IGNORE, "ignore ignoring ignored ignores disregard disregarding disregarded forget forgetting forgot " +
-    "bypass bypassing override overriding circumvent neglect discard skip " +
-    "ignorez ignorer ignores oublie oubliez oublier oublies " +
-    "ignoriere ignorier ignoriert ignorieren vergiss vergesst vergessen missachte missachten umgehe " +
-    "ignora ignoren ignorar ignores olvida olvide olviden olvidar omite omitir descarta descartar");
+    "bypass bypassing override overriding circumvent neglect discard skip throw aside abandon dismiss scrap erase wipe drop " +
+    "ignorez ignorer ignores oublie oubliez oublier oublies abandonne efface effacez " +
+    "ignoriere ignorier ignoriert ignorieren vergiss vergesst vergessen missachte missachten umgehe verwirf losche " +
+    "ignora ignoren ignorar ignores olvida olvide olviden olvidar omite omitir descarta descartar borra elimina");
   add(C.ALL, "all everything every any whatever tous toutes tout alle allen alles jeden jede todas todos todo cualquier");
   add(C.PRIOR, "previous prior preceding earlier before former preexisting " +
     "precedentes precedente precedents anterieures anterieurs anterieure avant " +
@@ -21,28 +21,28 @@ function fill(): void {
     "anteriores anterior previas previos previa antes");
   add(C.ABOVE, "above dessus oben obigen arriba");
   add(C.INSTR, "instructions instruction rules rule directions directives directive guidelines guideline prompt prompts " +
-    "constraints orders commands programming " +
+    "constraints orders commands programming guidance " +
     "consignes consigne regles regle ordres commandes " +
     "anweisungen anweisung regeln anordnungen vorgaben richtlinien befehle instruktionen " +
-    "instrucciones instruccion reglas directrices ordenes indicaciones normas");
+    "instrucciones instruccion reglas directrices ordenes indicaciones normas pautas");
   add(C.SYSTEM, "system systeme sistema");
   add(C.PROMPT, "prompt prompts");
   add(C.SYSPROMPT, "systemprompt systemprompts sysprompt systemanweisungen systemanweisung systemnachricht metaprompt");
   add(C.NEW, "new updated real actual true nouvelles nouvelle nouveau vraies neue neuen echten nuevas nuevo nueva verdaderas");
   add(C.FOLLOW, "follow following obey comply adhere suivre suis suivez respecter befolge befolgen folge gehorche sigue seguir obedece cumplir");
   add(C.STOP, "stop cease quit arrete arretez hor deja dejes");
-  add(C.TOLD, "told said given received programmed instructed dit donne donnees gesagt gegeben dicho dado dadas programado");
+  add(C.TOLD, "told said given gave received provided programmed instructed dit donne donnees recu recues fournies gesagt gegeben bekommen erhalten dicho dado dadas dio dieron recibiste recibido programado");
   add(C.MY, "my i me mine myself mes mon ma je moi meine meinen meiner mein ich mir mis mi yo");
 
   // ---- system-prompt extraction
   add(C.REVEAL, "reveal print show display output tell dump leak disclose share list give spell " +
-    "revele reveler revelez affiche afficher affichez montre montrer montrez donne donnez dis " +
-    "zeige zeig gib verrate nenne drucke ausgeben offenbare " +
-    "revela revelar muestra muestrame mostrar imprime dime dame ensena");
+    "paste copy reproduce quote revele reveler revelez affiche afficher affichez montre montrer montrez donne donnez donner dis copie copier " +
+    "zeige zeig gib verrate nenne drucke ausgeben offenbare kopiere " +
+    "revela revelar muestra muestrame mostrar imprime dime dame ensena copia pega");
   add(C.REPEAT, "repeat recite repete repeter repetez wiederhole wiederholen repite repetir");
   add(C.REVEAL, "repeat recite repete repeter repetez wiederhole wiederholen repite repetir");
   add(C.YOUR, "your yours thy tes ton ta vos votre deine deinen deiner dein deinem ihre ihren tus tu su sus");
-  add(C.THE, "the le la les der die das den dem el los las");
+  add(C.THE, "the this le la les ce cette ceci der die das den dem diese dieser diesem el los las esta este esto");
   add(C.WHAT, "what which whats quelles quels quelle quel que was welche welches cuales cual que");
   add(C.INITIAL, "initial original hidden secret first starting confidential internal " +
     "initiales initiale originales cachees secretes internes " +
@@ -89,7 +89,7 @@ function fill(): void {
   // ---- hidden instructions in documents
   add(C.AI, "ai assistant assistants model llm llms chatbot chatgpt gpt claude bot agent copilot gemini " +
     "ia assistante modele ki assistent modell sprachmodell asistente modelo");
-  add(C.NOTE, "note notice reminder memo attention remarque hinweis notiz achtung nota aviso");
+  add(C.NOTE, "note notice reminder memo attention message remarque hinweis notiz achtung nachricht nota aviso mensaje");
   add(C.TOFOR, "to for pour a an fur para al");
   add(C.IF, "if si wenn falls");
   add(C.SUMMARIZE, "summarize summarizing summarise summarising summary summarizes resume resumes resumer resumant " +
@@ -103,10 +103,13 @@ function fill(): void {
     "mitigate mitigation attack attacks attacker security researcher " +
     "exemple exemples detecter securite attaque beispiel beispiele erkennen sicherheit angriff " +
     "ejemplo ejemplos detectar seguridad ataque");
-  add(C.ACCOUNT, "account compte cuenta beachte beachten");
+  add(C.ACCOUNT, "account attention heed compte cas cuenta caso beachte beachten beachtung");
   add(C.FREE, "freed free liberated released befreit libere liberee liberado liberada");
   add(C.READING, "reading processing screening parsing analyzing lit lis lisant traite liest verarbeitest durchsuchst leyendo lees procesando analizando");
   add(C.AND, "and et und y");
+  add(C.VOID, "void invalid cancelled canceled obsolete null revoked off disabled deactivated lifted removed suspended " +
+    "nulles annulees invalides desactives desactivees levees ungultig aufgehoben deaktiviert abgeschaltet ausgeschaltet " +
+    "nulas anuladas invalidas desactivados desactivadas apagados");
   add(C.REPORTED, "asks tells tries attempts requests demandent essaie bittet fordert versucht pide pidan intenta");
   add(C.ROLEWORD, "im endoftext inst sys eot");
 }
