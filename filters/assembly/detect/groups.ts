@@ -3,7 +3,7 @@
 // The run is maximal for the separators allowed: a detector that rejects it skips the whole run,
 // which keeps every scan linear and stops a valid-looking piece of a longer number from matching.
 import { EntityKind, Finding } from "./finding";
-import { isDigit, isGroupSpace, leftBoundary, rightBoundary } from "./chars";
+import { isDigit, isGroupSpace, rightBoundary } from "./chars";
 
 export const SEP_SPACE: i32 = 1;
 export const SEP_DASH: i32 = 2;
@@ -131,21 +131,22 @@ export function sepsAre(g: Groups, from: i32, sep: i32): bool {
 export type RunCheck = (text: string, g: Groups) => bool;
 
 /**
- * The scan shared by the number detectors: at each unglued position where a run can start, read
- * the maximal run, report it as `kind` when `check` accepts it and nothing glues to its end, then
- * continue after it (a rejected run is skipped whole).
+ * The scan shared by the number detectors: at each position of `starts` (where a number run may
+ * start: a digit, "+" or "(" not glued to a preceding token, listed once per text by findPii) that
+ * this detector can start from, read the maximal run, report it as `kind` when `check` accepts it and nothing glues
+ * to its end, then continue after it (a rejected run is skipped whole).
  */
-export function findRuns(text: string, flags: i32, kind: EntityKind, check: RunCheck, g: Groups, out: Array<Finding>): void {
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
+export function findRuns(text: string, starts: Array<i32>, flags: i32, kind: EntityKind, check: RunCheck, g: Groups, out: Array<Finding>): void {
+  let next = 0;
+  for (let k = 0; k < starts.length; k++) {
+    const i = starts[k];
+    if (i < next) continue;
     const c = <i32>text.charCodeAt(i);
-    const startable = isDigit(c) || (c == 0x2b && (flags & PLUS) != 0) || (c == 0x28 && (flags & PARENS) != 0);
-    if (!startable || !leftBoundary(text, i)) { i++; continue; }
+    if (!(isDigit(c) || (c == 0x2b && (flags & PLUS) != 0) || (c == 0x28 && (flags & PARENS) != 0))) continue;
     readGroups(text, i, flags, g);
-    if (g.count == 0) { i++; continue; }
+    if (g.count == 0) continue;
     const end = g.runEnd;
     if (check(text, g) && rightBoundary(text, end)) out.push(new Finding(kind, i, end));
-    i = end > i ? end : i + 1;
+    next = end > i ? end : i + 1;
   }
 }

@@ -28,9 +28,9 @@ function ipv4Run(text: string, g: Groups): bool {
   return true;
 }
 
-/** Appends the IPv4 addresses of `text` to `out`. */
-export function findIpv4s(text: string, out: Array<Finding>): void {
-  findRuns(text, SEP_DOT, EntityKind.Ipv4, ipv4Run, groups, out);
+/** Appends, given the run starts findPii listed, the IPv4 addresses of `text` to `out`. */
+export function findIpv4s(text: string, starts: Array<i32>, out: Array<Finding>): void {
+  findRuns(text, starts, SEP_DOT, EntityKind.Ipv4, ipv4Run, groups, out);
 }
 
 @inline function isV6Char(c: i32): bool { return isHex(c) || c == 0x3a || c == 0x2e; }

@@ -98,7 +98,7 @@ function plausiblePhone(text: string, g: Groups): bool {
   return isNanp(text, g) || isSpanish(text, g);
 }
 
-/** Appends the phone numbers of `text` to `out`. */
-export function findPhones(text: string, out: Array<Finding>): void {
-  findRuns(text, PHONE_FLAGS, EntityKind.Phone, plausiblePhone, groups, out);
+/** Appends, given the run starts findPii listed, the phone numbers of `text` to `out`. */
+export function findPhones(text: string, starts: Array<i32>, out: Array<Finding>): void {
+  findRuns(text, starts, PHONE_FLAGS, EntityKind.Phone, plausiblePhone, groups, out);
 }

@@ -14,18 +14,41 @@ export const PII_KINDS: u32 = kindBit(EntityKind.Email) | kindBit(EntityKind.Pho
 
 @inline function wants(kinds: u32, kind: EntityKind): bool { return (kinds & kindBit(kind)) != 0; }
 
+/** The kinds read from digit runs (groups.ts). */
+const NUMBER_KINDS: u32 = kindBit(EntityKind.Phone) | kindBit(EntityKind.Card) | kindBit(EntityKind.Ssn) | kindBit(EntityKind.Ipv4);
+/** Where number runs may start (a digit, "+" or "(" not glued to a token); reused across calls. */
+const runStarts: Array<i32> = new Array<i32>();
+
 /**
  * Appends the PII of the kinds in `kinds` found in `text` to `out`, detector by detector (not sorted
  * across kinds, may overlap: the redactor resolves that). Linear in text.length for any input.
  */
 export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
-  if (wants(kinds, EntityKind.Email)) findEmails(text, out);
-  if (wants(kinds, EntityKind.Phone)) findPhones(text, out);
-  if (wants(kinds, EntityKind.Card)) findCards(text, out);
-  if (wants(kinds, EntityKind.Ssn)) findSsns(text, out);
-  if (wants(kinds, EntityKind.Iban)) findIbans(text, out);
-  if (wants(kinds, EntityKind.Ipv4)) findIpv4s(text, out);
-  if (wants(kinds, EntityKind.Ipv6)) findIpv6s(text, out);
+  // One pass first: the number runs' start positions, and whether the characters that e-mail
+  // ("@"), IBAN (digits) and IPv6 (two ":") need occur at all. Most prose skips most detectors.
+  const n = text.length;
+  let ats = 0;
+  let colons = 0;
+  let digits = 0;
+  runStarts.length = 0;
+  for (let i = 0; i < n; i++) {
+    const c = <i32>text.charCodeAt(i);
+    if (c == 0x40) ats++;
+    else if (c == 0x3a) colons++;
+    else if (isDigit(c) || c == 0x2b || c == 0x28) {
+      if (isDigit(c)) digits++;
+      if (leftBoundary(text, i)) runStarts.push(i);
+    }
+  }
+  if (ats > 0 && wants(kinds, EntityKind.Email)) findEmails(text, out);
+  if (digits > 0) {
+    if (wants(kinds, EntityKind.Phone)) findPhones(text, runStarts, out);
+    if (wants(kinds, EntityKind.Card)) findCards(text, runStarts, out);
+    if (wants(kinds, EntityKind.Ssn)) findSsns(text, runStarts, out);
+    if (wants(kinds, EntityKind.Ipv4)) findIpv4s(text, runStarts, out);
+    if (digits >= 2 && wants(kinds, EntityKind.Iban)) findIbans(text, out);
+  }
+  if (colons >= 2 && wants(kinds, EntityKind.Ipv6)) findIpv6s(text, out);
 }
 
 /** Characters of a digit run as the number detectors read it (digits, group separators, + ( )). */
@@ -56,7 +79,7 @@ export function piiHoldStart(text: string, kinds: u32): i32 {
   }
   // Phone, card, SSN, IPv4: the trailing run of digits and separators, from its first character
   // that can start a number ("+", "(", a digit); a run of separators alone holds nothing.
-  if ((kinds & (kindBit(EntityKind.Phone) | kindBit(EntityKind.Card) | kindBit(EntityKind.Ssn) | kindBit(EntityKind.Ipv4))) != 0) {
+  if ((kinds & NUMBER_KINDS) != 0) {
     let s = n;
     while (s > 0 && isNumberRunChar(<i32>text.charCodeAt(s - 1))) s--;
     while (s < n) {

@@ -24,7 +24,7 @@ function plausibleSsn(text: string, g: Groups): bool {
   return ssnValid(num(text, g.start[0], g.end[0]), num(text, g.start[1], g.end[1]), num(text, g.start[2], g.end[2]));
 }
 
-/** Appends the SSNs of `text` to `out`. */
-export function findSsns(text: string, out: Array<Finding>): void {
-  findRuns(text, SEP_SPACE | SEP_DASH, EntityKind.Ssn, plausibleSsn, groups, out);
+/** Appends, given the run starts findPii listed, the SSNs of `text` to `out`. */
+export function findSsns(text: string, starts: Array<i32>, out: Array<Finding>): void {
+  findRuns(text, starts, SEP_SPACE | SEP_DASH, EntityKind.Ssn, plausibleSsn, groups, out);
 }
