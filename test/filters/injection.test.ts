@@ -160,6 +160,26 @@ describe("injection module", () => {
     assert.equal(errorOf(s).status, 400);
   });
 
+  it("decides at the trailers when the request has some", async () => {
+    const host = await load({ action: "flag", threshold: 0.7 });
+    const s = host.newHttpStream();
+    s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"]], false);
+    assert.equal(s.requestBody(openaiBody(ATTACK), false), 1);
+    assert.equal(s.requestTrailers([["x-checksum", "abc"]]), 0);
+    assert.match(s.requestHeader("x-leash-injection-score") ?? "", /^0\.9\d$/);
+    const b = host.newHttpStream();
+    b.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"]], false);
+    b.requestBody(openaiBody(ATTACK), false);
+    b.requestTrailers([["x-checksum", "abc"]]);
+    assert.equal(b.localResponse, null, "flag mode forwards");
+    const blocking = await load();
+    const c = blocking.newHttpStream();
+    c.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"]], false);
+    c.requestBody(openaiBody(ATTACK), false);
+    c.requestTrailers([["x-checksum", "abc"]]);
+    assert.equal(errorOf(c).status, 400);
+  });
+
   it("reads JSON escapes, tool results and legacy prompts; skips roles, ids and image data", async () => {
     const host = await load();
     // \u-escaped "Ignore" and a surrogate pair around it.

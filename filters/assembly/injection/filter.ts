@@ -72,6 +72,8 @@ class InjectionStream extends HttpContext {
   decided: bool = false;
   /** The response header value when the request was flagged ("" otherwise). */
   flag: string = "";
+  /** Bytes buffered so far (a request with trailers ends in onRequestTrailers, not with the body). */
+  bodySize: u32 = 0;
 
   get root_(): InjectionRoot { return changetype<InjectionRoot>(this.root); }
 
@@ -85,10 +87,7 @@ class InjectionStream extends HttpContext {
     removeHeader(HeaderMap.RequestHeaders, SCORE_HEADER);
     if (endOfStream) { this.decided = true; return HeadersAction.Continue; } // no body, no prompt
     const declared = getRequestHeader("content-length");
-    if (declared != null && contentLengthTooLarge(declared, this.root_.config.maxBodyBytes)) {
-      this.denyTooLarge();
-      return HeadersAction.StopIteration;
-    }
+    if (declared != null && contentLengthTooLarge(declared, this.root_.config.maxBodyBytes)) this.denyTooLarge();
     return HeadersAction.StopIteration;
   }
 
@@ -98,22 +97,33 @@ class InjectionStream extends HttpContext {
       this.denyTooLarge();
       return DataAction.StopIterationNoBuffer;
     }
+    this.bodySize = bodySize;
     if (!endOfStream) return DataAction.StopIterationAndBuffer;
+    return this.decide() ? DataAction.Continue : DataAction.StopIterationNoBuffer;
+  }
+
+  onRequestTrailers(count: u32): HeadersAction {
+    if (this.route == null || this.decided) return HeadersAction.Continue;
+    return this.decide() ? HeadersAction.Continue : HeadersAction.StopIteration;
+  }
+
+  /** Scores the whole buffered body and acts on it; true when the request may go on. */
+  decide(): bool {
     this.decided = true;
-    const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
+    const body = getBuffer(BufferType.HttpRequestBody, 0, this.bodySize);
     const base = changetype<usize>(body);
     const check = checkJson(base, body.byteLength, MAX_JSON_DEPTH, true);
     if (!check.ok) {
       this.root_.invalid.increment(1);
       this.deny(400, "gateway.invalid_json", "Request body is not valid JSON: " + check.reason + " at byte " + check.offset.toString() + ".", "");
-      return DataAction.StopIterationNoBuffer;
+      return false;
     }
     const pr = this.root_.policy(getPropertyString(["leash.policy"]));
     if (pr.error.length > 0) {
       this.root_.policyErrors.increment(1);
       logWarn("injection: unreadable tenant policy, request refused: " + pr.error);
       this.deny(503, "guard.policy_invalid", "The gateway cannot read this tenant's guard policy. Retry later or contact the operator.", "");
-      return DataAction.StopIterationNoBuffer;
+      return false;
     }
     const policy = pr.policy;
     tokens.reset();
@@ -123,20 +133,20 @@ class InjectionStream extends HttpContext {
     this.root_.scanned.increment(1);
     const shown = formatScore(s.score);
     // The decision uses the score as shown, so the header and the log agree with what happened.
-    if (parseFloat(shown) + 1e-9 < policy.threshold) return DataAction.Continue;
+    if (parseFloat(shown) + 1e-9 < policy.threshold) return true;
 
     if (policy.action == Action.Block) {
       this.root_.blocked.increment(1);
       this.log("blocked", s, shown, policy.threshold);
       this.deny(400, CODE, "The request looks like a prompt-injection or jailbreak attempt (score " + shown +
         ", threshold " + formatScore(policy.threshold) + ") and was not sent to the provider.", "blocked;score=" + shown);
-      return DataAction.StopIterationNoBuffer;
+      return false;
     }
     this.root_.flagged.increment(1);
     this.log("flagged", s, shown, policy.threshold);
     replaceHeader(HeaderMap.RequestHeaders, SCORE_HEADER, shown);
     this.flag = "flagged;score=" + shown;
-    return DataAction.Continue;
+    return true;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
