@@ -1,6 +1,7 @@
-// Phone numbers, international (+CC or 00CC) and national (trunk prefix 0, or the North American
-// 3-3-4 plan). Without a parser per country, plausibility comes from the digit count, the grouping
-// and consistent separators; that is what keeps dates, versions, ids and plain long numbers out.
+// Phone numbers, international (+CC or 00CC) and national (trunk prefix 0, the North American
+// 3-3-4 plan, or Spanish 3-2-2-2). Without a parser per country, plausibility comes from the digit
+// count, the grouping and consistent separators; that is what keeps dates, versions, ids and plain
+// long numbers out.
 import { EntityKind, Finding } from "./finding";
 import { Groups, findRuns, SEP_SPACE, SEP_DASH, SEP_DOT, SEP_SLASH, PARENS, PLUS } from "./groups";
 
