@@ -170,11 +170,22 @@ export function genericValueOk(text: string, s: i32, e: i32): bool {
   return looksRandom(text, s, e);
 }
 
-/** AWS secret access key: 40 base64 characters under a key naming aws and secret (or secret access key). */
+/**
+ * AWS secret access key: 40 base64 characters with upper, lower and digits under a key ending in
+ * secret(_access)_key (Terraform's secret_key, boto's aws_secret_access_key) or naming both aws
+ * and secret. S3-compatible stores (MinIO…) use the same shape and are reported as AWS too.
+ */
 function isAwsSecret(text: string, a: Assignment): bool {
   if (a.valueEnd - a.valueStart != AWS_SECRET_LENGTH) return false;
-  for (let i = a.valueStart; i < a.valueEnd; i++) if (!isBase64Char(text.charCodeAt(i))) return false;
+  let up = false, lo = false, dg = false;
+  for (let i = a.valueStart; i < a.valueEnd; i++) {
+    const c = text.charCodeAt(i);
+    if (!isBase64Char(c)) return false;
+    if (isUpper(c)) up = true; else if (isLower(c)) lo = true; else if (isDigit(c)) dg = true;
+  }
+  if (!(up && lo && dg)) return false;
   const named = endsWithWord(text, a.keyStart, a.keyEnd, "secretaccesskey") >= 0 ||
+    endsWithWord(text, a.keyStart, a.keyEnd, "secretkey") >= 0 ||
     (containsWord(text, a.keyStart, a.keyEnd, "aws") && containsWord(text, a.keyStart, a.keyEnd, "secret"));
   return named && looksRandom(text, a.valueStart, a.valueEnd);
 }

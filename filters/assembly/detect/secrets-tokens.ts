@@ -66,6 +66,8 @@ export const TOKEN_RULES: Array<TokenRule> = [
   new TokenRule("xoxs-", EntityKind.SlackToken, Alpha.AlnumDash, 20, 250, Check.SlackBody),
   new TokenRule("xoxr-", EntityKind.SlackToken, Alpha.AlnumDash, 20, 250, Check.SlackBody),
   new TokenRule("xoxe-", EntityKind.SlackToken, Alpha.AlnumDash, 20, 250, Check.SlackBody),
+  // Slack app-level tokens: xapp-1-A…-<digits>-<64 hex>.
+  new TokenRule("xapp-", EntityKind.SlackToken, Alpha.AlnumDash, 20, 250, Check.SlackBody),
   // Google API keys: AIza + 35 of [A-Za-z0-9_-].
   new TokenRule("AIza", EntityKind.GoogleApiKey, Alpha.Token, 35, 35, Check.None),
 ];

@@ -17,6 +17,7 @@ const SCHEMES: Array<string> = [
   "http", "https", "ws", "wss",
 ];
 const MAX_SCHEME: i32 = 16;
+const MAX_DRIVER: i32 = 24; // "+psycopg2", "+mysqlconnector"…
 /** An authority (user:password@host:port) longer than this is not a credential we handle. */
 export const MAX_AUTHORITY: i32 = 256;
 
@@ -29,16 +30,19 @@ function endsAuthority(c: i32): bool {
   return c == 0x2f || c == 0x3f || isSpace(c) || isQuote(c) || c == 0x3c || c == 0x3e || c == 0x5c;
 }
 
-/** Start of the known scheme ending at e (text[e..] is "://"), or -1. */
+/** Start of the known scheme ending at e (text[e..] is "://"), or -1. A "+driver" suffix
+ *  (SQLAlchemy's postgresql+psycopg2, mysql+pymysql) is accepted after a known scheme. */
 function schemeStart(text: string, e: i32): i32 {
   let s = e;
-  while (s > 0 && e - s < MAX_SCHEME && isSchemeChar(text.charCodeAt(s - 1))) s--;
+  while (s > 0 && e - s < MAX_SCHEME + MAX_DRIVER && isSchemeChar(text.charCodeAt(s - 1))) s--;
   // Shrink from the left so "jdbc:postgresql" and "x.postgres" still find the scheme at their end.
   for (let t = s; t < e; t++) {
     if (t > s && isAlnum(text.charCodeAt(t - 1))) continue;
     for (let i = 0; i < SCHEMES.length; i++) {
       const sc = SCHEMES[i];
-      if (e - t == sc.length && hasAtNoCase(text, t, sc)) return t;
+      if (!hasAtNoCase(text, t, sc)) continue;
+      const after = t + sc.length;
+      if (after == e || (after < e && text.charCodeAt(after) == 0x2b && e - after <= MAX_DRIVER)) return t;
     }
   }
   return -1;
@@ -109,7 +113,7 @@ export function urlHoldStart(text: string): i32 {
   const n = text.length;
   let hold = n;
   // Authorities and webhook paths that reach the end of the text.
-  const from = n - (MAX_SCHEME + 3 + MAX_AUTHORITY + HOOK.length + MAX_HOOK_PATH);
+  const from = n - (MAX_SCHEME + MAX_DRIVER + 3 + MAX_AUTHORITY + HOOK.length + MAX_HOOK_PATH);
   let pos = from < 0 ? 0 : from;
   while (pos < n) {
     const i = text.indexOf("://", pos);
@@ -129,7 +133,7 @@ export function urlHoldStart(text: string): i32 {
   if (hasAt(text, n - 2, ":/")) e = n - 2;
   else if (hasAt(text, n - 1, ":")) e = n - 1;
   let w = e;
-  while (w > 0 && e - w <= MAX_SCHEME && isSchemeChar(text.charCodeAt(w - 1))) w--;
+  while (w > 0 && e - w <= MAX_SCHEME + MAX_DRIVER && isSchemeChar(text.charCodeAt(w - 1))) w--;
   for (let t = w; t < e && t < hold; t++) {
     if (t > w && isAlnum(text.charCodeAt(t - 1))) continue;
     if (schemePrefix(text, t, e)) { hold = t; break; }
@@ -140,6 +144,8 @@ export function urlHoldStart(text: string): i32 {
 function schemePrefix(text: string, s: i32, e: i32): bool {
   for (let i = 0; i < SCHEMES.length; i++) {
     const sc = SCHEMES[i];
+    // A known scheme with a driver being typed: "postgresql+psy".
+    if (hasAtNoCase(text, s, sc) && s + sc.length < e && text.charCodeAt(s + sc.length) == 0x2b) return true;
     if (e - s > sc.length) continue;
     let ok = true;
     for (let j = s; j < e; j++) if (lower(text.charCodeAt(j)) != sc.charCodeAt(j - s)) { ok = false; break; }

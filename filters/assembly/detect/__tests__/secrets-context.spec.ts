@@ -69,6 +69,12 @@ describe("findSecrets: connection-string passwords", () => {
     expect(show("amqp://guest:hunter2@mq/")).toBe(one(EntityKind.ConnectionPassword, "hunter2"));
   });
 
+  it("SQLAlchemy driver schemes (scheme+driver://)", () => {
+    expect(show("postgresql+psycopg2://etl:Fk29dkLq%40x7@dw:5432/dw")).toBe(one(EntityKind.ConnectionPassword, "Fk29dkLq%40x7"));
+    expect(show("mysql+pymysql://r:Qx7pLm2v9@10.1.2.3/s")).toBe(one(EntityKind.ConnectionPassword, "Qx7pLm2v9"));
+    expect(show("foo+bar://r:Qx7pLm2v9@h")).toBe(""); // the part before + must be a known scheme
+  });
+
   it("a known key format in the password slot keeps its own kind", () => {
     const t = githubClassic("ghs_");
     expect(show("https://x-access-token:" + t + "@github.com/acme/app.git")).toBe(one(EntityKind.GithubToken, t));
@@ -110,6 +116,11 @@ describe("findSecrets: keyword + entropy rule", () => {
     expect(show("aws_secret_access_key = " + s)).toBe(one(EntityKind.AwsAccessKey, s));
     expect(show("AWS_SECRET_ACCESS_KEY=" + s)).toBe(one(EntityKind.AwsAccessKey, s));
     expect(show("{\"SecretAccessKey\": \"" + s + "\"}")).toBe(one(EntityKind.AwsAccessKey, s));
+    // Terraform and S3-compatible stores name it secret_key
+    expect(show("  secret_key = \"" + s + "\"")).toBe(one(EntityKind.AwsAccessKey, s));
+    // 40 characters without upper, lower and digits is not an AWS secret (hex digests)
+    const h = rnd(40, HEX);
+    expect(show("aws_secret_access_key = " + h)).toBe(one(EntityKind.GenericSecret, h));
     const id = awsId("AKIA");
     expect(show("aws_access_key_id=" + id + "\naws_secret_access_key=" + s)).toBe(one(EntityKind.AwsAccessKey, id) + one(EntityKind.AwsAccessKey, s));
   });

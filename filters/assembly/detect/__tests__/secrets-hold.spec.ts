@@ -76,6 +76,7 @@ describe("secretHoldStart: no secret leaks when the stream is cut anywhere", () 
     expectSafeAtEveryCut("url: postgres://app:Xk29dkLq7@db:5432/app ok", "Xk29dkLq7");
     expectSafeAtEveryCut("\"mongodb+srv://svc:Qx7pLm2v@cluster0.example.net/db\"", "Qx7pLm2v");
     expectSafeAtEveryCut("redis://:s3cretRedis77@cache", "s3cretRedis77");
+    expectSafeAtEveryCut("uri = 'mysql+pymysql://r:Qx7pLm2v9@10.1.2.3/s'", "Qx7pLm2v9");
   });
 
   it("keyword + value secrets", () => {
@@ -142,6 +143,8 @@ describe("secretHoldStart: tight on ordinary text", () => {
     expect(secretHoldStart("use mysql://app:s3cr")).toBe(4);
     expect(secretHoldStart("use mysql://app:s3cr@db/x ")).toBe(26);
     expect(secretHoldStart("db: redis:/")).toBe(4);
+    expect(secretHoldStart("x postgresql+psy")).toBe(2);
+    expect(secretHoldStart("x postgresql+psycopg2://etl:Fk")).toBe(2);
     expect(secretHoldStart("x token = \"ab")).toBe(2);
     expect(secretHoldStart("x \"token\" ")).toBe(3);
     expect(secretHoldStart("x token=abc; ")).toBe(13);

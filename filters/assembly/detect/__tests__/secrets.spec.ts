@@ -76,6 +76,7 @@ describe("findSecrets: prefixed keys", () => {
     expectFoundEverywhere(EntityKind.SlackToken, slackBot());
     expectFoundEverywhere(EntityKind.SlackToken, slackUser());
     expectFoundEverywhere(EntityKind.SlackToken, slackWebhook());
+    expectFoundEverywhere(EntityKind.SlackToken, "xapp-1-A0FAKE" + rnd(6, ALNUM).toUpperCase() + "-" + rnd(13, "0123456789") + "-" + rnd(64, HEX));
   });
 
   it("Google API keys", () => {
