@@ -6,6 +6,7 @@
 // and the secret is verified before the key's state is revealed, so knowing a key id (it is not
 // secret) does not tell whether that key exists, was revoked or has expired. The secret check does
 // the same work for every well-formed key (one HMAC, two constant-time compares; see matchSecret).
+import { redactHashKey, withRedactHashKey } from "./redact-hash-key.ts";
 import { hashSecret, matchSecret, parseApiKey, type SecretMatch } from "./api-key.ts";
 import type { Queryable } from "./db.ts";
 import { DENIALS, DependencyError, type DenialCode } from "./errors.ts";
@@ -62,6 +63,11 @@ export interface AuthorizerDeps {
   requestLog: RequestLog;
   /** `sidecar.auth_cache_ttl_ms`: the longest cache_ttl_ms answered. Default 1000. */
   cacheTtlMs?: number;
+  /**
+   * Whether the redact module is in the chain: then every ALLOW carries the tenant's hash key in
+   * module_policy (redact.hash_key, see redact-hash-key.ts). Default false.
+   */
+  redactHashKeys?: boolean;
   /** Epoch ms clock for expiry, rotation grace and the per-minute counter. Default Date.now. */
   now?: () => number;
   /**
@@ -174,7 +180,7 @@ export function createAuthorizer(deps: AuthorizerDeps): (req: AuthorizeRequest) 
       upstream_auth_value: credential.value,
       cache_ttl_ms: allowCacheTtlMs(cacheTtlMs, t, record.expiresAt, match, record.previousSecretExpiresAt),
       allowed_models: tenant.allowedModels,
-      module_policy: tenant.modulePolicy,
+      module_policy: deps.redactHashKeys ? withRedactHashKey(tenant.modulePolicy, redactHashKey(deps.pepper, tenantId)) : tenant.modulePolicy,
     };
     return { res, keyId };
   };

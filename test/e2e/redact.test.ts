@@ -14,6 +14,7 @@ import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { randomBytes } from "node:crypto";
 import { startGateway, type Gateway, type Tenant } from "./gateway.ts";
+import { waitFor } from "../integration/envoy-harness.ts";
 
 let gw: Gateway;
 let tenantA: Tenant;
@@ -170,6 +171,36 @@ describe("redact through Envoy with the official SDKs", () => {
     assert.equal(gw.mock.requests.length, 1);
     // Back to the defaults.
     assert.equal((await gw.admin("PATCH", `/tenants/${tenantB.id}`, { module_settings: {} })).status, 200);
+  });
+
+  it("hash: keyed per tenant by the sidecar, so one address hashes alike within a tenant and differently across tenants", async () => {
+    for (const t of [tenantA, tenantB]) {
+      assert.equal((await gw.admin("PATCH", `/tenants/${t.id}`, { module_settings: { redact: { entities: { email: "hash" } } } })).status, 200);
+    }
+    gw.mock.clear();
+    const sent = async (t: Tenant): Promise<string> => {
+      await openai(t).chat.completions.create({ model: "m", messages: [{ role: "user", content: `mail ${EMAIL}` }] });
+      return (gw.mock.requests.at(-1)!.json as { messages: Array<{ content: string }> }).messages[0].content;
+    };
+    // A policy change reaches the filters when the auth module's cached answer expires (≤ 1 s).
+    const hashed = (t: Tenant): Promise<string> => waitFor("the hash policy in effect", async () => {
+      try {
+        const c = await sent(t);
+        return c.includes("[EMAIL:") ? c : undefined;
+      } catch (err) {
+        if (err instanceof OpenAI.APIError && err.status === 400) return undefined; // an earlier block policy
+        throw err;
+      }
+    });
+    const a1 = await hashed(tenantA);
+    const a2 = await sent(tenantA);
+    const b1 = await hashed(tenantB);
+    assert.match(a1, /^mail \[EMAIL:[0-9a-f]{12}\]$/);
+    assert.equal(a2, a1);
+    assert.match(b1, /^mail \[EMAIL:[0-9a-f]{12}\]$/);
+    assert.notEqual(b1, a1);
+    assert.ok(!received().includes(EMAIL));
+    for (const t of [tenantA, tenantB]) assert.equal((await gw.admin("PATCH", `/tenants/${t.id}`, { module_settings: {} })).status, 200);
   });
 
   it("a secret in a tool-call argument is refused (secrets block by default)", async () => {

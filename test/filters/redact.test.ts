@@ -118,11 +118,19 @@ describe("redact: request bodies", () => {
     assert.equal(content, "[EMAIL_1], [EMAIL_2], [EMAIL_1]; order 4111 1111 1111 1112; v1.2.3.4; id 550e8400-e29b-41d4-a716-446655440000");
   });
 
-  it("hash and allow actions", async () => {
+  it("hash (keyed by the tenant's hash_key; mask without a key) and allow actions", async () => {
     const host = await load({ entities: { email: "hash", phone: "allow" } });
     const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: `${EMAIL} or +1 415 555 0100` }] });
-    const content: string = JSON.parse(post(host, "/openai/v1/chat/completions", body).requestBodyText).messages[0].content;
-    assert.match(content, /^\[EMAIL:[0-9a-f]{12}\] or \+1 415 555 0100$/);
+    const content = (policy?: string): string =>
+      JSON.parse(post(host, "/openai/v1/chat/completions", body, { policy }).requestBodyText).messages[0].content;
+    const keyA = '{"redact":{"hash_key":"' + "a".repeat(64) + '"}}';
+    const keyB = '{"redact":{"hash_key":"' + "b".repeat(64) + '"}}';
+    assert.match(content(keyA), /^\[EMAIL:[0-9a-f]{12}\] or \+1 415 555 0100$/);
+    assert.equal(content(keyA), content(keyA), "one tenant: the same value hashes the same");
+    assert.notEqual(content(keyA).slice(0, 20), content(keyB).slice(0, 20), "two tenants: different hashes");
+    assert.equal(content(), "[EMAIL_1] or +1 415 555 0100", "no key: an unkeyed hash would be guessable, so mask");
+    const bad = denial(post(host, "/openai/v1/chat/completions", body, { policy: '{"redact":{"hash_key":"short"}}' }));
+    assert.equal(bad.code, "guard.policy_invalid");
   });
 
   it("blocks a card (policy block) with 400 guard.pii_blocked in the OpenAI format, nothing forwarded", async () => {

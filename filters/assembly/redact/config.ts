@@ -13,6 +13,9 @@ export const EXPECTED_SHAPE = "{\"module\":\"redact\",\"failure_mode\":\"closed|
 
 /** What one request is redacted with: entity actions, whether responses are redacted, the stream bound. */
 export class RedactSettings {
+  /** The configured action per kind (Action values); policy and responsePolicy derive from it. */
+  actions: StaticArray<u8> = RedactPolicy.defaults().actions;
+  /** What requests are redacted with. */
   policy: RedactPolicy = RedactPolicy.defaults();
   /** The same actions with Block applied as Mask: a response cannot be refused once it has started. */
   responsePolicy: RedactPolicy = RedactPolicy.defaults();
@@ -20,23 +23,34 @@ export class RedactSettings {
   holdbackChars: i32 = 4096;
   /** A tenant policy may turn the module off for that tenant ({"redact":{"enabled":false}}). */
   enabled: bool = true;
+  /**
+   * Key of the hash action (the tenant's, from the sidecar: leash.policy redact.hash_key). Without
+   * one, hash applies as mask: an unkeyed hash would let anyone confirm a guessed value.
+   */
+  hashKey: string = "";
 
   copy(): RedactSettings {
     const s = new RedactSettings();
     s.enabled = this.enabled;
-    for (let k = 0; k < ENTITY_KINDS; k++) s.policy.actions[k] = this.policy.actions[k];
+    s.hashKey = this.hashKey;
+    for (let k = 0; k < ENTITY_KINDS; k++) s.actions[k] = this.actions[k];
     s.responses = this.responses;
     s.holdbackChars = this.holdbackChars;
     s.derive();
     return s;
   }
 
-  /** Recomputes responsePolicy from policy. */
+  /** Recomputes responsePolicy from policy, and both policies' hash keys. */
   derive(): void {
+    const keyed = this.hashKey.length > 0;
     for (let k = 0; k < ENTITY_KINDS; k++) {
-      const a = this.policy.actions[k];
+      let a = this.actions[k];
+      if (a == <u8>Action.Hash && !keyed) a = <u8>Action.Mask;
+      this.policy.actions[k] = a;
       this.responsePolicy.actions[k] = a == <u8>Action.Block ? <u8>Action.Mask : a;
     }
+    this.policy.setSalt(this.hashKey);
+    this.responsePolicy.setSalt(this.hashKey);
   }
 }
 
@@ -77,7 +91,7 @@ export function applySettings(v: JsonValue, s: RedactSettings, fromPlugin: bool)
       const a = entities.values[i];
       const action = a.isString() ? actionOf(a.s) : -1;
       if (action < 0) return "entities." + entities.keys[i] + " must be mask, hash, block or allow";
-      s.policy.actions[kind] = <u8>action;
+      s.actions[kind] = <u8>action;
     }
   }
   const r = v.get("responses");
@@ -91,6 +105,11 @@ export function applySettings(v: JsonValue, s: RedactSettings, fromPlugin: bool)
     if (e != null) {
       if (e.kind != JsonKind.Bool) return "enabled must be true or false";
       s.enabled = e.b;
+    }
+    const k = v.get("hash_key");
+    if (k != null) {
+      if (!k.isString() || k.s.length < 16 || k.s.length > 256) return "hash_key must be a string of 16 to 256 characters";
+      s.hashKey = k.s;
     }
   }
   if (fromPlugin) {
