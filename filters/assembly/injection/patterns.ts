@@ -152,8 +152,22 @@ function fill(): void {
   add(H, 0.4, "system_colon", "EOS ~0 SYSTEM ~0 COLON");
 }
 
+let compiled: StaticArray<Pattern> = new StaticArray<Pattern>(0);
+let firstSlots: StaticArray<u64> = new StaticArray<u64>(0);
+
 /** Every pattern, compiled once per VM. */
-export function patterns(): Array<Pattern> {
-  if (table.length == 0) fill();
-  return table;
+export function patterns(): StaticArray<Pattern> {
+  if (compiled.length == 0) {
+    fill();
+    compiled = StaticArray.fromArray<Pattern>(table);
+    firstSlots = new StaticArray<u64>(table.length);
+    for (let i = 0; i < table.length; i++) firstSlots[i] = table[i].slots[0];
+  }
+  return compiled;
+}
+
+/** The first slot of every pattern, in table order: the scorer's inner loop tests only these. */
+export function patternStarts(): StaticArray<u64> {
+  patterns();
+  return firstSlots;
 }

@@ -18,7 +18,7 @@
 // Cost: each entry is tried against the patterns whose first slot it matches, and each try looks
 // at most (sum of the pattern's gaps + slots) entries ahead, so the work is linear in the prompt.
 import { Tokens, IN_QUOTE, IN_COMMENT } from "./tokens";
-import { Pattern, patterns, Family, FAMILIES, FAMILY_NAMES } from "./patterns";
+import { Pattern, patterns, patternStarts, Family, FAMILIES, FAMILY_NAMES } from "./patterns";
 import { EOS, NEG, REPORTED, META, AI, IGNORE, INSTR, YOU, REVEAL } from "./concepts";
 
 export const QUOTED_DISCUSSION_FACTOR: f64 = 0.5;
@@ -64,6 +64,7 @@ export class Score {
 
 export function scoreTokens(t: Tokens): Score {
   const list = patterns();
+  const starts = patternStarts();
   const n = list.length;
   const s = new Score(n + 3);
   let meta = false;
@@ -75,8 +76,8 @@ export function scoreTokens(t: Tokens): Score {
     let best = -1;
     let bestWeight: f64 = 0;
     for (let p = 0; p < n; p++) {
+      if ((m & unchecked(starts[p])) == 0) continue;
       const pat = unchecked(list[p]);
-      if ((m & unchecked(pat.slots[0])) == 0) continue;
       if (pat.weight <= bestWeight || unchecked(s.signal[p]) >= pat.weight) continue;
       if (pat.negatable && negatedBefore(t, i)) continue;
       if (!matchFrom(t, pat, 1, i)) continue;

@@ -59,6 +59,14 @@ export class Tokens {
 
   /** One code point of prompt text. */
   feed(cp: i32): void {
+    // Fast path for the common case, an ASCII letter inside or starting a word.
+    const lower = cp | 0x20;
+    if (lower >= 0x61 && lower <= 0x7A && !this.apostrophe) {
+      this.tagRun = 0;
+      this.c3 = this.c2; this.c2 = this.c1; this.c1 = cp;
+      this.letter(lower);
+      return;
+    }
     if (cp >= 0xE0000 && cp <= 0xE007F) {
       // Tag characters: invisible, but models read them. Decode the hidden ASCII and count.
       this.tagChars++;
@@ -111,13 +119,13 @@ export class Tokens {
     this.apostrophe = false;
   }
 
-  private watchComment(cp: i32): void {
+  @inline private watchComment(cp: i32): void {
     if (cp == 0x2D && this.c1 == 0x2D && this.c2 == 0x21 && this.c3 == 0x3C) this.comment = true;   // <!--
     else if (cp == 0x3E && this.c1 == 0x2D && this.c2 == 0x2D) this.comment = false;                  // -->
     this.c3 = this.c2; this.c2 = this.c1; this.c1 = cp;
   }
 
-  private letter(c: i32): void {
+  @inline private letter(c: i32): void {
     if (this.wordLen >= MAX_WORD) { this.wordTooLong = true; return; }
     unchecked(this.word[this.wordLen] = <u8>c);
     this.wordLen++;
