@@ -83,10 +83,32 @@ export function jwtHoldStart(text: string): i32 {
     let s = end;
     while (s > 0 && end - s <= MAX_JWT_PART && isTokenChar(text.charCodeAt(s - 1))) s--;
     if (end - s > MAX_JWT_PART) break;
-    // The last run may be a header still being typed ("e", "ey"); an earlier one must be complete.
-    if (hasAt(text, s, "eyJ") || (part == 0 && s < end && isPrefixOf(text, s, end, "eyJ"))) hold = s;
+    if (headerMayStart(text, s, end, part == 0)) hold = s;
     if (s == 0 || text.charCodeAt(s - 1) != 0x2e) break;
     end = s - 1;
   }
   return hold;
+}
+
+/**
+ * Run text[s..end) may hold a JWT header, where findSecrets would look for one: at the run start,
+ * past leading - and _, or past the letter of a raw JSON escape (\neyJ…). The last run may still be
+ * a header being typed ("e", "ey"); an earlier one must be complete.
+ */
+function headerMayStart(text: string, s: i32, end: i32, last: bool): bool {
+  let st = s;
+  if (s > 0 && text.charCodeAt(s - 1) == 0x5c && st < end) {
+    const c = text.charCodeAt(st);
+    if (c == 0x6e || c == 0x72 || c == 0x74 || c == 0x62 || c == 0x66) {
+      if (startsHeader(text, st, end, last)) return true;
+      st++;
+    }
+  }
+  while (st < end && (text.charCodeAt(st) == 0x5f || text.charCodeAt(st) == 0x2d)) st++;
+  return startsHeader(text, st, end, last) || startsHeader(text, s, end, last);
+}
+
+function startsHeader(text: string, st: i32, end: i32, last: bool): bool {
+  if (end - st >= 3) return hasAt(text, st, "eyJ");
+  return last && st < end && isPrefixOf(text, st, end, "eyJ");
 }
