@@ -2,11 +2,11 @@
 // the table for every type and that recall and precision stay above floors. The floors sit just
 // under the figures of the set as committed (see filters/assembly/detect/README.md), so that
 // losing one or two more entities of a type fails here instead of going unnoticed:
-// - 0.95 for e-mail, card, IBAN and IPv4: all found today; one miss on 20 cards or 19 IPv4
-//   addresses, two on 26 IBANs or 35 addresses, is a regression.
-// - 0.90 for phone, SSN and IPv6: today's misses are the forms left out on purpose (solid digit
-//   runs without separators, nine-digit SSNs without dashes, the loopback ::1); one more SSN or
-//   IPv6 miss, or two more phones, fails.
+// - 0.95 for e-mail, card, IBAN, IPv4 and SSN: all found today; one miss on 20 cards, 19 IPv4
+//   addresses or 12 SSNs, two on 26 IBANs or 35 addresses, is a regression.
+// - 0.90 for phone and IPv6: today's misses are the forms left out on purpose (national numbers
+//   written as one solid digit run, the loopback ::1) and two held-out mobile formats without a
+//   trunk prefix; one more IPv6 miss, or two more phones, fails.
 // Precision floor 0.90 for every type (today: 95-100%; the known false positive is a four-part
 // section number that is also a valid IPv4 text).
 import { test } from "node:test";
@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
-const RECALL_FLOOR: Record<string, number> = { email: 0.95, phone: 0.9, card: 0.95, ssn: 0.9, iban: 0.95, ipv4: 0.95, ipv6: 0.9 };
+const RECALL_FLOOR: Record<string, number> = { email: 0.95, phone: 0.9, card: 0.95, ssn: 0.95, iban: 0.95, ipv4: 0.95, ipv6: 0.9 };
 const PRECISION_FLOOR: number = 0.9;
 
 interface Row { type: string; entities: number; precision: number; recall: number; fpr: number }

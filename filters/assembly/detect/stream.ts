@@ -2,16 +2,21 @@
 // Each push() releases, redacted, everything before the earliest point where an entity may still
 // be in progress (scan.holdStart: a trailing word, digit run, hex/colon run, IBAN start or secret
 // prefix) and holds the rest. Released text is final: the held tail is rescanned with the next
-// chunk, and a few released characters are kept as context because the detectors' boundary checks
-// look one or two characters back.
+// chunk, and some released characters are kept as context because the detectors look back a
+// little (boundary checks, the keyword before a solid SSN).
 import { Finding } from "./finding";
 import { findEntities, holdStart } from "./scan";
 import { RedactPolicy, RedactState, applyRedactions } from "./redactor";
+import { SSN_CONTEXT_WINDOW } from "./ssn";
 
 /** Default bound on held text: past it the held text is scanned and released as it is. */
 export const DEFAULT_HOLD_CAP: i32 = 4096;
-/** Released characters kept for the detectors' look-behind (leftBoundary reads two). */
-const CONTEXT: i32 = 8;
+/**
+ * Released characters kept for the detectors' look-behind: leftBoundary reads two, the solid-SSN
+ * rule looks for its keyword ("social security", 15 characters, and the character before it) up to
+ * SSN_CONTEXT_WINDOW characters back.
+ */
+const CONTEXT: i32 = SSN_CONTEXT_WINDOW + 24;
 
 export class StreamRedactor {
   private held: string = "";

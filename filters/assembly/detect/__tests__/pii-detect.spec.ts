@@ -63,9 +63,15 @@ describe("ssn", () => {
     expectWhole("ssn", ["123-45-6789", "078-05-1120", "665-12-3456", "899-99-9999", "123 45 6789"]);
     expect(spans("SSN: 219-09-9999.")).toBe("ssn:219-09-9999");
   });
+  it("finds nine solid digits only right after an SSN keyword", () => {
+    expect(spans("SSN: 123456789")).toBe("ssn:123456789");
+    expect(spans("Social Security number (no dashes) 536228726.")).toBe("ssn:536228726");
+    expect(spans("my ssn is 078051120")).toBe("ssn:078051120");
+  });
   it("leaves invalid areas/groups/serials, other shapes and solid digits", () => {
     expectNone(["000-12-3456", "666-12-3456", "900-12-3456", "999-12-3456", "123-00-4567", "123-45-0000",
-      "123456789", "123-45-67890", "1234-56-789", "123-45 6789", "A123-45-6789"]);
+      "123456789", "123-45-67890", "1234-56-789", "123-45 6789", "A123-45-6789", "SSN: 666228726", "ssn 1234567890",
+      "order 123456789 (ssn on file)", "SSNs are not shown here, but the order number ends in 123456789", "lessn 123456789"]);
     expect(ssnValid(665, 1, 1)).toBe(true);
     expect(ssnValid(666, 1, 1)).toBe(false);
   });
