@@ -452,6 +452,32 @@ describe("redact: responses", () => {
     }
   });
 
+  it("OpenAI Responses API stream: output_text deltas redacted per part, held text released before .done", async () => {
+    const host = await load();
+    const ev = (o: Record<string, unknown> & { type: string }): string => `event: ${o.type}\ndata: ${JSON.stringify(o)}\n\n`;
+    const full = `mail ${EMAIL}`;
+    const delta = (d: string): string => ev({ type: "response.output_text.delta", item_id: "msg_1", output_index: 0, content_index: 0, delta: d });
+    const body = ev({ type: "response.created", response: { id: "resp_1", output: [] } }) + delta("mail jane.d") + delta("oe@example.com") +
+      ev({ type: "response.output_text.done", item_id: "msg_1", output_index: 0, content_index: 0, text: full }) +
+      ev({ type: "response.completed", response: { id: "resp_1", output: [{ type: "message", content: [{ type: "output_text", text: full }] }] } });
+    for (let at = 1; at < body.length; at += 11) {
+      const s = host.newHttpStream();
+      s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/responses"]], false);
+      s.requestBody(JSON.stringify({ model: "m", input: "hi", stream: true }), true);
+      respond(s, "text/event-stream", cut(enc(body), [at]));
+      const out = s.responseBodyText;
+      assert.ok(!out.includes("example.com"), `offset ${at}: ${out}`);
+      const events = sseEvents(out).map(([n, d]) => [n, JSON.parse(d)] as const);
+      for (const [n, e] of events) assert.equal(e.type, n);
+      const deltas = events.filter(([n]) => n === "response.output_text.delta").map(([, e]) => e);
+      assert.equal(deltas.map((e) => e.delta).join(""), "mail [EMAIL_1]", `offset ${at}`);
+      assert.ok(deltas.every((e) => e.item_id === "msg_1" && e.output_index === 0 && e.content_index === 0));
+      const doneAt = events.findIndex(([n]) => n === "response.output_text.done");
+      assert.equal(events[doneAt][1].text, "mail [EMAIL_1]");
+      assert.ok(events.findIndex(([n, e]) => n === "response.output_text.delta" && e.delta.includes("[EMAIL_1]")) < doneAt);
+    }
+  });
+
   it("one stream per choice: interleaved choices are redacted independently", async () => {
     const host = await load();
     const ev = (i: number, c: string | null, fin: string | null = null): string =>

@@ -10,7 +10,7 @@
 import { ByteSink } from "./byte-sink";
 import { JsonWalker } from "./json-walk";
 import { writeJsonString } from "./json-text";
-import { SseVisitor, PASS_REWRITE } from "./sse-visitor";
+import { SseVisitor, PASS_REWRITE, responsesKey } from "./sse-visitor";
 import { checkJson } from "../sdk/json-check";
 import { ApiFormat } from "../sdk/api-error";
 import { RedactPolicy, RedactState, redactText } from "../detect/redactor";
@@ -157,6 +157,14 @@ export class SseRewriter {
     // Streams this event ends release their held text first, in events of their own.
     if (v.api == ApiFormat.OpenAI) {
       for (let k = 0; k < v.finished.length; k++) this.flushChoice(out, v.finished[k]);
+      if (v.type.startsWith("response.")) {
+        // Responses API: a part's ".done" event ends its deltas; the response's end ends them all.
+        if (v.type.endsWith(".done")) {
+          this.flushKey(out, responsesKey(v.outputIndex, v.contentIndex, v.type.substring(0, v.type.length - 5) + ".delta"));
+        } else if (v.type == "response.completed" || v.type == "response.incomplete" || v.type == "response.failed") {
+          this.flushAll(out);
+        }
+      }
     } else if (v.type == "content_block_stop") {
       this.flushKey(out, "b" + v.blockIndex.toString());
       this.flushKey(out, "j" + v.blockIndex.toString());
@@ -213,7 +221,22 @@ export class SseRewriter {
     const t = this.text;
     t.reset();
     const kind = key.charCodeAt(0);
-    if (this.visitor.api == ApiFormat.OpenAI) {
+    if (kind == 0x78) { // x<output>.<content>:<type>, Responses API
+      const dot = key.indexOf(".");
+      const colon = key.indexOf(":");
+      const type = key.substring(colon + 1);
+      const content = key.substring(dot + 1, colon);
+      t.writeAscii("{\"type\":");
+      writeJsonString(t, type);
+      t.writeAscii(",\"item_id\":");
+      writeJsonString(t, this.visitor.itemOf.has(key) ? this.visitor.itemOf.get(key) : "");
+      t.writeAscii(",\"output_index\":" + key.substring(1, dot) + (content == "-1" ? "" : ",\"content_index\":" + content) + ",\"delta\":");
+      writeJsonString(t, rest);
+      t.writeAscii("}");
+      out.writeAscii("event: ");
+      out.writeAscii(type);
+      out.writeAscii("\ndata: ");
+    } else if (this.visitor.api == ApiFormat.OpenAI) {
       const v = this.visitor;
       t.writeAscii("{\"id\":");
       writeJsonString(t, v.id);

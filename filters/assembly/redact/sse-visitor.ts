@@ -27,6 +27,12 @@ const TOP_MODEL: Array<string> = ["model"];
 const TOP_CREATED: Array<string> = ["created"];
 const TOP_TYPE: Array<string> = ["type"];
 const TOP_INDEX: Array<string> = ["index"];
+// OpenAI Responses API events: {"type":"response.output_text.delta","item_id":…,"output_index":0,
+// "content_index":0,"delta":"…"} (also refusal, reasoning text, function-call arguments).
+const TOP_ITEM_ID: Array<string> = ["item_id"];
+const TOP_OUTPUT_INDEX: Array<string> = ["output_index"];
+const TOP_CONTENT_INDEX: Array<string> = ["content_index"];
+const TOP_DELTA: Array<string> = ["delta"];
 const DELTA_TEXT: Array<string> = ["delta", "text"];
 const DELTA_JSON: Array<string> = ["delta", "partial_json"];
 const DELTA_THINKING: Array<string> = ["delta", "thinking"];
@@ -48,6 +54,12 @@ export class SseVisitor extends TextVisitor {
   /** Anthropic: the event's type and content block index. */
   type: string = "";
   blockIndex: i32 = -1;
+  /** Responses API: the event's item and its indexes. */
+  itemId: string = "";
+  outputIndex: i32 = -1;
+  contentIndex: i32 = -1;
+  /** Responses API stream key → item id, for the events the filter writes itself. */
+  itemOf: Map<string, string> = new Map<string, string>();
   /** OpenAI: the stream's id, model and created, for chunks the filter writes itself. */
   id: string = "";
   model: string = "";
@@ -74,6 +86,9 @@ export class SseVisitor extends TextVisitor {
     this.toolIndex.clear();
     this.type = "";
     this.blockIndex = -1;
+    this.itemId = "";
+    this.outputIndex = -1;
+    this.contentIndex = -1;
     this.pass = PASS_COLLECT;
   }
 
@@ -94,6 +109,9 @@ export class SseVisitor extends TextVisitor {
         const tool = this.toolIndex.has(pos) ? this.toolIndex.get(pos) : w.index(5);
         return "t" + this.choiceOf(w).toString() + "." + tool.toString();
       }
+      if (w.pathIs(TOP_DELTA) && this.type.startsWith("response.") && this.type.endsWith(".delta") && plainType(this.type)) {
+        return responsesKey(this.outputIndex, this.contentIndex, this.type);
+      }
       return "";
     }
     if (this.type != "content_block_delta") return "";
@@ -105,7 +123,9 @@ export class SseVisitor extends TextVisitor {
 
   wants(w: JsonWalker, base: usize, start: i32, end: i32): bool {
     if (this.pass == PASS_COLLECT) {
-      if (this.api == ApiFormat.OpenAI) return w.pathIs(OPENAI_FINISH) || w.pathIs(TOP_ID) || w.pathIs(TOP_MODEL);
+      if (this.api == ApiFormat.OpenAI) {
+        return w.pathIs(OPENAI_FINISH) || w.pathIs(TOP_ID) || w.pathIs(TOP_MODEL) || w.pathIs(TOP_TYPE) || w.pathIs(TOP_ITEM_ID);
+      }
       return w.pathIs(TOP_TYPE);
     }
     if (this.streamKey(w).length > 0) return true;
@@ -114,14 +134,16 @@ export class SseVisitor extends TextVisitor {
 
   visit(w: JsonWalker, value: string): string | null {
     if (this.pass == PASS_COLLECT) {
-      if (this.api == ApiFormat.Anthropic) this.type = value;
+      if (w.pathIs(TOP_TYPE)) this.type = value;
       else if (w.pathIs(OPENAI_FINISH)) this.finished.push(this.choiceOf(w));
       else if (w.pathIs(TOP_ID)) this.id = value;
+      else if (w.pathIs(TOP_ITEM_ID)) this.itemId = value;
       else this.model = value;
       return null;
     }
     const key = this.streamKey(w);
     if (key.length == 0) return super.visit(w, value);
+    if (key.charCodeAt(0) == 0x78) this.itemOf.set(key, this.itemId); // "x": Responses API
     const out = this.streamText(key, value);
     return out == value ? null : out;
   }
@@ -137,9 +159,28 @@ export class SseVisitor extends TextVisitor {
         this.toolIndex.set(w.index(2).toString() + "." + w.index(5).toString(), intAt(base, start, end));
       } else if (w.pathIs(TOP_CREATED) && end - start < 20) {
         this.created = String.UTF8.decodeUnsafe(base + <usize>start, <usize>(end - start));
+      } else if (w.pathIs(TOP_OUTPUT_INDEX)) {
+        this.outputIndex = intAt(base, start, end);
+      } else if (w.pathIs(TOP_CONTENT_INDEX)) {
+        this.contentIndex = intAt(base, start, end);
       }
     } else if (w.pathIs(TOP_INDEX)) {
       this.blockIndex = intAt(base, start, end);
     }
   }
+}
+
+/** Stream key of a Responses API delta: "x<output>.<content>:<delta event type>". */
+export function responsesKey(outputIndex: i32, contentIndex: i32, deltaType: string): string {
+  return "x" + outputIndex.toString() + "." + contentIndex.toString() + ":" + deltaType;
+}
+
+/** Event types the filter may write back into an `event:` line: [a-z0-9._] only, so never a line break. */
+function plainType(t: string): bool {
+  if (t.length > 100) return false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2e || c == 0x5f)) return false;
+  }
+  return true;
 }
