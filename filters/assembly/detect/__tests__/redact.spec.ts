@@ -37,6 +37,17 @@ describe("redactText", () => {
     expect(redactText("john@example.com", p, new RedactState()) == b).toBe(false);
   });
 
+  it("hashes the UTF-8 bytes of non-ASCII values (accented local parts)", () => {
+    const p = RedactPolicy.defaults();
+    p.set(EntityKind.Email, Action.Hash);
+    p.setSalt("s\u00e9l");
+    const a = redactText("andr\u00e9@exemple.fr", p, new RedactState());
+    const b = redactText("andre@exemple.fr", p, new RedactState());
+    // Independent value: Node's crypto.createHmac("sha256", "s\u00e9l") over the UTF-8 address.
+    expect(a).toBe("[EMAIL:0651824b2a68]");
+    expect(a == b).toBe(false);
+  });
+
   it("block counts the entity, keeps it out of the text and reports its kind", () => {
     const p = RedactPolicy.defaults();
     p.set(EntityKind.Card, Action.Block);
