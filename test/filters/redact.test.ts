@@ -233,10 +233,14 @@ describe("redact: bad input", () => {
     assert.equal(out, body.replace(EMAIL, "[EMAIL_1]"));
   });
 
-  it("leaves requests on other paths and bodiless requests alone", async () => {
+  it("leaves requests on other paths and bodiless requests alone; a body on a GET is scanned too", async () => {
     const host = await load();
     const s = host.newHttpStream();
     assert.equal(s.requestHeaders([[":method", "GET"], [":path", "/openai/v1/models"]], true), 0);
+    const g = host.newHttpStream();
+    g.requestHeaders([[":method", "GET"], [":path", "/openai/v1/chat/completions"]], false);
+    g.requestBody(JSON.stringify({ prompt: EMAIL }), true);
+    assert.equal(g.requestBodyText, JSON.stringify({ prompt: "[EMAIL_1]" }));
     const o = host.newHttpStream();
     o.requestHeaders([[":method", "POST"], [":path", "/health"], ["content-length", "3"]], false);
     assert.equal(o.requestBody("abc", true), 0);

@@ -100,9 +100,9 @@ export class RedactStream extends HttpContext {
     // The response must arrive uncompressed for it to be read.
     if (this.settings.responses) removeHeader(HeaderMap.RequestHeaders, "accept-encoding");
 
-    const method = getRequestHeader(":method");
-    const m = method == null ? "" : method;
-    if (endOfStream || !(m == "POST" || m == "PUT" || m == "PATCH")) return HeadersAction.Continue;
+    // Any request with a body is scanned, whatever its method: a body on a GET must not be a way
+    // around the guard.
+    if (endOfStream) return HeadersAction.Continue;
     const declared = getRequestHeader("content-length");
     if (declared != null && contentLengthTooLarge(declared, this.r.config.maxBodyBytes)) {
       this.denyTooLarge();
