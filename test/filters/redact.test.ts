@@ -226,6 +226,23 @@ describe("redact: bad input", () => {
     assert.notEqual(c.lastOutcome?.effective, 0);
   });
 
+  it("a body followed by trailers is redacted (or refused) at the trailers, never forwarded unread", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"]], false);
+    const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: `mail ${EMAIL}` }] });
+    s.requestBody(body.slice(0, 20), false);
+    s.requestBody(body.slice(20), false);
+    s.requestTrailers([["x-trailer", "1"]]);
+    assert.equal(s.localResponse, null);
+    assert.equal(s.requestBodyText, body.replace(EMAIL, "[EMAIL_1]"));
+    const bad = host.newHttpStream();
+    bad.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"]], false);
+    bad.requestBody(`{"prompt":"${EMAIL}`, false);
+    bad.requestTrailers([["x-trailer", "1"]]);
+    assert.equal(denial(bad).code, "gateway.invalid_json");
+  });
+
   it("a huge single string is scanned whole: the entity at its end is masked", async () => {
     const host = await load();
     const body = JSON.stringify({ model: "m", prompt: "lorem ipsum ".repeat(80_000) + EMAIL });

@@ -81,6 +81,26 @@ describe("redact alone in Envoy", () => {
     assert.deepEqual(seen.json, JSON.parse(chat("mail [EMAIL_1]")));
   });
 
+  it("a chunked body with trailers is redacted all the same", async () => {
+    mock.clear();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/mock/v1/chat/completions", method: "POST",
+        headers: { "content-type": "application/json", "transfer-encoding": "chunked", trailer: "x-checksum" } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+      const body = chat(`trailing ${EMAIL}`);
+      req.write(body.slice(0, 25));
+      req.write(body.slice(25));
+      req.addTrailers({ "x-checksum": "abc" });
+      req.end();
+    });
+    assert.equal(status, 200);
+    assert.equal(mock.requests.length, 1);
+    assert.deepEqual(mock.requests[0].json, JSON.parse(chat("trailing [EMAIL_1]")));
+  });
+
   const bad: Array<[string, Buffer | string, number, string]> = [
     ["not JSON", `hello ${EMAIL}`, 400, "gateway.invalid_json"],
     ["truncated JSON", chat(EMAIL).slice(0, 40), 400, "gateway.invalid_json"],

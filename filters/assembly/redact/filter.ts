@@ -67,6 +67,8 @@ export class RedactStream extends HttpContext {
   settings: RedactSettings = new RedactSettings();
   state: RedactState = new RedactState();
   rewriteRequest: bool = false;
+  requestDone: bool = false;
+  responseDone: bool = false;
   denied: bool = false;
   responseMode: BodyMode = BodyMode.None;
   sse: SseRewriter | null = null;
@@ -123,14 +125,35 @@ export class RedactStream extends HttpContext {
       return DataAction.StopIterationNoBuffer;
     }
     if (!endOfStream) return DataAction.StopIterationAndBuffer;
+    return this.redactRequest(bodySize) ? DataAction.Continue : DataAction.StopIterationNoBuffer;
+  }
+
+  /**
+   * A body followed by trailers never reaches onRequestBody with endOfStream: it is redacted here,
+   * from the buffer, or the request would go on unread.
+   */
+  onRequestTrailers(count: u32): HeadersAction {
+    if (this.denied) return HeadersAction.StopIteration;
+    if (!this.rewriteRequest || this.requestDone) return HeadersAction.Continue;
+    return this.redactRequest(MAX_BUFFER) ? HeadersAction.Continue : HeadersAction.StopIteration;
+  }
+
+  /** Checks and rewrites the buffered request body; false when the request was refused. */
+  redactRequest(bodySize: u32): bool {
+    this.requestDone = true;
     const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
+    bodySize = <u32>body.byteLength;
+    if (bodySize > this.r.config.maxBodyBytes) {
+      this.denyTooLarge();
+      return false;
+    }
     const base = changetype<usize>(body);
     const len = body.byteLength;
     const check = checkJson(base, len, this.r.config.maxJsonDepth, true);
     if (!check.ok) {
       this.r.invalidBodies.increment(1);
       this.deny(400, "gateway.invalid_json", "Request body is not valid JSON: " + check.reason + " at byte " + check.offset.toString() + ".");
-      return DataAction.StopIterationNoBuffer;
+      return false;
     }
     const v = this.r.visitor;
     v.begin(this.settings.policy, this.state);
@@ -145,7 +168,7 @@ export class RedactStream extends HttpContext {
       logInfo("redact: " + code + " (" + kindNames(blocked) + ")");
       this.deny(400, code, "The request contains " + (secret ? "a secret" : "personal data") + " (" + kindNames(blocked) +
         ") that this gateway's policy does not allow to be sent to the provider. Remove it and retry.");
-      return DataAction.StopIterationNoBuffer;
+      return false;
     }
     if (this.r.walker.changed) {
       this.r.requestsRedacted.increment(1);
@@ -153,10 +176,10 @@ export class RedactStream extends HttpContext {
       if (!replaceBuffer(BufferType.HttpRequestBody, bodySize, sink.toBuffer())) {
         // Never forward the original when the rewrite did not take.
         this.deny(503, "guard.redact_failed", "The gateway could not redact the request. Retry later.");
-        return DataAction.StopIterationNoBuffer;
+        return false;
       }
     }
-    return DataAction.Continue;
+    return true;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
@@ -191,7 +214,7 @@ export class RedactStream extends HttpContext {
       out.reset();
       const sse = this.sse!;
       sse.push(changetype<usize>(body), body.byteLength, out);
-      if (endOfStream) sse.finish(out);
+      if (endOfStream) { sse.finish(out); this.responseDone = true; }
       if (out.len != body.byteLength || this.state.total() > 0 || sse.overflows > 0 || !sameBytes(body, out)) {
         replaceBuffer(BufferType.HttpResponseBody, bodySize, out.toBuffer());
       }
@@ -199,13 +222,38 @@ export class RedactStream extends HttpContext {
       return DataAction.Continue;
     }
     if (!endOfStream) return DataAction.StopIterationAndBuffer;
+    this.redactResponse(bodySize);
+    return DataAction.Continue;
+  }
+
+  /** As for requests: a buffered response followed by trailers is redacted here. */
+  onResponseTrailers(count: u32): HeadersAction {
+    if (this.responseDone || this.responseMode == BodyMode.None) return HeadersAction.Continue;
+    if (this.responseMode == BodyMode.Sse) {
+      // Release what the stream redactors hold; if the host takes no body now, it is dropped, never leaked.
+      this.responseDone = true;
+      const out = this.r.sink;
+      out.reset();
+      this.sse!.finish(out);
+      if (out.len > 0) replaceBuffer(BufferType.HttpResponseBody, 0, out.toBuffer());
+      return HeadersAction.Continue;
+    }
+    this.redactResponse(MAX_BUFFER);
+    return HeadersAction.Continue;
+  }
+
+  /** Rewrites the buffered (non-streamed) response body. */
+  redactResponse(bodySize: u32): void {
+    this.responseDone = true;
+    const mode = this.responseMode;
     const body = getBuffer(BufferType.HttpResponseBody, 0, bodySize);
+    bodySize = <u32>body.byteLength;
     if (mode == BodyMode.Unreadable) {
       const api = this.route!.api;
       const msg = "{\"error\":{\"message\":\"The provider sent a compressed response the gateway cannot inspect.\",\"type\":\"api_error\",\"code\":\"guard.response_unreadable\"}}";
       const anth = "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"The provider sent a compressed response the gateway cannot inspect.\",\"code\":\"guard.response_unreadable\"}}";
       replaceBuffer(BufferType.HttpResponseBody, bodySize, String.UTF8.encode(api == ApiFormat.Anthropic ? anth : msg));
-      return DataAction.Continue;
+      return;
     }
     const base = changetype<usize>(body);
     const len = body.byteLength;
@@ -219,7 +267,7 @@ export class RedactStream extends HttpContext {
         this.r.responsesRedacted.increment(1);
         replaceBuffer(BufferType.HttpResponseBody, bodySize, sink.toBuffer());
       }
-      return DataAction.Continue;
+      return;
     }
     // Not JSON after all (or malformed): redact it as text; the placeholders hold no JSON syntax.
     const text = String.UTF8.decode(body);
@@ -228,7 +276,7 @@ export class RedactStream extends HttpContext {
       this.r.responsesRedacted.increment(1);
       replaceBuffer(BufferType.HttpResponseBody, bodySize, String.UTF8.encode(redacted));
     }
-    return DataAction.Continue;
+    return;
   }
 
   denyTooLarge(): void {
@@ -241,6 +289,9 @@ export class RedactStream extends HttpContext {
     denyRequest(this.route == null ? ApiFormat.OpenAI : this.route!.api, status, code, message);
   }
 }
+
+/** Length to ask the host for "the whole buffer" (it clamps to what it has). */
+const MAX_BUFFER: u32 = 0x7fffffff;
 
 function sameBytes(a: ArrayBuffer, sink: ByteSink): bool {
   if (a.byteLength != sink.len) return false;
