@@ -95,8 +95,10 @@ export function readKey(text: string, p: i32, a: Assignment): bool {
   skipped = 0;
   while (k > 0 && skipped < 3 && (isQuote(text.charCodeAt(k - 1)) || text.charCodeAt(k - 1) == 0x5c)) { k--; skipped++; }
   let s = k;
-  while (s > 0 && k - s <= MAX_KEY && isKeyChar(text.charCodeAt(s - 1))) s--;
-  if (s == k || k - s > MAX_KEY) return false;
+  while (s > 0 && k - s < MAX_KEY && isKeyChar(text.charCodeAt(s - 1))) s--;
+  if (s == k) return false;
+  // A longer run is read as its last MAX_KEY characters: the decision then never depends on how
+  // far back the text goes, so a stream (which keeps only a little released text) decides alike.
   a.keyStart = s;
   a.keyEnd = k;
   return true;
@@ -235,8 +237,8 @@ export function genericHoldStart(text: string): i32 {
   let sp = 0;
   while (k > 0 && sp < 4 && (isSpace(text.charCodeAt(k - 1)) || isQuote(text.charCodeAt(k - 1)) || text.charCodeAt(k - 1) == 0x5c)) { k--; sp++; }
   let s = k;
-  while (s > 0 && k - s <= MAX_KEY && isKeyChar(text.charCodeAt(s - 1))) s--;
-  if (s < k && k - s <= MAX_KEY) {
+  while (s > 0 && k - s < MAX_KEY && isKeyChar(text.charCodeAt(s - 1))) s--;
+  if (s < k) {
     const ks = keywordStart(text, s, k);
     if (ks >= 0 && s < hold) hold = s;
     // A keyword still being typed at the very end ("pass", "aws_secret_access_k"): hold the whole

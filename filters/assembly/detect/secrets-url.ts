@@ -37,7 +37,7 @@ function schemeStart(text: string, e: i32): i32 {
   while (s > 0 && e - s < MAX_SCHEME + MAX_DRIVER && isSchemeChar(text.charCodeAt(s - 1))) s--;
   // Shrink from the left so "jdbc:postgresql" and "x.postgres" still find the scheme at their end.
   for (let t = s; t < e; t++) {
-    if (t > s && isAlnum(text.charCodeAt(t - 1))) continue;
+    if (t > 0 && isAlnum(text.charCodeAt(t - 1))) continue;
     for (let i = 0; i < SCHEMES.length; i++) {
       const sc = SCHEMES[i];
       if (!hasAtNoCase(text, t, sc)) continue;
@@ -126,8 +126,13 @@ export function urlHoldStart(text: string): i32 {
     if (k == n && k - a <= MAX_AUTHORITY) { hold = s; continue; }
     if (hookMayGrow(text, a)) hold = s;
   }
+  // A webhook without a scheme right before it ("…@hooks.slack.com/…", a bare address): its
+  // path may grow, or the address itself is still being written ("hooks.sla").
   const h = text.lastIndexOf(HOOK);
   if (h >= 0 && h < hold && h >= (from < 0 ? 0 : from) && hookMayGrow(text, h)) hold = h;
+  for (let j = n - HOOK.length < 0 ? 0 : n - HOOK.length; j < n && j < hold; j++) {
+    if (isPrefixOf(text, j, n, HOOK)) { hold = j; break; }
+  }
   // A scheme still being typed: the last scheme-character word, maybe followed by ":" or ":/".
   let e = n;
   if (hasAt(text, n - 2, ":/")) e = n - 2;
@@ -135,7 +140,7 @@ export function urlHoldStart(text: string): i32 {
   let w = e;
   while (w > 0 && e - w <= MAX_SCHEME + MAX_DRIVER && isSchemeChar(text.charCodeAt(w - 1))) w--;
   for (let t = w; t < e && t < hold; t++) {
-    if (t > w && isAlnum(text.charCodeAt(t - 1))) continue;
+    if (t > 0 && isAlnum(text.charCodeAt(t - 1))) continue;
     if (schemePrefix(text, t, e)) { hold = t; break; }
   }
   return hold;

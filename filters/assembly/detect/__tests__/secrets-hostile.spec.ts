@@ -25,9 +25,10 @@ describe("secrets: hostile input", () => {
     expect(count(mb("eyJ."))).toBe(0);
     // header.header.header is a well-formed JWT (the middle part decodes to JSON): every triple counts.
     expect(count(mb("eyJhbGciOiJIUzI1NiJ9."))).toBe((MB / 21 + 1) / 3);
-    expect(secretHoldStart(mb("a"))).toBeGreaterThanOrEqual(MB);
+    const a = mb("a");
+    expect(secretHoldStart(a)).toBeGreaterThanOrEqual(a.length - 64); // at most a key name's length
     const s = "sk-" + mb("A");
-    expect(secretHoldStart(s)).toBe(s.length);
+    expect(secretHoldStart(s)).toBeGreaterThanOrEqual(s.length - 64);
   });
 
   it("1 MB of separators, keywords and URL schemes", () => {
