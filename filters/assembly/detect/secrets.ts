@@ -57,8 +57,16 @@ function byStartThenPriority(a: Finding, b: Finding): i32 {
   return b.end - a.end;
 }
 
-function mayStartToken(c: i32): bool {
-  return c == 0x73 || c == 0x41 || c == 0x67 || c == 0x72 || c == 0x78 || c == 0x65; // s A g r x e
+/** The first two characters can begin a key prefix (sk rk AK AS AB AC AI gh gi xo xa) or a JWT (ey). */
+function mayStartToken(c0: i32, c1: i32): bool {
+  switch (c0) {
+    case 0x73: case 0x72: return c1 == 0x6b;                                               // s r: k
+    case 0x41: return c1 == 0x4b || c1 == 0x53 || c1 == 0x42 || c1 == 0x43 || c1 == 0x49; // A: K S B C I
+    case 0x67: return c1 == 0x68 || c1 == 0x69;                                            // g: h i
+    case 0x78: return c1 == 0x6f || c1 == 0x61;                                            // x: o a
+    case 0x65: return c1 == 0x79;                                                          // e: y
+    default: return false;
+  }
 }
 
 function isEscapeLetter(c: i32): bool { return c == 0x6e || c == 0x72 || c == 0x74 || c == 0x62 || c == 0x66; }
@@ -89,11 +97,15 @@ function scanTokens(text: string, out: Array<Finding>): void {
     while (e < n && isTokenChar(text.charCodeAt(e))) e++;
     i = e;
     if (e - s < 4) continue;
+    // Fast path: a run starting with a letter that cannot begin a key, not after a backslash.
+    const c0 = text.charCodeAt(s);
+    if (c0 != 0x5f && c0 != 0x2d && !mayStartToken(c0, text.charCodeAt(s + 1)) &&
+      (s == 0 || text.charCodeAt(s - 1) != 0x5c)) continue;
     const tries = runIsEscaped(text, s) ? 2 : 1;
     for (let t = 0; t < tries; t++) {
       const st = tokenStart(text, s, e, t == 1);
-      // Every key prefix and every JWT starts with one of s A g r x e: other runs cost nothing more.
-      if (st >= e || !mayStartToken(text.charCodeAt(st))) continue;
+      // Two compares settle almost every run of ordinary text.
+      if (st + 1 >= e || !mayStartToken(text.charCodeAt(st), text.charCodeAt(st + 1))) continue;
       if (matchToken(text, st, e, M)) { out.push(new Finding(M.kind, st, M.end)); break; }
       const j = matchJwt(text, st, e);
       if (j > 0) { out.push(new Finding(EntityKind.Jwt, st, j)); i = j; break; }
