@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import type { LeashConfig } from "../config/types.ts";
 import { adminClient, type AdminClient } from "./admin-client.ts";
+import { applyGuardArgs } from "./guard-policy-args.ts";
 
 export interface AdminOptions {
   tenant?: string;
@@ -22,6 +23,10 @@ export interface AdminOptions {
   to?: string;
   by?: string;
   json?: boolean;
+  /** `policy set --redact email=mask,card=block|default` (cli/guard-policy-args.ts). */
+  redact?: string;
+  /** `policy set --injection block:0.7|flag|default`. */
+  injection?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -154,14 +159,22 @@ function retentionDays(value: string): number | null {
 }
 
 async function policy(api: AdminClient, sub: string | undefined, opts: AdminOptions): Promise<number> {
-  if (sub !== "set") throw new Error("usage: leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled] [--retention-days N|default]");
+  if (sub !== "set") {
+    throw new Error("usage: leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled] [--retention-days N|default] "
+      + "[--redact email=mask,card=block,responses=off|default] [--injection block:0.7|flag|default]");
+  }
   const tenant = need(opts.tenant, "--tenant");
   const body: Row = {};
   if (opts.providers !== undefined) body.allowed_providers = list(opts.providers);
   if (opts.models !== undefined) body.allowed_models = list(opts.models);
   if (opts.status !== undefined) body.status = opts.status;
   if (opts.retentionDays !== undefined) body.retention_days = retentionDays(opts.retentionDays);
-  if (Object.keys(body).length === 0) throw new Error("nothing to set: give --providers, --models, --status or --retention-days");
+  if (opts.redact !== undefined || opts.injection !== undefined) {
+    // module_settings is replaced as a whole by the API: merge into the tenant's current one.
+    const t = await api.request<{ module_settings?: Row }>("GET", `/tenants/${encodeURIComponent(tenant)}`);
+    body.module_settings = applyGuardArgs(t.module_settings ?? {}, opts.redact, opts.injection);
+  }
+  if (Object.keys(body).length === 0) throw new Error("nothing to set: give --providers, --models, --status, --retention-days, --redact or --injection");
   await api.request("PATCH", `/tenants/${encodeURIComponent(tenant)}`, body);
   console.log(`policy of ${tenant} updated`);
   return 0;

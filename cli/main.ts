@@ -36,6 +36,9 @@ Administration (through the sidecar's admin API; the gateway must be running):
   leash credentials reencrypt                       after a master key rotation: rewrap every credential
   leash policy set --tenant T [--providers a,b] [--models m1,m2*] [--status active|disabled]
                   [--retention-days N|0|default]    usage ledger rows kept N days (0 forever)
+                  [--redact email=mask,card=block,responses=off|off|on|default] [--injection block:0.7|flag|default]
+      guard policy (docs/guards.md): entity actions mask|hash|block|allow merged into the tenant's;
+      injection action and threshold; "default" returns to the gateway config's settings
   leash usage [--tenant T] [--key KEY_ID] [--provider P] [--model M] [--from 2026-11-01] [--to …]
               [--by tenant|key|model|provider|day]
       requests, tokens and cost over [from, to) (default: the last 30 days); --from/--to take a date
@@ -81,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
       by: { type: "string" },
       enabled: { type: "string" },
       json: { type: "boolean" },
+      redact: { type: "string" },
+      injection: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -111,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
       tenant: values.tenant, provider: values.provider, providers: values.providers, models: values.models,
       status: values.status, retentionDays: values["retention-days"], expires: values.expires, grace: values.grace, fromEnv: values["from-env"], json: values.json,
       key: values.key, model: values.model, from: values.from, to: values.to, by: values.by,
+      redact: values.redact, injection: values.injection,
     });
   }
   if (cmd === "audit") {

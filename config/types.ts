@@ -3,6 +3,8 @@
 // the CLI (cli/) and, through the generated plugin configuration, the wasm filters.
 // Defaults named here are applied by config/load.ts; a loaded LeashConfig has every field set.
 
+import type { InjectionAction, RedactAction } from "./guard-policy.ts";
+
 /** Wire format a provider speaks; it also selects the error format of denials on its routes. */
 export type ProviderApi = "openai" | "anthropic";
 
@@ -112,6 +114,45 @@ export interface ModuleConfig {
   timeout_ms: number;
 }
 
+/** Settings of the redact module (PII and secret redaction on requests and responses). */
+export interface RedactModuleConfig {
+  /** Whether the filter is in the chain. Default false (opt-in; config/leash.yaml turns it on). */
+  enabled: boolean;
+  /**
+   * Envoy's failure_policy for a fault in the filter (a trap): closed (default) = FAIL_RELOAD, the
+   * request that hit it is refused and never forwarded; open = FAIL_OPEN, the filter is skipped.
+   * The filter itself always refuses what it cannot parse (400/413), whatever this says.
+   */
+  failure_mode: FailureMode;
+  /**
+   * Action per entity name (config/guard-policy.ts ENTITY_NAMES): mask | hash | block | allow. Every
+   * entity is present after loading: unlisted ones take the built-in default (PII mask, secrets
+   * block). A tenant's policy (tenants.module_settings.redact) overrides these per request.
+   */
+  entities: Record<string, RedactAction>;
+  /** Redact responses too (JSON and SSE), with block applied as mask. Default true. */
+  responses: boolean;
+  /**
+   * Most characters of a streamed text the filter holds back (per choice, tool call or content
+   * block) while an entity may still be completing. An entity still in progress when the bound is
+   * hit (only a very long one, e.g. a PEM block longer than the bound) is released as the detectors
+   * saw it; entities shorter than the bound are never released raw. Default 4096, range 64..65536.
+   */
+  stream_holdback_chars: number;
+}
+
+/** Settings of the injection module (prompt-injection scorer). */
+export interface InjectionModuleConfig {
+  /** Whether the filter is in the chain. Default false (opt-in; config/leash.yaml turns it on). */
+  enabled: boolean;
+  /** Envoy's failure_policy for a fault in the filter, as for redact. Default closed. */
+  failure_mode: FailureMode;
+  /** flag = x-leash-injection header and a log line; block = 400 guard.prompt_injection. Default block. */
+  action: InjectionAction;
+  /** Score (0..1) at or above which the action applies. Default 0.7. */
+  threshold: number;
+}
+
 export interface ModulesConfig {
   /** The auth module: resolves the tenant key through the sidecar (gRPC) and injects the provider credential. */
   auth: ModuleConfig;
@@ -120,6 +161,10 @@ export interface ModulesConfig {
    * sidecar (ledger, cost, metrics). timeout_ms is the report call's deadline (default 1000).
    */
   usage: ModuleConfig;
+  /** The redact module: PII and secret redaction in prompts and responses, streaming-safe. */
+  redact: RedactModuleConfig;
+  /** The injection module: prompt-injection and jailbreak scoring on prompts. */
+  injection: InjectionModuleConfig;
 }
 
 export interface MockProviderConfig {

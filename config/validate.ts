@@ -31,6 +31,7 @@ import type {
   FailureMode,
   TracingConfig,
 } from "./types.ts";
+import { readInjectionModule, readRedactModule } from "./guard-modules.ts";
 
 /** Environment the defaults read from (DATABASE_URL, REDIS_URL). */
 export type ConfigEnv = Readonly<Record<string, string | undefined>>;
@@ -321,11 +322,13 @@ function checkProviderSet(raw: unknown[], providers: ProviderConfig[], problems:
 }
 
 function readModules(value: unknown, problems: Problems): ModulesConfig {
-  const m: Mapping = readMapping(value, "modules", ["auth", "usage"], problems);
+  const m: Mapping = readMapping(value, "modules", ["auth", "usage", "redact", "injection"], problems);
   return {
     auth: readModule(m.auth, "modules.auth", 250, problems),
     // Reports are sent after the response, off the request's path: a longer deadline costs nothing.
     usage: readModule(m.usage, "modules.usage", 1000, problems),
+    redact: readRedactModule(m.redact, "modules.redact", problems),
+    injection: readInjectionModule(m.injection, "modules.injection", problems),
   };
 }
 

@@ -7,7 +7,9 @@ import type { ModulesConfig } from "../config/types.ts";
 export type ModuleName = keyof ModulesConfig;
 
 /** Filter-chain order of the modules; a module absent here is never generated. */
-export const MODULE_ORDER: readonly ModuleName[] = ["auth", "usage"];
+// redact and injection sit after auth (they read the tenant policy auth sets as filter state) and
+// before usage; redact before injection so the scorer never sees raw secrets in its logs.
+export const MODULE_ORDER: readonly ModuleName[] = ["auth", "redact", "injection", "usage"];
 
 /** The gRPC cluster every wasm module calls (`sidecar_cluster` in the plugin JSON). */
 export const SIDECAR_CLUSTER: string = "leash_sidecar";

@@ -4,7 +4,8 @@
 
 import { resolve } from "node:path";
 
-import type { FailureMode, LeashConfig, ModuleConfig, ProviderApi, ProviderConfig } from "../config/types.ts";
+import type { RedactAction, InjectionAction } from "../config/guard-policy.ts";
+import type { FailureMode, LeashConfig, ProviderApi, ProviderConfig } from "../config/types.ts";
 import { MODULE_ORDER, SIDECAR_CLUSTER, wasmFilterName, wasmVmId, type ModuleName } from "./names.ts";
 import { typeUrl, type ProtoObject } from "./proto.ts";
 
@@ -25,21 +26,56 @@ export interface PluginConfig {
   max_body_bytes: number;
   /** Every provider, in config order. */
   routes: PluginRoute[];
+  /** Module-specific settings; present only for the guard modules (shapes below). */
+  settings?: RedactPluginSettings | InjectionPluginSettings;
+}
+
+/**
+ * `settings` of the redact module's plugin JSON, e.g.
+ *   {"entities":{"email":"mask",…,"generic_secret":"block"},"responses":true,"stream_holdback_chars":4096}
+ * `entities` lists all 18 entity names (config/guard-policy.ts ENTITY_NAMES) with mask|hash|block|allow.
+ */
+export interface RedactPluginSettings {
+  entities: Record<string, RedactAction>;
+  responses: boolean;
+  stream_holdback_chars: number;
+}
+
+/**
+ * `settings` of the injection module's plugin JSON, e.g. {"action":"block","threshold":0.7}:
+ * action flag|block, threshold a JSON number in 0..1. The whole injection plugin JSON is
+ *   {"module":"injection","failure_mode":"closed","timeout_ms":0,"sidecar_cluster":"leash_sidecar",
+ *    "max_body_bytes":4194304,"routes":[{"prefix":"/openai","provider":"openai","api":"openai"},…],
+ *    "settings":{"action":"block","threshold":0.7}}
+ * A tenant's policy overrides action/threshold per request through filter state `leash.policy`
+ * ({"injection":{"action":"flag","threshold":0.5},"redact":{…}}, docs/guards.md).
+ */
+export interface InjectionPluginSettings {
+  action: InjectionAction;
+  threshold: number;
 }
 
 /** The plugin JSON of `module`, keys in contract order. */
 export function pluginConfig(cfg: LeashConfig, module: ModuleName): PluginConfig {
-  const settings: ModuleConfig = cfg.modules[module];
-  return {
+  const out: PluginConfig = {
     module,
-    failure_mode: settings.failure_mode,
-    timeout_ms: settings.timeout_ms,
+    failure_mode: cfg.modules[module].failure_mode,
+    // The guard modules make no sidecar call: 0 says so.
+    timeout_ms: module === "auth" || module === "usage" ? cfg.modules[module].timeout_ms : 0,
     sidecar_cluster: SIDECAR_CLUSTER,
     max_body_bytes: cfg.listener.max_request_body_bytes,
     routes: cfg.providers.map(
       (p: ProviderConfig): PluginRoute => ({ prefix: p.prefix, provider: p.name, api: p.api }),
     ),
   };
+  if (module === "redact") {
+    const r = cfg.modules.redact;
+    out.settings = { entities: { ...r.entities }, responses: r.responses, stream_holdback_chars: r.stream_holdback_chars };
+  } else if (module === "injection") {
+    const i = cfg.modules.injection;
+    out.settings = { action: i.action, threshold: i.threshold };
+  }
+  return out;
 }
 
 /** Enabled modules in filter-chain order. */
@@ -61,7 +97,7 @@ export function wasmFile(wasmDir: string, module: ModuleName): string {
  * FAIL_OPEN skips the filter instead.
  */
 export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: string): ProtoObject {
-  const settings: ModuleConfig = cfg.modules[module];
+  const failureMode: FailureMode = cfg.modules[module].failure_mode;
   return {
     name: wasmFilterName(module),
     typed_config: {
@@ -78,7 +114,11 @@ export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: st
           "@type": typeUrl("google.protobuf.StringValue"),
           value: JSON.stringify(pluginConfig(cfg, module)),
         },
-        failure_policy: settings.failure_mode === "closed" ? "FAIL_RELOAD" : "FAIL_OPEN",
+        failure_policy: failureMode === "closed" ? "FAIL_RELOAD" : "FAIL_OPEN",
+        // The injection module holds the request headers (StopIteration) while it buffers and
+        // scores the body, so that it can still add x-leash-injection-score to them; without
+        // this Envoy turns that StopIteration into "hold everything" and the body never arrives.
+        ...(module === "injection" ? { allow_on_headers_stop_iteration: true } : {}),
       },
     },
   };

@@ -2,7 +2,7 @@
 // model list and the error format, in the shapes api.anthropic.com sends.
 
 import { ApiError, jsonOutcome, sseOutcome, type ApiRequest, type Dialect, type Outcome } from "./outcome.ts";
-import { contentText, countCodePoints, isRecord, planReply, positiveInteger, promptTokensFor, splitCodePoints, type Reply } from "./reply.ts";
+import { contentText, countCodePoints, isRecord, planReply, positiveInteger, promptTokensFor, streamPieces, type Reply } from "./reply.ts";
 import { namedEvent } from "./sse.ts";
 
 export const anthropicDialect: Dialect = {
@@ -109,7 +109,7 @@ export function messages(req: ApiRequest): Outcome {
     namedEvent("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
     namedEvent("ping", { type: "ping" }),
   ];
-  for (const piece of splitCodePoints(reply.text, req.controls.chunkSize)) {
+  for (const piece of streamPieces(reply.text, req.controls.chunkSize, req.controls.splitAt)) {
     events.push(
       namedEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: piece } }),
     );

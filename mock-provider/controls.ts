@@ -20,6 +20,10 @@ export interface Controls {
   reply: string | null;
   /** Code points per streamed content delta. */
   chunkSize: number;
+  /** Code-point offsets where streamed deltas are cut instead (x-mock-split-at: 3,10), or null. */
+  splitAt: number[] | null;
+  /** Bytes per write of an SSE body (x-mock-write-bytes), so events straddle writes; 0 = whole events. */
+  writeBytes: number;
 }
 
 export interface ControlDefaults {
@@ -40,6 +44,8 @@ export function readControls(headers: IncomingHttpHeaders, defaults: ControlDefa
     hang: isTrue(header(headers, "x-mock-hang")),
     reply: replyOverride(headers),
     chunkSize: nonZero(nonNegativeInteger(header(headers, "x-mock-chunk-size"))) ?? DEFAULT_CHUNK_SIZE,
+    splitAt: offsets(header(headers, "x-mock-split-at")),
+    writeBytes: nonNegativeInteger(header(headers, "x-mock-write-bytes")) ?? 0,
   };
 }
 
@@ -63,6 +69,12 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 function nonNegativeInteger(value: string | undefined): number | null {
   if (value === undefined || !/^\s*\d{1,10}\s*$/.test(value)) return null;
   return Number(value);
+}
+
+/** "3,10,17" → [3, 10, 17]; anything unreadable → null (the header is ignored). */
+function offsets(value: string | undefined): number[] | null {
+  if (value === undefined || !/^\s*\d{1,6}(\s*,\s*\d{1,6})*\s*$/.test(value)) return null;
+  return value.split(",").map((v: string): number => Number(v.trim()));
 }
 
 function nonZero(value: number | null): number | null {

@@ -2,7 +2,7 @@
 // the error format, in the shapes api.openai.com sends, so the gateway parses what it will meet.
 
 import { ApiError, jsonOutcome, sseOutcome, type ApiRequest, type Dialect, type Outcome } from "./outcome.ts";
-import { contentText, countCodePoints, isRecord, planReply, positiveInteger, splitCodePoints, type Reply } from "./reply.ts";
+import { contentText, countCodePoints, isRecord, planReply, positiveInteger, streamPieces, type Reply } from "./reply.ts";
 import { dataEvent, DONE_EVENT } from "./sse.ts";
 
 export const openAiDialect: Dialect = {
@@ -91,7 +91,7 @@ export function chatCompletions(req: ApiRequest): Outcome {
     });
 
   const events: string[] = [chunk({ role: "assistant", content: "", refusal: null }, null)];
-  for (const piece of splitCodePoints(reply.text, req.controls.chunkSize)) events.push(chunk({ content: piece }, null));
+  for (const piece of streamPieces(reply.text, req.controls.chunkSize, req.controls.splitAt)) events.push(chunk({ content: piece }, null));
   events.push(chunk({}, finishReason));
   if (includeUsage) {
     events.push(
@@ -137,7 +137,7 @@ export function legacyCompletions(req: ApiRequest): Outcome {
   if (req.body.stream !== true) {
     return jsonOutcome(200, JSON.stringify({ ...completion(reply.text, finishReason), usage: usageOf(reply) }));
   }
-  const events: string[] = splitCodePoints(reply.text, req.controls.chunkSize).map((piece: string) =>
+  const events: string[] = streamPieces(reply.text, req.controls.chunkSize, req.controls.splitAt).map((piece: string) =>
     dataEvent(completion(piece, null)),
   );
   events.push(dataEvent(completion("", finishReason)));

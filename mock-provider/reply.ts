@@ -93,6 +93,23 @@ export function splitCodePoints(s: string, size: number): string[] {
   return pieces;
 }
 
+/**
+ * The streamed pieces of `s`: cut at the code-point offsets in `splitAt` when given (out-of-range
+ * and repeated offsets ignored, so no piece is empty), else every `size` code points.
+ */
+export function streamPieces(s: string, size: number, splitAt: number[] | null): string[] {
+  if (splitAt === null) return splitCodePoints(s, size);
+  const cps: string[] = Array.from(s);
+  const cuts: number[] = [...new Set(splitAt)].filter((c: number): boolean => c > 0 && c < cps.length).sort((a, b) => a - b);
+  const pieces: string[] = [];
+  let prev: number = 0;
+  for (const c of [...cuts, cps.length]) {
+    pieces.push(cps.slice(prev, c).join(""));
+    prev = c;
+  }
+  return pieces.filter((p: string): boolean => p !== "");
+}
+
 /** Words are maximal runs of non-whitespace (JavaScript's \S). */
 export function countWords(s: string): number {
   return s.match(/\S+/g)?.length ?? 0;

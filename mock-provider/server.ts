@@ -153,7 +153,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
         res.writeHead(outcome.status, outcome.headers);
         res.end(outcome.body);
       } else {
-        writeEventStream(res, outcome, received.controls.chunkDelayMs);
+        writeEventStream(res, outcome, received.controls.chunkDelayMs, received.controls.writeBytes);
       }
     });
   };

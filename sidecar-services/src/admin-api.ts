@@ -21,6 +21,7 @@ import {
   readQueryTimestamp,
   readQueryParam,
   readRetentionDays,
+  readModuleSettings,
   readSettings,
   readString,
   readTenantId,
@@ -44,18 +45,8 @@ import type { KvStore } from "./kv-store.ts";
 import type { Logger } from "./logger.ts";
 import type { KeyRing } from "./master-key.ts";
 import { decodeAuditCursor, MAX_AUDIT_PAGE, readAuditPage } from "./audit-export.ts";
-import { auditSettingsProblems } from "./audit-policy.ts";
 import { MAX_USAGE_RANGE_DAYS, queryUsage, USAGE_GROUP_BY } from "./usage-query.ts";
 import { createTenantInfo, getTenant, isTenantId, listTenants, tenantExists, tenantIdFromName, updateTenant } from "./tenants.ts";
-
-/** module_settings of a PATCH, with the sections the sidecar reads checked. */
-function readModuleSettings(b: Body): Record<string, unknown> | undefined {
-  const settings = readSettings(b, "module_settings");
-  if (settings === undefined) return undefined;
-  const problems = auditSettingsProblems(settings.audit);
-  if (problems.length > 0) throw new AdminError("admin.invalid_request", problems.join("; "));
-  return settings;
-}
 
 /** Every route lives under this prefix. */
 export const ADMIN_PREFIX = "/admin/v1";
@@ -224,7 +215,7 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
               status: readTenantStatus(b, "status"),
               allowedProviders: readProviderList(b, "allowed_providers", known),
               allowedModels: readModelList(b, "allowed_models"),
-              moduleSettings: readModuleSettings(b),
+              moduleSettings: readModuleSettings(b, "module_settings"),
               retentionDays: readRetentionDays(b, "retention_days"),
             },
             store,

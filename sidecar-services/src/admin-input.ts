@@ -2,6 +2,8 @@
 // with a message that starts with the field name ("allowed_models[2]: …"), so the CLI and curl users
 // see exactly what to fix. Untrusted names are echoed only truncated and JSON-quoted.
 import { MAX_RETENTION_DAYS } from "../../config/validate.ts";
+import { guardPolicyProblems } from "../../config/guard-policy.ts";
+import { auditSettingsProblems } from "./audit-policy.ts";
 import { AdminError } from "./errors.ts";
 import { isTenantId } from "./tenants.ts";
 import type { TenantStatus } from "./tenant-lookup.ts";
@@ -143,6 +145,15 @@ export function readSettings(body: Body, field: string): Record<string, unknown>
   // PostgreSQL text and jsonb cannot hold NUL (\u0000); refuse it here instead of failing in SQL.
   if (text.includes("\\u0000")) throw invalid(field, "must not contain NUL characters");
   return v as Record<string, unknown>;
+}
+
+/** A tenant's module_settings: a settings object whose guard sections (redact, injection) are valid policy. */
+export function readModuleSettings(body: Body, field: string): Record<string, unknown> | undefined {
+  const v = readSettings(body, field);
+  if (v === undefined) return undefined;
+  const problems: string[] = [...guardPolicyProblems(v), ...auditSettingsProblems(v.audit)];
+  if (problems.length > 0) throw invalid(field, problems.join("; "));
+  return v;
 }
 
 /** Nesting depth of a JSON value; stops counting past the limit (iterative: hostile input cannot overflow the stack). */

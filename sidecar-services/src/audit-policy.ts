@@ -17,16 +17,16 @@ export const MAX_AUDIT_RETENTION_DAYS = 3650;
 /** Problems with an "audit" section, for the admin API's 400 (empty = valid). */
 export function auditSettingsProblems(section: unknown): string[] {
   if (section === undefined) return [];
-  if (typeof section !== "object" || section === null || Array.isArray(section)) return ["module_settings.audit: must be an object"];
+  if (typeof section !== "object" || section === null || Array.isArray(section)) return ["audit: must be an object"];
   const problems: string[] = [];
   for (const [k, v] of Object.entries(section)) {
     if (k === "enabled") {
-      if (typeof v !== "boolean") problems.push("module_settings.audit.enabled: must be true or false");
+      if (typeof v !== "boolean") problems.push("audit.enabled: must be true or false");
     } else if (k === "retention_days") {
       if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > MAX_AUDIT_RETENTION_DAYS) {
-        problems.push(`module_settings.audit.retention_days: must be an integer in 1..${MAX_AUDIT_RETENTION_DAYS}`);
+        problems.push(`audit.retention_days: must be an integer in 1..${MAX_AUDIT_RETENTION_DAYS}`);
       }
-    } else problems.push(`module_settings.audit.${k}: unknown field (expected enabled, retention_days)`);
+    } else problems.push(`audit.${k}: unknown field (expected enabled, retention_days)`);
   }
   return problems;
 }

@@ -6,6 +6,7 @@
 // and the secret is verified before the key's state is revealed, so knowing a key id (it is not
 // secret) does not tell whether that key exists, was revoked or has expired. The secret check does
 // the same work for every well-formed key (one HMAC, two constant-time compares; see matchSecret).
+import { redactHashKey, withRedactHashKey } from "./redact-hash-key.ts";
 import { hashSecret, matchSecret, parseApiKey, type SecretMatch } from "./api-key.ts";
 import type { Queryable } from "./db.ts";
 import { DENIALS, DependencyError, type DenialCode } from "./errors.ts";
@@ -45,6 +46,8 @@ export interface AuthorizeResponse {
   cache_ttl_ms: number;
   /** On ALLOW, the tenant's allowed models (empty = any; "x*" = prefix); empty on DENY. */
   allowed_models: string[];
+  /** On ALLOW, the tenant's guard policy as compact JSON ("" = module defaults); "" on DENY. */
+  module_policy: string;
 }
 
 /** Dependencies of {@link createAuthorizer}. */
@@ -60,6 +63,11 @@ export interface AuthorizerDeps {
   requestLog: RequestLog;
   /** `sidecar.auth_cache_ttl_ms`: the longest cache_ttl_ms answered. Default 1000. */
   cacheTtlMs?: number;
+  /**
+   * Whether the redact module is in the chain: then every ALLOW carries the tenant's hash key in
+   * module_policy (redact.hash_key, see redact-hash-key.ts). Default false.
+   */
+  redactHashKeys?: boolean;
   /** Epoch ms clock for expiry, rotation grace and the per-minute counter. Default Date.now. */
   now?: () => number;
   /**
@@ -119,6 +127,7 @@ export function createAuthorizer(deps: AuthorizerDeps): (req: AuthorizeRequest) 
       // Denials are as stable as approvals; the filter may reuse them for the configured time.
       cache_ttl_ms: cacheTtlMs,
       allowed_models: [],
+      module_policy: "",
     };
   };
 
@@ -171,6 +180,7 @@ export function createAuthorizer(deps: AuthorizerDeps): (req: AuthorizeRequest) 
       upstream_auth_value: credential.value,
       cache_ttl_ms: allowCacheTtlMs(cacheTtlMs, t, record.expiresAt, match, record.previousSecretExpiresAt),
       allowed_models: tenant.allowedModels,
+      module_policy: deps.redactHashKeys ? withRedactHashKey(tenant.modulePolicy, redactHashKey(deps.pepper, tenantId)) : tenant.modulePolicy,
     };
     return { res, keyId };
   };

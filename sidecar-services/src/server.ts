@@ -133,6 +133,7 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     ring,
     requestLog,
     cacheTtlMs: sidecar.auth_cache_ttl_ms,
+    redactHashKeys: deps.config.modules.redact.enabled,
     now: deps.now,
   });
   const prices = deps.prices ?? loadPriceTable(sidecar.prices_file);

@@ -1,6 +1,7 @@
 // The part of a tenant Authorize checks — status and policy — through the same short-lived cache
 // as key records. Kept apart from the key record so a policy change invalidates one entry per
 // tenant instead of one per key.
+import { modulePolicyJson } from "../../config/guard-policy.ts";
 import type { Queryable } from "./db.ts";
 import { readThrough } from "./cache-aside.ts";
 import type { KvStore } from "./kv-store.ts";
@@ -15,6 +16,11 @@ export interface TenantPolicy {
   allowedProviders: string[];
   /** Models the tenant may call; empty = any; entries ending in "*" are prefixes. Enforced by the filter. */
   allowedModels: string[];
+  /**
+   * The guard sections of module_settings as compact JSON (AuthorizeResponse.module_policy), ""
+   * when there are none. Precomputed here so the cache holds the wire form.
+   */
+  modulePolicy: string;
 }
 
 /** Cache lifetime (seconds); tenant mutations through the admin API delete the entry at once. */
@@ -35,10 +41,12 @@ const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(
 function decodeCached(raw: string): TenantPolicy | null | undefined {
   try {
     const v = JSON.parse(raw) as Record<string, unknown>;
-    if (v.v !== 1) return undefined;
+    // v2 added module_policy; a v1 entry (an older replica's) is a miss.
+    if (v.v !== 2) return undefined;
     if (v.missing === true) return null;
-    if ((v.status === "active" || v.status === "disabled") && isStringList(v.allowed_providers) && isStringList(v.allowed_models)) {
-      return { status: v.status, allowedProviders: v.allowed_providers, allowedModels: v.allowed_models };
+    if ((v.status === "active" || v.status === "disabled") && isStringList(v.allowed_providers) && isStringList(v.allowed_models)
+      && typeof v.module_policy === "string") {
+      return { status: v.status, allowedProviders: v.allowed_providers, allowedModels: v.allowed_models, modulePolicy: v.module_policy };
     }
   } catch {
     // Corrupt entry: a miss, overwritten below.
@@ -54,13 +62,23 @@ export async function lookupTenantPolicy(db: Queryable, store: KvStore, tenantId
   const codec = {
     decode: decodeCached,
     encode: (policy: TenantPolicy | null): string => JSON.stringify(policy
-      ? { v: 1, status: policy.status, allowed_providers: policy.allowedProviders, allowed_models: policy.allowedModels }
-      : { v: 1, missing: true }),
+      ? { v: 2, status: policy.status, allowed_providers: policy.allowedProviders, allowed_models: policy.allowedModels,
+        module_policy: policy.modulePolicy }
+      : { v: 2, missing: true }),
   };
   return readThrough(store, tenantCacheKey(tenantId), TENANT_CACHE_TTL_SECONDS, codec, async () => {
-    type Row = { status: TenantStatus; allowed_providers: string[]; allowed_models: string[] };
-    const { rows } = await db.query<Row>("SELECT status, allowed_providers, allowed_models FROM tenants WHERE id = $1", [tenantId]);
+    type Row = { status: TenantStatus; allowed_providers: string[]; allowed_models: string[]; module_settings: unknown };
+    const { rows } = await db.query<Row>(
+      "SELECT status, allowed_providers, allowed_models, module_settings FROM tenants WHERE id = $1", [tenantId]);
     const row = rows[0];
-    return row ? { status: row.status, allowedProviders: row.allowed_providers, allowedModels: row.allowed_models } : null;
+    if (!row) return null;
+    // The embedded PGlite driver may hand jsonb back as text.
+    const settings: unknown = typeof row.module_settings === "string" ? JSON.parse(row.module_settings) : row.module_settings;
+    return {
+      status: row.status,
+      allowedProviders: row.allowed_providers,
+      allowedModels: row.allowed_models,
+      modulePolicy: modulePolicyJson(settings as Record<string, unknown> | null),
+    };
   });
 }

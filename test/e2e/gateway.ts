@@ -38,6 +38,8 @@ export interface GatewayOptions {
   extraProviders?: string[];
   /** Turns tracing on, exporting to this OTLP/HTTP base URL (every span sampled). */
   otlpEndpoint?: string;
+  /** More entries of the modules section, one YAML line each, e.g. "injection: { enabled: true }". */
+  extraModules?: string[];
 }
 
 export interface Tenant {
@@ -153,6 +155,7 @@ ${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
 modules:
   auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
 ${opts.otlpEndpoint ? `tracing: { enabled: true, otlp_endpoint: "${opts.otlpEndpoint}", service_name: leash-e2e, sample_rate: 1 }` : ""}
+${(opts.extraModules ?? []).map((m) => `  ${m}`).join("\n")}
 `;
   const configPath = join(dir, `leash-${n}.yaml`);
   writeFileSync(configPath, yaml);

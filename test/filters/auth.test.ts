@@ -133,6 +133,21 @@ describe("auth filter requests", () => {
     for (const k of ["x-api-key", "api-key", "x-goog-api-key"]) assert.ok(!headers.some(([h]) => h === k), `${k} not removed`);
     assert.ok(!headers.some(([, v]) => v.includes(TENANT_KEY)));
     assert.equal(new TextDecoder().decode(s.filterState.get("leash.tenant_id")), "acme");
+    assert.equal(s.filterState.has("leash.policy"), false, "no guard policy: the guards keep their defaults");
+  });
+
+  it("on ALLOW hands the tenant's guard policy to the guard modules as filter state leash.policy, cached answers too", async () => {
+    const host = await load();
+    const policy = '{"redact":{"entities":{"email":"block"}},"injection":{"action":"flag","threshold":0.5}}';
+    const answer = encodeAuthorizeResponse({ decision: "ALLOW", tenant_id: "acme", cache_ttl_ms: 1000, module_policy: policy });
+    const s = host.newHttpStream();
+    post(s, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    host.respondGrpc(host.grpcCalls[0].token, answer);
+    assert.equal(new TextDecoder().decode(s.filterState.get("leash.policy")), policy);
+    const again = host.newHttpStream();
+    post(again, "/openai/v1/chat/completions", [["authorization", `Bearer ${TENANT_KEY}`]]);
+    assert.equal(host.grpcCalls.length, 1, "second request served from the decision cache");
+    assert.equal(new TextDecoder().decode(again.filterState.get("leash.policy")), policy);
   });
 
   it("on ALLOW for an Anthropic route injects x-api-key and a default anthropic-version", async () => {

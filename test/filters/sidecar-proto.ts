@@ -41,6 +41,7 @@ export function decodeAuthorizeRequest(bytes: Uint8Array): AuthorizeRequestField
 export function encodeAuthorizeResponse(fields: {
   decision: "ALLOW" | "DENY"; code?: string; message?: string; http_status?: number; tenant_id?: string; key_id?: string;
   upstream_auth_header?: string; upstream_auth_value?: string; cache_ttl_ms?: number; allowed_models?: string[];
+  module_policy?: string;
 }): Uint8Array {
   const msg = AuthorizeResponse.fromObject({
     decision: fields.decision === "ALLOW" ? 1 : 2,
@@ -53,6 +54,7 @@ export function encodeAuthorizeResponse(fields: {
     upstreamAuthValue: fields.upstream_auth_value ?? "",
     cacheTtlMs: fields.cache_ttl_ms ?? 0,
     allowedModels: fields.allowed_models ?? [],
+    modulePolicy: fields.module_policy ?? "",
   });
   return AuthorizeResponse.encode(msg).finish();
 }

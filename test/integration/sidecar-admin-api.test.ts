@@ -255,6 +255,8 @@ describe("admin API (PostgreSQL + Redis)", () => {
         [{ module_settings: [1, 2] }, /^module_settings: must be a JSON object/],
         [{ module_settings: { deep: JSON.parse("[".repeat(40) + "]".repeat(40)) } }, /^module_settings: must be nested at most/],
         [{ module_settings: { nul: "a\u0000b" } }, /^module_settings: must not contain NUL/],
+        [{ module_settings: { redact: { entities: { email: "drop" } } } }, /^module_settings: redact\.entities\.email: action must be one of/],
+        [{ module_settings: { injection: { threshold: 2 } } }, /^module_settings: injection\.threshold: must be a number in 0\.\.1/],
         [{ name: "renamed" }, /^"name": unknown field/],
         [{ retention_days: 3651 }, /^retention_days: must be an integer in 0\.\.3650/],
         [{ retention_days: "30" }, /^retention_days: must be an integer/],
@@ -290,6 +292,18 @@ describe("admin API (PostgreSQL + Redis)", () => {
       assert.equal(auth.decision, "ALLOW");
       assert.equal(auth.tenant_id, `acme-${RUN}`);
       assert.deepEqual(auth.allowed_models, ["gpt-4o*"]);
+      assert.equal(auth.module_policy, "");
+    });
+
+    it("a tenant's guard policy reaches Authorize as module_policy at once, other module_settings keys left out", async () => {
+      const settings = { quota: { rpm: 5 }, redact: { entities: { email: "block" } }, injection: { action: "flag", threshold: 0.4 } };
+      const res = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: settings });
+      assert.equal(res.status, 200, res.text);
+      const auth = await authorizeB(created.key, "openai");
+      assert.equal(auth.decision, "ALLOW");
+      assert.deepEqual(JSON.parse(auth.module_policy), { redact: settings.redact, injection: settings.injection });
+      await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: {} });
+      assert.equal((await authorizeB(created.key, "openai")).module_policy, "");
     });
 
     it("POST /tenants/:id/keys validates expires_at and limits, 404 for unknown tenants", async () => {

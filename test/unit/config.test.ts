@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 
 import { ConfigError, type ConfigProblem } from "../../config/errors.ts";
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from "../../config/load.ts";
+import { defaultEntityActions } from "../../config/guard-policy.ts";
 import type { LeashConfig } from "../../config/types.ts";
 
 const FIXTURES: string = fileURLToPath(new URL("../fixtures/config/", import.meta.url));
@@ -86,7 +87,12 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
       tls_ca_file: "",
     },
   ],
-  modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 }, usage: { enabled: true, failure_mode: "closed", timeout_ms: 1000 } },
+  modules: {
+    auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 },
+    usage: { enabled: true, failure_mode: "closed", timeout_ms: 1000 },
+    redact: { enabled: false, failure_mode: "closed", entities: defaultEntityActions(), responses: true, stream_holdback_chars: 4096 },
+    injection: { enabled: false, failure_mode: "closed", action: "block", threshold: 0.7 },
+  },
   mock_provider: { enabled: false, port: 8082 },
   tracing: { enabled: false, otlp_endpoint: "", service_name: "leash", sample_rate: 1 },
 };
@@ -118,6 +124,16 @@ describe("valid fixtures", () => {
     assert.equal(cfg.providers[0].tls_verify, false);
     assert.equal(cfg.providers[1].api, "anthropic");
     assert.deepEqual(cfg.modules.auth, { enabled: false, failure_mode: "open", timeout_ms: 60_000 });
+  });
+
+  test("guards.valid.yaml: listed entity actions win, the rest keep their defaults", () => {
+    const cfg: LeashConfig = load("guards.valid.yaml");
+    assert.equal(cfg.modules.redact.entities.email, "block");
+    assert.equal(cfg.modules.redact.entities.private_key, "mask");
+    assert.equal(cfg.modules.redact.entities.phone, "mask");
+    assert.equal(cfg.modules.redact.entities.openai_key, "block");
+    assert.equal(cfg.modules.redact.stream_holdback_chars, 64);
+    assert.deepEqual(cfg.modules.injection, { enabled: true, failure_mode: "closed", action: "flag", threshold: 0 });
   });
 });
 

@@ -254,6 +254,20 @@ describe("mock provider", () => {
       assert.ok(sse.includes('"usage":{"output_tokens":1}'));
     });
 
+    it("x-mock-split-at cuts the streamed reply at code-point offsets; x-mock-write-bytes re-cuts the body", async () => {
+      const res: Response = await postJson(
+        mock,
+        "/v1/chat/completions",
+        JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }),
+        { "x-mock-reply-b64": Buffer.from("ab😀cdéf").toString("base64"), "x-mock-split-at": "2,3,3,99", "x-mock-chunk-delay-ms": "1", "x-mock-write-bytes": "7" },
+      );
+      const sse: string = await res.text();
+      const deltas: string[] = sse.split("\n\n").filter((b: string) => b.startsWith("data: {"))
+        .map((b: string) => (JSON.parse(b.slice(6)) as OpenAI.ChatCompletionChunk).choices[0]?.delta.content ?? "")
+        .filter((c: string) => c !== "");
+      assert.deepEqual(deltas, ["ab", "😀", "cdéf"]);
+    });
+
     it("counts tokens and lists models in Anthropic's shape", async () => {
       const client: Anthropic = anthropicClient(mock);
       const count: Anthropic.MessageTokensCount = await client.messages.countTokens({

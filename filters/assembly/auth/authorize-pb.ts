@@ -28,6 +28,8 @@ export class AuthorizeResponse {
   upstreamAuthValue: string = "";
   cacheTtlMs: u32 = 0;
   allowedModels: Array<string> = new Array<string>(0);
+  /** The tenant's guard policy (compact JSON) for the guard modules; "" = their defaults. */
+  modulePolicy: string = "";
 }
 
 /** Decodes an AuthorizeResponse; null when the bytes are not a valid message. */
@@ -48,6 +50,7 @@ export function decodeAuthorizeResponse(data: ArrayBuffer): AuthorizeResponse | 
       else if (f == 7) out.upstreamAuthHeader = r.string();
       else if (f == 8) out.upstreamAuthValue = r.string();
       else if (f == 10) out.allowedModels.push(r.string());
+      else if (f == 11) out.modulePolicy = r.string();
     }
   }
   if (!r.ok) return null;

@@ -8,6 +8,7 @@ import { grpcCall, grpcServiceForCluster } from "../sdk/callouts";
 import { continueRequest, getRequestHeader, removeHeader, replaceHeader, setProperty, setEffectiveContext, getBuffer, logError, logInfo, logWarn, nowMillis } from "../sdk/host";
 import { denyRequest, ApiFormat } from "../sdk/api-error";
 import { checkJson } from "../sdk/json-check";
+import { contentLengthTooLarge } from "../sdk/body-limit";
 import { topLevelString } from "../sdk/json-field";
 import { Counter } from "../sdk/metrics";
 import { AuthConfig, parseAuthConfig, EXPECTED_SHAPE } from "./config";
@@ -81,7 +82,7 @@ class AuthStream extends HttpContext {
     // A declared length over the limit is refused before any work; a body without one (chunked)
     // is measured as it arrives in onRequestBody.
     const declared = getRequestHeader("content-length");
-    if (declared != null && tooLarge(declared, this.auth.config.maxBodyBytes)) {
+    if (declared != null && contentLengthTooLarge(declared, this.auth.config.maxBodyBytes)) {
       this.denyTooLarge();
       return HeadersAction.StopIteration;
     }
@@ -201,6 +202,9 @@ class AuthStream extends HttpContext {
     }
     setProperty("leash.tenant_id", answer.tenantId);
     setProperty("leash.key_id", answer.keyId);
+    // Read by the guard modules later in the chain (filter state is per request, visible to every
+    // filter); left unset when the tenant has no guard policy so they use their plugin defaults.
+    if (answer.modulePolicy.length > 0) setProperty("leash.policy", answer.modulePolicy);
     this.allowedModels = answer.allowedModels;
     this.phase = Phase.Allowed;
     this.auth.allowed.increment(1);
@@ -263,15 +267,4 @@ class AuthStream extends HttpContext {
     const api = this.route == null ? ApiFormat.OpenAI : this.route!.api;
     denyRequest(api, status, code, message);
   }
-}
-
-/** Whether a Content-Length value exceeds `max` (a malformed value counts as too large to trust). */
-function tooLarge(contentLength: string, max: u32): bool {
-  const v = contentLength.trim();
-  if (v.length == 0 || v.length > 15) return true;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return true;
-  }
-  return U64.parseInt(v) > <u64>max;
 }

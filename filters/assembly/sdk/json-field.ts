@@ -4,7 +4,7 @@
 @inline function at(base: usize, i: i32): u32 { return <u32>load<u8>(base + <usize>i); }
 
 /** Index just past the string that starts at `i` (the opening quote), or -1. */
-function skipString(base: usize, len: i32, i: i32): i32 {
+export function skipString(base: usize, len: i32, i: i32): i32 {
   i++;
   while (i < len) {
     const c = at(base, i);

@@ -1,0 +1,115 @@
+// The PII detectors behind one call, and the stream hold-back rule that matches them.
+import { EntityKind, Finding, kindBit } from "./finding";
+import { isAlpha, isDigit, isGroupSpace, isHex, isLocalChar, leftBoundary } from "./chars";
+import { findEmails } from "./email";
+import { findPhones } from "./phone";
+import { findCards } from "./card";
+import { findSsns } from "./ssn";
+import { findIbans, ibanLength, readIban, IBAN_MAX_WRITTEN } from "./iban";
+import { findIpv4s, findIpv6s } from "./ip";
+
+/** Bit set of the PII kinds (email … ipv6). */
+export const PII_KINDS: u32 = kindBit(EntityKind.Email) | kindBit(EntityKind.Phone) | kindBit(EntityKind.Card) |
+  kindBit(EntityKind.Ssn) | kindBit(EntityKind.Iban) | kindBit(EntityKind.Ipv4) | kindBit(EntityKind.Ipv6);
+
+@inline function wants(kinds: u32, kind: EntityKind): bool { return (kinds & kindBit(kind)) != 0; }
+
+/** The kinds read from digit runs (groups.ts). */
+const NUMBER_KINDS: u32 = kindBit(EntityKind.Phone) | kindBit(EntityKind.Card) | kindBit(EntityKind.Ssn) | kindBit(EntityKind.Ipv4);
+/** Where number runs may start (a digit, "+" or "(" not glued to a token); reused across calls. */
+const runStarts: Array<i32> = new Array<i32>();
+
+/**
+ * Appends the PII of the kinds in `kinds` found in `text` to `out`, detector by detector (not sorted
+ * across kinds, may overlap: the redactor resolves that). Linear in text.length for any input.
+ */
+export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
+  // One pass first: the number runs' start positions, and whether the characters that e-mail
+  // ("@"), IBAN (digits) and IPv6 (two ":") need occur at all. Most prose skips most detectors.
+  const n = text.length;
+  let ats = 0;
+  let colons = 0;
+  let digits = 0;
+  runStarts.length = 0;
+  for (let i = 0; i < n; i++) {
+    const c = <i32>text.charCodeAt(i);
+    if (c == 0x40) ats++;
+    else if (c == 0x3a) colons++;
+    else if (isDigit(c) || c == 0x2b || c == 0x28) {
+      if (isDigit(c)) digits++;
+      if (leftBoundary(text, i)) runStarts.push(i);
+    }
+  }
+  if (ats > 0 && wants(kinds, EntityKind.Email)) findEmails(text, out);
+  if (digits > 0) {
+    if (wants(kinds, EntityKind.Phone)) findPhones(text, runStarts, out);
+    if (wants(kinds, EntityKind.Card)) findCards(text, runStarts, out);
+    if (wants(kinds, EntityKind.Ssn)) findSsns(text, runStarts, out);
+    if (wants(kinds, EntityKind.Ipv4)) findIpv4s(text, runStarts, out);
+    if (digits >= 2 && wants(kinds, EntityKind.Iban)) findIbans(text, out);
+  }
+  if (colons >= 2 && wants(kinds, EntityKind.Ipv6)) findIpv6s(text, out);
+}
+
+/** Characters of a digit run as the number detectors read it (digits, group separators, + ( )). */
+@inline function isNumberRunChar(c: i32): bool {
+  return isDigit(c) || isGroupSpace(c) || c == 0x2d || c == 0x2e || c == 0x2f || c == 0x2b || c == 0x28 || c == 0x29;
+}
+
+/**
+ * Earliest index from which a PII entity of `kinds` may still be in progress at the end of `text`
+ * (text.length when none): the text before it can be redacted and released now, because no
+ * detector's decision about it depends on characters not yet received. Each rule mirrors what its
+ * detector reads; an entity that ends exactly at the end is in progress too, since the next
+ * character decides whether it is glued to something longer.
+ */
+export function piiHoldStart(text: string, kinds: u32): i32 {
+  const n = text.length;
+  let hold = n;
+  // E-mail: the trailing run of local-part/domain characters and "@" (any trailing word may be
+  // the local part of an address whose "@" has not arrived yet).
+  if (wants(kinds, EntityKind.Email)) {
+    let s = n;
+    while (s > 0) {
+      const c = <i32>text.charCodeAt(s - 1);
+      if (!(isLocalChar(c) || c == 0x40)) break;
+      s--;
+    }
+    if (s < hold) hold = s;
+  }
+  // Phone, card, SSN, IPv4: the trailing run of digits and separators, from its first character
+  // that can start a number ("+", "(", a digit); a run of separators alone holds nothing.
+  if ((kinds & NUMBER_KINDS) != 0) {
+    let s = n;
+    while (s > 0 && isNumberRunChar(<i32>text.charCodeAt(s - 1))) s--;
+    while (s < n) {
+      const c = <i32>text.charCodeAt(s);
+      if (isDigit(c) || c == 0x2b || c == 0x28) break;
+      s++;
+    }
+    if (s < hold) hold = s;
+  }
+  // IPv6: the trailing run of hex digits, colons and dots.
+  if (wants(kinds, EntityKind.Ipv6)) {
+    let s = n;
+    while (s > 0) {
+      const c = <i32>text.charCodeAt(s - 1);
+      if (!(isHex(c) || c == 0x3a || c == 0x2e)) break;
+      s--;
+    }
+    if (s < hold) hold = s;
+  }
+  // IBAN: the earliest start within the last IBAN_MAX_WRITTEN characters from which the rest of
+  // the text reads as the beginning of an IBAN (country code, check digits, grouped BBAN).
+  if (wants(kinds, EntityKind.Iban)) {
+    const from = n - IBAN_MAX_WRITTEN > 0 ? n - IBAN_MAX_WRITTEN : 0;
+    for (let p = from; p < hold && p < n; p++) {
+      if (!isAlpha(<i32>text.charCodeAt(p)) || !leftBoundary(text, p)) continue;
+      // With one letter only, any country code may follow.
+      const length = p + 1 < n ? ibanLength(text, p) : 1;
+      if (length == 0) continue;
+      if (p + 1 >= n || readIban(text, p, length, true) == n) { hold = p; break; }
+    }
+  }
+  return hold;
+}

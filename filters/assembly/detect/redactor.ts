@@ -1,0 +1,121 @@
+// Turns findings into redacted text under a per-kind policy, and keeps the per-request state:
+// placeholder numbering shared by every string of one request or stream (the same value gets the
+// same [EMAIL_1] wherever it appears, so the model can still tell two addresses apart) and the
+// counts per kind that drive metrics and block decisions. The value itself is never reported.
+import { EntityKind, ENTITY_KINDS, Finding, entityLabel, isSecret, kindBit } from "./finding";
+import { findEntities } from "./scan";
+import { hmacSha256, toHex, utf8 } from "./sha256";
+
+export enum Action {
+  /** Leave the value (the kind is not even detected). */
+  Allow = 0,
+  /** Replace with a numbered typed placeholder: [EMAIL_1]. */
+  Mask = 1,
+  /** Replace with a keyed hash: [EMAIL:<12 hex of HMAC-SHA256(salt, value)>]. */
+  Hash = 2,
+  /** Count it as blocking (the caller refuses the request); the text gets a placeholder as for Mask. */
+  Block = 3,
+}
+
+/** Hex characters of the hash placeholder (48 bits: enough to correlate, too few to brute-force back a value's context). */
+export const HASH_HEX_CHARS: i32 = 12;
+
+export class RedactPolicy {
+  actions: StaticArray<u8> = new StaticArray<u8>(ENTITY_KINDS);
+  salt: StaticArray<u8> = new StaticArray<u8>(0);
+
+  /** The default policy: PII masked, secrets blocked. */
+  static defaults(): RedactPolicy {
+    const p = new RedactPolicy();
+    for (let k = 0; k < ENTITY_KINDS; k++) p.actions[k] = isSecret(<EntityKind>k) ? <u8>Action.Block : <u8>Action.Mask;
+    return p;
+  }
+
+  set(kind: EntityKind, action: Action): void { this.actions[<i32>kind] = <u8>action; }
+  get(kind: EntityKind): Action { return <Action>this.actions[<i32>kind]; }
+  setSalt(salt: string): void { this.salt = utf8(salt); }
+
+  /** The kinds to detect: every kind whose action is not Allow. */
+  kinds(): u32 {
+    let set: u32 = 0;
+    for (let k = 0; k < ENTITY_KINDS; k++) if (this.actions[k] != <u8>Action.Allow) set |= kindBit(<EntityKind>k);
+    return set;
+  }
+}
+
+export class RedactState {
+  /** Entities redacted, per kind (all actions). */
+  found: StaticArray<i32> = new StaticArray<i32>(ENTITY_KINDS);
+  /** Entities whose action is Block, per kind. */
+  blocked: StaticArray<i32> = new StaticArray<i32>(ENTITY_KINDS);
+  private next: StaticArray<i32> = new StaticArray<i32>(ENTITY_KINDS);
+  private numbers: Map<string, i32> = new Map<string, i32>();
+
+  /** The placeholder number of `value` for `kind`: 1, 2, … in order of first appearance. */
+  numberFor(kind: EntityKind, value: string): i32 {
+    const key = String.fromCharCode(<i32>kind + 0x41) + value;
+    if (this.numbers.has(key)) return this.numbers.get(key);
+    const n = ++this.next[<i32>kind];
+    this.numbers.set(key, n);
+    return n;
+  }
+
+  /** Kinds seen with action Block (bit set); non-zero means the request must be refused. */
+  blockedKinds(): u32 {
+    let set: u32 = 0;
+    for (let k = 0; k < ENTITY_KINDS; k++) if (this.blocked[k] > 0) set |= kindBit(<EntityKind>k);
+    return set;
+  }
+
+  /** Kinds seen at all (bit set). */
+  foundKinds(): u32 {
+    let set: u32 = 0;
+    for (let k = 0; k < ENTITY_KINDS; k++) if (this.found[k] > 0) set |= kindBit(<EntityKind>k);
+    return set;
+  }
+
+  /** Entities redacted, all kinds. */
+  total(): i32 {
+    let n = 0;
+    for (let k = 0; k < ENTITY_KINDS; k++) n += this.found[k];
+    return n;
+  }
+}
+
+/** The replacement text for one finding (records it in `state`). */
+function replacement(kind: EntityKind, value: string, policy: RedactPolicy, state: RedactState): string {
+  const action = policy.get(kind);
+  state.found[<i32>kind]++;
+  if (action == Action.Block) state.blocked[<i32>kind]++;
+  if (action == Action.Hash) {
+    return "[" + entityLabel(kind) + ":" + toHex(hmacSha256(policy.salt, utf8(value)), HASH_HEX_CHARS / 2) + "]";
+  }
+  return "[" + entityLabel(kind) + "_" + state.numberFor(kind, value).toString() + "]";
+}
+
+/**
+ * Redacts text[from, to) given `findings` (sorted, disjoint, as findEntities returns them; those
+ * outside [from, to) or with action Allow are skipped).
+ */
+export function applyRedactions(text: string, from: i32, to: i32, findings: Array<Finding>, policy: RedactPolicy, state: RedactState): string {
+  const parts = new Array<string>();
+  let pos = from;
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i];
+    if (f.start < pos || f.end > to || policy.get(f.kind) == Action.Allow) continue;
+    if (f.start > pos) parts.push(text.substring(pos, f.start));
+    parts.push(replacement(f.kind, text.substring(f.start, f.end), policy, state));
+    pos = f.end;
+  }
+  if (pos == from && parts.length == 0) return from == 0 && to == text.length ? text : text.substring(from, to);
+  if (pos < to) parts.push(text.substring(pos, to));
+  return parts.join("");
+}
+
+const scratch: Array<Finding> = new Array<Finding>();
+
+/** Detects the policy's kinds in `text` and returns it redacted; counts and numbering go to `state`. */
+export function redactText(text: string, policy: RedactPolicy, state: RedactState): string {
+  findEntities(text, policy.kinds(), scratch);
+  return applyRedactions(text, 0, text.length, scratch, policy, state);
+}

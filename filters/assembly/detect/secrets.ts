@@ -1,0 +1,149 @@
+// Secret detectors: findSecrets (spans of keys, tokens, private keys and passwords in a string) and
+// secretHoldStart (how much of a streamed text's tail must be held back because a secret may be in
+// progress there). Pure functions over AssemblyScript strings: no host calls, no exceptions, every
+// scanner linear in the text length (there is no regex engine; each rule is a hand-written scanner).
+// Rule shapes: README.md, section "Secrets".
+
+import { EntityKind, Finding, kindBit } from "./finding";
+import { isTokenChar } from "./secrets-chars";
+import { TokenMatch, matchToken, tokenMayGrow, MAX_TOKEN_RUN } from "./secrets-tokens";
+import { matchJwt, jwtHoldStart } from "./secrets-jwt";
+import { scanPem, pemHoldStart } from "./secrets-pem";
+import { scanConnectionPasswords, scanSlackWebhooks, urlHoldStart } from "./secrets-url";
+import { scanGeneric, genericHoldStart } from "./secrets-generic";
+
+const SECRET_KINDS: u32 = kindBit(EntityKind.OpenAiKey) | kindBit(EntityKind.AnthropicKey) |
+  kindBit(EntityKind.AwsAccessKey) | kindBit(EntityKind.GithubToken) | kindBit(EntityKind.StripeKey) |
+  kindBit(EntityKind.SlackToken) | kindBit(EntityKind.GoogleApiKey) | kindBit(EntityKind.Jwt) |
+  kindBit(EntityKind.PrivateKey) | kindBit(EntityKind.ConnectionPassword) | kindBit(EntityKind.GenericSecret);
+
+/**
+ * Appends to out, in text order and without overlaps, the secrets of the kinds whose bit
+ * (1 << kind) is set in kinds. Every rule runs whatever kinds says, so a span that a disabled
+ * specific rule recognizes (an OpenAI key after "api_key=") is not reported as generic_secret
+ * instead: turning a kind off really turns it off.
+ */
+export function findSecrets(text: string, kinds: u32, out: Array<Finding>): void {
+  if ((kinds & SECRET_KINDS) == 0 || text.length == 0) return;
+  const all = new Array<Finding>();
+  scanPem(text, all);
+  scanTokens(text, all);
+  scanSlackWebhooks(text, all);
+  scanConnectionPasswords(text, all);
+  scanGeneric(text, all);
+  all.sort(byStartThenPriority);
+  let lastEnd = 0;
+  for (let i = 0; i < all.length; i++) {
+    const f = all[i];
+    if (f.start < lastEnd) continue;
+    lastEnd = f.end;
+    if ((kinds & kindBit(f.kind)) != 0) out.push(f);
+  }
+}
+
+// Specific key formats say more than "a password in a URL" (https://x:ghs_…@github.com is a
+// GitHub token), which says more than "a random value after a keyword".
+function priority(kind: EntityKind): i32 {
+  if (kind == EntityKind.GenericSecret) return 2;
+  return kind == EntityKind.ConnectionPassword ? 1 : 0;
+}
+
+// Earlier start first; on the same start, the more specific rule, then the longer span.
+function byStartThenPriority(a: Finding, b: Finding): i32 {
+  if (a.start != b.start) return a.start - b.start;
+  const pa = priority(a.kind);
+  const pb = priority(b.kind);
+  if (pa != pb) return pa - pb;
+  return b.end - a.end;
+}
+
+/** The first two characters can begin a key prefix (sk rk AK AS AB AC AI gh gi xo xa) or a JWT (ey). */
+function mayStartToken(c0: i32, c1: i32): bool {
+  switch (c0) {
+    case 0x73: case 0x72: return c1 == 0x6b;                                               // s r: k
+    case 0x41: return c1 == 0x4b || c1 == 0x53 || c1 == 0x42 || c1 == 0x43 || c1 == 0x49; // A: K S B C I
+    case 0x67: return c1 == 0x68 || c1 == 0x69;                                            // g: h i
+    case 0x78: return c1 == 0x6f || c1 == 0x61;                                            // x: o a
+    case 0x65: return c1 == 0x79;                                                          // e: y
+    default: return false;
+  }
+}
+
+function isEscapeLetter(c: i32): bool { return c == 0x6e || c == 0x72 || c == 0x74 || c == 0x62 || c == 0x66; }
+
+const M: TokenMatch = new TokenMatch();
+
+/** Where a prefixed key may start inside the run text[s..e): the run start, past leading - and _
+ *  (markdown _emphasis_), or past the letter of a raw JSON escape ("\nsk-…" seen undecoded). */
+function tokenStart(text: string, s: i32, e: i32, escaped: bool): i32 {
+  let st = s;
+  if (escaped) st++;
+  while (st < e && (text.charCodeAt(st) == 0x5f || text.charCodeAt(st) == 0x2d)) st++;
+  return st;
+}
+
+function runIsEscaped(text: string, s: i32): bool {
+  return s > 0 && text.charCodeAt(s - 1) == 0x5c && isEscapeLetter(text.charCodeAt(s));
+}
+
+/** Prefixed keys and JWTs, one run at a time (each run is examined once: linear). */
+function scanTokens(text: string, out: Array<Finding>): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isTokenChar(text.charCodeAt(i))) { i++; continue; }
+    const s = i;
+    let e = s;
+    while (e < n && isTokenChar(text.charCodeAt(e))) e++;
+    i = e;
+    if (e - s < 4) continue;
+    // Fast path: a run starting with a letter that cannot begin a key, not after a backslash.
+    const c0 = text.charCodeAt(s);
+    if (c0 != 0x5f && c0 != 0x2d && !mayStartToken(c0, text.charCodeAt(s + 1)) &&
+      (s == 0 || text.charCodeAt(s - 1) != 0x5c)) continue;
+    const tries = runIsEscaped(text, s) ? 2 : 1;
+    for (let t = 0; t < tries; t++) {
+      const st = tokenStart(text, s, e, t == 1);
+      // Two compares settle almost every run of ordinary text.
+      if (st + 1 >= e || !mayStartToken(text.charCodeAt(st), text.charCodeAt(st + 1))) continue;
+      if (matchToken(text, st, e, M)) { out.push(new Finding(M.kind, st, M.end)); break; }
+      const j = matchJwt(text, st, e);
+      if (j > 0) { out.push(new Finding(EntityKind.Jwt, st, j)); i = j; break; }
+    }
+  }
+}
+
+/**
+ * For streaming: the earliest index i such that a secret may be in progress in text[i..] (its
+ * start seen, and more characters could make it match or change where it ends); text.length when
+ * none. Ordinary prose gives text.length or the start of its last word (a word that may still grow
+ * into a key prefix, a keyword or a URL scheme). Bounded except for a private key block whose END
+ * has not arrived: the caller caps how much it holds.
+ */
+export function secretHoldStart(text: string): i32 {
+  const n = text.length;
+  let hold = tokenHoldStart(text);
+  const j = jwtHoldStart(text);
+  if (j < hold) hold = j;
+  const p = pemHoldStart(text);
+  if (p < hold) hold = p;
+  const u = urlHoldStart(text);
+  if (u < hold) hold = u;
+  const g = genericHoldStart(text);
+  if (g < hold) hold = g;
+  return hold < n ? hold : n;
+}
+
+/** The last run, if a prefixed key may still be forming in it. */
+function tokenHoldStart(text: string): i32 {
+  const n = text.length;
+  let s = n;
+  while (s > 0 && n - s <= MAX_TOKEN_RUN + 2 && isTokenChar(text.charCodeAt(s - 1))) s--;
+  if (s == n || n - s > MAX_TOKEN_RUN + 2) return n;
+  const tries = runIsEscaped(text, s) ? 2 : 1;
+  for (let t = 0; t < tries; t++) {
+    const st = tokenStart(text, s, n, t == 1);
+    if (st < n && tokenMayGrow(text, st, n)) return s;
+  }
+  return n;
+}

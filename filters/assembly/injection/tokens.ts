@@ -1,0 +1,205 @@
+// The token stream the patterns run on. Code points go in (from the JSON walker, one prompt part
+// after another); words are folded (normalize.ts), looked up once in the vocabulary, and only
+// words that belong to some concept are kept, with their position. Unknown words still advance
+// the position, so a pattern's "at most N words between" stays true, but they cost no memory: a
+// 1 MB prompt of ordinary prose keeps a few thousand entries.
+//
+// The buffers are reused across requests (one stream at a time per VM thread) and only grow.
+import { fold, INVISIBLE, SKIP, QUOTE, END, COLON_CHAR, OPEN_MARK, FOREIGN, APOSTROPHE } from "./normalize";
+import { lookupWord, buildVocab } from "./vocab";
+import { EOS, COLON, LT, SYSTEM, PROMPT, INSTR, SYSPROMPT, DEV, MODE, DEVMODE } from "./concepts";
+
+/** Entry flags. */
+export const IN_QUOTE: u8 = 1;
+export const IN_COMMENT: u8 = 2;
+
+const MAX_WORD: i32 = 32; // longer runs are not words of the vocabulary (and cannot be)
+
+export class Tokens {
+  pos: StaticArray<i32> = new StaticArray<i32>(256);
+  mask: StaticArray<u64> = new StaticArray<u64>(256);
+  flags: StaticArray<u8> = new StaticArray<u8>(256);
+  /** Entries kept (words with a concept, and punctuation the patterns use). */
+  n: i32 = 0;
+  /** Position of the last word or mark (every word counts, known or not). */
+  at: i32 = 0;
+
+  // Evidence gathered while reading, for the structural signals of the scorer.
+  /** Invisible characters found inside a word (between letters). */
+  invisibleInWords: i32 = 0;
+  /** Unicode tag characters (U+E0020..U+E007E), which render as nothing and decode to ASCII. */
+  tagChars: i32 = 0;
+  /** Longest run of consecutive tag characters (flag emoji use at most 6). */
+  longestTagRun: i32 = 0;
+
+  private word: StaticArray<u8> = new StaticArray<u8>(MAX_WORD);
+  private wordLen: i32 = 0;
+  private wordTooLong: bool = false;
+  private wordForeign: bool = false;
+  private wordLetters: bool = false;
+  private quoted: bool = false;
+  private comment: bool = false;
+  // The last three ASCII characters seen, for "<!--" and "-->".
+  private c1: i32 = 0;
+  private c2: i32 = 0;
+  private c3: i32 = 0;
+  private tagRun: i32 = 0;
+  /** An apostrophe ended the last word: a letter next means it was one (don't), else a closing quote. */
+  private apostrophe: bool = false;
+
+  constructor() { buildVocab(); }
+
+  /** Forgets everything (start of a request); keeps the buffers. */
+  reset(): void {
+    this.n = 0; this.at = 0;
+    this.invisibleInWords = 0; this.tagChars = 0; this.longestTagRun = 0; this.tagRun = 0;
+    this.wordLen = 0; this.wordTooLong = false; this.wordForeign = false; this.wordLetters = false;
+    this.quoted = false; this.comment = false; this.c1 = 0; this.c2 = 0; this.c3 = 0; this.apostrophe = false;
+  }
+
+  /** One code point of prompt text. */
+  feed(cp: i32): void {
+    // Fast path for the common case, an ASCII letter inside or starting a word.
+    const lower = cp | 0x20;
+    if (lower >= 0x61 && lower <= 0x7A && !this.apostrophe) {
+      this.tagRun = 0;
+      this.c3 = this.c2; this.c2 = this.c1; this.c1 = cp;
+      this.letter(lower);
+      return;
+    }
+    if (cp >= 0xE0000 && cp <= 0xE007F) {
+      // Tag characters: invisible, but models read them. Decode the hidden ASCII and count.
+      this.tagChars++;
+      this.tagRun++;
+      if (this.tagRun > this.longestTagRun) this.longestTagRun = this.tagRun;
+      if (cp >= 0xE0020 && cp <= 0xE007E) this.feedFolded(cp - 0xE0000, fold(cp - 0xE0000));
+      return;
+    }
+    this.tagRun = 0;
+    this.feedFolded(cp, fold(cp));
+  }
+
+  private feedFolded(cp: i32, f: i32): void {
+    if (cp < 0x80) this.watchComment(cp);
+    if (this.apostrophe && f != SKIP && f != INVISIBLE) {
+      this.apostrophe = false;
+      if (f < 0 && f != FOREIGN) this.quoted = !this.quoted; // 'instructions' — the quote closed
+    }
+    if (f >= 0) {
+      this.letter(f & 0xFF);
+      if (f > 0xFF) this.letter(f >> 8);
+      return;
+    }
+    if (f == SKIP) return;
+    if (f == INVISIBLE) { if (this.wordLen > 0) this.invisibleInWords++; return; }
+    if (f == FOREIGN) {
+      this.wordForeign = true;
+      if (this.wordLen == 0) this.wordLen = 1; // an unknown word has started
+      return;
+    }
+    if (f == APOSTROPHE) {
+      // After a letter it may be an apostrophe or a closing quote; elsewhere it opens or closes.
+      if (this.wordLen > 0) { this.endWord(); this.apostrophe = true; } else this.quoted = !this.quoted;
+      return;
+    }
+    this.endWord();
+    if (f == END) { this.mark(EOS); if (cp == 0x0A) this.quoted = false; }
+    else if (f == COLON_CHAR) this.mark(COLON);
+    else if (f == OPEN_MARK) this.mark(LT);
+    else if (f == QUOTE) this.quoted = !this.quoted;
+  }
+
+  /** End of one prompt part (a message, a content part, the system prompt). */
+  boundary(): void {
+    this.endWord();
+    this.mark(EOS);
+    this.quoted = false;
+    this.comment = false;
+    this.tagRun = 0;
+    this.apostrophe = false;
+  }
+
+  @inline private watchComment(cp: i32): void {
+    if (cp == 0x2D && this.c1 == 0x2D && this.c2 == 0x21 && this.c3 == 0x3C) this.comment = true;   // <!--
+    else if (cp == 0x3E && this.c1 == 0x2D && this.c2 == 0x2D) this.comment = false;                  // -->
+    this.c3 = this.c2; this.c2 = this.c1; this.c1 = cp;
+  }
+
+  @inline private letter(c: i32): void {
+    if (this.wordLen >= MAX_WORD) { this.wordTooLong = true; return; }
+    unchecked(this.word[this.wordLen] = <u8>c);
+    this.wordLen++;
+    if (c >= 0x61) this.wordLetters = true;
+  }
+
+  private endWord(): void {
+    if (this.wordLen == 0) return;
+    this.at++;
+    const len = this.wordLen;
+    const known = !this.wordTooLong && !this.wordForeign;
+    this.wordLen = 0; this.wordTooLong = false; this.wordForeign = false;
+    const letters = this.wordLetters;
+    this.wordLetters = false;
+    if (!known) return;
+    if (letters) deLeet(this.word, len);
+    const m = lookupWord(changetype<usize>(this.word), len);
+    if (m != 0) this.push(this.derive(m));
+  }
+
+  /** Punctuation the patterns use; repeated sentence ends collapse into one. */
+  private mark(m: u64): void {
+    if (m == EOS && this.n > 0 && unchecked(this.mask[this.n - 1]) == EOS) return;
+    this.at++;
+    this.push(m);
+  }
+
+  /**
+   * Two-word concepts, set on the second word: "system prompt" / "prompt système" / "prompt del
+   * sistema" (SYSPROMPT), "developer mode" / "mode développeur" (DEVMODE).
+   */
+  private derive(m: u64): u64 {
+    if (this.n == 0) return m;
+    const prev = unchecked(this.mask[this.n - 1]);
+    const dist = this.at - unchecked(this.pos[this.n - 1]);
+    if (dist <= 2 && (((m & (PROMPT | INSTR)) != 0 && (prev & SYSTEM) != 0) || ((m & SYSTEM) != 0 && (prev & (PROMPT | INSTR)) != 0))) m |= SYSPROMPT;
+    if (dist == 1 && (((m & MODE) != 0 && (prev & DEV) != 0) || ((m & DEV) != 0 && (prev & MODE) != 0))) m |= DEVMODE;
+    return m;
+  }
+
+  private push(m: u64): void {
+    if (this.n == this.mask.length) this.grow();
+    const i = this.n;
+    unchecked(this.pos[i] = this.at);
+    unchecked(this.mask[i] = m);
+    unchecked(this.flags[i] = (this.quoted ? IN_QUOTE : 0) | (this.comment ? IN_COMMENT : 0));
+    this.n = i + 1;
+  }
+
+  private grow(): void {
+    const size = this.mask.length * 2;
+    const p = new StaticArray<i32>(size);
+    const m = new StaticArray<u64>(size);
+    const f = new StaticArray<u8>(size);
+    memory.copy(changetype<usize>(p), changetype<usize>(this.pos), <usize>this.n * 4);
+    memory.copy(changetype<usize>(m), changetype<usize>(this.mask), <usize>this.n * 8);
+    memory.copy(changetype<usize>(f), changetype<usize>(this.flags), <usize>this.n);
+    this.pos = p; this.mask = m; this.flags = f;
+  }
+}
+
+/** Leetspeak inside a word of letters: 1gn0r3 → ignore, @ → a, $ → s. */
+function deLeet(w: StaticArray<u8>, len: i32): void {
+  for (let i = 0; i < len; i++) {
+    const c = unchecked(w[i]);
+    let r: u8 = c;
+    if (c == 0x30) r = 0x6F;       // 0 → o
+    else if (c == 0x31) r = 0x69;  // 1 → i
+    else if (c == 0x33) r = 0x65;  // 3 → e
+    else if (c == 0x34) r = 0x61;  // 4 → a
+    else if (c == 0x35) r = 0x73;  // 5 → s
+    else if (c == 0x37) r = 0x74;  // 7 → t
+    else if (c == 0x40) r = 0x61;  // @ → a
+    else if (c == 0x24) r = 0x73;  // $ → s
+    unchecked(w[i] = r);
+  }
+}
