@@ -84,7 +84,11 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
       tls_ca_file: "",
     },
   ],
-  modules: { auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 }, usage: { enabled: true, failure_mode: "closed", timeout_ms: 1000 } },
+  modules: {
+    auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 },
+    quota: { enabled: true, failure_mode: "closed", timeout_ms: 250, default_output_tokens: 1024 },
+    usage: { enabled: true, failure_mode: "closed", timeout_ms: 1000 },
+  },
   mock_provider: { enabled: false, port: 8082 },
 };
 
@@ -115,6 +119,7 @@ describe("valid fixtures", () => {
     assert.equal(cfg.providers[0].tls_verify, false);
     assert.equal(cfg.providers[1].api, "anthropic");
     assert.deepEqual(cfg.modules.auth, { enabled: false, failure_mode: "open", timeout_ms: 60_000 });
+    assert.deepEqual(cfg.modules.quota, { enabled: false, failure_mode: "open", timeout_ms: 50, default_output_tokens: 4096 });
   });
 });
 
