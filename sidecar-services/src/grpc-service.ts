@@ -7,6 +7,7 @@ import { FAILURES, failureCodeOf } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SidecarMetrics } from "./metrics.ts";
 import { loadSidecarService } from "./proto.ts";
+import type { ReserveRequest, ReserveResponse } from "./quota-service.ts";
 import type { UsageAck, UsageReport } from "./usage-report.ts";
 
 /** Dependencies of {@link createGrpcServer}. */
@@ -14,6 +15,8 @@ export interface GrpcServiceDeps {
   authorize: (req: AuthorizeRequest) => Promise<AuthorizeResponse>;
   /** RecordUsage (usage.ts). Rejects only when the report could not be made durable. */
   recordUsage: (report: UsageReport) => Promise<UsageAck>;
+  /** Reserve (quota-service.ts). Rejects only when the policy could not be read (PostgreSQL). */
+  reserve: (req: ReserveRequest) => Promise<ReserveResponse>;
   metrics: SidecarMetrics;
   log: Logger;
 }
@@ -32,87 +35,95 @@ function statusName(code: grpc.status): string {
   return grpc.status[code] ?? "UNKNOWN";
 }
 
+/**
+ * One unary handler: times it, counts it by gRPC status, and maps a rejection to the registry's
+ * status (logged with `describe`'s fields). `handle` resolves with the answer, or with a status it
+ * chose itself (e.g. INVALID_ARGUMENT).
+ */
+function unary<Req, Res>(
+  deps: GrpcServiceDeps,
+  method: string,
+  handle: (req: Req) => Promise<Res | grpc.ServiceError>,
+  describe: (req: Req) => Record<string, unknown>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
+    const finish = (code: grpc.status) => {
+      stopTimer();
+      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
+    };
+    handle(call.request).then(
+      (res) => {
+        if (res instanceof RefusedCall) {
+          finish(res.code);
+          callback(res);
+          return;
+        }
+        finish(grpc.status.OK);
+        callback(null, res as Res);
+      },
+      (err: unknown) => {
+        const code = failureCodeOf(err);
+        const failure = FAILURES[code];
+        deps.log.error(`${method} failed`, { code, ...describe(call.request), error: err });
+        finish(failure.grpcStatus);
+        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
+      },
+    );
+  };
+}
+
+/** A call refused by the handler itself with a status of its choice (not a failure to log). */
+class RefusedCall extends Error implements grpc.ServiceError {
+  constructor(
+    readonly code: grpc.status,
+    readonly details: string,
+  ) {
+    super(details);
+  }
+  readonly metadata = new grpc.Metadata();
+}
+
+const requestIdOf = (req: { request_id?: unknown }) => ({ request_id: String(req.request_id ?? "").slice(0, 128) });
+
 /** Creates the gRPC server with the Sidecar service registered (not yet bound). */
 export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
   const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_RECEIVE_BYTES });
   const service = loadSidecarService().service;
 
-  const Authorize: grpc.handleUnaryCall<AuthorizeRequest, AuthorizeResponse> = (call, callback) => {
-    const method = "Authorize";
-    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
-    const finish = (code: grpc.status) => {
-      stopTimer();
-      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
-    };
-    deps.authorize(call.request).then(
-      (res) => {
-        deps.metrics.authDecisions.inc({ decision: res.decision, code: res.code || "ok" });
-        finish(grpc.status.OK);
-        callback(null, res);
-      },
-      (err: unknown) => {
-        const code = failureCodeOf(err);
-        const failure = FAILURES[code];
-        deps.log.error("authorize failed", { code, request_id: call.request.request_id.slice(0, 128), error: err });
-        finish(failure.grpcStatus);
-        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
-      },
-    );
-  };
+  const Authorize = unary<AuthorizeRequest, AuthorizeResponse>(
+    deps,
+    "Authorize",
+    async (req) => {
+      const res = await deps.authorize(req);
+      deps.metrics.authDecisions.inc({ decision: res.decision, code: res.code || "ok" });
+      return res;
+    },
+    requestIdOf,
+  );
 
-  const RecordUsage: grpc.handleUnaryCall<UsageReport, UsageAck> = (call, callback) => {
-    const method = "RecordUsage";
-    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
-    const finish = (code: grpc.status) => {
-      stopTimer();
-      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
-    };
-    deps.recordUsage(call.request).then(
-      (ack) => {
-        finish(grpc.status.OK);
-        callback(null, ack);
-      },
-      (err: unknown) => {
-        // Neither PostgreSQL nor the spool took the report: not acknowledged, the filter may retry.
-        const code = failureCodeOf(err);
-        const failure = FAILURES[code];
-        deps.log.error("record usage failed", { code, request_id: String(call.request.request_id).slice(0, 128), error: err });
-        finish(failure.grpcStatus);
-        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
-      },
-    );
-  };
+  // A rejection means neither PostgreSQL nor the spool took the report: not acknowledged, the
+  // filter may retry.
+  const RecordUsage = unary<UsageReport, UsageAck>(deps, "RecordUsage", (report) => deps.recordUsage(report), requestIdOf);
 
-  const RecordUsageBatch: grpc.handleUnaryCall<{ reports?: UsageReport[] }, { accepted: number; rejected: number }> = (call, callback) => {
-    const method = "RecordUsageBatch";
-    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
-    const finish = (code: grpc.status) => {
-      stopTimer();
-      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
-    };
-    const reports: UsageReport[] = call.request.reports ?? [];
-    if (reports.length > MAX_BATCH_REPORTS) {
-      finish(grpc.status.INVALID_ARGUMENT);
-      callback({ code: grpc.status.INVALID_ARGUMENT, details: `at most ${MAX_BATCH_REPORTS} reports per batch` });
-      return;
-    }
-    Promise.all(reports.map((r) => deps.recordUsage(r))).then(
-      (acks) => {
-        const accepted = acks.filter((a) => a.accepted).length;
-        finish(grpc.status.OK);
-        callback(null, { accepted, rejected: acks.length - accepted });
-      },
-      (err: unknown) => {
-        // Some report was not made durable: the whole batch is refused and sent again (idempotent).
-        const code = failureCodeOf(err);
-        const failure = FAILURES[code];
-        deps.log.error("record usage batch failed", { code, reports: reports.length, error: err });
-        finish(failure.grpcStatus);
-        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
-      },
-    );
-  };
+  const RecordUsageBatch = unary<{ reports?: UsageReport[] }, { accepted: number; rejected: number }>(
+    deps,
+    "RecordUsageBatch",
+    async (batch) => {
+      const reports: UsageReport[] = batch.reports ?? [];
+      if (reports.length > MAX_BATCH_REPORTS) return new RefusedCall(grpc.status.INVALID_ARGUMENT, `at most ${MAX_BATCH_REPORTS} reports per batch`);
+      // Some report not made durable rejects the whole batch; it is sent again (idempotent).
+      const acks = await Promise.all(reports.map((r) => deps.recordUsage(r)));
+      const accepted = acks.filter((a) => a.accepted).length;
+      return { accepted, rejected: acks.length - accepted };
+    },
+    (batch) => ({ reports: batch.reports?.length ?? 0 }),
+  );
 
-  server.addService(service, { Authorize, RecordUsage, RecordUsageBatch });
+  // Redis trouble is answered inside Reserve (the tenant's on_store_failure); a rejection here is
+  // PostgreSQL (the limits could not be read) or a bug.
+  const Reserve = unary<ReserveRequest, ReserveResponse>(deps, "Reserve", (req) => deps.reserve(req), requestIdOf);
+
+  server.addService(service, { Authorize, RecordUsage, RecordUsageBatch, Reserve });
   return server;
 }

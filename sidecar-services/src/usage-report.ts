@@ -20,6 +20,8 @@ export interface UsageReport {
   duration_ms: string | number;
   upstream_first_byte_ms: string | number;
   started_at_ms: string | number;
+  /** The response came from the provider (false: a local reply); settles quota reservations. */
+  upstream_responded: boolean;
 }
 
 /** UsageAck. */
@@ -45,6 +47,8 @@ export interface UsageRecord {
   upstream_first_byte_ms: number;
   /** Epoch ms; the ledger's started_at, part of its key (never replaced by the clock). */
   started_at_ms: number;
+  /** From the provider (true) or a local reply (false): a quota reservation is released on false. */
+  upstream_responded: boolean;
 }
 
 /** Why a report was refused: a closed set, used as a metric label. */
@@ -148,6 +152,7 @@ export function validateUsageReport(report: Partial<UsageReport>, now: number = 
       duration_ms,
       upstream_first_byte_ms,
       started_at_ms,
+      upstream_responded: report.upstream_responded === true,
     },
   };
 }

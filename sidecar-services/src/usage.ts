@@ -6,7 +6,7 @@ import type { Logger } from "./logger.ts";
 import { costOf, type PriceTable } from "./prices.ts";
 import type { UsageLedger } from "./usage-ledger.ts";
 import type { UsageMetrics } from "./usage-metrics.ts";
-import { validateUsageReport, type UsageAck, type UsageReport } from "./usage-report.ts";
+import { validateUsageReport, type UsageAck, type UsageRecord, type UsageReport } from "./usage-report.ts";
 
 /** Dependencies of {@link createUsageRecorder}. */
 export interface UsageRecorderDeps {
@@ -18,6 +18,11 @@ export interface UsageRecorderDeps {
   now?: () => number;
   /** Request ids remembered to keep retried reports out of metrics and logs. Default 50000. */
   recentIds?: number;
+  /**
+   * Settles the request's quota reservation (quota-service.ts), after the report is durable and
+   * for every copy of it: settling is idempotent. Never rejects. Optional.
+   */
+  settleQuota?: (record: UsageRecord) => Promise<void>;
 }
 
 /**
@@ -60,6 +65,7 @@ export function createUsageRecorder(deps: UsageRecorderDeps): (report: UsageRepo
     } catch (err) {
       throw new DependencyError("db", err);
     }
+    if (deps.settleQuota) await deps.settleQuota(r);
     const key = `${r.request_id}\u0000${r.started_at_ms}`;
     if (recent.seen(key)) return { accepted: true };
     deps.metrics.observe({

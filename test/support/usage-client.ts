@@ -7,7 +7,7 @@ import { AUTHORIZE_DEADLINE_MS } from "./authorize-client.ts";
 
 export type { UsageAck, UsageReport };
 
-/** A complete, valid report: mock provider, gpt-4o-mini, 200, 100 prompt + 20 completion tokens, started now. */
+/** A complete, valid report: mock provider, gpt-4o-mini, 200 from upstream, 100 prompt + 20 completion tokens, started now. */
 export function usageReport(overrides: Partial<UsageReport> = {}): UsageReport {
   return {
     request_id: `req-${randomBytes(8).toString("hex")}`,
@@ -25,6 +25,7 @@ export function usageReport(overrides: Partial<UsageReport> = {}): UsageReport {
     duration_ms: "250",
     upstream_first_byte_ms: "120",
     started_at_ms: String(Date.now()),
+    upstream_responded: true,
     ...overrides,
   };
 }
