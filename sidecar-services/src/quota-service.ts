@@ -106,9 +106,13 @@ function tokenCount(value: unknown): number | null {
   return Number.isSafeInteger(n) && n >= 0 && n <= MAX_TOKENS ? n : null;
 }
 
-/** Micro-dollars, rounded up: a reservation or a charge never rounds in the tenant's favour. */
+/**
+ * Micro-dollars, rounded up: a reservation or a charge never rounds in the tenant's favour. costOf
+ * rounds to nano-dollars, so going through the integer nano amount keeps float noise
+ * (0.000027 × 1e6 = 27.000000000000004) from adding a micro-dollar.
+ */
 function micro(usd: number | null): number {
-  return usd === null ? 0 : Math.ceil(usd * 1e6 - 1e-9);
+  return usd === null ? 0 : Math.ceil(Math.round(usd * 1e9) / 1000);
 }
 
 /** What is wrong with a Reserve request, or null. */
