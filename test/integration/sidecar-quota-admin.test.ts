@@ -20,6 +20,7 @@ import { QUOTA_DENIALS } from "../../sidecar-services/src/errors.ts";
 import { createRedisQuotaStore } from "../../sidecar-services/src/quota-redis.ts";
 import type { QuotaStore } from "../../sidecar-services/src/quota-store.ts";
 import { createSidecar, type Sidecar } from "../../sidecar-services/src/server.ts";
+import { adminFetch, type AdminAnswer } from "../support/admin-fetch.ts";
 import { authorizeClient } from "../support/authorize-client.ts";
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
@@ -38,22 +39,12 @@ describe("quota administration (PostgreSQL + Redis)", () => {
   let quota: QuotaStore;
   let sidecar: Sidecar;
   let client: grpc.Client;
-  let base: string;
   let adminPort: number;
   let dataDir: string;
   let keyId: string;
+  let api: ReturnType<typeof adminFetch>;
 
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON
-    const res = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
-  }
-
-  function expectInvalid(res: { status: number; json: any }, field: RegExp): void { // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON
+  function expectInvalid(res: AdminAnswer, field: RegExp): void {
     assert.equal(res.status, 400, JSON.stringify(res.json));
     assert.equal(res.json.error.code, "admin.invalid_request");
     assert.match(res.json.error.message, field);
@@ -72,7 +63,7 @@ describe("quota administration (PostgreSQL + Redis)", () => {
     sidecar = createSidecar({ db, store: await redisKeys.openStore(), quotaStore: quota, registry: new Registry(), config, pepper: PEPPER, adminToken: TOKEN });
     const ports = await sidecar.start();
     adminPort = ports.adminPort!;
-    base = `http://127.0.0.1:${adminPort}/admin/v1`;
+    api = adminFetch(`http://127.0.0.1:${adminPort}/admin/v1`, TOKEN);
     client = authorizeClient(ports.grpcPort);
     assert.equal((await api("POST", "/tenants", { name: "Acme", id: "acme" })).status, 201);
     assert.equal((await api("POST", "/tenants", { name: "Other", id: "other" })).status, 201);

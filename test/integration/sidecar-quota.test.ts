@@ -20,6 +20,7 @@ import { createMemoryQuotaStore } from "../../sidecar-services/src/quota-memory.
 import { createRedisQuotaStore } from "../../sidecar-services/src/quota-redis.ts";
 import type { QuotaStore } from "../../sidecar-services/src/quota-store.ts";
 import { createSidecar, type Sidecar } from "../../sidecar-services/src/server.ts";
+import { adminFetch } from "../support/admin-fetch.ts";
 import { authorizeClient } from "../support/authorize-client.ts";
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
@@ -32,23 +33,10 @@ const PEPPER = randomBytes(32).toString("hex");
 const TOKEN = randomBytes(32).toString("hex");
 const AUTH_CACHE_TTL_MS = 1000;
 
-/** A small admin client: JSON in, {status, json} out. */
-function adminApi(base: string) {
-  return async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => { // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON
-    const res = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
-  };
-}
-
 interface Replicas {
   /** gRPC clients; with Redis, one per sidecar. */
   clients: grpc.Client[];
-  admin: ReturnType<typeof adminApi>;
+  admin: ReturnType<typeof adminFetch>;
   quota: QuotaStore;
 }
 
@@ -95,7 +83,7 @@ function quotaSuite(kind: "redis" | "memory") {
         sidecars.push(createSidecar({ db, store, quotaStore, registry: new Registry(), config, pepper: PEPPER, adminToken: TOKEN, usageLedger: { flushIntervalMs: 20 } }));
       }
       const ports = await Promise.all(sidecars.map((s) => s.start()));
-      r = { clients: ports.map((p) => authorizeClient(p.grpcPort)), admin: adminApi(`http://127.0.0.1:${ports[0]!.adminPort}/admin/v1`), quota: stores[0]! };
+      r = { clients: ports.map((p) => authorizeClient(p.grpcPort)), admin: adminFetch(`http://127.0.0.1:${ports[0]!.adminPort}/admin/v1`, TOKEN), quota: stores[0]! };
     });
 
     after(async () => {
