@@ -132,6 +132,10 @@ if deny == 0 then
     redis.call('HSET', KEYS[1], 's', now_s, 'd', ARGV[7], 'm', ARGV[8], 'k', ARGV[9], 'tok', tokens, 'usd', usd, 'n', 1)
   end
   redis.call('EXPIRE', KEYS[1], ttl)
+elseif redis.call('EXISTS', KEYS[1]) == 1 then
+  -- A refused request under the id of an open reservation: its report must not settle that
+  -- reservation as if it were its own.
+  redis.call('HINCRBY', KEYS[1], 'n', 1)
 end
 
 local reply = { deny, retry }

@@ -115,6 +115,10 @@ export function createMemoryQuotaStore(): QuotaStore {
           }
         }
         get(recordKey, now)!.expiresAt = now + keep;
+      } else {
+        // Same rule as the Lua script: a refused request under an open reservation's id contests it.
+        const existing = get(reservationKey(PREFIX, plan.tenantId, plan.requestId), now);
+        if (existing) incr(existing, "n", 1);
       }
       return {
         allowed: deny === 0,

@@ -185,6 +185,18 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       const u = await a.read(t, "", NOON);
       assert.deepEqual([u.dayRequests, u.dayTokens], [2, 200]);
     });
+
+    it("a refused request under an open reservation's id cannot release that reservation", async () => {
+      const t = tenant();
+      const id = "replayed-id";
+      const rpm1 = limits({ rpm: 1 });
+      assert.equal((await a.reserve(plan({ tenantId: t, requestId: id, tenant: rpm1, tokens: 300 }))).allowed, true);
+      assert.equal((await b.reserve(plan({ tenantId: t, requestId: id, tenant: rpm1 }))).allowed, false);
+      // The refused request's report (a local reply) comes first: nothing is given back.
+      assert.equal(await b.settle({ tenantId: t, requestId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "settled");
+      const u = await a.read(t, "", NOON);
+      assert.deepEqual([u.minuteRequests, u.dayTokens], [1, 300]);
+    });
   });
 }
 
