@@ -7,7 +7,7 @@ import type { ModulesConfig } from "../config/types.ts";
 export type ModuleName = keyof ModulesConfig;
 
 /** Filter-chain order of the modules; a module absent here is never generated. */
-export const MODULE_ORDER: readonly ModuleName[] = ["auth", "usage"];
+export const MODULE_ORDER: readonly ModuleName[] = ["auth", "quota", "usage"];
 
 /** The gRPC cluster every wasm module calls (`sidecar_cluster` in the plugin JSON). */
 export const SIDECAR_CLUSTER: string = "leash_sidecar";

@@ -53,6 +53,15 @@ export function wasmFile(wasmDir: string, module: ModuleName): string {
 }
 
 /**
+ * Modules that hold a request's headers while they read its body (the quota module decides on the
+ * body, and nothing may reach the upstream before it has): Envoy must still run their body
+ * callbacks while the headers are stopped, which it does only with allow_on_headers_stop_iteration.
+ * Without it, StopIteration from the headers becomes StopAllIterationAndWatermark and the request
+ * would wait for a body the module never sees.
+ */
+const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["quota"];
+
+/**
  * One `envoy.filters.http.wasm` entry. The JSON goes in a StringValue because Envoy hands a
  * StringValue to the plugin unwrapped, which is what the filter's config parser reads.
  * Closed modules get FAIL_RELOAD, not FAIL_CLOSED: both answer 503 to the request whose callback
@@ -79,6 +88,7 @@ export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: st
           value: JSON.stringify(pluginConfig(cfg, module)),
         },
         failure_policy: settings.failure_mode === "closed" ? "FAIL_RELOAD" : "FAIL_OPEN",
+        ...(HOLDS_HEADERS_FOR_BODY.includes(module) ? { allow_on_headers_stop_iteration: true } : {}),
       },
     },
   };
