@@ -20,10 +20,12 @@ import { createMemoryQuotaStore } from "../../sidecar-services/src/quota-memory.
 import { createRedisQuotaStore } from "../../sidecar-services/src/quota-redis.ts";
 import type { QuotaStore } from "../../sidecar-services/src/quota-store.ts";
 import { createSidecar, type Sidecar } from "../../sidecar-services/src/server.ts";
+import { startSidecar, type RunningSidecar } from "../../sidecar-services/src/bootstrap.ts";
 import { adminFetch } from "../support/admin-fetch.ts";
 import { authorizeClient } from "../support/authorize-client.ts";
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
+import { quotaState } from "../support/quota-state.ts";
 import { reserve, reserveRequest, type ReserveResponse } from "../support/reserve-client.ts";
 import { sidecarTestConfig } from "../support/sidecar-config.ts";
 import { recordUsage, recordUsageBatch, usageReport } from "../support/usage-client.ts";
@@ -231,3 +233,34 @@ function quotaSuite(kind: "redis" | "memory") {
 
 quotaSuite("redis");
 quotaSuite("memory");
+
+describe("bootstrap wiring: the quota store of startSidecar uses redis_url and the store key prefix", () => {
+  let running: RunningSidecar | undefined;
+  let redisKeys: TestKeyPrefix;
+  let dataDir: string;
+
+  before(async () => {
+    redisKeys = createTestKeyPrefix("quota-boot", RUN);
+    dataDir = mkdtempSync(join(tmpdir(), "leash-quota-boot-"));
+  });
+  after(async () => {
+    await running?.stop();
+    await redisKeys?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("counts a demo tenant's request in the shared Redis under the prefix", async () => {
+    // Embedded PGlite (no database to share) but a Redis URL: the two settings are independent.
+    const config = sidecarTestConfig({ sidecar: { redis_url: TEST_REDIS_URL, data_dir: dataDir }, providers: [{ name: "mock", api: "openai" }] });
+    running = await startSidecar({ config, env: {}, storeKeyPrefix: redisKeys.prefix });
+    await running.db.query(`UPDATE tenants SET module_settings = '{"quota": {"rpm": 5}}' WHERE id = 'demo'`);
+    const c = authorizeClient(running.grpcPort);
+    try {
+      const res = await reserve(c, reserveRequest({ tenant_id: "demo" }));
+      assert.deepEqual([res.decision, Number(res.remaining_requests)], ["ALLOW", 4]);
+    } finally {
+      c.close();
+    }
+    assert.equal((await quotaState(redisKeys.redis, redisKeys.prefix, "demo")).minuteRequests, 1);
+  });
+});
