@@ -6,7 +6,7 @@ import { isKeyId } from "./api-key.ts";
 import { QUOTA_DENIALS, type QuotaDenialCode } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { costOf, type PriceTable } from "./prices.ts";
-import type { LimitField } from "./quota-limits.ts";
+import type { LimitField, ScopeLimits } from "./quota-limits.ts";
 import type { QuotaMetrics } from "./quota-metrics.ts";
 import type { QuotaPolicyCache } from "./quota-policy.ts";
 import type { QuotaScope, QuotaStore } from "./quota-store.ts";
@@ -131,9 +131,33 @@ function invalidReason(req: Partial<ReserveRequest>): string | null {
   return null;
 }
 
+/** Ms between two log lines about the same store failure: an outage must not become a line per request. */
+const FAILURE_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * A warning logged at most once per interval, with the number of occurrences since the last line.
+ * The metrics count every occurrence.
+ */
+function throttledWarn(log: Logger, message: string, now: () => number): (fields: Record<string, unknown>) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (fields) => {
+    const t = now();
+    if (t - last < FAILURE_LOG_INTERVAL_MS) {
+      suppressed++;
+      return;
+    }
+    log.warn(message, { ...fields, suppressed_since_last: suppressed });
+    last = t;
+    suppressed = 0;
+  };
+}
+
 export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
   const now = deps.now ?? Date.now;
   const { store, policies, metrics, log } = deps;
+  const warnReserveFailed = throttledWarn(log, "quota store failed; applying the tenant's on_store_failure", now);
+  const warnSettleFailed = throttledWarn(log, "quota settle failed; the reservation stays counted at its estimate", now);
 
   const deny = (code: QuotaDenialCode, message: string, extra: Partial<ReserveResponse> = {}): ReserveResponse => ({
     ...EMPTY,
@@ -177,7 +201,7 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
         recordTtlS: deps.recordTtlS,
       });
     } catch (err) {
-      log.warn("quota store failed", { tenant_id: r.tenant_id, policy: policy.onStoreFailure, error: err });
+      warnReserveFailed({ tenant_id: r.tenant_id, policy: policy.onStoreFailure, error: err });
       if (policy.onStoreFailure === "open") {
         // Not counted, and never settled (there is no reservation record to settle).
         metrics.unmetered(r.tenant_id);
@@ -200,8 +224,8 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
     };
     if (result.allowed) return allow(headers);
     const { scope, limit } = result.deniedBy!;
-    const value = (scope === "tenant" ? policy.tenant : policy.key);
-    return deny(DENY_CODE[limit], denyMessage(scope, limit, value), { ...headers, retry_after_s: result.retryAfterS });
+    const limits = scope === "tenant" ? policy.tenant : policy.key;
+    return deny(DENY_CODE[limit], denyMessage(scope, limit, limits), { ...headers, retry_after_s: result.retryAfterS });
   };
 
   return {
@@ -234,14 +258,14 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
       } catch (err) {
         // The reservation stays counted at its estimate until its windows pass (conservative).
         metrics.settle.inc({ result: "error" });
-        log.warn("quota settle failed", { tenant_id: record.tenant_id, request_id: record.request_id.slice(0, 128), error: err });
+        warnSettleFailed({ tenant_id: record.tenant_id, request_id: record.request_id.slice(0, 128), error: err });
       }
     },
   };
 }
 
 /** Client-facing denial text: the scope, the limit and its value; never ids or counters of others. */
-function denyMessage(scope: QuotaScope, limit: LimitField, l: { rpm: number; tpm: number; tpd: number; tpmo: number; usdDayMicro: number; usdMonthMicro: number }): string {
+function denyMessage(scope: QuotaScope, limit: LimitField, l: ScopeLimits): string {
   const value = { rpm: l.rpm, tpm: l.tpm, tpd: l.tpd, tpmo: l.tpmo, usd_per_day: l.usdDayMicro / 1e6, usd_per_month: l.usdMonthMicro / 1e6 }[limit];
   const who = scope === "tenant" ? "this API key's tenant" : "this API key";
   return `${QUOTA_DENIALS[DENY_CODE[limit]].message} Limit of ${who}: ${value} ${LIMIT_WORDS[limit]}.`;

@@ -119,6 +119,15 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       // February 2030 has 28 days: two days left from the 27th at midnight.
       assert.deepEqual([monthDenied.deniedBy?.limit, monthDenied.retryAfterS], ["tpmo", 2 * 86_400]);
       assert.equal((await a.reserve(plan({ tenantId: m, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2030, 2, 1) }))).allowed, true);
+
+      // A leap February ends after the 29th; December rolls over into the next year.
+      const leap = tenant();
+      await a.reserve(plan({ tenantId: leap, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2032, 1, 29, 12) }));
+      assert.equal((await b.reserve(plan({ tenantId: leap, tenant: tpmo, nowMs: Date.UTC(2032, 1, 29, 12) }))).retryAfterS, 12 * 3600);
+      const year = tenant();
+      await a.reserve(plan({ tenantId: year, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2030, 11, 31, 23, 0) }));
+      assert.equal((await b.reserve(plan({ tenantId: year, tenant: tpmo, nowMs: Date.UTC(2030, 11, 31, 23, 0) }))).retryAfterS, 3600);
+      assert.equal((await b.reserve(plan({ tenantId: year, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2031, 0, 1) }))).allowed, true);
     });
 
     it("settle moves every counter by actual − reserved, once", async () => {
