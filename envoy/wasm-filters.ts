@@ -54,12 +54,13 @@ export function wasmFile(wasmDir: string, module: ModuleName): string {
 
 /**
  * Modules that hold a request's headers while they read its body (the quota module decides on the
- * body, and nothing may reach the upstream before it has): Envoy must still run their body
- * callbacks while the headers are stopped, which it does only with allow_on_headers_stop_iteration.
+ * body, and nothing may reach the upstream before it has; the usage module may grow an OpenAI
+ * streaming body and must fix Content-Length before the headers leave): Envoy must still run their
+ * body callbacks while the headers are stopped, which it does only with allow_on_headers_stop_iteration.
  * Without it, StopIteration from the headers becomes StopAllIterationAndWatermark and the request
  * would wait for a body the module never sees.
  */
-const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["quota"];
+const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["quota", "usage"];
 
 /**
  * One `envoy.filters.http.wasm` entry. The JSON goes in a StringValue because Envoy hands a

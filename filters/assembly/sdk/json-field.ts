@@ -138,3 +138,39 @@ export function topLevelValues(base: usize, len: i32, names: Array<string>): Int
   }
   return out;
 }
+
+/**
+ * Index just past the JSON value that starts at `j` (a string, object, array or scalar), or -1.
+ * Expects a body checkJson() accepted.
+ */
+export function valueEndAt(base: usize, len: i32, j: i32): i32 {
+  if (j < 0 || j >= len) return -1;
+  const first = at(base, j);
+  if (first == 0x22) return skipString(base, len, j);
+  if (first != 0x7b && first != 0x5b) {
+    let i = j;
+    while (i < len) {
+      const c = at(base, i);
+      if (c == 0x2c || c == 0x7d || c == 0x5d || c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) break;
+      i++;
+    }
+    return i;
+  }
+  let depth = 0;
+  let i = j;
+  while (i < len) {
+    const c = at(base, i);
+    if (c == 0x22) {
+      i = skipString(base, len, i);
+      if (i < 0) return -1;
+      continue;
+    }
+    if (c == 0x7b || c == 0x5b) depth++;
+    else if (c == 0x7d || c == 0x5d) {
+      depth--;
+      if (depth == 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}

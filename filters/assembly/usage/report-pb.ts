@@ -21,6 +21,7 @@ export class UsageReport {
   durationMs: u64 = 0;
   upstreamFirstByteMs: u64 = 0;
   startedAtMs: u64 = 0;
+  upstreamResponded: bool = false;
 }
 
 /** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
@@ -47,5 +48,6 @@ export function encodeUsageReport(r: UsageReport): ArrayBuffer {
   w.uint(13, r.durationMs);
   w.uint(14, r.upstreamFirstByteMs);
   w.uint(15, r.startedAtMs);
+  w.bool(16, r.upstreamResponded);
   return w.finish();
 }
