@@ -36,6 +36,12 @@ export interface GatewayOptions {
   maxRequestBodyBytes?: number;
   /** More provider entries, as YAML flow mappings (one per line of the providers list). */
   extraProviders?: string[];
+  /** modules.quota settings. Default: enabled, closed, 1000 ms (like auth here: a loaded test machine is slow). */
+  quota?: { enabled?: boolean; failureMode?: "closed" | "open"; timeoutMs?: number };
+  /** sidecar.redis_url for every replica. Default: the shared test Redis. */
+  redisUrl?: string;
+  /** sidecar.auth_cache_ttl_ms. Default: the config default (1000). */
+  authCacheTtlMs?: number;
 }
 
 export interface Tenant {
@@ -142,14 +148,15 @@ sidecar:
   http_port: ${httpPort}
   admin_port: ${sidecarAdminPort}
   database_url: "${databaseUrl}"
-  redis_url: "${REDIS_URL}"
-  data_dir: "${join(dir, `data-${n}`)}"
+  redis_url: "${opts.redisUrl ?? REDIS_URL}"
+  data_dir: "${join(dir, `data-${n}`)}"${opts.authCacheTtlMs === undefined ? "" : `\n  auth_cache_ttl_ms: ${opts.authCacheTtlMs}`}
 providers:
   - { name: mock, api: openai, prefix: /mock, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
   - { name: mock-anthropic, api: anthropic, prefix: /mock-anthropic, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
 ${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
 modules:
   auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
+  quota: { enabled: ${opts.quota?.enabled ?? true}, failure_mode: ${opts.quota?.failureMode ?? "closed"}, timeout_ms: ${opts.quota?.timeoutMs ?? 1000} }
 `;
   const configPath = join(dir, `leash-${n}.yaml`);
   writeFileSync(configPath, yaml);
