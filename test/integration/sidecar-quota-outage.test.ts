@@ -8,7 +8,7 @@
 //   LEASH_TEST_DATABASE_URL  default postgres://leash:leash@127.0.0.1:5432/leash_test
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +28,7 @@ import { quotaState, reservationRecord } from "../support/quota-state.ts";
 import { reserveRequest, type ReserveRequest, type ReserveResponse } from "../support/reserve-client.ts";
 import { sidecarTestConfig } from "../support/sidecar-config.ts";
 import { recordUsage, usageReport } from "../support/usage-client.ts";
+import { startRedis, stopRedis } from "../support/redis-server.ts";
 import { freePort, waitFor } from "./envoy-harness.ts";
 
 const RUN = randomBytes(4).toString("hex");
@@ -45,32 +46,6 @@ function reserveSoon(client: grpc.Client, req: ReserveRequest): Promise<ReserveR
     (client as unknown as Record<string, Function>).Reserve!(req, { deadline: Date.now() + CALL_DEADLINE_MS }, (err: grpc.ServiceError | null, res: ReserveResponse) =>
       err ? reject(err) : resolve(res),
     );
-  });
-}
-
-/** A redis-server of this test's own, without persistence. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  await waitFor(`redis-server on ${port}`, async () => {
-    const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      return (await probe.ping()) === "PONG" ? true : undefined;
-    } catch {
-      return undefined;
-    } finally {
-      probe.disconnect();
-    }
-  });
-  return proc;
-}
-
-function stopRedis(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    proc.once("exit", () => resolve());
-    proc.kill("SIGKILL");
   });
 }
 
@@ -102,6 +77,7 @@ describe("Reserve when Redis is slow or down (own redis-server)", () => {
     db = await schema.openMigrated();
     await setLimits("closed-t", "closed");
     await setLimits("open-t", "open");
+    await setLimits("probe-t", "open");
     port = await freePort();
     redis = await startRedis(port);
     const url = `redis://127.0.0.1:${port}/0`;
@@ -165,14 +141,17 @@ describe("Reserve when Redis is slow or down (own redis-server)", () => {
 
     redis = await startRedis(port);
     // Counting resumes once the store has reconnected; the restarted Redis has no scripts (NOSCRIPT).
+    // Probed on a tenant of its own: a probe answered unmetered may still have been counted late.
     await waitFor("quota store reconnected", async () => {
-      const res = await reserveSoon(client, reserveRequest({ tenant_id: "open-t" }));
+      const res = await reserveSoon(client, reserveRequest({ tenant_id: "probe-t" }));
       return res.unmetered ? undefined : res;
     });
+    const resumed = await reserveSoon(client, reserveRequest({ tenant_id: "open-t" }));
+    assert.deepEqual([resumed.decision, resumed.unmetered, Number(resumed.remaining_requests)], ["ALLOW", false, 99]);
     // The unmetered request's report, retried now, finds no reservation: nothing counted twice.
     await recordUsage(client, usageReport({ request_id: unmetered.request_id, tenant_id: "open-t", prompt_tokens: "5000" }));
     const state = await quotaState(reader, PREFIX, "open-t");
-    assert.deepEqual([state.minuteRequests, state.dayRequests], [1, 1]);
+    assert.deepEqual([state.minuteRequests, state.dayRequests, state.dayTokens], [1, 1, 120]);
     const closedAgain = await reserveSoon(client, reserveRequest({ tenant_id: "closed-t" }));
     assert.equal(closedAgain.decision, "ALLOW");
     assert.equal(Number(closedAgain.remaining_requests), 99);
