@@ -241,9 +241,17 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
     },
     async settle(record) {
       if (record.tenant_id === "" || !isTenantId(record.tenant_id)) return;
-      // No upstream answer (a local reply: a denial, a connect failure, a timeout) or a provider
-      // error: the request is not counted at all.
-      const release = !record.upstream_responded || record.status >= 500;
+      if (!record.upstream_responded && record.status < 500) {
+        // A local reply that is not a 5xx: a refusal before Reserve (auth's body or model check,
+        // a quota denial), or a client gone before any answer (status 0: the provider may still
+        // have done the work). None is a reserved request's own outcome, and the request id may be
+        // a client's reuse of an open reservation's: keep that reservation at its estimate.
+        metrics.settle.inc({ result: "kept" });
+        return;
+      }
+      // No upstream answer (connect failure, timeout: Envoy's local 5xx) or a provider error:
+      // the request is not counted at all.
+      const release = record.status >= 500;
       const cost = micro(costOf(deps.prices, record).costUsd);
       try {
         const result = await store.settle({

@@ -187,6 +187,22 @@ function quotaSuite(kind: "redis" | "memory") {
       assert.equal((await reserve(client(1), reserveRequest({ tenant_id: tenant, key_id: key }))).decision, "ALLOW");
     });
 
+    it("a local non-5xx reply's report leaves an open reservation alone (a reused id cannot undo usage)", async () => {
+      const { tenant, key } = await tenantWith({ tpd: 1_000_000 });
+      const a = reserveRequest({ tenant_id: tenant, key_id: key, estimated_prompt_tokens: "100", max_output_tokens: "20" });
+      assert.equal((await reserve(client(0), a)).decision, "ALLOW");
+      // Another request under the same x-request-id, refused by the auth module's body check, and
+      // one whose client went away before any answer: neither is the reserved request's outcome.
+      for (const status of [400, 0]) {
+        await recordUsage(client(1), usageReport({ request_id: a.request_id, tenant_id: tenant, key_id: key, status, upstream_responded: false, prompt_tokens: "0", completion_tokens: "0" }));
+      }
+      let u = await r.quota.read(tenant, "", Date.now());
+      assert.deepEqual([u.dayRequests, u.dayTokens], [1, 120]);
+      await recordUsage(client(0), usageReport({ request_id: a.request_id, tenant_id: tenant, key_id: key, prompt_tokens: "100", completion_tokens: "5" }));
+      u = await r.quota.read(tenant, "", Date.now());
+      assert.deepEqual([u.dayRequests, u.dayTokens], [1, 105], "the real report still settles");
+    });
+
     it("a USD budget stops the next request once it is spent", async () => {
       // mock/gpt-4o-mini: 100 prompt × $0.15/M + 20 completion × $0.60/M = 27 µ$ per request.
       const { tenant, key } = await tenantWith({ usd_per_day: 0.00005 });
