@@ -8,7 +8,7 @@ import type { Replica } from "./gateway.ts";
 
 export interface Outcome {
   status: number;
-  /** The decision code of a refusal (x-leash-code), "" when allowed. */
+  /** The decision code of a gateway refusal (x-leash-code), "" when allowed or the provider's own error. */
   code: string;
   headers: Headers;
   /** Prompt + completion tokens the provider reported (allowed requests). */
@@ -25,8 +25,10 @@ export async function openaiChat(url: string, key: string, body: Omit<OpenAI.Cha
     return { status: response.status, code: "", headers: response.headers, tokens: data.usage!.prompt_tokens + data.usage!.completion_tokens };
   } catch (err) {
     if (!(err instanceof OpenAIError) || err.status === undefined || err.headers === undefined) throw err;
-    assert.equal(err.code, err.headers.get("x-leash-code"), "the code in OpenAI's error body is the decision code");
-    return { status: err.status, code: err.code ?? "", headers: err.headers };
+    // A gateway refusal carries its code in the header and the body; a provider's error neither.
+    const code = err.headers.get("x-leash-code") ?? "";
+    if (code !== "") assert.equal(err.code, code, "the code in OpenAI's error body is the decision code");
+    return { status: err.status, code, headers: err.headers };
   }
 }
 

@@ -147,4 +147,18 @@ describe("x-ratelimit-* headers against Redis", () => {
       assert.equal(usage.minuteTokens, before.minuteTokens + out.tokens!, "settled at the provider's count");
     }
   });
+
+  it("a provider's 5xx carries them too, and its reservation is released", async () => {
+    const t = await gw.newTenant();
+    await setTenantLimits(gw, t.id, { rpm: 10 });
+    const marker = `provider-500-${randomBytes(4).toString("hex")}`;
+    const out = await openaiChat(second.url, t.key, { messages: [{ role: "user", content: marker }] }, { "x-mock-status": "500" });
+    assert.equal(`${out.status} ${out.code}`, "500 ");
+    assert.equal(rateLimits(out.headers).limitRequests, 10);
+    assert.equal(rateLimits(out.headers).remainingRequests, 9);
+    const requestId = String(gw.mock.requests.find((r) => r.body.includes(marker))!.headers["x-request-id"]);
+    const state = await waitFor("release", async () =>
+      (await reservationRecord(redis, PREFIX, t.id, requestId)) === null ? quotaState(redis, PREFIX, t.id) : undefined, 10_000);
+    assert.equal(state.minuteRequests, 0, "the provider failed: the request is given back");
+  });
 });
