@@ -243,4 +243,13 @@ describe("usage module", () => {
     host.tick();
     assert.equal(reports(host)[0].upstreamResponded, false);
   });
+
+  it("passes a compressed stream as it comes (nothing to find, nothing held back)", async () => {
+    const host = await load();
+    const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o","stream":true}');
+    s.responseHeaders([[":status", "200"], ["content-type", "text/event-stream"], ["content-encoding", "gzip"]], false);
+    const bytes = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0x0a, 0x0a, 0x41]);
+    assert.equal(s.responseBody(bytes, false), 0);
+    assert.deepEqual([...s.responseBodyBytes], [...bytes]);
+  });
 });

@@ -184,8 +184,12 @@ class UsageStream extends HttpContext {
     this.streamed = type != null && type.toLowerCase().includes("text/event-stream");
     if (this.streamed) this.sse = new SseParser(1 << 20);
     if (this.stripper != null) {
-      // Only a successful stream carries the usage chunk; a body that shrinks cannot keep a length.
-      if (this.streamed && this.report.status == 200) removeHeader(HeaderMap.ResponseHeaders, "content-length");
+      // Only a successful, uncompressed stream carries a usage chunk this can find (compressed
+      // bytes would only be held back waiting for an event end); a body that shrinks cannot keep
+      // a length.
+      const encoding = getResponseHeader("content-encoding");
+      const plain = encoding == null || encoding.toLowerCase() == "identity";
+      if (this.streamed && this.report.status == 200 && plain) removeHeader(HeaderMap.ResponseHeaders, "content-length");
       else this.stripper = null;
     }
     return HeadersAction.Continue;
