@@ -252,4 +252,11 @@ describe("usage module", () => {
     assert.equal(s.responseBody(bytes, false), 0);
     assert.deepEqual([...s.responseBodyBytes], [...bytes]);
   });
+
+  it("asks the provider for an uncompressed answer, which it can read usage from", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    s.requestHeaders([[":method", "GET"], [":path", "/openai/v1/models"], ["accept-encoding", "gzip, deflate, br"]], true);
+    assert.equal(s.requestHeader("accept-encoding"), undefined);
+  });
 });

@@ -143,6 +143,10 @@ class UsageStream extends HttpContext {
     const key = getPropertyString(["leash.key_id"]);
     r.tenantId = tenant == null ? "" : tenant;
     r.keyId = key == null ? "" : key;
+    // The module reads usage from the response bytes: a compressed answer (a client SDK's
+    // accept-encoding, passed on) would leave every request unmetered, and the quota unsettled.
+    // The provider leg is uncompressed; Envoy still talks to the client as before.
+    removeHeader(HeaderMap.RequestHeaders, "accept-encoding");
     const method = getRequestHeader(":method");
     if (route.api == ApiFormat.OpenAI && !endOfStream && method != null && method == "POST" && takesStreamOptions(path)) {
       // The body may grow (include_usage): hold the headers, so Content-Length can still be fixed
