@@ -140,6 +140,20 @@ describe("quota filter: admission", () => {
     assert.equal(host.metric("leash_quota.no_tenant") ?? 0, 0);
   });
 
+  it("a body that ends with trailers is reserved at the trailers, not held forever", async () => {
+    const host = await load();
+    const { s } = start(host);
+    assert.equal(s.requestBody(BODY, false), 1);
+    assert.equal(host.grpcCalls.length, 0);
+    assert.equal(s.requestTrailers([["x-checksum", "1"]]), 1);
+    assert.equal(host.grpcCalls.length, 1);
+    const req = decodeReserveRequest(host.grpcCalls[0].message);
+    assert.equal(req.estimatedPromptTokens, Math.ceil(enc(BODY).length / 4));
+    assert.equal(req.maxOutputTokens, 300);
+    host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    assert.equal(s.continued.request, true);
+  });
+
   it("refuses a body over max_body_bytes without asking", async () => {
     const host = await load({ max_body_bytes: 1024 });
     const { s } = start(host);

@@ -118,6 +118,18 @@ class QuotaStream extends HttpContext {
     return this.phase == Phase.Denied ? DataAction.StopIterationNoBuffer : DataAction.Continue;
   }
 
+  /**
+   * A body that ends with trailers never reaches onRequestBody with endOfStream: decide here, on
+   * what was buffered, rather than hold the request forever.
+   */
+  onRequestTrailers(count: u32): HeadersAction {
+    if (this.phase == Phase.Waiting) return HeadersAction.StopIteration;
+    if (this.phase != Phase.Buffering) return this.phase == Phase.Denied ? HeadersAction.StopIteration : HeadersAction.Continue;
+    const body = getBuffer(BufferType.HttpRequestBody, 0, this.quota.config.maxBodyBytes);
+    const facts = requestFacts(changetype<usize>(body), body.byteLength);
+    return this.startReserve(facts, <u64>body.byteLength) ? HeadersAction.StopIteration : this.headersAfterFailure();
+  }
+
   /** Sends the Reserve call; false when it could not start (then already decided, see cannotDecide). */
   startReserve(facts: RequestFacts, bodyBytes: u64): bool {
     const r = this.reserve;
