@@ -1,7 +1,8 @@
 // A whole Leash gateway for one e2e test file: the real sidecar bundle (build/sidecar/main.js) on
 // its own fresh PostgreSQL database and the shared Redis (or the test's own), the built release
-// filters (auth, quota, usage) in a real Envoy, and the mock provider as the only upstream. Every port is picked free; every wait polls a
-// readiness probe; stop() removes the processes, the database and the temp files.
+// filters (auth, quota, usage) in a real Envoy, and the mock provider as the only upstream. Every
+// port is picked free; every wait polls a readiness probe; stop() removes the processes, the
+// database and the temp files.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
