@@ -1,4 +1,4 @@
-// `leash tenants|keys|credentials|policy|usage …`: tenant and key administration through the sidecar's
+// `leash tenants|keys|credentials|policy|limits|usage …`: tenant and key administration through the sidecar's
 // admin API. Secrets (new keys) are printed once, to stdout; provider credentials are read from
 // stdin or an environment variable, never from the command line (shell history, process list).
 import { readFileSync } from "node:fs";
@@ -27,7 +27,14 @@ export interface AdminOptions {
   redact?: string;
   /** `policy set --injection block:0.7|flag|default`. */
   injection?: string;
+  /** `leash limits set`: each a number, or "none" to remove that limit. */
+  limits?: Partial<Record<LimitFlag, string>>;
+  onStoreFailure?: string;
 }
+
+/** `leash limits set` flags → admin API fields. */
+export const LIMIT_FLAGS = { rpm: "rpm", tpm: "tpm", tpd: "tpd", tpmo: "tpmo", "usd-day": "usd_per_day", "usd-month": "usd_per_month" } as const;
+export type LimitFlag = keyof typeof LIMIT_FLAGS;
 
 type Row = Record<string, unknown>;
 
@@ -216,11 +223,66 @@ async function usage(api: AdminClient, opts: AdminOptions): Promise<number> {
   return 0;
 }
 
+/** A limit flag's value as the API wants it: a number, or null for "none" (remove the limit). */
+export function limitValue(flag: string, text: string): number | null {
+  if (text.trim().toLowerCase() === "none") return null;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n)) throw new Error(`--${flag}: give a number or "none", not ${JSON.stringify(text)}`);
+  return n;
+}
+
+const LIMITS_USAGE =
+  "usage: leash limits set --tenant T [--key KEY_ID] [--rpm N] [--tpm N] [--tpd N] [--tpmo N] [--usd-day USD] [--usd-month USD] [--on-store-failure closed|open] | show --tenant T [--key KEY_ID] | clear --tenant T [--key KEY_ID]";
+
+async function limits(api: AdminClient, sub: string | undefined, opts: AdminOptions): Promise<number> {
+  const tenant = need(opts.tenant, "--tenant");
+  // A key's limits live under the key; --tenant names the owner (and is checked against it).
+  const path = opts.key ? `/keys/${encodeURIComponent(opts.key)}/limits` : `/tenants/${encodeURIComponent(tenant)}/limits`;
+  type View = Row & { tenant_id: string; limits: Row; usage: Row[] };
+  const owned = (v: View): View => {
+    if (v.tenant_id !== tenant) throw new Error(`key ${opts.key} belongs to tenant ${v.tenant_id}, not ${tenant}`);
+    return v;
+  };
+  // Check a key's owner before changing anything.
+  if (opts.key && sub !== "show") owned(await api.request<View>("GET", path));
+  let view: View;
+  if (sub === "set") {
+    const body: Row = {};
+    for (const [flag, field] of Object.entries(LIMIT_FLAGS)) {
+      const v = opts.limits?.[flag as LimitFlag];
+      if (v !== undefined) body[field] = limitValue(flag, v);
+    }
+    if (opts.onStoreFailure !== undefined) {
+      if (opts.key) throw new Error("--on-store-failure is a tenant setting: leave out --key");
+      body.on_store_failure = opts.onStoreFailure;
+    }
+    if (Object.keys(body).length === 0) throw new Error(`nothing to set\n${LIMITS_USAGE}`);
+    view = await api.request("PATCH", path, body);
+  } else if (sub === "clear") view = await api.request("DELETE", path);
+  else if (sub === "show") view = await api.request("GET", path);
+  else throw new Error(LIMITS_USAGE);
+  owned(view);
+  if (opts.json) {
+    console.log(JSON.stringify(view, null, 2));
+    return 0;
+  }
+  const who = opts.key ? `key ${opts.key} (tenant ${tenant})` : `tenant ${tenant}`;
+  const policy = view.on_store_failure ? `; when Redis is down: ${view.on_store_failure === "open" ? "allow unmetered" : "refuse (503)"}` : "";
+  if (view.usage.length === 0) {
+    console.log(`${who}: no limits${policy}`);
+    return 0;
+  }
+  console.log(`${who}${policy}`);
+  print(view.usage, ["limit", "value", "used", "remaining", "resets_at"], false);
+  return 0;
+}
+
 export async function adminCommand(cfg: LeashConfig, area: string, sub: string | undefined, args: string[], opts: AdminOptions): Promise<number> {
   const api = adminClient(cfg);
   if (area === "tenants") return tenants(api, sub, args, opts);
   if (area === "keys") return keys(api, sub, args, opts);
   if (area === "credentials") return credentials(api, sub, opts);
+  if (area === "limits") return limits(api, sub, opts);
   if (area === "usage") {
     if (sub !== undefined) throw new Error("usage: leash usage [--tenant T] [--key KEY_ID] [--provider P] [--model M] [--from WHEN] [--to WHEN] [--by tenant|key|model|provider|day] [--json]");
     return usage(api, opts);

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { start } from "./start.ts";
 import { ENVOY_OUT_DIR } from "./paths.ts";
 import { configCheck, configGenerate } from "./config-commands.ts";
-import { adminCommand } from "./admin-commands.ts";
+import { adminCommand, LIMIT_FLAGS, type LimitFlag } from "./admin-commands.ts";
 import { auditCommand } from "./audit-commands.ts";
 import { AdminError } from "./admin-client.ts";
 
@@ -39,6 +39,11 @@ Administration (through the sidecar's admin API; the gateway must be running):
                   [--redact email=mask,card=block,responses=off|off|on|default] [--injection block:0.7|flag|default]
       guard policy (docs/guards.md): entity actions mask|hash|block|allow merged into the tenant's;
       injection action and threshold; "default" returns to the gateway config's settings
+  leash limits set --tenant T [--key KEY_ID] [--rpm N] [--tpm N] [--tpd N] [--tpmo N]
+                   [--usd-day USD] [--usd-month USD] [--on-store-failure closed|open]
+      quotas of a tenant or one of its keys (a value of "none" removes that limit; others stay)
+  leash limits show --tenant T [--key KEY_ID]       limits with used / remaining / reset, live from Redis
+  leash limits clear --tenant T [--key KEY_ID]      remove every limit
   leash usage [--tenant T] [--key KEY_ID] [--provider P] [--model M] [--from 2026-11-01] [--to …]
               [--by tenant|key|model|provider|day]
       requests, tokens and cost over [from, to) (default: the last 30 days); --from/--to take a date
@@ -86,6 +91,13 @@ async function main(argv: string[]): Promise<number> {
       json: { type: "boolean" },
       redact: { type: "string" },
       injection: { type: "string" },
+      rpm: { type: "string" },
+      tpm: { type: "string" },
+      tpd: { type: "string" },
+      tpmo: { type: "string" },
+      "usd-day": { type: "string" },
+      "usd-month": { type: "string" },
+      "on-store-failure": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -111,12 +123,15 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "config" && sub === "generate") {
     return configGenerate(load(values.config).cfg, values.out);
   }
-  if (cmd === "tenants" || cmd === "keys" || cmd === "credentials" || cmd === "policy" || cmd === "usage") {
+  if (cmd === "tenants" || cmd === "keys" || cmd === "credentials" || cmd === "policy" || cmd === "limits" || cmd === "usage") {
+    const limits: Partial<Record<LimitFlag, string>> = {};
+    for (const flag of Object.keys(LIMIT_FLAGS) as LimitFlag[]) if (values[flag] !== undefined) limits[flag] = values[flag];
     return adminCommand(load(values.config).cfg, cmd, sub, rest, {
       tenant: values.tenant, provider: values.provider, providers: values.providers, models: values.models,
       status: values.status, retentionDays: values["retention-days"], expires: values.expires, grace: values.grace, fromEnv: values["from-env"], json: values.json,
       key: values.key, model: values.model, from: values.from, to: values.to, by: values.by,
       redact: values.redact, injection: values.injection,
+      limits, onStoreFailure: values["on-store-failure"],
     });
   }
   if (cmd === "audit") {

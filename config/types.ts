@@ -153,9 +153,27 @@ export interface InjectionModuleConfig {
   threshold: number;
 }
 
+/** The quota module's settings: a module's three plus the output estimate it reserves. */
+export interface QuotaModuleConfig extends ModuleConfig {
+  /**
+   * Output tokens reserved for a request that names no max_tokens / max_completion_tokens /
+   * max_output_tokens (the sidecar reads this one; the real count settles the reservation when the
+   * response ends). Default 1024, range 1..1048576.
+   */
+  default_output_tokens: number;
+}
+
 export interface ModulesConfig {
   /** The auth module: resolves the tenant key through the sidecar (gRPC) and injects the provider credential. */
   auth: ModuleConfig;
+  /**
+   * The quota module: reserves each request and an estimate of its tokens against the tenant's and
+   * key's limits (one sidecar Reserve call, Redis, exact across replicas) before it goes upstream;
+   * the usage report settles the reservation. failure_mode applies when the sidecar cannot answer
+   * (closed: 503 quota.sidecar_unavailable); Redis outages follow each tenant's own policy.
+   * timeout_ms is the Reserve call's deadline (default 250).
+   */
+  quota: QuotaModuleConfig;
   /**
    * The usage module: reads each response's token usage (JSON or SSE) and reports it to the
    * sidecar (ledger, cost, metrics). timeout_ms is the report call's deadline (default 1000).

@@ -27,6 +27,7 @@ import type {
   ModulesConfig,
   ProviderApi,
   ProviderConfig,
+  QuotaModuleConfig,
   SidecarConfig,
   FailureMode,
   TracingConfig,
@@ -55,6 +56,8 @@ const MAX_PROVIDER_TIMEOUT_MS: number = 3_600_000;
 const MAX_CONNECT_TIMEOUT_MS: number = 60_000;
 /** A module call sits on every request's path; a minute is already far beyond useful. */
 const MAX_MODULE_TIMEOUT_MS: number = 60_000;
+/** Largest output estimate a request may reserve by default: about the largest context windows. */
+const MAX_DEFAULT_OUTPUT_TOKENS: number = 1_048_576;
 /** Revocation must reach every replica within 2 s, and a filter may reuse an answer this long. */
 const MAX_AUTH_CACHE_TTL_MS: number = 2_000;
 /** Ten years: longer is "forever", which is 0. */
@@ -322,9 +325,10 @@ function checkProviderSet(raw: unknown[], providers: ProviderConfig[], problems:
 }
 
 function readModules(value: unknown, problems: Problems): ModulesConfig {
-  const m: Mapping = readMapping(value, "modules", ["auth", "usage", "redact", "injection"], problems);
+  const m: Mapping = readMapping(value, "modules", ["auth", "quota", "usage", "redact", "injection"], problems);
   return {
     auth: readModule(m.auth, "modules.auth", 250, problems),
+    quota: readQuotaModule(m.quota, problems),
     // Reports are sent after the response, off the request's path: a longer deadline costs nothing.
     usage: readModule(m.usage, "modules.usage", 1000, problems),
     redact: readRedactModule(m.redact, "modules.redact", problems),
@@ -332,12 +336,32 @@ function readModules(value: unknown, problems: Problems): ModulesConfig {
   };
 }
 
-function readModule(value: unknown, key: string, defaultTimeoutMs: number, problems: Problems): ModuleConfig {
-  const m: Mapping = readMapping(value, key, ["enabled", "failure_mode", "timeout_ms"], problems);
+const MODULE_FIELDS: readonly string[] = ["enabled", "failure_mode", "timeout_ms"];
+
+function readModule(
+  value: unknown,
+  key: string,
+  defaultTimeoutMs: number,
+  problems: Problems,
+  extraFields: readonly string[] = [],
+): ModuleConfig {
+  const m: Mapping = readMapping(value, key, [...MODULE_FIELDS, ...extraFields], problems);
   return {
     enabled: readBoolean(m, key, "enabled", true, problems),
     failure_mode: readChoice(m, key, "failure_mode", FAILURE_MODES, "closed", problems),
     timeout_ms: readInteger(m, key, "timeout_ms", defaultTimeoutMs, 1, MAX_MODULE_TIMEOUT_MS, problems),
+  };
+}
+
+function readQuotaModule(value: unknown, problems: Problems): QuotaModuleConfig {
+  const key: string = "modules.quota";
+  // The Reserve call sits on every request's path, like auth's Authorize: the same deadline.
+  const base: ModuleConfig = readModule(value, key, 250, problems, ["default_output_tokens"]);
+  // readModule already reported a non-mapping; reading it again would only repeat that.
+  const m: Mapping = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Mapping) : {};
+  return {
+    ...base,
+    default_output_tokens: readInteger(m, key, "default_output_tokens", 1024, 1, MAX_DEFAULT_OUTPUT_TOKENS, problems),
   };
 }
 

@@ -8,8 +8,9 @@ export type ModuleName = keyof ModulesConfig;
 
 /** Filter-chain order of the modules; a module absent here is never generated. */
 // redact and injection sit after auth (they read the tenant policy auth sets as filter state) and
-// before usage; redact before injection so the scorer never sees raw secrets in its logs.
-export const MODULE_ORDER: readonly ModuleName[] = ["auth", "redact", "injection", "usage"];
+// before quota, so a request a guard refuses never takes quota; redact before injection so the
+// scorer never sees raw secrets in its logs. usage is last: it reads what the others left.
+export const MODULE_ORDER: readonly ModuleName[] = ["auth", "redact", "injection", "quota", "usage"];
 
 /** The gRPC cluster every wasm module calls (`sidecar_cluster` in the plugin JSON). */
 export const SIDECAR_CLUSTER: string = "leash_sidecar";

@@ -61,7 +61,7 @@ export function pluginConfig(cfg: LeashConfig, module: ModuleName): PluginConfig
     module,
     failure_mode: cfg.modules[module].failure_mode,
     // The guard modules make no sidecar call: 0 says so.
-    timeout_ms: module === "auth" || module === "usage" ? cfg.modules[module].timeout_ms : 0,
+    timeout_ms: module === "redact" || module === "injection" ? 0 : cfg.modules[module].timeout_ms,
     sidecar_cluster: SIDECAR_CLUSTER,
     max_body_bytes: cfg.listener.max_request_body_bytes,
     routes: cfg.providers.map(
@@ -87,6 +87,17 @@ export function enabledModules(cfg: LeashConfig): ModuleName[] {
 export function wasmFile(wasmDir: string, module: ModuleName): string {
   return resolve(wasmDir, `${module}.wasm`);
 }
+
+/**
+ * Modules that hold a request's headers while they read its body (the quota module decides on the
+ * body, and nothing may reach the upstream before it has; the usage module may grow an OpenAI
+ * streaming body and must fix Content-Length before the headers leave; the injection module scores
+ * the body and may add x-leash-injection-score to the headers): Envoy must still run their
+ * body callbacks while the headers are stopped, which it does only with allow_on_headers_stop_iteration.
+ * Without it, StopIteration from the headers becomes StopAllIterationAndWatermark and the request
+ * would wait for a body the module never sees.
+ */
+const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["injection", "quota", "usage"];
 
 /**
  * One `envoy.filters.http.wasm` entry. The JSON goes in a StringValue because Envoy hands a
@@ -115,10 +126,7 @@ export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: st
           value: JSON.stringify(pluginConfig(cfg, module)),
         },
         failure_policy: failureMode === "closed" ? "FAIL_RELOAD" : "FAIL_OPEN",
-        // The injection module holds the request headers (StopIteration) while it buffers and
-        // scores the body, so that it can still add x-leash-injection-score to them; without
-        // this Envoy turns that StopIteration into "hold everything" and the body never arrives.
-        ...(module === "injection" ? { allow_on_headers_stop_iteration: true } : {}),
+        ...(HOLDS_HEADERS_FOR_BODY.includes(module) ? { allow_on_headers_stop_iteration: true } : {}),
       },
     },
   };

@@ -4,7 +4,8 @@
 //   leash-auth  the auth module alone: Envoy + the release auth.wasm + the sidecar bundle on a
 //               fresh PostgreSQL database and Redis, a tenant key as the client credential.
 //   leash-usage the usage module alone (metering every response into the ledger), no auth.
-//   leash-full  every module that exists, in the shipped order (auth, usage): the gateway as shipped.
+//   leash-full  every module that exists, in the shipped order (auth, quota, usage): the gateway as
+//               shipped (the bench tenant has no limits, so quota asks the sidecar about once a second).
 // Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
 
 import { randomBytes } from "node:crypto";
@@ -72,20 +73,21 @@ const DESCRIPTIONS: Record<string, string> = {
   "envoy-bare": "the same generated Envoy config with every module off (no wasm, no sidecar)",
   "leash-auth": "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth",
   "leash-usage": "Envoy --concurrency 1 + usage.wasm (V8) + sidecar (Node): every response metered into the usage ledger; no auth",
-  "leash-full": "Envoy --concurrency 1 + auth.wasm + usage.wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped",
+  "leash-full": "Envoy --concurrency 1 + auth.wasm + quota.wasm + usage.wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped",
 };
 
 type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-usage" | "leash-full";
 
-/** Which modules each Leash target runs. */
-const MODULES: Record<LeashTargetName, { auth: boolean; usage: boolean }> = {
-  "envoy-bare": { auth: false, usage: false },
-  "leash-auth": { auth: true, usage: false },
-  "leash-usage": { auth: false, usage: true },
-  "leash-full": { auth: true, usage: true },
+/** Which modules each Leash target runs; quota is on by default, so every target names it. */
+type Modules = { auth: boolean; quota: boolean; usage: boolean };
+const MODULES: Record<LeashTargetName, Modules> = {
+  "envoy-bare": { auth: false, quota: false, usage: false },
+  "leash-auth": { auth: true, quota: false, usage: false },
+  "leash-usage": { auth: false, quota: false, usage: true },
+  "leash-full": { auth: true, quota: true, usage: true },
 };
 
-function configYaml(ports: Ports, mockUrl: string, modules: { auth: boolean; usage: boolean }, databaseUrl: string, dataDir: string): string {
+function configYaml(ports: Ports, mockUrl: string, modules: Modules, databaseUrl: string, dataDir: string): string {
   // Defaults everywhere else (auth timeout 250 ms, fail closed), as a user would run it.
   return `
 version: 1
@@ -102,16 +104,17 @@ providers:
   - { name: mock, api: openai, prefix: ${PREFIX}, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV} }
 modules:
   auth: { enabled: ${modules.auth} }
+  quota: { enabled: ${modules.quota} }
   usage: { enabled: ${modules.usage} }
 `;
 }
 
-function requireBuilt(modules: { auth: boolean; usage: boolean }): void {
+function requireBuilt(modules: Modules): void {
   const missing: string[] = [];
-  for (const m of ["auth", "usage"] as const) {
+  for (const m of ["auth", "quota", "usage"] as const) {
     if (modules[m] && !existsSync(join(WASM_DIR, `${m}.wasm`))) missing.push(join(WASM_DIR, `${m}.wasm`));
   }
-  if ((modules.auth || modules.usage) && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
+  if ((modules.auth || modules.quota || modules.usage) && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
   if (missing.length > 0) throw new Error(`missing build output (run \`npm run build\`): ${missing.join(", ")}`);
 }
 
@@ -142,8 +145,8 @@ async function startEnvoy(name: string, bootstrap: string, ports: Ports, ctx: Ta
 export async function startLeash(ctx: TargetContext, name: LeashTargetName): Promise<RunningTarget> {
   const modules = MODULES[name];
   const auth: boolean = modules.auth;
-  // Any module calls the sidecar (auth to decide, usage to report).
-  const withSidecar: boolean = modules.auth || modules.usage;
+  // Any module calls the sidecar (auth and quota to decide, usage to report).
+  const withSidecar: boolean = modules.auth || modules.quota || modules.usage;
   requireBuilt(modules);
   const dir: string = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });

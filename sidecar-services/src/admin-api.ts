@@ -45,6 +45,19 @@ import type { KvStore } from "./kv-store.ts";
 import type { Logger } from "./logger.ts";
 import type { KeyRing } from "./master-key.ts";
 import { decodeAuditCursor, MAX_AUDIT_PAGE, readAuditPage } from "./audit-export.ts";
+import {
+  asAdminInput,
+  getKeyLimits,
+  getTenantQuota,
+  limitsReadout,
+  patchKeyLimits,
+  patchTenantQuota,
+  readLimitsPatch,
+  TENANT_LIMIT_FIELDS,
+} from "./quota-admin.ts";
+import { LIMIT_FIELDS, parseLimits, parseTenantQuota } from "./quota-limits.ts";
+import type { QuotaStore } from "./quota-store.ts";
+import type { QuotaLimits, TenantQuotaSettings } from "./quota-limits.ts";
 import { MAX_USAGE_RANGE_DAYS, queryUsage, USAGE_GROUP_BY } from "./usage-query.ts";
 import { createTenantInfo, getTenant, isTenantId, listTenants, tenantExists, tenantIdFromName, updateTenant } from "./tenants.ts";
 
@@ -69,6 +82,11 @@ export interface AdminApiDeps {
   now?: () => number;
   /** Largest request body in bytes. Default 64 KiB. */
   maxBodyBytes?: number;
+  /**
+   * Quota counters (limits readouts) and this sidecar's limits cache (dropped on a change). Without
+   * it the /limits routes answer 404 like unknown routes.
+   */
+  quota?: { store: QuotaStore; invalidate(tenantId: string): void };
 }
 
 /** What a handler sees of a request. */
@@ -151,6 +169,39 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
     return readObject(raw === undefined ? {} : raw, allowed);
   };
 
+  const quotaStore = (): QuotaStore => {
+    if (!deps.quota) throw notFound("No such endpoint.");
+    return deps.quota.store;
+  };
+  const tenantLimitsView = async (tenantId: string, settings: TenantQuotaSettings) => ({
+    tenant_id: tenantId,
+    limits: settings.limits,
+    on_store_failure: settings.on_store_failure,
+    usage: await limitsReadout(quotaStore(), tenantId, "", settings.limits, now()),
+  });
+  const keyLimitsView = async (keyId: string, key: { tenantId: string; limits: QuotaLimits }) => ({
+    key_id: keyId,
+    tenant_id: key.tenantId,
+    limits: key.limits,
+    usage: await limitsReadout(quotaStore(), key.tenantId, keyId, key.limits, now()),
+  });
+  const changeTenantLimits = async (tenantId: string, patch: Record<string, unknown> | null) => {
+    quotaStore();
+    const settings = await patchTenantQuota(db, tenantId, patch);
+    if (!settings) throw notFound("no such tenant");
+    deps.quota!.invalidate(tenantId);
+    log.info("admin: tenant limits changed", { tenant_id: tenantId, fields: patch ? Object.keys(patch) : "all cleared" });
+    return tenantLimitsView(tenantId, settings);
+  };
+  const changeKeyLimits = async (keyId: string, patch: Record<string, unknown> | null) => {
+    quotaStore();
+    const key = await patchKeyLimits(db, keyId, patch);
+    if (!key) throw notFound("no such key");
+    deps.quota!.invalidate(key.tenantId);
+    log.info("admin: key limits changed", { tenant_id: key.tenantId, key_id: keyId, fields: patch ? Object.keys(patch) : "all cleared" });
+    return keyLimitsView(keyId, key);
+  };
+
   const routes: Route[] = [
     {
       pattern: ["tenants", ":tenant_id", "audit"],
@@ -208,6 +259,8 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
           if (Object.keys(b).length === 0) {
             throw new AdminError("admin.invalid_request", "body: give at least one of status, allowed_providers, allowed_models, module_settings, retention_days");
           }
+          const moduleSettings = readModuleSettings(b, "module_settings");
+          if (moduleSettings) asAdminInput(() => parseTenantQuota(moduleSettings.quota, "module_settings.quota."));
           const tenant = await updateTenant(
             db,
             ctx.params.tenant_id!,
@@ -215,12 +268,13 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
               status: readTenantStatus(b, "status"),
               allowedProviders: readProviderList(b, "allowed_providers", known),
               allowedModels: readModelList(b, "allowed_models"),
-              moduleSettings: readModuleSettings(b, "module_settings"),
+              moduleSettings,
               retentionDays: readRetentionDays(b, "retention_days"),
             },
             store,
           );
           if (!tenant) throw notFound("no such tenant");
+          deps.quota?.invalidate(tenant.id);
           log.info("admin: tenant updated", { tenant_id: tenant.id, fields: Object.keys(b) });
           return ok(tenant);
         },
@@ -233,6 +287,8 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
           const b = await bodyObject(ctx, ["expires_at", "limits"]);
           const expiresAt = readFutureTimestamp(b, "expires_at", now());
           const limits = readSettings(b, "limits");
+          // The quota module reads these: refuse what it would refuse (quota-limits.ts).
+          if (limits) asAdminInput(() => parseLimits(limits, "limits."));
           const tenantId = ctx.params.tenant_id!;
           if (!(await tenantExists(db, tenantId))) throw notFound("no such tenant");
           const k = await createApiKey(db, tenantId, deps.pepper, { expiresAt, limits }, now);
@@ -336,6 +392,45 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
             if (err instanceof CredentialDecryptError) throw new AdminError("admin.conflict", `${err.message}; nothing was re-encrypted`);
             throw err;
           }
+        },
+      },
+    },
+    {
+      pattern: ["tenants", ":tenant_id", "limits"],
+      methods: {
+        // Limits, Redis fault policy and live counters of a tenant (docs/quotas.md).
+        async GET({ params }) {
+          const settings = await getTenantQuota(db, params.tenant_id!);
+          if (!settings) throw notFound("no such tenant");
+          return ok(await tenantLimitsView(params.tenant_id!, settings));
+        },
+        async PATCH(ctx) {
+          const b = await bodyObject(ctx, TENANT_LIMIT_FIELDS);
+          if (Object.keys(b).length === 0) throw new AdminError("admin.invalid_request", `body: give at least one of ${TENANT_LIMIT_FIELDS.join(", ")}`);
+          return ok(await changeTenantLimits(ctx.params.tenant_id!, readLimitsPatch(b, true)));
+        },
+        async DELETE(ctx) {
+          await bodyObject(ctx, []);
+          return ok(await changeTenantLimits(ctx.params.tenant_id!, null));
+        },
+      },
+    },
+    {
+      pattern: ["keys", ":key_id", "limits"],
+      methods: {
+        async GET({ params }) {
+          const key = await getKeyLimits(db, params.key_id!);
+          if (!key) throw notFound("no such key");
+          return ok(await keyLimitsView(params.key_id!, key));
+        },
+        async PATCH(ctx) {
+          const b = await bodyObject(ctx, LIMIT_FIELDS);
+          if (Object.keys(b).length === 0) throw new AdminError("admin.invalid_request", `body: give at least one of ${LIMIT_FIELDS.join(", ")}`);
+          return ok(await changeKeyLimits(ctx.params.key_id!, readLimitsPatch(b, false)));
+        },
+        async DELETE(ctx) {
+          await bodyObject(ctx, []);
+          return ok(await changeKeyLimits(ctx.params.key_id!, null));
         },
       },
     },

@@ -15,6 +15,9 @@ import { loadKeyRing } from "./master-key.ts";
 import { migrate } from "./migrate.ts";
 import { loadPepper } from "./pepper.ts";
 import { loadPriceTable } from "./prices.ts";
+import { createMemoryQuotaStore } from "./quota-memory.ts";
+import { createRedisQuotaStore } from "./quota-redis.ts";
+import type { QuotaStore } from "./quota-store.ts";
 import { createSidecar, type BoundPorts } from "./server.ts";
 
 /** Environment variable that, set to "0", skips creating the demo tenant on first start. */
@@ -46,6 +49,14 @@ export interface RunningSidecar extends BoundPorts {
   registry: Registry;
   /** Stops the servers, then closes store and database. */
   stop(): Promise<void>;
+}
+
+/**
+ * Redis command timeout of the quota store: half the Reserve deadline, so a slow Redis is given up
+ * on while the filter still waits and the tenant's on_store_failure answer arrives in time.
+ */
+export function quotaCommandTimeoutMs(reserveTimeoutMs: number): number {
+  return Math.max(10, Math.floor(reserveTimeoutMs / 2));
 }
 
 /** postgres://user:secret@host/db → postgres://host/db, so connection targets can be logged. */
@@ -119,10 +130,23 @@ export async function startSidecar(opts: StartSidecarOptions): Promise<RunningSi
     }
     opened.push(store);
 
+    let quotaStore: QuotaStore;
+    if (config.sidecar.redis_url === "") quotaStore = createMemoryQuotaStore();
+    else {
+      // Its own connection, tuned to fail fast (quota-redis.ts): well inside the Reserve deadline.
+      quotaStore = await createRedisQuotaStore({
+        url: config.sidecar.redis_url,
+        keyPrefix: opts.storeKeyPrefix,
+        commandTimeoutMs: quotaCommandTimeoutMs(config.modules.quota.timeout_ms),
+        onError: (err) => log.warn("quota redis connection error", { error: err }),
+      });
+    }
+    opened.push(quotaStore);
+
     const demo: DemoTenantResult = env[DEMO_TENANT_ENV] === "0" ? { created: false } : await ensureDemoTenant(db, pepper);
     if (demo.created) log.info("demo tenant created", { tenant_id: "demo" });
 
-    const sidecar = createSidecar({ db, store, registry, config, log, env, pepper, ring: keyRing?.ring ?? null, adminToken: adminToken?.token, prices });
+    const sidecar = createSidecar({ db, store, quotaStore, registry, config, log, env, pepper, ring: keyRing?.ring ?? null, adminToken: adminToken?.token, prices });
     const ports = await sidecar.start();
     const adminHost = config.sidecar.admin_address.includes(":") ? `[${config.sidecar.admin_address}]` : config.sidecar.admin_address;
     return {

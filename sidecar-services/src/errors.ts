@@ -54,6 +54,24 @@ export const FAILURES = {
   "sidecar.internal": { grpcStatus: GrpcStatus.INTERNAL, httpStatus: 500, message: "Internal sidecar error." },
 } as const satisfies Record<string, FailureSpec>;
 
+/**
+ * Denials of the Reserve RPC (quota module). Kept apart from DENIALS, which are Authorize's: the
+ * quota module answers them with `Retry-After` and the x-ratelimit headers. Documented in
+ * docs/quotas.md (checked by test/integration/sidecar-quota-admin.test.ts).
+ */
+export const QUOTA_DENIALS = {
+  "quota.rpm_exceeded": { httpStatus: 429, message: "Request rate limit reached (requests per minute)." },
+  "quota.tpm_exceeded": { httpStatus: 429, message: "Token rate limit reached (tokens per minute)." },
+  "quota.tpd_exceeded": { httpStatus: 429, message: "Daily token limit reached." },
+  "quota.tpmo_exceeded": { httpStatus: 429, message: "Monthly token limit reached." },
+  "quota.budget_exhausted": { httpStatus: 429, message: "Spending budget exhausted." },
+  "quota.unavailable": { httpStatus: 503, message: "Quota service temporarily unavailable." },
+  "quota.invalid_request": { httpStatus: 400, message: "Invalid request for quota admission." },
+} as const satisfies Record<string, DenialSpec>;
+
+/** Stable code of a quota denial, e.g. `quota.rpm_exceeded`. */
+export type QuotaDenialCode = keyof typeof QUOTA_DENIALS;
+
 /** A registry entry of the admin API: the HTTP status and a default message. */
 export interface AdminErrorSpec {
   readonly httpStatus: number;

@@ -7,6 +7,7 @@ import { FAILURES, failureCodeOf } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SidecarMetrics } from "./metrics.ts";
 import { loadSidecarService } from "./proto.ts";
+import type { ReserveRequest, ReserveResponse } from "./quota-service.ts";
 import { noopTracer, type ActiveSpan, type Tracer } from "./tracing.ts";
 import type { UsageAck, UsageReport } from "./usage-report.ts";
 
@@ -15,9 +16,11 @@ export interface GrpcServiceDeps {
   authorize: (req: AuthorizeRequest) => Promise<AuthorizeResponse>;
   /** RecordUsage (usage.ts). Rejects only when the report could not be made durable. */
   recordUsage: (report: UsageReport) => Promise<UsageAck>;
+  /** Reserve (quota-service.ts). Rejects only when the policy could not be read (PostgreSQL). */
+  reserve: (req: ReserveRequest) => Promise<ReserveResponse>;
   metrics: SidecarMetrics;
   log: Logger;
-  /** Spans per Authorize call and per usage report. Default: none. */
+  /** Spans per Authorize and Reserve call and per usage report. Default: none. */
   tracer?: Tracer;
 }
 
@@ -79,95 +82,117 @@ function statusName(code: grpc.status): string {
   return grpc.status[code] ?? "UNKNOWN";
 }
 
-/** Creates the gRPC server with the Sidecar service registered (not yet bound). */
-export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
-  const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_RECEIVE_BYTES });
-  const service = loadSidecarService().service;
-  const tracer = deps.tracer ?? noopTracer;
-
-  const Authorize: grpc.handleUnaryCall<AuthorizeRequest, AuthorizeResponse> = (call, callback) => {
-    const method = "Authorize";
+/**
+ * One unary handler: times it, counts it by gRPC status, and maps a rejection to the registry's
+ * status (logged with `describe`'s fields). `handle` resolves with the answer, or with a status it
+ * chose itself (e.g. INVALID_ARGUMENT).
+ */
+function unary<Req, Res>(
+  deps: GrpcServiceDeps,
+  method: string,
+  handle: (req: Req) => Promise<Res | grpc.ServiceError>,
+  describe: (req: Req) => Record<string, unknown>,
+  /** A span for the call (serverSpan) and the attributes of its answer; omitted: no span. */
+  trace?: { start: (call: grpc.ServerUnaryCall<Req, Res>) => ActiveSpan | null; result: (res: Res) => Record<string, string | number | boolean> },
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
     const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
+    const span = trace ? trace.start(call) : null;
     const finish = (code: grpc.status) => {
       stopTimer();
       deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
     };
-    const span = serverSpan(tracer, call, method, {
-      "leash.request_id": String(call.request.request_id ?? "").slice(0, 128),
-      "leash.provider": String(call.request.provider ?? "").slice(0, 64),
-    });
-    deps.authorize(call.request).then(
+    handle(call.request).then(
       (res) => {
-        deps.metrics.authDecisions.inc({ decision: res.decision, code: res.code || "ok" });
-        span?.setAttributes({ "leash.decision": String(res.decision), "leash.code": res.code || "ok", "leash.tenant_id": res.tenant_id });
+        if (res instanceof RefusedCall) {
+          span?.end({ error: true, message: res.details });
+          finish(res.code);
+          callback(res);
+          return;
+        }
+        if (span && trace) span.setAttributes(trace.result(res as Res));
         span?.end();
         finish(grpc.status.OK);
-        callback(null, res);
+        callback(null, res as Res);
       },
       (err: unknown) => {
         const code = failureCodeOf(err);
         const failure = FAILURES[code];
-        deps.log.error("authorize failed", { code, request_id: call.request.request_id.slice(0, 128), error: err });
+        deps.log.error(`${method} failed`, { code, ...describe(call.request), error: err });
         span?.end({ error: true, message: code });
         finish(failure.grpcStatus);
         callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
       },
     );
   };
+}
 
-  const RecordUsage: grpc.handleUnaryCall<UsageReport, UsageAck> = (call, callback) => {
-    const method = "RecordUsage";
-    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
-    const finish = (code: grpc.status) => {
-      stopTimer();
-      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
-    };
-    recordTraced(tracer, deps.recordUsage, call.request).then(
-      (ack) => {
-        finish(grpc.status.OK);
-        callback(null, ack);
-      },
-      (err: unknown) => {
-        // Neither PostgreSQL nor the spool took the report: not acknowledged, the filter may retry.
-        const code = failureCodeOf(err);
-        const failure = FAILURES[code];
-        deps.log.error("record usage failed", { code, request_id: String(call.request.request_id).slice(0, 128), error: err });
-        finish(failure.grpcStatus);
-        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
-      },
-    );
-  };
+/** A call refused by the handler itself with a status of its choice (not a failure to log). */
+class RefusedCall extends Error implements grpc.ServiceError {
+  constructor(
+    readonly code: grpc.status,
+    readonly details: string,
+  ) {
+    super(details);
+  }
+  readonly metadata = new grpc.Metadata();
+}
 
-  const RecordUsageBatch: grpc.handleUnaryCall<{ reports?: UsageReport[] }, { accepted: number; rejected: number }> = (call, callback) => {
-    const method = "RecordUsageBatch";
-    const stopTimer = deps.metrics.grpcDuration.startTimer({ method });
-    const finish = (code: grpc.status) => {
-      stopTimer();
-      deps.metrics.grpcRequests.inc({ method, code: statusName(code) });
-    };
-    const reports: UsageReport[] = call.request.reports ?? [];
-    if (reports.length > MAX_BATCH_REPORTS) {
-      finish(grpc.status.INVALID_ARGUMENT);
-      callback({ code: grpc.status.INVALID_ARGUMENT, details: `at most ${MAX_BATCH_REPORTS} reports per batch` });
-      return;
-    }
-    Promise.all(reports.map((r) => recordTraced(tracer, deps.recordUsage, r))).then(
-      (acks) => {
-        const accepted = acks.filter((a) => a.accepted).length;
-        finish(grpc.status.OK);
-        callback(null, { accepted, rejected: acks.length - accepted });
-      },
-      (err: unknown) => {
-        // Some report was not made durable: the whole batch is refused and sent again (idempotent).
-        const code = failureCodeOf(err);
-        const failure = FAILURES[code];
-        deps.log.error("record usage batch failed", { code, reports: reports.length, error: err });
-        finish(failure.grpcStatus);
-        callback({ code: failure.grpcStatus, details: `${code}: ${failure.message}` });
-      },
-    );
-  };
+const requestIdOf = (req: { request_id?: unknown }) => ({ request_id: String(req.request_id ?? "").slice(0, 128) });
 
-  server.addService(service, { Authorize, RecordUsage, RecordUsageBatch });
+/** Creates the gRPC server with the Sidecar service registered (not yet bound). */
+export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
+  const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_RECEIVE_BYTES });
+  const service = loadSidecarService().service;
+  const tracer = deps.tracer ?? noopTracer;
+
+  const Authorize = unary<AuthorizeRequest, AuthorizeResponse>(
+    deps,
+    "Authorize",
+    async (req) => {
+      const res = await deps.authorize(req);
+      deps.metrics.authDecisions.inc({ decision: res.decision, code: res.code || "ok" });
+      return res;
+    },
+    requestIdOf,
+    {
+      start: (call) => serverSpan(tracer, call, "Authorize", {
+        "leash.request_id": String(call.request.request_id ?? "").slice(0, 128),
+        "leash.provider": String(call.request.provider ?? "").slice(0, 64),
+      }),
+      result: (res) => ({ "leash.decision": String(res.decision), "leash.code": res.code || "ok", "leash.tenant_id": res.tenant_id }),
+    },
+  );
+
+  // A rejection means neither PostgreSQL nor the spool took the report: not acknowledged, the
+  // filter may retry.
+  const RecordUsage = unary<UsageReport, UsageAck>(deps, "RecordUsage", (report) => recordTraced(tracer, deps.recordUsage, report), requestIdOf);
+
+  const RecordUsageBatch = unary<{ reports?: UsageReport[] }, { accepted: number; rejected: number }>(
+    deps,
+    "RecordUsageBatch",
+    async (batch) => {
+      const reports: UsageReport[] = batch.reports ?? [];
+      if (reports.length > MAX_BATCH_REPORTS) return new RefusedCall(grpc.status.INVALID_ARGUMENT, `at most ${MAX_BATCH_REPORTS} reports per batch`);
+      // Some report not made durable rejects the whole batch; it is sent again (idempotent).
+      // One span per report: each belongs to its own request's trace.
+      const acks = await Promise.all(reports.map((r) => recordTraced(tracer, deps.recordUsage, r)));
+      const accepted = acks.filter((a) => a.accepted).length;
+      return { accepted, rejected: acks.length - accepted };
+    },
+    (batch) => ({ reports: batch.reports?.length ?? 0 }),
+  );
+
+  // Redis trouble is answered inside Reserve (the tenant's on_store_failure); a rejection here is
+  // PostgreSQL (the limits could not be read) or a bug.
+  const Reserve = unary<ReserveRequest, ReserveResponse>(deps, "Reserve", (req) => deps.reserve(req), requestIdOf, {
+    start: (call) => serverSpan(tracer, call, "Reserve", {
+      "leash.request_id": String(call.request.request_id ?? "").slice(0, 128),
+      "leash.tenant_id": String(call.request.tenant_id ?? "").slice(0, 128),
+    }),
+    result: (res) => ({ "leash.decision": String(res.decision), "leash.code": res.code || "ok", "leash.unmetered": res.unmetered }),
+  });
+
+  server.addService(service, { Authorize, RecordUsage, RecordUsageBatch, Reserve });
   return server;
 }

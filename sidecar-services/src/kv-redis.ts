@@ -28,13 +28,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<KvStore
     // Keep reconnecting (capped backoff) so the sidecar heals when Redis comes back.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
-  redis.on("error", (err: Error) => opts.onError?.(err));
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    throw err;
-  }
+  await connectRedis(redis, opts.onError);
   const k = (key: string) => prefix + key;
 
   return {
@@ -62,13 +56,26 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<KvStore
     async ping() {
       await redis.ping();
     },
-    async close() {
-      try {
-        await redis.quit();
-      } catch {
-        // Already disconnected: nothing left to flush.
-        redis.disconnect();
-      }
-    },
+    close: () => quitRedis(redis),
   };
+}
+
+/** Connects a `lazyConnect` client and resolves once it is ready; if it cannot, disconnects it and rethrows. */
+export async function connectRedis(redis: Redis, onError?: (err: Error) => void): Promise<void> {
+  redis.on("error", (err: Error) => onError?.(err));
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+}
+
+/** QUIT; a client whose connection is already gone is just disconnected (nothing left to flush). */
+export async function quitRedis(redis: Redis): Promise<void> {
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
 }

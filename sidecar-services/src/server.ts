@@ -20,6 +20,11 @@ import { buildProviderTable, providersMissingCredentials } from "./provider-cred
 import { createRequestLog } from "./request-log.ts";
 import { loadPriceTable, type PriceTable } from "./prices.ts";
 import { resolve } from "node:path";
+import { createMemoryQuotaStore } from "./quota-memory.ts";
+import { createQuotaMetrics } from "./quota-metrics.ts";
+import { createQuotaPolicyCache } from "./quota-policy.ts";
+import { createQuotaService } from "./quota-service.ts";
+import type { QuotaStore } from "./quota-store.ts";
 import { createUsageRecorder } from "./usage.ts";
 import { createUsageLedger, spoolDirOf, type UsageLedger, type UsageLedgerOptions } from "./usage-ledger.ts";
 import { createUsageMetrics, type LabelLimits } from "./usage-metrics.ts";
@@ -69,6 +74,11 @@ export interface SidecarDeps {
    * `<otlp_endpoint>/v1/traces`, service.name `<service_name>-sidecar`), or none when disabled.
    */
   tracer?: Tracer;
+  /**
+   * Quota counters (Reserve and settlement). Default: a new in-process store (quota-memory.ts),
+   * right for one sidecar; replicas must share a Redis one (quota-redis.ts, made by bootstrap.ts).
+   */
+  quotaStore?: QuotaStore;
 }
 
 /** Ports actually bound (differs from the config when it asked for 0). */
@@ -97,6 +107,16 @@ export interface Sidecar {
 
 /** How long stop() lets in-flight RPCs finish before cancelling them. */
 const DRAIN_TIMEOUT_MS = 5000;
+
+/**
+ * How long a reservation waits for its usage report: the longest provider timeout (a day when some
+ * provider has none, i.e. unbounded streams) plus 5 minutes for the report's batching and retries.
+ * An unsettled reservation that expires stays counted (conservative).
+ */
+export function reservationTtlSeconds(providers: readonly { timeout_ms: number }[]): number {
+  const longestMs = providers.some((p) => p.timeout_ms === 0) ? 86_400_000 : Math.max(0, ...providers.map((p) => p.timeout_ms));
+  return Math.ceil(longestMs / 1000) + 300;
+}
 
 /** URL host syntax needs brackets around IPv6 literals. */
 function urlHost(host: string): string {
@@ -153,12 +173,34 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     onWriteError: () => usageMetrics.ledgerWriteErrors.inc(),
   });
   ledgerState = () => usageLedger.stats();
-  const recordUsage = createUsageRecorder({ ledger: usageLedger, prices, metrics: usageMetrics, log, now: deps.now, ring });
+  const quotaPolicies = createQuotaPolicyCache(deps.db, sidecar.auth_cache_ttl_ms, deps.now);
+  const quotaStore = deps.quotaStore ?? createMemoryQuotaStore();
+  const quota = createQuotaService({
+    store: quotaStore,
+    policies: quotaPolicies,
+    prices,
+    metrics: createQuotaMetrics(deps.registry, deps.labelLimits?.tenant),
+    log,
+    defaultOutputTokens: deps.config.modules.quota.default_output_tokens,
+    noLimitsTtlMs: sidecar.auth_cache_ttl_ms,
+    recordTtlS: reservationTtlSeconds(providers),
+    now: deps.now,
+  });
+  const recordUsage = createUsageRecorder({
+    ledger: usageLedger,
+    prices,
+    metrics: usageMetrics,
+    log,
+    now: deps.now,
+    ring,
+    // With the module off nothing is ever reserved: skip the store round trip per report.
+    settleQuota: deps.config.modules.quota.enabled ? quota.settle : undefined,
+  });
   const { tracing } = deps.config;
   const tracer: Tracer = deps.tracer ?? (tracing.enabled
     ? createOtlpTracer({ endpoint: tracing.otlp_endpoint, serviceName: `${tracing.service_name}-sidecar`, sampleRate: tracing.sample_rate, registry: deps.registry, log })
     : noopTracer);
-  const grpcServer = createGrpcServer({ authorize, recordUsage, metrics, log, tracer });
+  const grpcServer = createGrpcServer({ authorize, recordUsage, reserve: quota.reserve, metrics, log, tracer });
   const httpServer = createHttpServer({ db: deps.db, store: deps.store, registry: deps.registry, log });
   const adminServer = deps.adminToken
     ? createAdminServer({
@@ -170,6 +212,7 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
         providers: providers.map((p) => p.name),
         log,
         now: deps.now,
+        quota: { store: quotaStore, invalidate: quotaPolicies.invalidate },
       })
     : null;
 

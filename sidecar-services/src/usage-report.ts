@@ -32,6 +32,8 @@ export interface UsageReport {
   audit_request_body?: Buffer;
   audit_response_body?: Buffer;
   audit_truncated?: boolean;
+  /** Field 16: the response came from the provider (false: a local reply); settles quota reservations. */
+  upstream_responded?: boolean;
 }
 
 /** UsageAck. */
@@ -61,6 +63,8 @@ export interface UsageRecord {
   guard_decisions: string;
   /** The bodies for the audit trail, in clear until usage.ts seals them; null: not audited. */
   audit: AuditBodies | null;
+  /** From the provider (true) or a local reply (false): a quota reservation is released on false. */
+  upstream_responded: boolean;
 }
 
 /** Why a report was refused: a closed set, used as a metric label. */
@@ -215,6 +219,7 @@ export function validateUsageReport(report: Partial<UsageReport>, now: number = 
       started_at_ms,
       guard_decisions,
       audit: report.audit === true && tenant_id !== "" ? auditBodies(report) : null,
+      upstream_responded: report.upstream_responded === true,
     },
   };
 }

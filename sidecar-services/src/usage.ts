@@ -8,7 +8,7 @@ import type { KeyRing } from "./master-key.ts";
 import { costOf, type PriceTable } from "./prices.ts";
 import type { UsageLedger } from "./usage-ledger.ts";
 import type { UsageMetrics } from "./usage-metrics.ts";
-import { validateUsageReport, type UsageAck, type UsageReport } from "./usage-report.ts";
+import { validateUsageReport, type UsageAck, type UsageRecord, type UsageReport } from "./usage-report.ts";
 
 /** Dependencies of {@link createUsageRecorder}. */
 export interface UsageRecorderDeps {
@@ -25,6 +25,11 @@ export interface UsageRecorderDeps {
    * counted and logged: never stored in clear); the usage row is still recorded.
    */
   ring?: KeyRing | null;
+  /**
+   * Settles the request's quota reservation (quota-service.ts), after the report is durable and
+   * for every copy of it: settling is idempotent. Never rejects. Optional.
+   */
+  settleQuota?: (record: Omit<UsageRecord, "audit">) => Promise<void>;
 }
 
 /**
@@ -77,6 +82,7 @@ export function createUsageRecorder(deps: UsageRecorderDeps): (report: UsageRepo
     } catch (err) {
       throw new DependencyError("db", err);
     }
+    if (deps.settleQuota) await deps.settleQuota(r);
     const key = `${r.request_id}\u0000${r.started_at_ms}`;
     if (recent.seen(key)) return { accepted: true };
     deps.metrics.observe({

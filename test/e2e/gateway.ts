@@ -1,7 +1,8 @@
 // A whole Leash gateway for one e2e test file: the real sidecar bundle (build/sidecar/main.js) on
-// its own fresh PostgreSQL database and the shared Redis, the built release auth.wasm in a real
-// Envoy, and the mock provider as the only upstream. Every port is picked free; every wait polls a
-// readiness probe; stop() removes the processes, the database and the temp files.
+// its own fresh PostgreSQL database and the shared Redis (or the test's own), the built release
+// filters (auth, quota, usage) in a real Envoy, and the mock provider as the only upstream. Every
+// port is picked free; every wait polls a readiness probe; stop() removes the processes, the
+// database and the temp files.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,6 +41,12 @@ export interface GatewayOptions {
   otlpEndpoint?: string;
   /** More entries of the modules section, one YAML line each, e.g. "injection: { enabled: true }". */
   extraModules?: string[];
+  /** modules.quota settings. Default: enabled, closed, 1000 ms (like auth here: a loaded test machine is slow). */
+  quota?: { enabled?: boolean; failureMode?: "closed" | "open"; timeoutMs?: number };
+  /** sidecar.redis_url for every replica. Default: the shared test Redis. */
+  redisUrl?: string;
+  /** sidecar.auth_cache_ttl_ms. Default: the config default (1000). */
+  authCacheTtlMs?: number;
 }
 
 export interface Tenant {
@@ -146,16 +153,17 @@ sidecar:
   http_port: ${httpPort}
   admin_port: ${sidecarAdminPort}
   database_url: "${databaseUrl}"
-  redis_url: "${REDIS_URL}"
-  data_dir: "${join(dir, `data-${n}`)}"
+  redis_url: "${opts.redisUrl ?? REDIS_URL}"
+  data_dir: "${join(dir, `data-${n}`)}"${opts.authCacheTtlMs === undefined ? "" : `\n  auth_cache_ttl_ms: ${opts.authCacheTtlMs}`}
 providers:
   - { name: mock, api: openai, prefix: /mock, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
   - { name: mock-anthropic, api: anthropic, prefix: /mock-anthropic, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }
 ${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
 modules:
   auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
-${opts.otlpEndpoint ? `tracing: { enabled: true, otlp_endpoint: "${opts.otlpEndpoint}", service_name: leash-e2e, sample_rate: 1 }` : ""}
+  quota: { enabled: ${opts.quota?.enabled ?? true}, failure_mode: ${opts.quota?.failureMode ?? "closed"}, timeout_ms: ${opts.quota?.timeoutMs ?? 1000} }
 ${(opts.extraModules ?? []).map((m) => `  ${m}`).join("\n")}
+${opts.otlpEndpoint ? `tracing: { enabled: true, otlp_endpoint: "${opts.otlpEndpoint}", service_name: leash-e2e, sample_rate: 1 }` : ""}
 `;
   const configPath = join(dir, `leash-${n}.yaml`);
   writeFileSync(configPath, yaml);

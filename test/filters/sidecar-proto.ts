@@ -58,3 +58,17 @@ export function encodeAuthorizeResponse(fields: {
   });
   return AuthorizeResponse.encode(msg).finish();
 }
+
+const ReserveRequest = root.lookupType("leash.v1.ReserveRequest");
+const ReserveResponse = root.lookupType("leash.v1.ReserveResponse");
+
+/** A decoded ReserveRequest with protobufjs's camelCase names, integers as numbers. */
+export function decodeReserveRequest(bytes: Uint8Array): Record<string, string | number> {
+  return ReserveRequest.toObject(ReserveRequest.decode(bytes), { defaults: true, longs: Number }) as Record<string, string | number>;
+}
+
+/** A ReserveResponse from camelCase fields; decision "ALLOW" | "DENY" (or a raw number for bad answers). */
+export function encodeReserveResponse(fields: { decision: "ALLOW" | "DENY" | number } & Record<string, unknown>): Uint8Array {
+  const decision = fields.decision === "ALLOW" ? 1 : fields.decision === "DENY" ? 2 : fields.decision;
+  return ReserveResponse.encode(ReserveResponse.fromObject({ ...fields, decision })).finish();
+}

@@ -15,6 +15,8 @@ let clockMs = 1_700_000_000_000;
 async function load(extra: Record<string, unknown> = {}): Promise<FakeHost> {
   const host = await FakeHost.load(WASM, {
     rootId: "usage",
+    // As the generator sets it: the module holds OpenAI completion requests' headers for their body.
+    allowOnHeadersStopIteration: true,
     now: () => BigInt(clockMs) * 1_000_000n,
     pluginConfig: JSON.stringify({
       module: "usage", timeout_ms: 1000, sidecar_cluster: "leash_sidecar",
@@ -38,8 +40,10 @@ function request(host: FakeHost, path: string, body: string): HttpStream {
   const s = host.newHttpStream();
   s.filterState.set("leash.tenant_id", enc("acme"));
   s.filterState.set("leash.key_id", enc("abcdefghijkl"));
-  assert.equal(s.requestHeaders([[":method", "POST"], [":path", path], ["x-request-id", "rid-42"], ["content-type", "application/json"]], false), 0);
-  s.requestBody(body, true);
+  const held = path.startsWith("/openai/") && /\/completions(\?|$)/.test(path);
+  const headers: Array<[string, string]> = [[":method", "POST"], [":path", path], ["x-request-id", "rid-42"], ["content-type", "application/json"], ["content-length", String(enc(body).length)]];
+  assert.equal(s.requestHeaders(headers, false), held ? 1 : 0, held ? "OpenAI completion headers held for the body" : "headers pass");
+  assert.equal(s.requestBody(body, true), 0);
   return s;
 }
 
@@ -177,5 +181,82 @@ describe("usage module", () => {
     host.tick();
     const resent = host.grpcCalls.slice(3).flatMap((c) => decodeUsageBatch(c.message).map((r) => r.model));
     assert.deepEqual(resent, ["m1", "m2"]);
+  });
+
+  it("asks an OpenAI stream for its usage: include_usage added, Content-Length fixed before the headers leave", async () => {
+    const host = await load();
+    const body = '{"model":"gpt-4o","stream":true,"messages":[]}';
+    const s = request(host, "/openai/v1/chat/completions", body);
+    const sent = '{"model":"gpt-4o","stream":true,"messages":[],"stream_options":{"include_usage":true}}';
+    assert.equal(s.requestBodyText, sent);
+    assert.equal(s.requestHeader("content-length"), String(enc(sent).length));
+  });
+
+  it("takes the usage-only chunk it asked for out of the stream, and reports that usage", async () => {
+    const host = await load();
+    host.setProperty(["response", "code_details"], "via_upstream");
+    const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o","stream":true}');
+    s.responseHeaders([[":status", "200"], ["content-type", "text/event-stream"], ["content-length", "999"]], false);
+    assert.equal(s.responseHeader("content-length"), undefined, "a body that shrinks cannot keep its length");
+    const text = 'data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n';
+    const usage = 'data: {"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":2}}\n\n';
+    const all = text + usage + "data: [DONE]\n\n";
+    s.responseBody(all.slice(0, 70), false);
+    s.responseBody(all.slice(70), true);
+    assert.equal(s.responseBodyText, text + "data: [DONE]\n\n");
+    s.done();
+    host.tick();
+    const r = reports(host)[0];
+    assert.deepEqual([r.promptTokens, r.completionTokens, r.estimated, r.upstreamResponded], [12, 2, false, true]);
+  });
+
+  it("leaves a stream that asked for usage itself as it is", async () => {
+    const host = await load();
+    const body = '{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true}}';
+    const s = request(host, "/openai/v1/chat/completions", body);
+    assert.equal(s.requestBodyText, body);
+    s.responseHeaders([[":status", "200"], ["content-type", "text/event-stream"]], false);
+    const all = 'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}\n\ndata: [DONE]\n\n';
+    s.responseBody(all, true);
+    assert.equal(s.responseBodyText, all);
+  });
+
+  it("does not touch non-streamed bodies, Anthropic routes or other endpoints", async () => {
+    const host = await load();
+    for (const [path, body] of [
+      ["/openai/v1/chat/completions", '{"model":"gpt-4o","stream":false}'],
+      ["/anthropic/v1/messages", '{"model":"claude","stream":true}'],
+      ["/openai/v1/embeddings", '{"model":"e","stream":true}'],
+    ]) {
+      const s = request(host, path, body);
+      assert.equal(s.requestBodyText, body, path);
+    }
+  });
+
+  it("reports upstream_responded false for a local reply (no via_upstream)", async () => {
+    const host = await load();
+    host.setProperty(["response", "code_details"], "upstream_reset_before_response_started{connection_failure}");
+    const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o"}');
+    s.responseHeaders([[":status", "503"], ["content-type", "application/json"]], false);
+    s.responseBody('{"error":{}}', true);
+    s.done();
+    host.tick();
+    assert.equal(reports(host)[0].upstreamResponded, false);
+  });
+
+  it("passes a compressed stream as it comes (nothing to find, nothing held back)", async () => {
+    const host = await load();
+    const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o","stream":true}');
+    s.responseHeaders([[":status", "200"], ["content-type", "text/event-stream"], ["content-encoding", "gzip"]], false);
+    const bytes = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0x0a, 0x0a, 0x41]);
+    assert.equal(s.responseBody(bytes, false), 0);
+    assert.deepEqual([...s.responseBodyBytes], [...bytes]);
+  });
+
+  it("asks the provider for an uncompressed answer, which it can read usage from", async () => {
+    const host = await load();
+    const s = host.newHttpStream();
+    s.requestHeaders([[":method", "GET"], [":path", "/openai/v1/models"], ["accept-encoding", "gzip, deflate, br"]], true);
+    assert.equal(s.requestHeader("accept-encoding"), undefined);
   });
 });

@@ -72,7 +72,7 @@ export interface FakeHostOptions {
   logLevel?: LogLevel;
   /** VmConfig.environment_variables, visible through WASI environ_get. */
   env?: Record<string, string>;
-  /** Clusters that exist, for proxy_http_call (unknown → BadArgument). Default: any cluster exists. */
+  /** Clusters that exist, for proxy_http_call and proxy_grpc_call (unknown → BadArgument). Default: any cluster exists. */
   clusters?: readonly string[];
   /** Share with other FakeHosts to model several workers of one Envoy process. */
   sharedData?: SharedData;

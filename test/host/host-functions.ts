@@ -291,6 +291,9 @@ export function createProxyFunctions(core: HostCore): Record<string, HostFunctio
       if (timeoutMs === 0) {
         core.warnings.push(`proxy_grpc_call ${record.service}/${record.method} with timeout 0 (no deadline in Envoy)`);
       }
+      // Envoy cannot build a client for a cluster it does not have and refuses the call (a
+      // non-Ok result, no token); modules must then decide without the sidecar.
+      if (core.knownClusters !== undefined && !core.knownClusters.has(record.upstreamCluster ?? "")) return WasmResult.BadArgument;
       record.token = core.nextGrpcCallToken();
       core.grpcCalls.push(record);
       mem().writeU32(tokenPtr, record.token);

@@ -74,6 +74,7 @@ providers:
   - { name: unverified, base_url: "https://localhost:${good.port}", tls_verify: false }
 modules:
   auth: { enabled: false }
+  quota: { enabled: false }
   usage: { enabled: false }
 `;
   const cfg = parseConfig(yaml, "tls-test.yaml", {});

@@ -189,6 +189,7 @@ providers:
 ${extra}
 modules:
   auth: { enabled: false }
+  quota: { enabled: false }
   usage: { enabled: false }
 `;
   return parseConfig(text, "live.yaml", {});

@@ -167,11 +167,13 @@ describe("RecordUsage (PostgreSQL + Redis)", () => {
   });
 
   it("a batch is handled report by report: valid ones stored, malformed ones counted as rejected", async () => {
+    const first = usageReport({ tenant_id: "t-batch", request_id: `batch-${RUN}-1` });
     const batch = [
-      usageReport({ tenant_id: "t-batch", request_id: `batch-${RUN}-1` }),
+      first,
       usageReport({ tenant_id: "t-batch", request_id: `batch-${RUN}-2` }),
       usageReport({ tenant_id: "t-batch", request_id: "" }),
-      usageReport({ tenant_id: "t-batch", request_id: `batch-${RUN}-1` }), // a resend inside the batch
+      // A resend inside the batch: the same report (a fresh one could get another started_at_ms, a different row).
+      { ...first },
     ];
     const ack = await recordUsageBatch(client, batch);
     assert.deepEqual({ accepted: ack.accepted, rejected: ack.rejected }, { accepted: 3, rejected: 1 });

@@ -7,7 +7,7 @@ import { AUTHORIZE_DEADLINE_MS } from "./authorize-client.ts";
 
 export type { UsageAck, UsageReport };
 
-/** A complete, valid report: mock provider, gpt-4o-mini, 200, 100 prompt + 20 completion tokens, started now. */
+/** A complete, valid report: mock provider, gpt-4o-mini, 200 from upstream, 100 prompt + 20 completion tokens, started now. */
 export function usageReport(overrides: Partial<UsageReport> = {}): UsageReport {
   return {
     request_id: `req-${randomBytes(8).toString("hex")}`,
@@ -30,6 +30,7 @@ export function usageReport(overrides: Partial<UsageReport> = {}): UsageReport {
     audit_request_body: Buffer.alloc(0),
     audit_response_body: Buffer.alloc(0),
     audit_truncated: false,
+    upstream_responded: true,
     ...overrides,
   };
 }

@@ -1,11 +1,12 @@
 // Every decision code a client can receive is documented with its status: the codes of the
-// sidecar's registry, the auth filter's own denials, and the Envoy local-reply mappers must each
-// appear in the README's code table and the auth module's table, with the same status.
+// sidecar's registries (Authorize, Reserve), the auth and quota filters' own denials, and the
+// Envoy local-reply mappers must each appear in the README's code table, and each module's codes
+// in that module's table, with the same status.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
-import { DENIALS } from "../../sidecar-services/src/errors.ts";
+import { DENIALS, QUOTA_DENIALS } from "../../sidecar-services/src/errors.ts";
 import { localReplyConfig } from "../../envoy/local-replies.ts";
 import { loadConfig } from "../../config/load.ts";
 
@@ -18,9 +19,9 @@ function table(markdown: string): Map<string, number> {
   return rows;
 }
 
-/** Codes the auth filter answers with itself: denyRequest/deny(...) calls with a literal status and code. */
-function filterCodes(): Map<string, number> {
-  const src = read("filters/assembly/auth/filter.ts");
+/** Codes a filter answers with itself: denyRequest/deny(...) calls with a literal status and code. */
+function filterCodes(module = "auth"): Map<string, number> {
+  const src = read(`filters/assembly/${module}/filter.ts`);
   const codes = new Map<string, number>();
   for (const m of src.matchAll(/deny\((\d{3}), "([a-z_]+\.[a-z_]+)"/g)) codes.set(m[2], Number(m[1]));
   return codes;
@@ -47,12 +48,16 @@ describe("decision codes are documented", () => {
   const all = new Map<string, number>([
     ...Object.entries(DENIALS).map(([code, spec]): [string, number] => [code, spec.httpStatus]),
     ...filterCodes(),
+    ...Object.entries(QUOTA_DENIALS).map(([code, spec]): [string, number] => [code, spec.httpStatus]),
+    ...filterCodes("quota"),
     ...localReplyCodes(),
   ]);
+  const quotaReadme = table(read("filters/assembly/quota/README.md"));
 
   it("finds the codes it checks (the extraction itself works)", () => {
     assert.ok(all.size >= 9, `only ${all.size} codes found: ${[...all.keys()].join(", ")}`);
     assert.ok(filterCodes().has("auth.missing_key"));
+    assert.ok(filterCodes("quota").has("quota.sidecar_unavailable"));
     assert.ok(localReplyCodes().has("gateway.upstream_timeout"));
   });
 
@@ -61,5 +66,8 @@ describe("decision codes are documented", () => {
   }
   for (const code of [...Object.keys(DENIALS), ...filterCodes().keys()]) {
     it(`${code} is in the auth module's README`, () => assert.equal(authReadme.get(code), all.get(code)));
+  }
+  for (const code of [...Object.keys(QUOTA_DENIALS), ...filterCodes("quota").keys()]) {
+    it(`${code} is in the quota module's README`, () => assert.equal(quotaReadme.get(code), all.get(code)));
   }
 });

@@ -49,14 +49,66 @@ function decodeString(base: usize, start: i32, end: i32): string | null {
 
 /** The value of top-level member `name` when it is a string; null if absent or not a string. */
 export function topLevelString(base: usize, len: i32, name: string): string | null {
+  return stringAt(base, len, topLevelValueAt(base, len, name));
+}
+
+/** The JSON string value starting at offset `j` (from topLevelValues), or null. */
+export function stringAt(base: usize, len: i32, j: i32): string | null {
+  if (j < 0 || at(base, j) != 0x22) return null;
+  const vEnd = skipString(base, len, j);
+  return vEnd < 0 ? null : decodeString(base, j, vEnd);
+}
+
+/**
+ * The value at offset `j` when it is a non-negative integer that fits in 53 bits (token counts);
+ * -1 if `j` < 0, or the value is not a number, negative, fractional or too large.
+ */
+export function uintAt(base: usize, len: i32, j: i32): i64 {
+  if (j < 0) return -1;
+  let v: i64 = 0;
+  let i = j;
+  while (i < len) {
+    const c = at(base, i);
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + <i64>(c - 0x30);
+    if (v > 9007199254740991) return -1;
+    i++;
+  }
+  if (i == j) return -1;
+  // "1.5", "1e3": not an integer count.
+  if (i < len && (at(base, i) == 0x2e || (at(base, i) | 0x20) == 0x65)) return -1;
+  return v;
+}
+
+/** Whether the value at offset `j` is the literal true. */
+export function trueAt(base: usize, len: i32, j: i32): bool {
+  return j >= 0 && j + 4 <= len && at(base, j) == 0x74 && at(base, j + 1) == 0x72 && at(base, j + 2) == 0x75 && at(base, j + 3) == 0x65;
+}
+
+/** Offset of top-level member `name`'s value, or -1 (see topLevelValues). */
+export function topLevelValueAt(base: usize, len: i32, name: string): i32 {
+  const names = new Array<string>(1);
+  names[0] = name;
+  return topLevelValues(base, len, names)[0];
+}
+
+/**
+ * Offsets of the first byte of each top-level member's value (after the colon and whitespace), -1
+ * for a member the object lacks, in one pass over the body: bodies can be megabytes, so a filter
+ * that needs several members asks for them together. Expects a body checkJson() accepted.
+ */
+export function topLevelValues(base: usize, len: i32, names: Array<string>): Int32Array {
+  const out = new Int32Array(names.length);
+  out.fill(-1);
+  let found = 0;
   let depth = 0;
   let i = 0;
   let expectKey = false;
-  while (i < len) {
+  while (i < len && found < names.length) {
     const c = at(base, i);
     if (c == 0x22) {
       const end = skipString(base, len, i);
-      if (end < 0) return null;
+      if (end < 0) return out;
       if (depth == 1 && expectKey) {
         const key = decodeString(base, i, end);
         // skip whitespace and the colon
@@ -64,11 +116,9 @@ export function topLevelString(base: usize, len: i32, name: string): string | nu
         while (j < len && at(base, j) != 0x3a) j++;
         j++;
         while (j < len && (at(base, j) == 0x20 || at(base, j) == 0x0a || at(base, j) == 0x0d || at(base, j) == 0x09)) j++;
-        if (key == name) {
-          if (j >= len || at(base, j) != 0x22) return null;
-          const vEnd = skipString(base, len, j);
-          return vEnd < 0 ? null : decodeString(base, j, vEnd);
-        }
+        const k = names.indexOf(<string>key);
+        // A duplicated key: the first occurrence is taken, as topLevelString always did.
+        if (k >= 0 && out[k] < 0 && j < len) { out[k] = j; found++; }
         expectKey = false;
         i = j;
         continue;
@@ -86,5 +136,41 @@ export function topLevelString(base: usize, len: i32, name: string): string | nu
     }
     i++;
   }
-  return null;
+  return out;
+}
+
+/**
+ * Index just past the JSON value that starts at `j` (a string, object, array or scalar), or -1.
+ * Expects a body checkJson() accepted.
+ */
+export function valueEndAt(base: usize, len: i32, j: i32): i32 {
+  if (j < 0 || j >= len) return -1;
+  const first = at(base, j);
+  if (first == 0x22) return skipString(base, len, j);
+  if (first != 0x7b && first != 0x5b) {
+    let i = j;
+    while (i < len) {
+      const c = at(base, i);
+      if (c == 0x2c || c == 0x7d || c == 0x5d || c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) break;
+      i++;
+    }
+    return i;
+  }
+  let depth = 0;
+  let i = j;
+  while (i < len) {
+    const c = at(base, i);
+    if (c == 0x22) {
+      i = skipString(base, len, i);
+      if (i < 0) return -1;
+      continue;
+    }
+    if (c == 0x7b || c == 0x5b) depth++;
+    else if (c == 0x7d || c == 0x5d) {
+      depth--;
+      if (depth == 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
 }

@@ -5,9 +5,9 @@
 // them and writes the ledger and metrics. Reports the sidecar did not take are queued in the VM and
 // retried on a timer; the sidecar de-duplicates by request id.
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
-import { HeadersAction, DataAction, BufferType } from "../sdk/abi";
+import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
-import { getBuffer, getPropertyString, getRequestHeader, getResponseHeader, logError, logInfo, logWarn, nowMillis, setTickPeriod } from "../sdk/host";
+import { getBuffer, getPropertyString, getRequestHeader, getResponseHeader, logError, logInfo, logWarn, nowMillis, removeHeader, replaceBuffer, replaceHeader, setTickPeriod } from "../sdk/host";
 import { ApiFormat } from "../sdk/api-error";
 import { topLevelString } from "../sdk/json-field";
 import { SseParser } from "../sdk/sse";
@@ -17,6 +17,8 @@ import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
 import { Usage, usageFromJson, foldStreamEvent } from "./extract";
 import { enableTiming, readModuleTimings, spentMicros, ModuleTime, TIMED_MODULES } from "../sdk/timing";
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
+import { takesStreamOptions, withIncludeUsage } from "./stream-options";
+import { UsageChunkStripper } from "./usage-chunk";
 
 export class UsageRoot extends RootContext {
   config: UsageConfig = new UsageConfig();
@@ -119,6 +121,10 @@ class UsageStream extends HttpContext {
   bodyLength: i32 = 0;
   bodyTooLarge: bool = false;
   reported: bool = false;
+  /** An OpenAI completion request that may stream: its body may need include_usage (stream-options.ts). */
+  mayAskUsage: bool = false;
+  /** Set when the module added include_usage: takes the usage-only chunk out of the response. */
+  stripper: UsageChunkStripper | null = null;
 
   get root_(): UsageRoot { return changetype<UsageRoot>(this.root); }
 
@@ -143,15 +149,39 @@ class UsageStream extends HttpContext {
     // The client's trace context, so the sidecar's RecordUsage span joins the request's trace.
     const tp = getRequestHeader("traceparent");
     if (tp != null && tp.length <= 128) r.traceparent = tp;
+    // The module reads usage from the response bytes: a compressed answer (a client SDK's
+    // accept-encoding, passed on) would leave every request unmetered, and the quota unsettled.
+    // The provider leg is uncompressed; Envoy still talks to the client as before.
+    removeHeader(HeaderMap.RequestHeaders, "accept-encoding");
+    const method = getRequestHeader(":method");
+    if (route.api == ApiFormat.OpenAI && !endOfStream && method != null && method == "POST" && takesStreamOptions(path)) {
+      // The body may grow (include_usage): hold the headers, so Content-Length can still be fixed
+      // before they go upstream (the plugin's allow_on_headers_stop_iteration keeps the body coming).
+      this.mayAskUsage = true;
+      return HeadersAction.StopIteration;
+    }
     return HeadersAction.Continue;
   }
 
   onRequestBody(bodySize: u32, endOfStream: bool): DataAction {
+    if (this.route == null) return DataAction.Continue;
+    if (!endOfStream) return this.mayAskUsage ? DataAction.StopIterationAndBuffer : DataAction.Continue;
     // The auth module buffered and checked the whole body, so it arrives here in one piece.
-    if (this.route == null || !endOfStream || this.report.model.length > 0) return DataAction.Continue;
     const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
-    const model = topLevelString(changetype<usize>(body), body.byteLength, "model");
-    if (model != null) this.report.model = model.length > 200 ? model.substring(0, 200) : model;
+    const base = changetype<usize>(body);
+    if (this.report.model.length == 0) {
+      const model = topLevelString(base, body.byteLength, "model");
+      if (model != null) this.report.model = model.length > 200 ? model.substring(0, 200) : model;
+    }
+    if (this.mayAskUsage) {
+      const changed = withIncludeUsage(base, body.byteLength);
+      if (changed != null && replaceBuffer(BufferType.HttpRequestBody, bodySize, changed)) {
+        if (getRequestHeader("content-length") != null) {
+          replaceHeader(HeaderMap.RequestHeaders, "content-length", changed.byteLength.toString());
+        }
+        this.stripper = new UsageChunkStripper();
+      }
+    }
     return DataAction.Continue;
   }
 
@@ -163,17 +193,29 @@ class UsageStream extends HttpContext {
     const type = getResponseHeader("content-type");
     this.streamed = type != null && type.toLowerCase().includes("text/event-stream");
     if (this.streamed) this.sse = new SseParser(1 << 20);
+    if (this.stripper != null) {
+      // Only a successful, uncompressed stream carries a usage chunk this can find (compressed
+      // bytes would only be held back waiting for an event end); a body that shrinks cannot keep
+      // a length.
+      const encoding = getResponseHeader("content-encoding");
+      const plain = encoding == null || encoding.toLowerCase() == "identity";
+      if (this.streamed && this.report.status == 200 && plain) removeHeader(HeaderMap.ResponseHeaders, "content-length");
+      else this.stripper = null;
+    }
     return HeadersAction.Continue;
   }
 
   onResponseBody(bodySize: u32, endOfStream: bool): DataAction {
-    if (this.route == null || bodySize == 0) return DataAction.Continue;
+    if (this.route == null) return DataAction.Continue;
+    const stripping = this.stripper != null && !this.stripper!.done;
+    if (bodySize == 0 && !(stripping && endOfStream)) return DataAction.Continue;
     // Each callback sees this chunk only (Continue passes it on); copy, never hold it back.
     const chunk = getBuffer(BufferType.HttpResponseBody, 0, bodySize);
     const api = this.route!.api;
     if (this.streamed) {
       const events = this.sse!.feed(changetype<usize>(chunk), chunk.byteLength);
       for (let i = 0; i < events.length; i++) foldStreamEvent(api, events[i].data, this.usage);
+      if (stripping) replaceBuffer(BufferType.HttpResponseBody, bodySize, this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream));
     } else if (!this.bodyTooLarge) {
       if (this.bodyLength + chunk.byteLength > this.root_.config.maxResponseBytes) {
         this.bodyTooLarge = true;
@@ -204,6 +246,11 @@ class UsageStream extends HttpContext {
     // A successful answer without reported usage is estimated; an error answer has none to estimate.
     r.estimated = !u.reported && r.status >= 200 && r.status < 300;
     r.streamed = this.streamed;
+    // Envoy's response code details: "via_upstream" only for a response the provider sent; local
+    // replies (denials, connect failures, timeouts) carry their own. The sidecar releases a quota
+    // reservation when this is false.
+    const details = getPropertyString(["response", "code_details"]);
+    r.upstreamResponded = details != null && details == "via_upstream";
     r.durationMs = nowMillis() - this.startMs;
     // Every earlier module's total (published as filter state), then this module's own, measured
     // up to here: encoding the report is the only work left.

@@ -22,6 +22,7 @@ export class UsageReport {
   durationMs: u64 = 0;
   upstreamFirstByteMs: u64 = 0;
   startedAtMs: u64 = 0;
+  upstreamResponded: bool = false;
   moduleTimings: Array<ModuleTime> = new Array<ModuleTime>(0);
   traceparent: string = "";
 }
@@ -50,6 +51,7 @@ export function encodeUsageReport(r: UsageReport): ArrayBuffer {
   w.uint(13, r.durationMs);
   w.uint(14, r.upstreamFirstByteMs);
   w.uint(15, r.startedAtMs);
+  w.bool(16, r.upstreamResponded);
   for (let i = 0; i < r.moduleTimings.length; i++) {
     const t = new ProtoWriter();
     t.string(1, r.moduleTimings[i].module);

@@ -1,0 +1,192 @@
+// The Lua scripts of the Redis quota store. Each runs atomically in Redis, so every check and every
+// increment of one Reserve (tenant and key, all windows) happens as one step for all replicas.
+// The window rules are in quota-windows.ts; quota-memory.ts is the same algorithm in TypeScript
+// (keep them in step: the store tests run against both).
+//
+// Counters are integers (requests, tokens, micro-dollars) well below 2^53, exact as Lua numbers.
+
+/**
+ * RESERVE
+ * KEYS: 1 reservation record, then per scope (tenant, then key): minute hash, day hash, month hash.
+ * ARGV: 1 now ms, 2 tokens, 3 cost µ$, 4 day end ms, 5 month end ms, 6 record TTL s, 7 day tag,
+ *       8 month tag, 9 key id ("" = none), 10 number of scopes (1|2), then per scope 6 limits
+ *       (rpm, tpm, tpd, tpmo, usd/day µ$, usd/month µ$; 0 = none).
+ * Reply: {deny (0 = allowed, else 1-based check index), retry-after s, then per scope 10 usage
+ *         numbers in quota-windows.ts USAGE_FIELDS order}.
+ */
+export const RESERVE_LUA = `
+local now_ms = tonumber(ARGV[1])
+local now_s = math.floor(now_ms / 1000)
+local oldest = now_s - 59
+local tokens = tonumber(ARGV[2])
+local usd = tonumber(ARGV[3])
+local day_end = tonumber(ARGV[4])
+local month_end = tonumber(ARGV[5])
+local ttl = tonumber(ARGV[6])
+local nscopes = tonumber(ARGV[10])
+
+local function num(v) return tonumber(v or '0') or 0 end
+
+-- Live buckets of a minute hash; expired fields are deleted on the way.
+local function minute(key)
+  local raw = redis.call('HGETALL', key)
+  local r, t, stale = {}, {}, {}
+  for i = 1, #raw, 2 do
+    local f = raw[i]
+    local sec = tonumber(string.sub(f, 2))
+    if sec == nil or sec < oldest then
+      stale[#stale + 1] = f
+    elseif string.sub(f, 1, 1) == 'r' then
+      r[sec] = tonumber(raw[i + 1])
+    else
+      t[sec] = tonumber(raw[i + 1])
+    end
+  end
+  if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+  return r, t
+end
+
+local function total(b)
+  local n, newest = 0, -1
+  for s, v in pairs(b) do
+    n = n + v
+    if v > 0 and s > newest then newest = s end
+  end
+  return n, newest
+end
+
+-- Seconds until 'need' units have left the rolling window (oldest buckets leave first).
+local function retry_rolling(b, need)
+  local secs = {}
+  for s, v in pairs(b) do if v > 0 then secs[#secs + 1] = s end end
+  table.sort(secs)
+  local freed = 0
+  for _, s in ipairs(secs) do
+    freed = freed + b[s]
+    if freed >= need then return math.ceil(((s + 60) * 1000 - now_ms) / 1000) end
+  end
+  return 60
+end
+
+local function reset_ms(newest)
+  if newest < 0 then return 0 end
+  return (newest + 60) * 1000 - now_ms
+end
+
+local day_retry = math.ceil((day_end - now_ms) / 1000)
+local month_retry = math.ceil((month_end - now_ms) / 1000)
+local deny, retry = 0, 0
+local state = {}
+for s = 1, nscopes do
+  local mk, dk, mok = KEYS[2 + (s - 1) * 3], KEYS[3 + (s - 1) * 3], KEYS[4 + (s - 1) * 3]
+  local r, t = minute(mk)
+  local d = redis.call('HMGET', dk, 'req', 'tok', 'usd')
+  local mo = redis.call('HMGET', mok, 'req', 'tok', 'usd')
+  local st = { mk = mk, dk = dk, mok = mok,
+    dreq = num(d[1]), dtok = num(d[2]), dusd = num(d[3]), mreq = num(mo[1]), mtok = num(mo[2]), musd = num(mo[3]) }
+  st.rn, st.rnew = total(r)
+  st.tn, st.tnew = total(t)
+  state[s] = st
+  local a = 10 + (s - 1) * 6
+  local rpm, tpm, tpd, tpmo = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local uday, umonth = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  local function fail(check, after)
+    if deny == 0 then deny = (s - 1) * 6 + check end
+    if after > retry then retry = after end
+  end
+  if rpm > 0 and st.rn + 1 > rpm then fail(1, retry_rolling(r, st.rn + 1 - rpm)) end
+  if tpm > 0 and st.tn + tokens > tpm then fail(2, retry_rolling(t, st.tn + tokens - tpm)) end
+  if tpd > 0 and st.dtok + tokens > tpd then fail(3, day_retry) end
+  if tpmo > 0 and st.mtok + tokens > tpmo then fail(4, month_retry) end
+  if uday > 0 and st.dusd >= uday then fail(5, day_retry) end
+  if umonth > 0 and st.musd >= umonth then fail(6, month_retry) end
+end
+
+if deny == 0 then
+  for s = 1, nscopes do
+    local st = state[s]
+    redis.call('HINCRBY', st.mk, 'r' .. now_s, 1)
+    if tokens > 0 then redis.call('HINCRBY', st.mk, 't' .. now_s, tokens) end
+    redis.call('EXPIRE', st.mk, 61)
+    redis.call('HINCRBY', st.dk, 'req', 1)
+    redis.call('HINCRBY', st.dk, 'tok', tokens)
+    redis.call('HINCRBY', st.dk, 'usd', usd)
+    -- Kept past the window so late settlements still find it.
+    redis.call('PEXPIREAT', st.dk, day_end + ttl * 1000)
+    redis.call('HINCRBY', st.mok, 'req', 1)
+    redis.call('HINCRBY', st.mok, 'tok', tokens)
+    redis.call('HINCRBY', st.mok, 'usd', usd)
+    redis.call('PEXPIREAT', st.mok, month_end + ttl * 1000)
+    st.rn = st.rn + 1
+    st.rnew = now_s
+    st.tn = st.tn + tokens
+    if tokens > 0 then st.tnew = now_s end
+    st.dreq, st.dtok, st.dusd = st.dreq + 1, st.dtok + tokens, st.dusd + usd
+    st.mreq, st.mtok, st.musd = st.mreq + 1, st.mtok + tokens, st.musd + usd
+  end
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    -- The same request id reserved twice (ids can come from clients): keep the first record and
+    -- mark it contested; settlement then never gives anything back (see quota-memory.ts settle).
+    redis.call('HINCRBY', KEYS[1], 'n', 1)
+  else
+    redis.call('HSET', KEYS[1], 's', now_s, 'd', ARGV[7], 'm', ARGV[8], 'k', ARGV[9], 'tok', tokens, 'usd', usd, 'n', 1)
+  end
+  redis.call('EXPIRE', KEYS[1], ttl)
+elseif redis.call('EXISTS', KEYS[1]) == 1 then
+  -- A refused request under the id of an open reservation: its report must not settle that
+  -- reservation as if it were its own.
+  redis.call('HINCRBY', KEYS[1], 'n', 1)
+end
+
+local reply = { deny, retry }
+for s = 1, nscopes do
+  local st = state[s]
+  for _, v in ipairs({ st.rn, st.tn, reset_ms(st.rnew), reset_ms(st.tnew),
+      st.dreq, st.dtok, st.dusd, st.mreq, st.mtok, st.musd }) do
+    reply[#reply + 1] = v
+  end
+end
+return reply
+`;
+
+/**
+ * SETTLE
+ * KEYS: 1 reservation record, then per scope: minute hash, day hash, month hash (from the record).
+ * ARGV: 1 now ms, 2 release (1|0), 3 actual tokens, 4 actual cost µ$, 5..8 the record's s, d, m, k
+ *       as read by the caller (the keys were derived from them).
+ * Reply: 0 no record, -1 the record changed since it was read (read again), 1 settled, 2 released.
+ */
+export const SETTLE_LUA = `
+local f = redis.call('HMGET', KEYS[1], 's', 'd', 'm', 'k', 'tok', 'usd', 'n')
+if not f[1] then return 0 end
+if f[1] ~= ARGV[5] or f[2] ~= ARGV[6] or f[3] ~= ARGV[7] or f[4] ~= ARGV[8] then return -1 end
+redis.call('DEL', KEYS[1])
+local sec = tonumber(f[1])
+local rtok, rusd, n = tonumber(f[5]), tonumber(f[6]), tonumber(f[7])
+local now_s = math.floor(tonumber(ARGV[1]) / 1000)
+local dr, dt, du = 0, tonumber(ARGV[3]) - rtok, tonumber(ARGV[4]) - rusd
+local result = 1
+if n > 1 then
+  -- Contested id: which request this report belongs to is unknown, so only ever add.
+  if dt < 0 then dt = 0 end
+  if du < 0 then du = 0 end
+elseif ARGV[2] == '1' then
+  dr, dt, du, result = -1, -rtok, -rusd, 2
+end
+for i = 2, #KEYS, 3 do
+  local mk, dk, mok = KEYS[i], KEYS[i + 1], KEYS[i + 2]
+  -- A bucket that has left the rolling minute no longer counts: nothing to correct there.
+  if sec >= now_s - 59 then
+    if dr ~= 0 and redis.call('HEXISTS', mk, 'r' .. sec) == 1 then redis.call('HINCRBY', mk, 'r' .. sec, dr) end
+    if dt ~= 0 and redis.call('HEXISTS', mk, 't' .. sec) == 1 then redis.call('HINCRBY', mk, 't' .. sec, dt) end
+  end
+  for _, k in ipairs({ dk, mok }) do
+    if redis.call('EXISTS', k) == 1 then
+      if dr ~= 0 then redis.call('HINCRBY', k, 'req', dr) end
+      if dt ~= 0 then redis.call('HINCRBY', k, 'tok', dt) end
+      if du ~= 0 then redis.call('HINCRBY', k, 'usd', du) end
+    end
+  end
+end
+return result
+`;

@@ -1,0 +1,231 @@
+// The quota counters on their own, with an injected clock, against real Redis (two store
+// instances on one key prefix: two sidecar replicas sharing Redis) and against the in-process
+// store of the embedded mode. Every behaviour runs on both: exactness under concurrency, the
+// rolling minute (1 s buckets), UTC day and month boundaries, settlement, release, idempotency,
+// budgets, tenant + key scopes, and a reused request id.
+//
+//   LEASH_TEST_REDIS_URL  default redis://127.0.0.1:6379/0
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { NO_LIMITS, type ScopeLimits } from "../../sidecar-services/src/quota-limits.ts";
+import { createMemoryQuotaStore } from "../../sidecar-services/src/quota-memory.ts";
+import { createRedisQuotaStore } from "../../sidecar-services/src/quota-redis.ts";
+import type { QuotaStore, ReservePlan } from "../../sidecar-services/src/quota-store.ts";
+import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
+
+const RUN = randomBytes(4).toString("hex");
+/** A fixed instant well inside a day: 2030-06-15T12:00:00.000Z. */
+const NOON = Date.UTC(2030, 5, 15, 12, 0, 0);
+let seq = 0;
+
+function limits(l: Partial<ScopeLimits>): ScopeLimits {
+  return { ...NO_LIMITS, ...l };
+}
+
+/** A plan for a fresh tenant unless named; 1 token, no cost, no key, at NOON. */
+function plan(p: Partial<ReservePlan>): ReservePlan {
+  return {
+    tenantId: "t",
+    keyId: "",
+    requestId: `r-${++seq}`,
+    nowMs: NOON,
+    tokens: 1,
+    costMicro: 0,
+    tenant: NO_LIMITS,
+    key: NO_LIMITS,
+    recordTtlS: 600,
+    ...p,
+  };
+}
+
+/** Two "replicas" of one store kind and a fresh tenant id per test. */
+interface Pair {
+  a: QuotaStore;
+  b: QuotaStore;
+}
+
+function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
+  describe(`quota store: ${kind}`, () => {
+    let a: QuotaStore;
+    let b: QuotaStore;
+    let tenants = 0;
+    const tenant = () => `${kind}-${RUN}-${++tenants}`;
+
+    before(async () => {
+      ({ a, b } = await open());
+    });
+
+    it("RPM N with 4N concurrent reserves over both replicas: exactly N allowed", async () => {
+      const t = tenant();
+      const N = 25;
+      const results = await Promise.all(
+        Array.from({ length: 4 * N }, (_, i) => (i % 2 ? a : b).reserve(plan({ tenantId: t, tenant: limits({ rpm: N }) }))),
+      );
+      assert.equal(results.filter((r) => r.allowed).length, N);
+      for (const r of results.filter((r) => !r.allowed)) assert.deepEqual(r.deniedBy, { scope: "tenant", limit: "rpm" });
+      assert.equal((await a.read(t, "", NOON)).minuteRequests, N);
+    });
+
+    it("TPM with known token counts: exactly limit / tokens allowed, then the headers' numbers", async () => {
+      const t = tenant();
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve(plan({ tenantId: t, tokens: 100, tenant: limits({ tpm: 1000 }) }))),
+      );
+      assert.equal(results.filter((r) => r.allowed).length, 10);
+      const usage = await b.read(t, "", NOON);
+      assert.equal(usage.minuteTokens, 1000);
+      assert.equal(usage.dayTokens, 1000);
+      assert.equal(usage.minuteTokensResetMs, 60_000);
+    });
+
+    it("the minute rolls by 1 s buckets: no doubling at a calendar minute, room exactly when a bucket leaves", async () => {
+      const t = tenant();
+      const rpm2 = limits({ rpm: 2 });
+      const minute = Date.UTC(2030, 5, 15, 12, 1, 0);
+      assert.equal((await a.reserve(plan({ tenantId: t, tenant: rpm2, nowMs: minute - 500 }))).allowed, true);
+      assert.equal((await b.reserve(plan({ tenantId: t, tenant: rpm2, nowMs: minute - 400 }))).allowed, true);
+      // Just past the calendar minute: a fixed window would allow two more here.
+      const denied = await a.reserve(plan({ tenantId: t, tenant: rpm2, nowMs: minute + 100 }));
+      assert.equal(denied.allowed, false);
+      // Both requests sit in second minute-1; it leaves the window at minute+59 s.
+      assert.equal(denied.retryAfterS, 59);
+      assert.equal((await b.reserve(plan({ tenantId: t, tenant: rpm2, nowMs: minute + 58_999 }))).allowed, false);
+      assert.equal((await b.reserve(plan({ tenantId: t, tenant: rpm2, nowMs: minute + 59_000 }))).allowed, true);
+    });
+
+    it("retry-after of a rolling limit: until enough of the oldest buckets have left", async () => {
+      const t = tenant();
+      const rpm3 = limits({ rpm: 3 });
+      for (const s of [0, 20, 40]) assert.equal((await a.reserve(plan({ tenantId: t, tenant: rpm3, nowMs: NOON + s * 1000 }))).allowed, true);
+      const denied = await b.reserve(plan({ tenantId: t, tenant: rpm3, nowMs: NOON + 50_000 }));
+      assert.equal(denied.retryAfterS, 10);
+      assert.equal((await b.reserve(plan({ tenantId: t, tenant: rpm3, nowMs: NOON + 60_000 }))).allowed, true);
+    });
+
+    it("a calendar day ends at UTC midnight; a month on the 1st", async () => {
+      const t = tenant();
+      const tpd = limits({ tpd: 100 });
+      const late = Date.UTC(2030, 0, 31, 23, 59, 59, 500);
+      assert.equal((await a.reserve(plan({ tenantId: t, tenant: tpd, tokens: 100, nowMs: late }))).allowed, true);
+      const denied = await b.reserve(plan({ tenantId: t, tenant: tpd, tokens: 1, nowMs: late }));
+      assert.deepEqual([denied.allowed, denied.deniedBy?.limit, denied.retryAfterS], [false, "tpd", 1]);
+      assert.equal((await b.reserve(plan({ tenantId: t, tenant: tpd, tokens: 100, nowMs: Date.UTC(2030, 1, 1) }))).allowed, true);
+
+      const m = tenant();
+      const tpmo = limits({ tpmo: 10 });
+      assert.equal((await a.reserve(plan({ tenantId: m, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2030, 1, 1) }))).allowed, true);
+      const monthDenied = await a.reserve(plan({ tenantId: m, tenant: tpmo, nowMs: Date.UTC(2030, 1, 27, 0, 0, 0) }));
+      // February 2030 has 28 days: two days left from the 27th at midnight.
+      assert.deepEqual([monthDenied.deniedBy?.limit, monthDenied.retryAfterS], ["tpmo", 2 * 86_400]);
+      assert.equal((await a.reserve(plan({ tenantId: m, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2030, 2, 1) }))).allowed, true);
+
+      // A leap February ends after the 29th; December rolls over into the next year.
+      const leap = tenant();
+      await a.reserve(plan({ tenantId: leap, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2032, 1, 29, 12) }));
+      assert.equal((await b.reserve(plan({ tenantId: leap, tenant: tpmo, nowMs: Date.UTC(2032, 1, 29, 12) }))).retryAfterS, 12 * 3600);
+      const year = tenant();
+      await a.reserve(plan({ tenantId: year, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2030, 11, 31, 23, 0) }));
+      assert.equal((await b.reserve(plan({ tenantId: year, tenant: tpmo, nowMs: Date.UTC(2030, 11, 31, 23, 0) }))).retryAfterS, 3600);
+      assert.equal((await b.reserve(plan({ tenantId: year, tenant: tpmo, tokens: 10, nowMs: Date.UTC(2031, 0, 1) }))).allowed, true);
+    });
+
+    it("settle moves every counter by actual − reserved, once", async () => {
+      const t = tenant();
+      const l = limits({ tpd: 10_000, usdDayMicro: 1_000_000 });
+      const p = plan({ tenantId: t, tenant: l, tokens: 120, costMicro: 500 });
+      assert.equal((await a.reserve(p)).allowed, true);
+      const settle = { tenantId: t, requestId: p.requestId, nowMs: NOON + 2000, release: false, tokens: 50, costMicro: 80 };
+      assert.equal(await b.settle(settle), "settled");
+      assert.equal(await a.settle(settle), "none", "a retried report changes nothing");
+      const u = await a.read(t, "", NOON + 2000);
+      assert.deepEqual([u.minuteRequests, u.minuteTokens, u.dayRequests, u.dayTokens, u.dayUsdMicro, u.monthTokens], [1, 50, 1, 50, 80, 50]);
+    });
+
+    it("release undoes the request, its tokens and its cost", async () => {
+      const t = tenant();
+      const p = plan({ tenantId: t, tenant: limits({ rpm: 1 }), tokens: 70, costMicro: 9 });
+      assert.equal((await a.reserve(p)).allowed, true);
+      assert.equal((await b.reserve(plan({ tenantId: t, tenant: limits({ rpm: 1 }) }))).allowed, false);
+      assert.equal(await b.settle({ tenantId: t, requestId: p.requestId, nowMs: NOON + 10, release: true, tokens: 0, costMicro: 0 }), "released");
+      const u = await b.read(t, "", NOON + 10);
+      assert.deepEqual([u.minuteRequests, u.minuteTokens, u.dayRequests, u.dayTokens, u.dayUsdMicro], [0, 0, 0, 0, 0]);
+      assert.equal((await a.reserve(plan({ tenantId: t, tenant: limits({ rpm: 1 }), nowMs: NOON + 20 }))).allowed, true);
+    });
+
+    it("a settlement after the minute has passed corrects only the calendar windows", async () => {
+      const t = tenant();
+      const p = plan({ tenantId: t, tenant: limits({ tpm: 10_000 }), tokens: 100 });
+      await a.reserve(p);
+      assert.equal(await a.settle({ tenantId: t, requestId: p.requestId, nowMs: NOON + 61_000, release: false, tokens: 400, costMicro: 0 }), "settled");
+      const u = await a.read(t, "", NOON + 61_000);
+      assert.deepEqual([u.minuteTokens, u.dayTokens], [0, 400]);
+    });
+
+    it("a budget stops the next request once spent (spent ≥ budget), until the window ends", async () => {
+      const t = tenant();
+      const l = limits({ usdDayMicro: 100 });
+      assert.equal((await a.reserve(plan({ tenantId: t, tenant: l, costMicro: 60 }))).allowed, true);
+      assert.equal((await b.reserve(plan({ tenantId: t, tenant: l, costMicro: 60 }))).allowed, true, "below the budget: may overrun by its own cost");
+      const denied = await a.reserve(plan({ tenantId: t, tenant: l, costMicro: 1 }));
+      assert.deepEqual([denied.allowed, denied.deniedBy?.limit, denied.retryAfterS], [false, "usd_per_day", 12 * 3600]);
+    });
+
+    it("a request must pass its tenant's and its key's limits; counters are kept per scope", async () => {
+      const t = tenant();
+      const both = { tenantId: t, tenant: limits({ rpm: 3 }), key: limits({ rpm: 1 }) };
+      assert.equal((await a.reserve(plan({ ...both, keyId: "key000000001" }))).allowed, true);
+      const denied = await b.reserve(plan({ ...both, keyId: "key000000001" }));
+      assert.deepEqual(denied.deniedBy, { scope: "key", limit: "rpm" });
+      assert.equal((await b.reserve(plan({ ...both, keyId: "key000000002" }))).allowed, true);
+      assert.equal((await a.reserve(plan({ ...both, keyId: "key000000003" }))).allowed, true);
+      const tenantDenied = await a.reserve(plan({ ...both, keyId: "key000000004" }));
+      assert.deepEqual(tenantDenied.deniedBy, { scope: "tenant", limit: "rpm" });
+      assert.equal((await a.read(t, "", NOON)).minuteRequests, 3);
+      assert.equal((await a.read(t, "key000000001", NOON)).minuteRequests, 1);
+    });
+
+    it("a request id reserved twice is never given back: settlement only adds", async () => {
+      const t = tenant();
+      const id = "same-id";
+      await a.reserve(plan({ tenantId: t, requestId: id, tenant: limits({ tpd: 1000 }), tokens: 100 }));
+      await b.reserve(plan({ tenantId: t, requestId: id, tenant: limits({ tpd: 1000 }), tokens: 100 }));
+      assert.equal(await a.settle({ tenantId: t, requestId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "settled");
+      const u = await a.read(t, "", NOON);
+      assert.deepEqual([u.dayRequests, u.dayTokens], [2, 200]);
+    });
+
+    it("a refused request under an open reservation's id cannot release that reservation", async () => {
+      const t = tenant();
+      const id = "replayed-id";
+      const rpm1 = limits({ rpm: 1 });
+      assert.equal((await a.reserve(plan({ tenantId: t, requestId: id, tenant: rpm1, tokens: 300 }))).allowed, true);
+      assert.equal((await b.reserve(plan({ tenantId: t, requestId: id, tenant: rpm1 }))).allowed, false);
+      // The refused request's report (a local reply) comes first: nothing is given back.
+      assert.equal(await b.settle({ tenantId: t, requestId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "settled");
+      const u = await a.read(t, "", NOON);
+      assert.deepEqual([u.minuteRequests, u.dayTokens], [1, 300]);
+    });
+  });
+}
+
+let redisKeys: TestKeyPrefix;
+const redisStores: QuotaStore[] = [];
+after(async () => {
+  for (const s of redisStores) await s.close();
+  await redisKeys?.cleanup();
+});
+
+storeSuite("redis", async () => {
+  redisKeys = createTestKeyPrefix("quota-store", RUN);
+  const open = () => createRedisQuotaStore({ url: TEST_REDIS_URL, keyPrefix: redisKeys.prefix, commandTimeoutMs: 1000 });
+  const pair = { a: await open(), b: await open() };
+  redisStores.push(pair.a, pair.b);
+  return pair;
+});
+
+storeSuite("memory", async () => {
+  // One process: both "replicas" are the same store.
+  const store = createMemoryQuotaStore();
+  return { a: store, b: store };
+});

@@ -1,0 +1,27 @@
+// What the quota counters of a tenant or key hold in Redis right now, read the way the sidecar
+// reads them (quota-redis.ts layout, quota-usage.ts arithmetic). For tests that compare response
+// headers or Reserve answers with the shared state, e.g. the e2e gateways: pass the Redis key
+// prefix their sidecars use (`storeKeyPrefix`, "leash:" by default).
+import type { Redis } from "ioredis";
+import { calendarWindows, type ScopeUsage } from "../../sidecar-services/src/quota-windows.ts";
+import { counterKeys, reservationKey } from "../../sidecar-services/src/quota-store.ts";
+import { minuteUsage, scopeUsage } from "../../sidecar-services/src/quota-usage.ts";
+
+export type { ScopeUsage };
+
+/**
+ * Counters of one scope at `nowMs` (keyId "" = the tenant's): requests and tokens in the rolling
+ * minute (with ms until each is back to zero), requests, tokens and micro-dollars of the UTC day and month.
+ */
+export async function quotaState(redis: Redis, prefix: string, tenantId: string, keyId = "", nowMs = Date.now()): Promise<ScopeUsage> {
+  const w = calendarWindows(nowMs);
+  const [mk, dk, mok] = counterKeys(prefix, tenantId, keyId, w.day, w.month);
+  const [minute, day, month] = await Promise.all([redis.hgetall(mk), redis.hmget(dk, "req", "tok", "usd"), redis.hmget(mok, "req", "tok", "usd")]);
+  return scopeUsage(minuteUsage(minute, nowMs), day, month);
+}
+
+/** The reservation record of a request (fields s, d, m, k, tok, usd, n), or null once settled / never made. */
+export async function reservationRecord(redis: Redis, prefix: string, tenantId: string, requestId: string): Promise<Record<string, string> | null> {
+  const rec = await redis.hgetall(reservationKey(prefix, tenantId, requestId));
+  return Object.keys(rec).length === 0 ? null : rec;
+}
