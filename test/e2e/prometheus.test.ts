@@ -119,8 +119,9 @@ describe("Prometheus rules and Grafana dashboard", { skip }, () => {
     };
     const messages = [{ role: "user", content: "prometheus e2e" }];
     for (let i = 0; i < 3; i++) assert.equal(await post("/mock/v1/chat/completions", tenant.key, { model: "gpt-4o-mini", messages }), 200);
-    // Streamed without include_usage: the gateway counts completion tokens (leash_usage_estimated_total).
-    assert.equal(await post("/mock/v1/chat/completions", tenant.key, { model: "gpt-4o-mini", messages, stream: true }), 200);
+    // A stream without usage (the mock's legacy completions stream has none, even when the usage
+    // module asks for it): the gateway counts completion tokens (leash_usage_estimated_total).
+    assert.equal(await post("/mock/v1/completions", tenant.key, { model: "gpt-4o-mini", prompt: "prometheus e2e", stream: true }), 200);
     // A model missing from the price table (leash_usage_unpriced_total).
     assert.equal(await post("/mock/v1/chat/completions", tenant.key, { model: "leash-unpriced-model", messages }), 200);
     assert.equal(await post("/mock-anthropic/v1/messages", tenant.key, { model: "claude-3-5-haiku-latest", max_tokens: 32, messages }), 200);
