@@ -42,6 +42,7 @@ providers:
 modules:
   auth: { enabled: false }
   usage: { enabled: false }
+  quota: { enabled: false }
   redact: { enabled: true }
 `;
   const config = parseConfig(yaml, "redact-envoy.yaml", {});
