@@ -19,6 +19,9 @@ import { enableTiming, readModuleTimings, spentMicros, ModuleTime, TIMED_MODULES
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
 import { takesStreamOptions, withIncludeUsage } from "./stream-options";
 import { UsageChunkStripper } from "./usage-chunk";
+import { readGuardDecisions } from "../sdk/guard-decision";
+import { auditEnabled } from "../sdk/audit-policy";
+import { AuditCapture } from "./audit-capture";
 
 export class UsageRoot extends RootContext {
   config: UsageConfig = new UsageConfig();
@@ -125,6 +128,8 @@ class UsageStream extends HttpContext {
   mayAskUsage: bool = false;
   /** Set when the module added include_usage: takes the usage-only chunk out of the response. */
   stripper: UsageChunkStripper | null = null;
+  /** The bodies for the audit trail, when the tenant's audit is on (audit-capture.ts). */
+  audit: AuditCapture | null = null;
 
   get root_(): UsageRoot { return changetype<UsageRoot>(this.root); }
 
@@ -153,6 +158,7 @@ class UsageStream extends HttpContext {
     // accept-encoding, passed on) would leave every request unmetered, and the quota unsettled.
     // The provider leg is uncompressed; Envoy still talks to the client as before.
     removeHeader(HeaderMap.RequestHeaders, "accept-encoding");
+    if (auditEnabled()) this.audit = new AuditCapture(this.root_.config.auditMaxBodyBytes);
     const method = getRequestHeader(":method");
     if (route.api == ApiFormat.OpenAI && !endOfStream && method != null && method == "POST" && takesStreamOptions(path)) {
       // The body may grow (include_usage): hold the headers, so Content-Length can still be fixed
@@ -165,7 +171,8 @@ class UsageStream extends HttpContext {
 
   onRequestBody(bodySize: u32, endOfStream: bool): DataAction {
     if (this.route == null) return DataAction.Continue;
-    if (!endOfStream) return this.mayAskUsage ? DataAction.StopIterationAndBuffer : DataAction.Continue;
+    // An audited body is buffered too, so it is read whole (the auth module holds it anyway).
+    if (!endOfStream) return this.mayAskUsage || this.audit != null ? DataAction.StopIterationAndBuffer : DataAction.Continue;
     // The auth module buffered and checked the whole body, so it arrives here in one piece.
     const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
     const base = changetype<usize>(body);
@@ -180,8 +187,11 @@ class UsageStream extends HttpContext {
           replaceHeader(HeaderMap.RequestHeaders, "content-length", changed.byteLength.toString());
         }
         this.stripper = new UsageChunkStripper();
+        if (this.audit != null) this.audit!.request.addBuffer(changed);
+        return DataAction.Continue;
       }
     }
+    if (this.audit != null) this.audit!.request.addBuffer(body);
     return DataAction.Continue;
   }
 
@@ -215,8 +225,17 @@ class UsageStream extends HttpContext {
     if (this.streamed) {
       const events = this.sse!.feed(changetype<usize>(chunk), chunk.byteLength);
       for (let i = 0; i < events.length; i++) foldStreamEvent(api, events[i].data, this.usage);
-      if (stripping) replaceBuffer(BufferType.HttpResponseBody, bodySize, this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream));
-    } else if (!this.bodyTooLarge) {
+      if (stripping) {
+        const passed = this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream);
+        replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
+        if (this.audit != null) this.audit!.response.addBuffer(passed);
+      } else if (this.audit != null) {
+        this.audit!.response.addBuffer(chunk);
+      }
+      return DataAction.Continue;
+    }
+    if (this.audit != null) this.audit!.response.addBuffer(chunk);
+    if (!this.bodyTooLarge) {
       if (this.bodyLength + chunk.byteLength > this.root_.config.maxResponseBytes) {
         this.bodyTooLarge = true;
         this.chunks = new Array<ArrayBuffer>(0);
@@ -254,6 +273,8 @@ class UsageStream extends HttpContext {
     r.durationMs = nowMillis() - this.startMs;
     // Every earlier module's total (published as filter state), then this module's own, measured
     // up to here: encoding the report is the only work left.
+    r.guardDecisions = readGuardDecisions();
+    if (this.audit != null) this.audit!.fill(r);
     r.moduleTimings = readModuleTimings(TIMED_MODULES);
     r.moduleTimings.push(new ModuleTime("usage", spentMicros(this)));
     this.root_.send(encodeUsageReport(r));
