@@ -221,17 +221,32 @@ describe("usage: guard decisions and audit entry in the report", () => {
     assert.equal(r.auditTruncated, true);
   });
 
-  it("a request refused before it reached the usage module's body callback: decision only, no request body", async () => {
+  it("a request a guard refused (its headers never reached the module) is reported from onLog: decision, status, audit entry without bodies", async () => {
     const host = await loadUsage();
-    const s = host.newHttpStream();
-    s.filterState.set("leash.tenant_id", enc("acme"));
-    s.filterState.set("leash.policy", enc(AUDIT_ON));
-    s.filterState.set("leash.guard.redact", enc("redact:blocked(github_token=1)"));
-    s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"], ["x-request-id", "rid-b"], ["content-type", "application/json"]], false);
-    s.done();
+    // As Envoy has it after a guard's local reply: the request attributes, the 400, the filter
+    // state of auth and of the guard; no header or body callback of this module ran.
+    const refused = (state: Record<string, string | Uint8Array>): HttpStream => {
+      const s = host.newHttpStream();
+      s.filterState.set("request\u0000path", enc("/anthropic/v1/messages"));
+      s.filterState.set("request\u0000id", enc("rid-b"));
+      s.filterState.set("response\u0000code", new Uint8Array(new BigInt64Array([400n]).buffer));
+      for (const [k, v] of Object.entries(state)) s.filterState.set(k, typeof v === "string" ? enc(v) : v);
+      return s;
+    };
+    refused({ "leash.tenant_id": "acme", "leash.key_id": "abcdefghijkl", "leash.policy": AUDIT_ON, "leash.guard.injection": "injection:blocked(0.93)" }).done();
+    // Not reported: no guard decision (some other local reply), or no tenant (auth refused it).
+    refused({ "leash.tenant_id": "acme" }).done();
+    refused({ "leash.guard.redact": "redact:blocked(github_token=1)" }).done();
     const r = report(host);
-    assert.equal(r.guardDecisions, "redact:blocked(github_token=1)");
+    assert.equal(r.guardDecisions, "injection:blocked(0.93)");
+    assert.equal(r.requestId, "rid-b");
+    assert.equal(r.tenantId, "acme");
+    assert.equal(r.provider, "anthropic");
+    assert.equal(r.status, 400);
+    assert.equal(r.upstreamResponded, false);
+    assert.equal(r.estimated, false);
     assert.equal(r.audit, true);
     assert.equal(r.auditRequestBody.length, 0);
+    assert.equal(r.auditResponseBody.length, 0);
   });
 });

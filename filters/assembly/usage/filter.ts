@@ -22,6 +22,7 @@ import { UsageChunkStripper } from "./usage-chunk";
 import { readGuardDecisions } from "../sdk/guard-decision";
 import { auditEnabled } from "../sdk/audit-policy";
 import { AuditCapture } from "./audit-capture";
+import { refusedRoute, responseCode } from "./refused";
 
 export class UsageRoot extends RootContext {
   config: UsageConfig = new UsageConfig();
@@ -138,19 +139,8 @@ class UsageStream extends HttpContext {
     if (path == null) return HeadersAction.Continue;
     const route = matchRoute(this.root_.config.routes, path);
     if (route == null) return HeadersAction.Continue;
-    this.route = route;
-    this.startMs = nowMillis();
+    this.begin(route, getRequestHeader("x-request-id"));
     const r = this.report;
-    r.startedAtMs = this.startMs;
-    r.provider = route.provider;
-    r.api = route.api == ApiFormat.Anthropic ? "anthropic" : "openai";
-    const rid = getRequestHeader("x-request-id");
-    r.requestId = rid == null ? "" : rid;
-    // Set by the auth module, which runs before this one and let the request in.
-    const tenant = getPropertyString(["leash.tenant_id"]);
-    const key = getPropertyString(["leash.key_id"]);
-    r.tenantId = tenant == null ? "" : tenant;
-    r.keyId = key == null ? "" : key;
     // The client's trace context, so the sidecar's RecordUsage span joins the request's trace.
     const tp = getRequestHeader("traceparent");
     if (tp != null && tp.length <= 128) r.traceparent = tp;
@@ -247,9 +237,41 @@ class UsageStream extends HttpContext {
     return DataAction.Continue;
   }
 
+  /** Starts the report: the route, the clock, and who sent it. */
+  begin(route: Route, rid: string | null): void {
+    this.route = route;
+    this.startMs = nowMillis();
+    const r = this.report;
+    r.startedAtMs = this.startMs;
+    r.provider = route.provider;
+    r.api = route.api == ApiFormat.Anthropic ? "anthropic" : "openai";
+    r.requestId = rid == null ? "" : rid;
+    // Set by the auth module, which runs before this one and let the request in.
+    const tenant = getPropertyString(["leash.tenant_id"]);
+    const key = getPropertyString(["leash.key_id"]);
+    r.tenantId = tenant == null ? "" : tenant;
+    r.keyId = key == null ? "" : key;
+  }
+
+  /**
+   * Readies the report of a request a guard refused before its headers reached this module
+   * (refused.ts): no body was seen, so only the decision, the status and, if audited, an entry
+   * without bodies.
+   */
+  startRefused(decisions: string): bool {
+    const route = refusedRoute(this.root_.config.routes, decisions);
+    if (route == null) return false;
+    this.begin(route, getPropertyString(["request", "id"]));
+    this.report.status = responseCode();
+    if (auditEnabled()) this.audit = new AuditCapture(this.root_.config.auditMaxBodyBytes);
+    return true;
+  }
+
   /** The request is over (complete, failed or abandoned): report what was seen, once. */
   onLog(): void {
-    if (this.route == null || this.reported) return;
+    if (this.reported) return;
+    const decisions = readGuardDecisions();
+    if (this.route == null && !this.startRefused(decisions)) return;
     this.reported = true;
     const r = this.report;
     if (!this.streamed && this.bodyLength > 0) {
@@ -273,7 +295,7 @@ class UsageStream extends HttpContext {
     r.durationMs = nowMillis() - this.startMs;
     // Every earlier module's total (published as filter state), then this module's own, measured
     // up to here: encoding the report is the only work left.
-    r.guardDecisions = readGuardDecisions();
+    r.guardDecisions = decisions;
     if (this.audit != null) this.audit!.fill(r);
     r.moduleTimings = readModuleTimings(TIMED_MODULES);
     r.moduleTimings.push(new ModuleTime("usage", spentMicros(this)));
