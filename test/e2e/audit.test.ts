@@ -5,8 +5,9 @@
 // plain and streamed; `bin/leash audit export` must return its entries with the placeholders and
 // never the raw entities; the ledger rows carry the guard decisions and the metric counts them; a
 // request refused by the injection guard, and one refused for a secret, are recorded with their
-// decision and no body; a tenant whose audit is off has no entry. Finally the audit rows — the
-// ciphertext columns as stored and the opened export — are scanned for keys with the secret detector.
+// decision and no body; a tenant whose audit is off has no entry; the guards' processing time is
+// measured. Finally the audit rows — the ciphertext columns as stored and the opened export — are
+// scanned for keys with the secret detector.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
@@ -155,6 +156,12 @@ describe("audit trail through Envoy with the official SDKs", () => {
     assert.equal(count("redact", "blocked", audited.id), 1);
     assert.equal(count("injection", "blocked", audited.id), 1);
     assert.equal(count("redact", "masked", plain.id), 1);
+    // Per-module timing of the guards (sdk/timing.ts): each timed request of theirs is observed.
+    for (const module of ["redact", "injection"]) {
+      const line = metrics.split("\n").find((l) => l.startsWith("leash_module_processing_duration_seconds_count{")
+        && l.includes(`module="${module}"`) && l.includes(`tenant="${audited.id}"`));
+      assert.ok(line && Number(line.split(" ").pop()) >= 3, `no timing of ${module}: ${line}`);
+    }
 
     // No key in the audit trail: the stored rows (ciphertext columns as bytes, in hex, base64 and
     // as text) and the opened export.
