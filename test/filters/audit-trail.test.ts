@@ -208,6 +208,19 @@ describe("usage: guard decisions and audit entry in the report", () => {
     assert.equal(r2.auditTruncated, true);
   });
 
+  it("audit.enabled false, or a policy that does not parse: no entry", async () => {
+    for (const policy of [JSON.stringify({ redact: {}, audit: { enabled: false } }), '{"audit":{"enabled":true}', JSON.stringify({ audit: { enabled: "yes" } })]) {
+      const host = await loadUsage();
+      const s = usageStream(host, chat("x"), { "leash.policy": policy });
+      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], false);
+      s.responseBody(RESPONSE, true);
+      s.done();
+      const r = report(host);
+      assert.equal(r.audit, false, policy);
+      assert.equal(r.auditRequestBody.length, 0);
+    }
+  });
+
   it("cuts each body at audit_max_body_bytes and says so", async () => {
     const host = await loadUsage({ audit_max_body_bytes: 1024 });
     const body = chat("a".repeat(3000));
