@@ -40,3 +40,17 @@ export function auditPolicyOf(moduleSettings: Record<string, unknown> | null | u
     retentionDays: Number.isInteger(days) && (days as number) >= 1 && (days as number) <= MAX_AUDIT_RETENTION_DAYS ? (days as number) : DEFAULT_AUDIT_RETENTION_DAYS,
   };
 }
+
+/**
+ * `guardPolicy` (the compact module_policy JSON, "" when none) with `"audit":{"enabled":true}`
+ * added when the tenant's audit is on: the filters read audit.enabled from filter state
+ * leash.policy (filters/assembly/sdk/audit-policy.ts). Nothing is added when it is off, so a
+ * tenant without audit keeps the exact policy string it had (the guards cache by string).
+ * retention_days stays in the sidecar: the data plane has no use for it.
+ */
+export function withAuditPolicy(guardPolicy: string, moduleSettings: Record<string, unknown> | null | undefined): string {
+  if (!auditPolicyOf(moduleSettings).enabled) return guardPolicy;
+  const out = guardPolicy === "" ? {} : JSON.parse(guardPolicy) as Record<string, unknown>;
+  out.audit = { enabled: true };
+  return JSON.stringify(out);
+}

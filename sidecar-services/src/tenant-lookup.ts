@@ -2,6 +2,7 @@
 // as key records. Kept apart from the key record so a policy change invalidates one entry per
 // tenant instead of one per key.
 import { modulePolicyJson } from "../../config/guard-policy.ts";
+import { withAuditPolicy } from "./audit-policy.ts";
 import type { Queryable } from "./db.ts";
 import { readThrough } from "./cache-aside.ts";
 import type { KvStore } from "./kv-store.ts";
@@ -17,8 +18,8 @@ export interface TenantPolicy {
   /** Models the tenant may call; empty = any; entries ending in "*" are prefixes. Enforced by the filter. */
   allowedModels: string[];
   /**
-   * The guard sections of module_settings as compact JSON (AuthorizeResponse.module_policy), ""
-   * when there are none. Precomputed here so the cache holds the wire form.
+   * The guard sections of module_settings as compact JSON (AuthorizeResponse.module_policy), plus
+   * `"audit":{"enabled":true}` when the tenant's audit trail is on; "" when there are none. Precomputed here so the cache holds the wire form.
    */
   modulePolicy: string;
 }
@@ -41,8 +42,9 @@ const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(
 function decodeCached(raw: string): TenantPolicy | null | undefined {
   try {
     const v = JSON.parse(raw) as Record<string, unknown>;
-    // v2 added module_policy; a v1 entry (an older replica's) is a miss.
-    if (v.v !== 2) return undefined;
+    // v2 added module_policy, v3 the audit section in it; an older replica's entry is a miss
+    // (a v2 policy would silently leave a tenant's audit off for the cache's lifetime).
+    if (v.v !== 3) return undefined;
     if (v.missing === true) return null;
     if ((v.status === "active" || v.status === "disabled") && isStringList(v.allowed_providers) && isStringList(v.allowed_models)
       && typeof v.module_policy === "string") {
@@ -62,9 +64,9 @@ export async function lookupTenantPolicy(db: Queryable, store: KvStore, tenantId
   const codec = {
     decode: decodeCached,
     encode: (policy: TenantPolicy | null): string => JSON.stringify(policy
-      ? { v: 2, status: policy.status, allowed_providers: policy.allowedProviders, allowed_models: policy.allowedModels,
+      ? { v: 3, status: policy.status, allowed_providers: policy.allowedProviders, allowed_models: policy.allowedModels,
         module_policy: policy.modulePolicy }
-      : { v: 2, missing: true }),
+      : { v: 3, missing: true }),
   };
   return readThrough(store, tenantCacheKey(tenantId), TENANT_CACHE_TTL_SECONDS, codec, async () => {
     type Row = { status: TenantStatus; allowed_providers: string[]; allowed_models: string[]; module_settings: unknown };
@@ -78,7 +80,7 @@ export async function lookupTenantPolicy(db: Queryable, store: KvStore, tenantId
       status: row.status,
       allowedProviders: row.allowed_providers,
       allowedModels: row.allowed_models,
-      modulePolicy: modulePolicyJson(settings as Record<string, unknown> | null),
+      modulePolicy: withAuditPolicy(modulePolicyJson(settings as Record<string, unknown> | null), settings as Record<string, unknown> | null),
     };
   });
 }

@@ -306,6 +306,21 @@ describe("admin API (PostgreSQL + Redis)", () => {
       assert.equal((await authorizeB(created.key, "openai")).module_policy, "");
     });
 
+    it("a tenant's audit policy reaches Authorize as audit.enabled in module_policy, only while it is on", async () => {
+      const redact = { entities: { email: "block" } };
+      let res = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { redact, audit: { enabled: true, retention_days: 7 } } });
+      assert.equal(res.status, 200, res.text);
+      // retention_days stays in the sidecar: the filters only need to know whether to capture.
+      assert.deepEqual(JSON.parse((await authorizeB(created.key, "openai")).module_policy), { redact, audit: { enabled: true } });
+      res = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { audit: { enabled: true } } });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(JSON.parse((await authorizeB(created.key, "openai")).module_policy), { audit: { enabled: true } });
+      res = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { audit: { enabled: false, retention_days: 7 } } });
+      assert.equal(res.status, 200, res.text);
+      assert.equal((await authorizeB(created.key, "openai")).module_policy, "", "audit off adds nothing");
+      await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: {} });
+    });
+
     it("POST /tenants/:id/keys validates expires_at and limits, 404 for unknown tenants", async () => {
       const path = `/tenants/acme-${RUN}/keys`;
       const cases: [unknown, RegExp][] = [

@@ -21,6 +21,8 @@ import { InjectionConfig, parseInjectionConfig, policyFor, Action, PolicyResult,
 import { Tokens } from "./tokens";
 import { scoreTokens, Score } from "./scorer";
 import { feedPromptText } from "./prompt-text";
+import { enableTiming } from "../sdk/timing";
+import { publishGuardDecision } from "../sdk/guard-decision";
 
 export const SCORE_HEADER = "x-leash-injection-score";
 export const RESULT_HEADER = "x-leash-injection";
@@ -57,6 +59,7 @@ export class InjectionRoot extends RootContext {
     }
     this.config = r.config!;
     this.lastPolicy = null; // the defaults under it changed
+    enableTiming(this, "injection");
     const d = this.config.defaults;
     logInfo("injection: configured with " + this.config.routes.length.toString() + " routes, action=" +
       (d.action == Action.Block ? "block" : "flag") + ", threshold=" + formatScore(d.threshold));
@@ -138,12 +141,14 @@ class InjectionStream extends HttpContext {
     if (policy.action == Action.Block) {
       this.root_.blocked.increment(1);
       this.log("blocked", s, shown, policy.threshold);
+      publishGuardDecision("injection", "injection:blocked(" + shown + ")");
       this.deny(400, CODE, "The request looks like a prompt-injection or jailbreak attempt (score " + shown +
         ", threshold " + formatScore(policy.threshold) + ") and was not sent to the provider.", "blocked;score=" + shown);
       return false;
     }
     this.root_.flagged.increment(1);
     this.log("flagged", s, shown, policy.threshold);
+    publishGuardDecision("injection", "injection:flagged(" + shown + ")");
     replaceHeader(HeaderMap.RequestHeaders, SCORE_HEADER, shown);
     this.flag = "flagged;score=" + shown;
     return true;

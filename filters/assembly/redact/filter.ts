@@ -19,6 +19,9 @@ import { ByteSink } from "./byte-sink";
 import { JsonWalker } from "./json-walk";
 import { TextVisitor } from "./text-visitor";
 import { SseRewriter } from "./sse-rewrite";
+import { enableTiming } from "../sdk/timing";
+import { auditEnabled } from "../sdk/audit-policy";
+import { ResponseCopy, publishBlocked, publishMasked } from "./audit-trail";
 
 export class RedactRoot extends RootContext {
   config: RedactConfig = new RedactConfig();
@@ -42,6 +45,7 @@ export class RedactRoot extends RootContext {
     }
     this.config = r.config!;
     this.policies.clear();
+    enableTiming(this, "redact");
     logInfo("redact: configured with " + this.config.routes.length.toString() + " routes");
     return true;
   }
@@ -72,6 +76,8 @@ export class RedactStream extends HttpContext {
   denied: bool = false;
   responseMode: BodyMode = BodyMode.None;
   sse: SseRewriter | null = null;
+  /** The response as passed on, kept for the audit trail when the tenant's audit is on (audit-trail.ts). */
+  copy: ResponseCopy | null = null;
 
   get r(): RedactRoot { return changetype<RedactRoot>(this.root); }
 
@@ -166,6 +172,7 @@ export class RedactStream extends HttpContext {
       for (let k = 0; k < ENTITY_KINDS; k++) if ((blocked & ((<u32>1) << <u32>k)) != 0 && isSecret(<EntityKind>k)) secret = true;
       const code = secret ? "guard.secret_blocked" : "guard.pii_blocked";
       logInfo("redact: " + code + " (" + kindNames(blocked) + ")");
+      publishBlocked(this.state);
       this.deny(400, code, "The request contains " + (secret ? "a secret" : "personal data") + " (" + kindNames(blocked) +
         ") that this gateway's policy does not allow to be sent to the provider. Remove it and retry.");
       return false;
@@ -173,6 +180,7 @@ export class RedactStream extends HttpContext {
     if (this.r.walker.changed) {
       this.r.requestsRedacted.increment(1);
       this.r.entities.increment(this.state.total());
+      publishMasked(this.state);
       if (!replaceBuffer(BufferType.HttpRequestBody, bodySize, sink.toBuffer())) {
         // Never forward the original when the rewrite did not take.
         this.deny(503, "guard.redact_failed", "The gateway could not redact the request. Retry later.");
@@ -201,6 +209,10 @@ export class RedactStream extends HttpContext {
     } else {
       return HeadersAction.Continue;
     }
+    if (auditEnabled()) {
+      this.copy = new ResponseCopy();
+      this.copy!.claim();
+    }
     removeHeader(HeaderMap.ResponseHeaders, "content-length");
     return HeadersAction.Continue;
   }
@@ -215,9 +227,12 @@ export class RedactStream extends HttpContext {
       const sse = this.sse!;
       sse.push(changetype<usize>(body), body.byteLength, out);
       if (endOfStream) { sse.finish(out); this.responseDone = true; }
-      if (out.len != body.byteLength || this.state.total() > 0 || sse.overflows > 0 || !sameBytes(body, out)) {
-        replaceBuffer(BufferType.HttpResponseBody, bodySize, out.toBuffer());
+      const replaced = out.len != body.byteLength || this.state.total() > 0 || sse.overflows > 0 || !sameBytes(body, out);
+      if (replaced) replaceBuffer(BufferType.HttpResponseBody, bodySize, out.toBuffer());
+      if (this.copy != null) {
+        if (replaced) this.copy!.add(out.ptr, out.len); else this.copy!.addBuffer(body);
       }
+      if (endOfStream) this.responseEnded();
       if (endOfStream && this.state.total() > 0) this.r.responsesRedacted.increment(1);
       return DataAction.Continue;
     }
@@ -236,6 +251,8 @@ export class RedactStream extends HttpContext {
       out.reset();
       this.sse!.finish(out);
       if (out.len > 0) replaceBuffer(BufferType.HttpResponseBody, 0, out.toBuffer());
+      if (this.copy != null) this.copy!.add(out.ptr, out.len);
+      this.responseEnded();
       return HeadersAction.Continue;
     }
     this.redactResponse(MAX_BUFFER);
@@ -252,7 +269,10 @@ export class RedactStream extends HttpContext {
       const api = this.route!.api;
       const msg = "{\"error\":{\"message\":\"The provider sent a compressed response the gateway cannot inspect.\",\"type\":\"api_error\",\"code\":\"guard.response_unreadable\"}}";
       const anth = "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"The provider sent a compressed response the gateway cannot inspect.\",\"code\":\"guard.response_unreadable\"}}";
-      replaceBuffer(BufferType.HttpResponseBody, bodySize, String.UTF8.encode(api == ApiFormat.Anthropic ? anth : msg));
+      const replacement = String.UTF8.encode(api == ApiFormat.Anthropic ? anth : msg);
+      replaceBuffer(BufferType.HttpResponseBody, bodySize, replacement);
+      if (this.copy != null) this.copy!.addBuffer(replacement);
+      this.responseEnded();
       return;
     }
     const base = changetype<usize>(body);
@@ -263,20 +283,34 @@ export class RedactStream extends HttpContext {
       v.begin(policy, this.state);
       const sink = this.r.sink;
       this.r.walker.walk(base, len, v, sink);
-      if (this.r.walker.changed) {
+      const changed = this.r.walker.changed;
+      if (changed) {
         this.r.responsesRedacted.increment(1);
         replaceBuffer(BufferType.HttpResponseBody, bodySize, sink.toBuffer());
       }
+      if (this.copy != null) {
+        if (changed) this.copy!.add(sink.ptr, sink.len); else this.copy!.addBuffer(body);
+      }
+      this.responseEnded();
       return;
     }
     // Not JSON after all (or malformed): redact it as text; the placeholders hold no JSON syntax.
     const text = String.UTF8.decode(body);
     const redacted = redactText(text, policy, this.state);
+    const passed = redacted != text ? String.UTF8.encode(redacted) : body;
     if (redacted != text) {
       this.r.responsesRedacted.increment(1);
-      replaceBuffer(BufferType.HttpResponseBody, bodySize, String.UTF8.encode(redacted));
+      replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
     }
+    if (this.copy != null) this.copy!.addBuffer(passed);
+    this.responseEnded();
     return;
+  }
+
+  /** The response is complete: hand the audit copy over and count the response's entities in the decision. */
+  responseEnded(): void {
+    if (this.copy != null) this.copy!.publish();
+    publishMasked(this.state);
   }
 
   denyTooLarge(): void {

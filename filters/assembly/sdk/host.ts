@@ -129,6 +129,12 @@ export function setProperty(name: string, value: string): bool {
   return raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
 }
 
+/** Writes filter state from raw bytes (a body for the audit trail: no string round trip). */
+export function setPropertyBytes(name: string, value: ArrayBuffer): bool {
+  const p = utf8(name);
+  return raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(value), <usize>value.byteLength) == WasmResult.Ok;
+}
+
 // Bit pattern of -1: "not a gRPC reply" (the host reads the word as a signed status).
 const NO_GRPC_STATUS: u32 = 0xFFFFFFFF;
 

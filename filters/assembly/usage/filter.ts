@@ -19,6 +19,10 @@ import { enableTiming, readModuleTimings, spentMicros, ModuleTime, TIMED_MODULES
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
 import { takesStreamOptions, withIncludeUsage } from "./stream-options";
 import { UsageChunkStripper } from "./usage-chunk";
+import { readGuardDecisions } from "../sdk/guard-decision";
+import { auditEnabled } from "../sdk/audit-policy";
+import { AuditCapture } from "./audit-capture";
+import { refusedRoute, responseCode } from "./refused";
 
 export class UsageRoot extends RootContext {
   config: UsageConfig = new UsageConfig();
@@ -125,6 +129,8 @@ class UsageStream extends HttpContext {
   mayAskUsage: bool = false;
   /** Set when the module added include_usage: takes the usage-only chunk out of the response. */
   stripper: UsageChunkStripper | null = null;
+  /** The bodies for the audit trail, when the tenant's audit is on (audit-capture.ts). */
+  audit: AuditCapture | null = null;
 
   get root_(): UsageRoot { return changetype<UsageRoot>(this.root); }
 
@@ -133,19 +139,8 @@ class UsageStream extends HttpContext {
     if (path == null) return HeadersAction.Continue;
     const route = matchRoute(this.root_.config.routes, path);
     if (route == null) return HeadersAction.Continue;
-    this.route = route;
-    this.startMs = nowMillis();
+    this.begin(route, getRequestHeader("x-request-id"));
     const r = this.report;
-    r.startedAtMs = this.startMs;
-    r.provider = route.provider;
-    r.api = route.api == ApiFormat.Anthropic ? "anthropic" : "openai";
-    const rid = getRequestHeader("x-request-id");
-    r.requestId = rid == null ? "" : rid;
-    // Set by the auth module, which runs before this one and let the request in.
-    const tenant = getPropertyString(["leash.tenant_id"]);
-    const key = getPropertyString(["leash.key_id"]);
-    r.tenantId = tenant == null ? "" : tenant;
-    r.keyId = key == null ? "" : key;
     // The client's trace context, so the sidecar's RecordUsage span joins the request's trace.
     const tp = getRequestHeader("traceparent");
     if (tp != null && tp.length <= 128) r.traceparent = tp;
@@ -153,6 +148,7 @@ class UsageStream extends HttpContext {
     // accept-encoding, passed on) would leave every request unmetered, and the quota unsettled.
     // The provider leg is uncompressed; Envoy still talks to the client as before.
     removeHeader(HeaderMap.RequestHeaders, "accept-encoding");
+    if (auditEnabled()) this.audit = new AuditCapture(this.root_.config.auditMaxBodyBytes);
     const method = getRequestHeader(":method");
     if (route.api == ApiFormat.OpenAI && !endOfStream && method != null && method == "POST" && takesStreamOptions(path)) {
       // The body may grow (include_usage): hold the headers, so Content-Length can still be fixed
@@ -165,7 +161,8 @@ class UsageStream extends HttpContext {
 
   onRequestBody(bodySize: u32, endOfStream: bool): DataAction {
     if (this.route == null) return DataAction.Continue;
-    if (!endOfStream) return this.mayAskUsage ? DataAction.StopIterationAndBuffer : DataAction.Continue;
+    // An audited body is buffered too, so it is read whole (the auth module holds it anyway).
+    if (!endOfStream) return this.mayAskUsage || this.audit != null ? DataAction.StopIterationAndBuffer : DataAction.Continue;
     // The auth module buffered and checked the whole body, so it arrives here in one piece.
     const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
     const base = changetype<usize>(body);
@@ -180,8 +177,11 @@ class UsageStream extends HttpContext {
           replaceHeader(HeaderMap.RequestHeaders, "content-length", changed.byteLength.toString());
         }
         this.stripper = new UsageChunkStripper();
+        if (this.audit != null) this.audit!.request.addBuffer(changed);
+        return DataAction.Continue;
       }
     }
+    if (this.audit != null) this.audit!.request.addBuffer(body);
     return DataAction.Continue;
   }
 
@@ -215,8 +215,17 @@ class UsageStream extends HttpContext {
     if (this.streamed) {
       const events = this.sse!.feed(changetype<usize>(chunk), chunk.byteLength);
       for (let i = 0; i < events.length; i++) foldStreamEvent(api, events[i].data, this.usage);
-      if (stripping) replaceBuffer(BufferType.HttpResponseBody, bodySize, this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream));
-    } else if (!this.bodyTooLarge) {
+      if (stripping) {
+        const passed = this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream);
+        replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
+        if (this.audit != null) this.audit!.response.addBuffer(passed);
+      } else if (this.audit != null) {
+        this.audit!.response.addBuffer(chunk);
+      }
+      return DataAction.Continue;
+    }
+    if (this.audit != null) this.audit!.response.addBuffer(chunk);
+    if (!this.bodyTooLarge) {
       if (this.bodyLength + chunk.byteLength > this.root_.config.maxResponseBytes) {
         this.bodyTooLarge = true;
         this.chunks = new Array<ArrayBuffer>(0);
@@ -228,9 +237,41 @@ class UsageStream extends HttpContext {
     return DataAction.Continue;
   }
 
+  /** Starts the report: the route, the clock, and who sent it. */
+  begin(route: Route, rid: string | null): void {
+    this.route = route;
+    this.startMs = nowMillis();
+    const r = this.report;
+    r.startedAtMs = this.startMs;
+    r.provider = route.provider;
+    r.api = route.api == ApiFormat.Anthropic ? "anthropic" : "openai";
+    r.requestId = rid == null ? "" : rid;
+    // Set by the auth module, which runs before this one and let the request in.
+    const tenant = getPropertyString(["leash.tenant_id"]);
+    const key = getPropertyString(["leash.key_id"]);
+    r.tenantId = tenant == null ? "" : tenant;
+    r.keyId = key == null ? "" : key;
+  }
+
+  /**
+   * Readies the report of a request a guard refused before its headers reached this module
+   * (refused.ts): no body was seen, so only the decision, the status and, if audited, an entry
+   * without bodies.
+   */
+  startRefused(decisions: string): bool {
+    const route = refusedRoute(this.root_.config.routes, decisions);
+    if (route == null) return false;
+    this.begin(route, getPropertyString(["request", "id"]));
+    this.report.status = responseCode();
+    if (auditEnabled()) this.audit = new AuditCapture(this.root_.config.auditMaxBodyBytes);
+    return true;
+  }
+
   /** The request is over (complete, failed or abandoned): report what was seen, once. */
   onLog(): void {
-    if (this.route == null || this.reported) return;
+    if (this.reported) return;
+    const decisions = readGuardDecisions();
+    if (this.route == null && !this.startRefused(decisions)) return;
     this.reported = true;
     const r = this.report;
     if (!this.streamed && this.bodyLength > 0) {
@@ -254,6 +295,8 @@ class UsageStream extends HttpContext {
     r.durationMs = nowMillis() - this.startMs;
     // Every earlier module's total (published as filter state), then this module's own, measured
     // up to here: encoding the report is the only work left.
+    r.guardDecisions = decisions;
+    if (this.audit != null) this.audit!.fill(r);
     r.moduleTimings = readModuleTimings(TIMED_MODULES);
     r.moduleTimings.push(new ModuleTime("usage", spentMicros(this)));
     this.root_.send(encodeUsageReport(r));

@@ -25,6 +25,13 @@ export class UsageReport {
   upstreamResponded: bool = false;
   moduleTimings: Array<ModuleTime> = new Array<ModuleTime>(0);
   traceparent: string = "";
+  /** What the guard modules did, joined with ";" (sdk/guard-decision.ts). */
+  guardDecisions: string = "";
+  /** The tenant's audit is on: the bodies below go to the audit trail (after redaction). */
+  audit: bool = false;
+  auditRequestBody: ArrayBuffer = new ArrayBuffer(0);
+  auditResponseBody: ArrayBuffer = new ArrayBuffer(0);
+  auditTruncated: bool = false;
 }
 
 /** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
@@ -59,5 +66,12 @@ export function encodeUsageReport(r: UsageReport): ArrayBuffer {
     w.bytes(17, t.finish());
   }
   if (r.traceparent.length > 0) w.string(18, r.traceparent);
+  if (r.guardDecisions.length > 0) w.string(30, r.guardDecisions);
+  if (r.audit) {
+    w.bool(31, true);
+    w.bytes(32, r.auditRequestBody);
+    w.bytes(33, r.auditResponseBody);
+    w.bool(34, r.auditTruncated);
+  }
   return w.finish();
 }
