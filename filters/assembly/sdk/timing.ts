@@ -28,7 +28,7 @@ export const TIMING_PREFIX: string = "leash.timing.";
  * Modules whose totals the usage module collects, in chain order. A module that opts in to timing
  * adds its name here (its second line); absent properties (module disabled) are skipped.
  */
-export const TIMED_MODULES: Array<string> = ["auth"];
+export const TIMED_MODULES: Array<string> = ["auth", "quota"];
 
 /**
  * Turns on callback timing for every stream of `root`, published as leash.timing.<module>.
