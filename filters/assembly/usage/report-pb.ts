@@ -25,6 +25,8 @@ export class UsageReport {
   upstreamResponded: bool = false;
   moduleTimings: Array<ModuleTime> = new Array<ModuleTime>(0);
   traceparent: string = "";
+  /** The quota module's reservation (filter state leash.quota.reservation), "" if none. */
+  reservationId: string = "";
 }
 
 /** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
@@ -59,5 +61,6 @@ export function encodeUsageReport(r: UsageReport): ArrayBuffer {
     w.bytes(17, t.finish());
   }
   if (r.traceparent.length > 0) w.string(18, r.traceparent);
+  if (r.reservationId.length > 0) w.string(19, r.reservationId);
   return w.finish();
 }
