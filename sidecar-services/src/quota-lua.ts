@@ -124,18 +124,12 @@ if deny == 0 then
     st.dreq, st.dtok, st.dusd = st.dreq + 1, st.dtok + tokens, st.dusd + usd
     st.mreq, st.mtok, st.musd = st.mreq + 1, st.mtok + tokens, st.musd + usd
   end
-  if redis.call('EXISTS', KEYS[1]) == 1 then
-    -- The same request id reserved twice (ids can come from clients): keep the first record and
-    -- mark it contested; settlement then never gives anything back (see quota-memory.ts settle).
-    redis.call('HINCRBY', KEYS[1], 'n', 1)
-  else
-    redis.call('HSET', KEYS[1], 's', now_s, 'd', ARGV[7], 'm', ARGV[8], 'k', ARGV[9], 'tok', tokens, 'usd', usd, 'n', 1)
+  -- Reservation ids are 128 random bits made by the filter, so an existing record means the same
+  -- Reserve arrived twice: keep the first record; the repeat stays counted at its estimate.
+  if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('HSET', KEYS[1], 's', now_s, 'd', ARGV[7], 'm', ARGV[8], 'k', ARGV[9], 'tok', tokens, 'usd', usd)
+    redis.call('EXPIRE', KEYS[1], ttl)
   end
-  redis.call('EXPIRE', KEYS[1], ttl)
-elseif redis.call('EXISTS', KEYS[1]) == 1 then
-  -- A refused request under the id of an open reservation: its report must not settle that
-  -- reservation as if it were its own.
-  redis.call('HINCRBY', KEYS[1], 'n', 1)
 end
 
 local reply = { deny, retry }
@@ -151,26 +145,22 @@ return reply
 
 /**
  * SETTLE
- * KEYS: 1 reservation record, then per scope: minute hash, day hash, month hash (from the record).
+ * KEYS: 1 reservation record (by reservation id), then per scope: minute hash, day hash, month hash (from the record).
  * ARGV: 1 now ms, 2 release (1|0), 3 actual tokens, 4 actual cost µ$, 5..8 the record's s, d, m, k
  *       as read by the caller (the keys were derived from them).
  * Reply: 0 no record, -1 the record changed since it was read (read again), 1 settled, 2 released.
  */
 export const SETTLE_LUA = `
-local f = redis.call('HMGET', KEYS[1], 's', 'd', 'm', 'k', 'tok', 'usd', 'n')
+local f = redis.call('HMGET', KEYS[1], 's', 'd', 'm', 'k', 'tok', 'usd')
 if not f[1] then return 0 end
 if f[1] ~= ARGV[5] or f[2] ~= ARGV[6] or f[3] ~= ARGV[7] or f[4] ~= ARGV[8] then return -1 end
 redis.call('DEL', KEYS[1])
 local sec = tonumber(f[1])
-local rtok, rusd, n = tonumber(f[5]), tonumber(f[6]), tonumber(f[7])
+local rtok, rusd = tonumber(f[5]), tonumber(f[6])
 local now_s = math.floor(tonumber(ARGV[1]) / 1000)
 local dr, dt, du = 0, tonumber(ARGV[3]) - rtok, tonumber(ARGV[4]) - rusd
 local result = 1
-if n > 1 then
-  -- Contested id: which request this report belongs to is unknown, so only ever add.
-  if dt < 0 then dt = 0 end
-  if du < 0 then du = 0 end
-elseif ARGV[2] == '1' then
+if ARGV[2] == '1' then
   dr, dt, du, result = -1, -rtok, -rusd, 2
 end
 for i = 2, #KEYS, 3 do

@@ -2,7 +2,7 @@
 // instances on one key prefix: two sidecar replicas sharing Redis) and against the in-process
 // store of the embedded mode. Every behaviour runs on both: exactness under concurrency, the
 // rolling minute (1 s buckets), UTC day and month boundaries, settlement, release, idempotency,
-// budgets, tenant + key scopes, and a reused request id.
+// budgets, tenant + key scopes, and reservation ids (a repeat, an unknown one).
 //
 //   LEASH_TEST_REDIS_URL  default redis://127.0.0.1:6379/0
 import assert from "node:assert/strict";
@@ -17,7 +17,9 @@ import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../supp
 const RUN = randomBytes(4).toString("hex");
 /** A fixed instant well inside a day: 2030-06-15T12:00:00.000Z. */
 const NOON = Date.UTC(2030, 5, 15, 12, 0, 0);
-let seq = 0;
+
+/** A reservation id as the quota module makes them: 128 random bits, hex. */
+const reservationId = (): string => randomBytes(16).toString("hex");
 
 function limits(l: Partial<ScopeLimits>): ScopeLimits {
   return { ...NO_LIMITS, ...l };
@@ -28,7 +30,7 @@ function plan(p: Partial<ReservePlan>): ReservePlan {
   return {
     tenantId: "t",
     keyId: "",
-    requestId: `r-${++seq}`,
+    reservationId: reservationId(),
     nowMs: NOON,
     tokens: 1,
     costMicro: 0,
@@ -135,7 +137,7 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       const l = limits({ tpd: 10_000, usdDayMicro: 1_000_000 });
       const p = plan({ tenantId: t, tenant: l, tokens: 120, costMicro: 500 });
       assert.equal((await a.reserve(p)).allowed, true);
-      const settle = { tenantId: t, requestId: p.requestId, nowMs: NOON + 2000, release: false, tokens: 50, costMicro: 80 };
+      const settle = { tenantId: t, reservationId: p.reservationId, nowMs: NOON + 2000, release: false, tokens: 50, costMicro: 80 };
       assert.equal(await b.settle(settle), "settled");
       assert.equal(await a.settle(settle), "none", "a retried report changes nothing");
       const u = await a.read(t, "", NOON + 2000);
@@ -147,7 +149,7 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       const p = plan({ tenantId: t, tenant: limits({ rpm: 1 }), tokens: 70, costMicro: 9 });
       assert.equal((await a.reserve(p)).allowed, true);
       assert.equal((await b.reserve(plan({ tenantId: t, tenant: limits({ rpm: 1 }) }))).allowed, false);
-      assert.equal(await b.settle({ tenantId: t, requestId: p.requestId, nowMs: NOON + 10, release: true, tokens: 0, costMicro: 0 }), "released");
+      assert.equal(await b.settle({ tenantId: t, reservationId: p.reservationId, nowMs: NOON + 10, release: true, tokens: 0, costMicro: 0 }), "released");
       const u = await b.read(t, "", NOON + 10);
       assert.deepEqual([u.minuteRequests, u.minuteTokens, u.dayRequests, u.dayTokens, u.dayUsdMicro], [0, 0, 0, 0, 0]);
       assert.equal((await a.reserve(plan({ tenantId: t, tenant: limits({ rpm: 1 }), nowMs: NOON + 20 }))).allowed, true);
@@ -157,7 +159,7 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       const t = tenant();
       const p = plan({ tenantId: t, tenant: limits({ tpm: 10_000 }), tokens: 100 });
       await a.reserve(p);
-      assert.equal(await a.settle({ tenantId: t, requestId: p.requestId, nowMs: NOON + 61_000, release: false, tokens: 400, costMicro: 0 }), "settled");
+      assert.equal(await a.settle({ tenantId: t, reservationId: p.reservationId, nowMs: NOON + 61_000, release: false, tokens: 400, costMicro: 0 }), "settled");
       const u = await a.read(t, "", NOON + 61_000);
       assert.deepEqual([u.minuteTokens, u.dayTokens], [0, 400]);
     });
@@ -185,26 +187,27 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       assert.equal((await a.read(t, "key000000001", NOON)).minuteRequests, 1);
     });
 
-    it("a request id reserved twice is never given back: settlement only adds", async () => {
+    it("a reservation is settled only by its own id: an unknown id changes nothing", async () => {
       const t = tenant();
-      const id = "same-id";
-      await a.reserve(plan({ tenantId: t, requestId: id, tenant: limits({ tpd: 1000 }), tokens: 100 }));
-      await b.reserve(plan({ tenantId: t, requestId: id, tenant: limits({ tpd: 1000 }), tokens: 100 }));
-      assert.equal(await a.settle({ tenantId: t, requestId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "settled");
-      const u = await a.read(t, "", NOON);
-      assert.deepEqual([u.dayRequests, u.dayTokens], [2, 200]);
-    });
-
-    it("a refused request under an open reservation's id cannot release that reservation", async () => {
-      const t = tenant();
-      const id = "replayed-id";
-      const rpm1 = limits({ rpm: 1 });
-      assert.equal((await a.reserve(plan({ tenantId: t, requestId: id, tenant: rpm1, tokens: 300 }))).allowed, true);
-      assert.equal((await b.reserve(plan({ tenantId: t, requestId: id, tenant: rpm1 }))).allowed, false);
-      // The refused request's report (a local reply) comes first: nothing is given back.
-      assert.equal(await b.settle({ tenantId: t, requestId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "settled");
+      const p = plan({ tenantId: t, tenant: limits({ rpm: 5 }), tokens: 300 });
+      assert.equal((await a.reserve(p)).allowed, true);
+      assert.equal(await b.settle({ tenantId: t, reservationId: reservationId(), nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "none");
+      // The same id under another tenant is another key (the tenant's hash tag): nothing there.
+      assert.equal(await b.settle({ tenantId: tenant(), reservationId: p.reservationId, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "none");
       const u = await a.read(t, "", NOON);
       assert.deepEqual([u.minuteRequests, u.dayTokens], [1, 300]);
+      assert.equal(await a.settle({ tenantId: t, reservationId: p.reservationId, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "released");
+    });
+
+    it("a Reserve repeated under one id keeps the first record: the repeat stays counted", async () => {
+      const t = tenant();
+      const id = reservationId();
+      await a.reserve(plan({ tenantId: t, reservationId: id, tenant: limits({ tpd: 1000 }), tokens: 100 }));
+      await b.reserve(plan({ tenantId: t, reservationId: id, tenant: limits({ tpd: 1000 }), tokens: 40 }));
+      assert.equal(await a.settle({ tenantId: t, reservationId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "released");
+      assert.equal(await b.settle({ tenantId: t, reservationId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "none");
+      const u = await a.read(t, "", NOON);
+      assert.deepEqual([u.dayRequests, u.dayTokens], [1, 40]);
     });
   });
 }

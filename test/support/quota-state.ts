@@ -20,8 +20,8 @@ export async function quotaState(redis: Redis, prefix: string, tenantId: string,
   return scopeUsage(minuteUsage(minute, nowMs), day, month);
 }
 
-/** The reservation record of a request (fields s, d, m, k, tok, usd, n), or null once settled / never made. */
-export async function reservationRecord(redis: Redis, prefix: string, tenantId: string, requestId: string): Promise<Record<string, string> | null> {
-  const rec = await redis.hgetall(reservationKey(prefix, tenantId, requestId));
+/** A reservation record by its reservation id (fields s, d, m, k, tok, usd), or null once settled / never made. */
+export async function reservationRecord(redis: Redis, prefix: string, tenantId: string, reservationId: string): Promise<Record<string, string> | null> {
+  const rec = await redis.hgetall(reservationKey(prefix, tenantId, reservationId));
   return Object.keys(rec).length === 0 ? null : rec;
 }
