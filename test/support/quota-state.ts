@@ -25,3 +25,20 @@ export async function reservationRecord(redis: Redis, prefix: string, tenantId: 
   const rec = await redis.hgetall(reservationKey(prefix, tenantId, reservationId));
   return Object.keys(rec).length === 0 ? null : rec;
 }
+
+/**
+ * Reservation ids of a tenant's open reservations. End-to-end tests cannot know a request's
+ * reservation id (the quota module makes it and only the sidecar sees it), so they wait for a
+ * fresh tenant to have none open: every report settled.
+ */
+export async function openReservations(redis: Redis, prefix: string, tenantId: string): Promise<string[]> {
+  const base = reservationKey(prefix, tenantId, "");
+  const ids: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${base}*`, "COUNT", 1000);
+    cursor = next;
+    for (const k of keys) ids.push(k.slice(base.length));
+  } while (cursor !== "0");
+  return ids;
+}
