@@ -4,7 +4,9 @@
 // store uses the same names so readouts and tests can speak of one layout.
 //
 //   <prefix>q:{<tenant>}:m:<scope>                 hash: r<epoch s> = requests, t<epoch s> = tokens
-//                                                  (one-second buckets of the rolling minute; TTL 61 s)
+//                                                  (one-second buckets of the rolling minute; TTL 61 s);
+//                                                  Redis only: R, T running totals of the buckets from
+//                                                  second o on (quota-lua.ts); readers skip them
 //   <prefix>q:{<tenant>}:d:<scope>:<YYYYMMDD>      hash: req, tok, usd (micro-dollars) of a UTC day
 //   <prefix>q:{<tenant>}:mo:<scope>:<YYYYMM>       hash: req, tok, usd of a UTC month
 //   <prefix>q:{<tenant>}:res:<reservation id>      hash: s, d, m, k, tok, usd — one reservation

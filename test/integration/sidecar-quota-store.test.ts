@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { NO_LIMITS, type ScopeLimits } from "../../sidecar-services/src/quota-limits.ts";
 import { createMemoryQuotaStore } from "../../sidecar-services/src/quota-memory.ts";
 import { createRedisQuotaStore } from "../../sidecar-services/src/quota-redis.ts";
-import type { QuotaStore, ReservePlan } from "../../sidecar-services/src/quota-store.ts";
+import { counterKeys, type QuotaStore, type ReservePlan } from "../../sidecar-services/src/quota-store.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
 
 const RUN = randomBytes(4).toString("hex");
@@ -187,6 +187,26 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       assert.equal((await a.read(t, "key000000001", NOON)).minuteRequests, 1);
     });
 
+    it("the counts a Reserve answers agree with the stored buckets through settlement and the window moving on", async () => {
+      const t = tenant();
+      const l = limits({ rpm: 1000, tpm: 1_000_000 });
+      await a.reserve(plan({ tenantId: t, tenant: l, tokens: 100, nowMs: NOON }));
+      const p2 = plan({ tenantId: t, tenant: l, tokens: 50, nowMs: NOON + 10_000 });
+      await b.reserve(p2);
+      await a.reserve(plan({ tenantId: t, tenant: l, tokens: 20, nowMs: NOON + 30_000 }));
+      assert.equal(await b.settle({ tenantId: t, reservationId: p2.reservationId, nowMs: NOON + 31_000, release: false, tokens: 5, costMicro: 0 }), "settled");
+      // 61 s on, the first second has left the window: 2 of the 3 earlier requests count, and this one.
+      const res = await b.reserve(plan({ tenantId: t, tenant: l, tokens: 1, nowMs: NOON + 61_000 }));
+      assert.deepEqual([res.tenant.minuteRequests, res.tenant.minuteTokens], [3, 26]);
+      const stored = await a.read(t, "", NOON + 61_000);
+      assert.deepEqual([stored.minuteRequests, stored.minuteTokens], [3, 26]);
+      const released = plan({ tenantId: t, tenant: l, tokens: 7, nowMs: NOON + 62_000 });
+      await a.reserve(released);
+      await a.settle({ tenantId: t, reservationId: released.reservationId, nowMs: NOON + 62_500, release: true, tokens: 0, costMicro: 0 });
+      const after = await b.reserve(plan({ tenantId: t, tenant: l, tokens: 1, nowMs: NOON + 71_000 }));
+      assert.deepEqual([after.tenant.minuteRequests, after.tenant.minuteTokens], [3, 22], "p2's second left too; the release gave back 1 and 7");
+    });
+
     it("a reservation is settled only by its own id: an unknown id changes nothing", async () => {
       const t = tenant();
       const p = plan({ tenantId: t, tenant: limits({ rpm: 5 }), tokens: 300 });
@@ -211,6 +231,27 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
     });
   });
 }
+
+describe("quota store: redis, a minute hash without running totals", () => {
+  it("is summed from its buckets once, then kept by its totals", async () => {
+    const keys = createTestKeyPrefix("quota-totals", RUN);
+    const store = await createRedisQuotaStore({ url: TEST_REDIS_URL, keyPrefix: keys.prefix, commandTimeoutMs: 1000 });
+    try {
+      const t = "legacy";
+      const nowS = Math.floor(NOON / 1000);
+      // As a sidecar before the totals wrote it: buckets only, one of them already out of the window.
+      await keys.redis.hset(counterKeys(keys.prefix, t, "", "20300615", "203006")[0], `r${nowS - 70}`, 9, `t${nowS - 70}`, 900, `r${nowS - 5}`, 2, `t${nowS - 5}`, 40);
+      const l = limits({ rpm: 100 });
+      const first = await store.reserve(plan({ tenantId: t, tenant: l, tokens: 10 }));
+      assert.deepEqual([first.tenant.minuteRequests, first.tenant.minuteTokens], [3, 50]);
+      const second = await store.reserve(plan({ tenantId: t, tenant: l, tokens: 10, nowMs: NOON + 1000 }));
+      assert.deepEqual([second.tenant.minuteRequests, second.tenant.minuteTokens], [4, 60]);
+    } finally {
+      await store.close();
+      await keys.cleanup();
+    }
+  });
+});
 
 let redisKeys: TestKeyPrefix;
 const redisStores: QuotaStore[] = [];
