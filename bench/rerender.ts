@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 
 import { renderMarkdown } from "./report/markdown.ts";
 import type { BenchResult, SkippedPoint } from "./report/result-types.ts";
+import { moduleCosts } from "./report/module-cost.ts";
 import { goalChecks, ratios, summarize, sustainedRates } from "./report/summary.ts";
 import { writeResults, type WrittenFiles } from "./report/write.ts";
 import type { TargetName } from "./targets/types.ts";
@@ -26,6 +27,7 @@ const measured: TargetName[] = result.targets.filter((t) => t.status === "ok").m
 result.summary = summarize(result.points);
 result.sustained = sustainedRates(result.summary, measured, result.options.sizes);
 result.ratios = ratios(result.summary);
+result.moduleCosts = moduleCosts(result.summary);
 result.goals = goalChecks(result.summary, result.sustained, result.targets, result.points);
 const files: WrittenFiles = writeResults(result, dirname(file));
 process.stdout.write(renderMarkdown(result));

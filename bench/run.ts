@@ -18,6 +18,7 @@ import { waitQuiet } from "./procs/quiet.ts";
 import { sampleGroup, type GroupSample, type ProcSample } from "./procs/proc-stats.ts";
 import { renderMarkdown } from "./report/markdown.ts";
 import type { BenchResult, PointResult, SkippedPoint, TargetReport } from "./report/result-types.ts";
+import { moduleCosts } from "./report/module-cost.ts";
 import { goalChecks, ratios, summarize, sustainedRates } from "./report/summary.ts";
 import { writeResults, type WrittenFiles } from "./report/write.ts";
 import { envoyVersion } from "./targets/leash.ts";
@@ -200,6 +201,7 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
     summary,
     sustained,
     ratios: ratios(summary),
+    moduleCosts: moduleCosts(summary),
     goals: goalChecks(summary, sustained, targets, results),
   };
   const files: WrittenFiles = writeResults(result, opts.outDir);

@@ -1,7 +1,7 @@
 // The run as markdown: what was measured and how, then the tables. Invalid points are shown as
 // "invalid" with the reason listed below the tables, never as numbers.
 
-import type { BenchResult, GoalCheck, RatioRow, SkippedPoint, SummaryRow, SustainedRate, TargetReport, Triple } from "./result-types.ts";
+import type { BenchResult, GoalCheck, ModuleCostRow, RatioRow, SkippedPoint, SummaryRow, SustainedRate, TargetReport, Triple } from "./result-types.ts";
 import { rssBeforeOverload, SUSTAINED_P95_OVERHEAD_MS } from "./summary.ts";
 
 const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : "–");
@@ -174,6 +174,22 @@ function ratioTable(ratios: readonly RatioRow[]): string {
   );
 }
 
+function moduleCostTable(rows: readonly ModuleCostRow[]): string {
+  if (rows.length === 0) return "No module target with its base in this run (e.g. `--targets leash-auth,leash-quota`).";
+  const cell = (v: number | null, goal: number): string => (v === null ? "invalid" : `${signed(v)} (goal ≤ ${goal.toFixed(2)})`);
+  return table(
+    ["module", "measured as", "scenario", "added P50 ms", "added P99 ms", "status"],
+    rows.map((r: ModuleCostRow) => [
+      r.module,
+      `${r.target} − ${r.base}`,
+      r.scenario,
+      cell(r.p50Ms, r.goalP50Ms),
+      cell(r.p99Ms, r.goalP99Ms),
+      r.status === "missed" ? "**missed**" : r.status,
+    ]),
+  );
+}
+
 function goalTable(goals: readonly GoalCheck[]): string {
   return table(
     ["issue 7 target (Leash's full chain: leash-full, else leash-auth)", "measured", "status", "missed by"],
@@ -227,6 +243,12 @@ ${resourceTable(result.targets, result.points)}
 ## Overhead ratios
 
 ${ratioTable(result.ratios)}
+
+## Module cost (a module's target minus the same gateway without it)
+
+Overhead over direct of the target minus that of its base, per scenario: a difference of percentiles. The status is against the module's budget at the rate its issue states it (quota: issue 4, 1000 RPS).
+
+${moduleCostTable(result.moduleCosts ?? [])}
 
 ## Issue 7 targets
 

@@ -129,6 +129,22 @@ export interface RatioRow {
   note: string;
 }
 
+/** One module's added latency: its target's overhead minus its base's (module-cost.ts). */
+export interface ModuleCostRow {
+  module: string;
+  target: TargetName;
+  base: TargetName;
+  scenario: string;
+  rate: number;
+  /** target − base overhead, ms; null when either row is invalid. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  goalP50Ms: number;
+  goalP99Ms: number;
+  /** Against the goal at the goal's rate; "" at other rates. */
+  status: "met" | "missed" | "not measured" | "";
+}
+
 export interface GoalCheck {
   goal: string;
   measured: string;
@@ -168,5 +184,7 @@ export interface BenchResult {
   summary: SummaryRow[];
   sustained: SustainedRate[];
   ratios: RatioRow[];
+  /** Absent in runs written before it existed (rerender fills it). */
+  moduleCosts?: ModuleCostRow[];
   goals: GoalCheck[];
 }

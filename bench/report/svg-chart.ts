@@ -10,6 +10,7 @@ const COLORS: Record<TargetName, string> = {
   direct: "#888888",
   "envoy-bare": "#1f77b4",
   "leash-auth": "#d62728",
+  "leash-quota": "#e377c2",
   "leash-usage": "#ff7f0e",
   "leash-full": "#8c564b",
   litellm: "#2ca02c",

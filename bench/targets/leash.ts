@@ -3,6 +3,8 @@
 //               itself costs (routing, access log, request ids).
 //   leash-auth  the auth module alone: Envoy + the release auth.wasm + the sidecar bundle on a
 //               fresh PostgreSQL database and Redis, a tenant key as the client credential.
+//   leash-quota auth + quota, with a tenant whose limits are set (high enough never to refuse), so
+//               every request makes the Reserve round trip; minus leash-auth = what quota adds.
 //   leash-usage the usage module alone (metering every response into the ledger), no auth.
 //   leash-full  every module that exists, in the shipped order (auth, quota, usage): the gateway as
 //               shipped (the bench tenant has no limits, so quota asks the sidecar about once a second).
@@ -19,6 +21,7 @@ import { findEnvoy } from "../../envoy/find-envoy.ts";
 import { writeEnvoyConfig } from "../../envoy/generate.ts";
 import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
 import { createApiKey, createTenant } from "../../sidecar-services/src/keys.ts";
+import { patchTenantQuota } from "../../sidecar-services/src/quota-admin.ts";
 import { freePort, httpGet, waitFor } from "../../test/integration/envoy-harness.ts";
 import type { RequestSpec } from "../load/http-call.ts";
 import { ManagedProcess } from "../procs/child.ts";
@@ -29,6 +32,8 @@ import { createBenchDatabase, REDIS_URL } from "./postgres.ts";
 import type { RunningTarget, TargetContext } from "./types.ts";
 
 const PROVIDER_KEY_ENV: string = "LEASH_BENCH_PROVIDER_KEY";
+/** rpm and tpm of the leash-quota tenant: the schema's maximum, far beyond any run. */
+const LIMIT_NEVER_REACHED: number = 1e12;
 /** Route prefix of the mock provider in the generated config. */
 const PREFIX: string = "/mock";
 
@@ -72,17 +77,19 @@ function hasSidecarAdminPort(): boolean {
 const DESCRIPTIONS: Record<string, string> = {
   "envoy-bare": "the same generated Envoy config with every module off (no wasm, no sidecar)",
   "leash-auth": "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth",
+  "leash-quota": "Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches: one Reserve per request",
   "leash-usage": "Envoy --concurrency 1 + usage.wasm (V8) + sidecar (Node): every response metered into the usage ledger; no auth",
   "leash-full": "Envoy --concurrency 1 + auth.wasm + quota.wasm + usage.wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped",
 };
 
-type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-usage" | "leash-full";
+type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-quota" | "leash-usage" | "leash-full";
 
 /** Which modules each Leash target runs; quota is on by default, so every target names it. */
 type Modules = { auth: boolean; quota: boolean; usage: boolean };
 const MODULES: Record<LeashTargetName, Modules> = {
   "envoy-bare": { auth: false, quota: false, usage: false },
   "leash-auth": { auth: true, quota: false, usage: false },
+  "leash-quota": { auth: true, quota: true, usage: false },
   "leash-usage": { auth: false, quota: false, usage: true },
   "leash-full": { auth: true, quota: true, usage: true },
 };
@@ -200,6 +207,9 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
       try {
         const tenant = await createTenant(db, "bench");
         clientKey = (await createApiKey(db, tenant.id, pepper)).key;
+        // leash-quota: limits that exist (so quota reserves, in Redis, on every request) but that
+        // no run reaches; set through the same code as `leash limits set`.
+        if (name === "leash-quota") await patchTenantQuota(db, tenant.id, { rpm: LIMIT_NEVER_REACHED, tpm: LIMIT_NEVER_REACHED });
       } finally {
         await db.close();
       }

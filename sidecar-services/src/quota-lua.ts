@@ -1,7 +1,9 @@
 // The Lua scripts of the Redis quota store. Each runs atomically in Redis, so every check and every
 // increment of one Reserve (tenant and key, all windows) happens as one step for all replicas.
 // The window rules are in quota-windows.ts; quota-memory.ts is the same algorithm in TypeScript
-// (keep them in step: the store tests run against both).
+// (keep them in step: the store tests run against both), except that only the scripts keep running
+// totals of the rolling minute (RESERVE totals): in Redis, reading every bucket per request cost
+// more than the rest of the script.
 //
 // Counters are integers (requests, tokens, micro-dollars) well below 2^53, exact as Lua numbers.
 
@@ -27,14 +29,20 @@ local nscopes = tonumber(ARGV[10])
 
 local function num(v) return tonumber(v or '0') or 0 end
 
--- Live buckets of a minute hash; expired fields are deleted on the way.
+-- The running totals of a minute hash (fields R, T, o), not buckets.
+local function is_total(f) return f == 'R' or f == 'T' or f == 'o' end
+
+-- Live buckets of a minute hash; expired fields are deleted on the way. Only for refusals (retry
+-- times) and the rare answer that needs the newest token bucket: it reads every bucket.
 local function minute(key)
   local raw = redis.call('HGETALL', key)
   local r, t, stale = {}, {}, {}
   for i = 1, #raw, 2 do
     local f = raw[i]
     local sec = tonumber(string.sub(f, 2))
-    if sec == nil or sec < oldest then
+    if is_total(f) then
+      -- not a bucket
+    elseif sec == nil or sec < oldest then
       stale[#stale + 1] = f
     elseif string.sub(f, 1, 1) == 'r' then
       r[sec] = tonumber(raw[i + 1])
@@ -44,6 +52,60 @@ local function minute(key)
   end
   if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
   return r, t
+end
+
+-- Requests and tokens in the rolling minute from the hash's running totals: R and T are the sums of
+-- its r<sec> and t<sec> buckets from second o on, and every bucket left in the hash is in them.
+-- Buckets that left the window since o are subtracted and deleted here (usually one second's), so
+-- a Reserve reads three fields instead of all 120 buckets: that read and parse was most of the
+-- script's time. A hash without totals (new, or written before they existed) is summed once.
+-- Returns R, T and whether o must still be written (a hash that does not exist yet).
+local function totals(key)
+  local h = redis.call('HMGET', key, 'R', 'T', 'o')
+  local R, T, o = tonumber(h[1]), tonumber(h[2]), tonumber(h[3])
+  if R ~= nil and T ~= nil and o ~= nil and oldest - o <= 60 then
+    if o < oldest then
+      local names = {}
+      for sec = o, oldest - 1 do
+        names[#names + 1] = 'r' .. sec
+        names[#names + 1] = 't' .. sec
+      end
+      local v = redis.call('HMGET', key, unpack(names))
+      for i = 1, #names, 2 do
+        R = R - num(v[i])
+        T = T - num(v[i + 1])
+      end
+      redis.call('HDEL', key, unpack(names))
+      redis.call('HSET', key, 'R', R, 'T', T, 'o', oldest)
+    end
+    return R, T, false
+  end
+  local raw = redis.call('HGETALL', key)
+  if #raw == 0 then return 0, 0, true end
+  R, T = 0, 0
+  local stale = {}
+  for i = 1, #raw, 2 do
+    local f = raw[i]
+    local sec = tonumber(string.sub(f, 2))
+    if is_total(f) then
+      -- recomputed below
+    elseif sec == nil or sec < oldest then
+      stale[#stale + 1] = f
+    elseif string.sub(f, 1, 1) == 'r' then
+      R = R + tonumber(raw[i + 1])
+    else
+      T = T + tonumber(raw[i + 1])
+    end
+  end
+  if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+  redis.call('HSET', key, 'R', R, 'T', T, 'o', oldest)
+  return R, T, false
+end
+
+-- A scope's buckets, read once and only when needed.
+local function buckets(st)
+  if st.r == nil then st.r, st.t = minute(st.mk) end
+  return st.r, st.t
 end
 
 local function total(b)
@@ -79,13 +141,11 @@ local deny, retry = 0, 0
 local state = {}
 for s = 1, nscopes do
   local mk, dk, mok = KEYS[2 + (s - 1) * 3], KEYS[3 + (s - 1) * 3], KEYS[4 + (s - 1) * 3]
-  local r, t = minute(mk)
+  local rn, tn, new_hash = totals(mk)
   local d = redis.call('HMGET', dk, 'req', 'tok', 'usd')
   local mo = redis.call('HMGET', mok, 'req', 'tok', 'usd')
-  local st = { mk = mk, dk = dk, mok = mok,
+  local st = { mk = mk, dk = dk, mok = mok, rn = rn, tn = tn, new_hash = new_hash, rnew = -1, tnew = -1,
     dreq = num(d[1]), dtok = num(d[2]), dusd = num(d[3]), mreq = num(mo[1]), mtok = num(mo[2]), musd = num(mo[3]) }
-  st.rn, st.rnew = total(r)
-  st.tn, st.tnew = total(t)
   state[s] = st
   local a = 10 + (s - 1) * 6
   local rpm, tpm, tpd, tpmo = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
@@ -94,8 +154,8 @@ for s = 1, nscopes do
     if deny == 0 then deny = (s - 1) * 6 + check end
     if after > retry then retry = after end
   end
-  if rpm > 0 and st.rn + 1 > rpm then fail(1, retry_rolling(r, st.rn + 1 - rpm)) end
-  if tpm > 0 and st.tn + tokens > tpm then fail(2, retry_rolling(t, st.tn + tokens - tpm)) end
+  if rpm > 0 and st.rn + 1 > rpm then fail(1, retry_rolling((buckets(st)), st.rn + 1 - rpm)) end
+  if tpm > 0 and st.tn + tokens > tpm then fail(2, retry_rolling(select(2, buckets(st)), st.tn + tokens - tpm)) end
   if tpd > 0 and st.dtok + tokens > tpd then fail(3, day_retry) end
   if tpmo > 0 and st.mtok + tokens > tpmo then fail(4, month_retry) end
   if uday > 0 and st.dusd >= uday then fail(5, day_retry) end
@@ -105,8 +165,15 @@ end
 if deny == 0 then
   for s = 1, nscopes do
     local st = state[s]
+    -- The newest token bucket before this request, when this request adds no tokens.
+    if tokens == 0 then st.tnew = select(2, total(select(2, buckets(st)))) end
     redis.call('HINCRBY', st.mk, 'r' .. now_s, 1)
-    if tokens > 0 then redis.call('HINCRBY', st.mk, 't' .. now_s, tokens) end
+    redis.call('HINCRBY', st.mk, 'R', 1)
+    if tokens > 0 then
+      redis.call('HINCRBY', st.mk, 't' .. now_s, tokens)
+      redis.call('HINCRBY', st.mk, 'T', tokens)
+    end
+    if st.new_hash then redis.call('HSET', st.mk, 'o', oldest) end
     redis.call('EXPIRE', st.mk, 61)
     redis.call('HINCRBY', st.dk, 'req', 1)
     redis.call('HINCRBY', st.dk, 'tok', tokens)
@@ -124,23 +191,22 @@ if deny == 0 then
     st.dreq, st.dtok, st.dusd = st.dreq + 1, st.dtok + tokens, st.dusd + usd
     st.mreq, st.mtok, st.musd = st.mreq + 1, st.mtok + tokens, st.musd + usd
   end
-  if redis.call('EXISTS', KEYS[1]) == 1 then
-    -- The same request id reserved twice (ids can come from clients): keep the first record and
-    -- mark it contested; settlement then never gives anything back (see quota-memory.ts settle).
-    redis.call('HINCRBY', KEYS[1], 'n', 1)
-  else
-    redis.call('HSET', KEYS[1], 's', now_s, 'd', ARGV[7], 'm', ARGV[8], 'k', ARGV[9], 'tok', tokens, 'usd', usd, 'n', 1)
+  -- Reservation ids are 128 random bits made by the filter, so an existing record means the same
+  -- Reserve arrived twice: keep the first record; the repeat stays counted at its estimate.
+  if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('HSET', KEYS[1], 's', now_s, 'd', ARGV[7], 'm', ARGV[8], 'k', ARGV[9], 'tok', tokens, 'usd', usd)
+    redis.call('EXPIRE', KEYS[1], ttl)
   end
-  redis.call('EXPIRE', KEYS[1], ttl)
-elseif redis.call('EXISTS', KEYS[1]) == 1 then
-  -- A refused request under the id of an open reservation: its report must not settle that
-  -- reservation as if it were its own.
-  redis.call('HINCRBY', KEYS[1], 'n', 1)
 end
 
 local reply = { deny, retry }
 for s = 1, nscopes do
   local st = state[s]
+  if deny ~= 0 then
+    local r, t = buckets(st)
+    st.rnew = select(2, total(r))
+    st.tnew = select(2, total(t))
+  end
   for _, v in ipairs({ st.rn, st.tn, reset_ms(st.rnew), reset_ms(st.tnew),
       st.dreq, st.dtok, st.dusd, st.mreq, st.mtok, st.musd }) do
     reply[#reply + 1] = v
@@ -151,34 +217,38 @@ return reply
 
 /**
  * SETTLE
- * KEYS: 1 reservation record, then per scope: minute hash, day hash, month hash (from the record).
+ * KEYS: 1 reservation record (by reservation id), then per scope: minute hash, day hash, month hash (from the record).
  * ARGV: 1 now ms, 2 release (1|0), 3 actual tokens, 4 actual cost µ$, 5..8 the record's s, d, m, k
  *       as read by the caller (the keys were derived from them).
  * Reply: 0 no record, -1 the record changed since it was read (read again), 1 settled, 2 released.
  */
 export const SETTLE_LUA = `
-local f = redis.call('HMGET', KEYS[1], 's', 'd', 'm', 'k', 'tok', 'usd', 'n')
+local f = redis.call('HMGET', KEYS[1], 's', 'd', 'm', 'k', 'tok', 'usd')
 if not f[1] then return 0 end
 if f[1] ~= ARGV[5] or f[2] ~= ARGV[6] or f[3] ~= ARGV[7] or f[4] ~= ARGV[8] then return -1 end
 redis.call('DEL', KEYS[1])
 local sec = tonumber(f[1])
-local rtok, rusd, n = tonumber(f[5]), tonumber(f[6]), tonumber(f[7])
+local rtok, rusd = tonumber(f[5]), tonumber(f[6])
 local now_s = math.floor(tonumber(ARGV[1]) / 1000)
 local dr, dt, du = 0, tonumber(ARGV[3]) - rtok, tonumber(ARGV[4]) - rusd
 local result = 1
-if n > 1 then
-  -- Contested id: which request this report belongs to is unknown, so only ever add.
-  if dt < 0 then dt = 0 end
-  if du < 0 then du = 0 end
-elseif ARGV[2] == '1' then
+if ARGV[2] == '1' then
   dr, dt, du, result = -1, -rtok, -rusd, 2
 end
 for i = 2, #KEYS, 3 do
   local mk, dk, mok = KEYS[i], KEYS[i + 1], KEYS[i + 2]
   -- A bucket that has left the rolling minute no longer counts: nothing to correct there.
+  -- A bucket still in the hash is in the running totals (see RESERVE totals): move both.
   if sec >= now_s - 59 then
-    if dr ~= 0 and redis.call('HEXISTS', mk, 'r' .. sec) == 1 then redis.call('HINCRBY', mk, 'r' .. sec, dr) end
-    if dt ~= 0 and redis.call('HEXISTS', mk, 't' .. sec) == 1 then redis.call('HINCRBY', mk, 't' .. sec, dt) end
+    local has_totals = redis.call('HEXISTS', mk, 'o') == 1
+    if dr ~= 0 and redis.call('HEXISTS', mk, 'r' .. sec) == 1 then
+      redis.call('HINCRBY', mk, 'r' .. sec, dr)
+      if has_totals then redis.call('HINCRBY', mk, 'R', dr) end
+    end
+    if dt ~= 0 and redis.call('HEXISTS', mk, 't' .. sec) == 1 then
+      redis.call('HINCRBY', mk, 't' .. sec, dt)
+      if has_totals then redis.call('HINCRBY', mk, 'T', dt) end
+    end
   end
   for _, k in ipairs({ dk, mok }) do
     if redis.call('EXISTS', k) == 1 then

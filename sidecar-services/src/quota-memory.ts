@@ -104,21 +104,15 @@ export function createMemoryQuotaStore(): QuotaStore {
             h.expiresAt = end + keep;
           }
         }
-        const recordKey = reservationKey(PREFIX, plan.tenantId, plan.requestId);
-        const existing = get(recordKey, now);
-        // Same rule as the Lua script: a reused request id marks the first record contested.
-        if (existing) incr(existing, "n", 1);
-        else {
+        const recordKey = reservationKey(PREFIX, plan.tenantId, plan.reservationId);
+        // Same rule as the Lua script: a repeated Reserve keeps the first record.
+        if (!get(recordKey, now)) {
           const h = touch(recordKey, now);
-          for (const [f, v] of Object.entries({ s: nowS, d: w.day, m: w.month, k: plan.keyId, tok: plan.tokens, usd: plan.costMicro, n: 1 })) {
+          for (const [f, v] of Object.entries({ s: nowS, d: w.day, m: w.month, k: plan.keyId, tok: plan.tokens, usd: plan.costMicro })) {
             h.fields.set(f, String(v));
           }
+          h.expiresAt = now + keep;
         }
-        get(recordKey, now)!.expiresAt = now + keep;
-      } else {
-        // Same rule as the Lua script: a refused request under an open reservation's id contests it.
-        const existing = get(reservationKey(PREFIX, plan.tenantId, plan.requestId), now);
-        if (existing) incr(existing, "n", 1);
       }
       return {
         allowed: deny === 0,
@@ -130,22 +124,17 @@ export function createMemoryQuotaStore(): QuotaStore {
     },
     async settle(input: SettleInput): Promise<SettleResult> {
       const now = input.nowMs;
-      const recordKey = reservationKey(PREFIX, input.tenantId, input.requestId);
+      const recordKey = reservationKey(PREFIX, input.tenantId, input.reservationId);
       const rec = get(recordKey, now);
       if (!rec) return "none";
       hashes.delete(recordKey);
       const f = (name: string) => rec.fields.get(name) ?? "";
       const sec = Number(f("s"));
-      const contested = Number(f("n")) > 1;
       let dr = 0;
       let dt = input.tokens - Number(f("tok"));
       let du = input.costMicro - Number(f("usd"));
       let result: SettleResult = "settled";
-      if (contested) {
-        // Which request the report belongs to is unknown: only ever add.
-        dt = Math.max(0, dt);
-        du = Math.max(0, du);
-      } else if (input.release) {
+      if (input.release) {
         [dr, dt, du, result] = [-1, -Number(f("tok")), -Number(f("usd")), "released"];
       }
       const scopes = f("k") === "" ? [""] : ["", f("k")];

@@ -11,7 +11,7 @@ export interface QuotaMetrics {
   unmetered(tenant: string): void;
   /** leash_quota_reserve_duration_seconds: Reserve handling time, from receipt to answer. */
   reserveDuration: Histogram;
-  /** leash_quota_settle_total{result}: settled | released | none | kept | error. */
+  /** leash_quota_settle_total{result}: settled | released | none | kept (client gone before any answer) | error. */
   settle: Counter<"result">;
 }
 
@@ -42,7 +42,7 @@ export function createQuotaMetrics(registry: Registry, maxTenants = 200): QuotaM
     }),
     settle: new Counter({
       name: "leash_quota_settle_total",
-      help: "Usage reports applied to quota reservations, by result (settled, released, none = no reservation, kept = a local non-5xx reply, not applied, error).",
+      help: "Usage reports applied to quota reservations, by result (settled, released, none = no reservation, kept = the client left before any answer: left at its estimate, error).",
       labelNames: ["result"],
       registers,
     }),

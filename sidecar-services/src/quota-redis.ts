@@ -74,7 +74,7 @@ export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promi
     async reserve(plan: ReservePlan): Promise<ReserveResult> {
       const w = calendarWindows(plan.nowMs);
       const scopes = plan.keyId === "" ? [""] : ["", plan.keyId];
-      const keys = [reservationKey(prefix, plan.tenantId, plan.requestId)];
+      const keys = [reservationKey(prefix, plan.tenantId, plan.reservationId)];
       for (const k of scopes) keys.push(...counterKeys(prefix, plan.tenantId, k, w.day, w.month));
       const args = [plan.nowMs, plan.tokens, plan.costMicro, w.dayEndMs, w.monthEndMs, plan.recordTtlS, w.day, w.month, plan.keyId, scopes.length];
       args.push(...limitArgs(plan.tenant));
@@ -91,9 +91,10 @@ export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promi
       };
     },
     async settle(input: SettleInput): Promise<SettleResult> {
-      const recordKey = reservationKey(prefix, input.tenantId, input.requestId);
-      // Two tries: the record can only change between the read and the script if it was settled
-      // and the same id reserved again in between.
+      const recordKey = reservationKey(prefix, input.tenantId, input.reservationId);
+      // The script's keys come from the record, read first (Redis Cluster wants every key named up
+      // front); the script checks the record is still the one read. Ids are random per request, so
+      // a change means another settlement of the same report won the race: the retry finds none.
       for (let attempt = 0; attempt < 2; attempt++) {
         const [s, d, m, k] = await redis.hmget(recordKey, "s", "d", "m", "k");
         if (s === null || d === null || m === null || k === null) return "none";

@@ -9,13 +9,14 @@ import { costOf, type PriceTable } from "./prices.ts";
 import type { LimitField, ScopeLimits } from "./quota-limits.ts";
 import type { QuotaMetrics } from "./quota-metrics.ts";
 import type { QuotaPolicyCache } from "./quota-policy.ts";
-import type { QuotaScope, QuotaStore } from "./quota-store.ts";
+import { RESERVATION_ID, type QuotaScope, type QuotaStore } from "./quota-store.ts";
 import { limitStates, tightest } from "./quota-usage.ts";
 import { isTenantId } from "./tenants.ts";
 import { MAX_REQUEST_ID_LENGTH, MAX_TOKENS, type UsageRecord } from "./usage-report.ts";
 
 /** ReserveRequest as decoded by proto-loader (keepCase, longs as strings). */
 export interface ReserveRequest {
+  /** x-request-id: logs only (a client may choose it). */
   request_id: string;
   tenant_id: string;
   key_id: string;
@@ -23,6 +24,8 @@ export interface ReserveRequest {
   model: string;
   estimated_prompt_tokens: string | number;
   max_output_tokens: string | number;
+  /** Field 8: names the reservation (32 hex characters, random per request, made by the filter). */
+  reservation_id: string;
 }
 
 /** ReserveResponse (proto field names). */
@@ -121,6 +124,7 @@ function invalidReason(req: Partial<ReserveRequest>): string | null {
   if (typeof id !== "string" || id === "" || id.length > MAX_REQUEST_ID_LENGTH || CONTROL.test(id)) {
     return `request_id (x-request-id) must be 1-${MAX_REQUEST_ID_LENGTH} characters without control characters`;
   }
+  if (typeof req.reservation_id !== "string" || !RESERVATION_ID.test(req.reservation_id)) return "reservation_id must be 32 lowercase hex characters";
   if (typeof req.tenant_id !== "string" || !isTenantId(req.tenant_id)) return "tenant_id must be a tenant id";
   if (typeof req.key_id !== "string" || (req.key_id !== "" && !isKeyId(req.key_id))) return "key_id must be a key id or empty";
   if (typeof req.provider !== "string" || req.provider.length > 64 || CONTROL.test(req.provider)) return "provider must be at most 64 characters";
@@ -192,7 +196,7 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
       result = await store.reserve({
         tenantId: r.tenant_id,
         keyId: r.key_id,
-        requestId: r.request_id,
+        reservationId: r.reservation_id,
         nowMs: t,
         tokens,
         costMicro: cost,
@@ -241,22 +245,27 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
     },
     async settle(record) {
       if (record.tenant_id === "" || !isTenantId(record.tenant_id)) return;
-      if (!record.upstream_responded && record.status < 500) {
-        // A local reply that is not a 5xx: a refusal before Reserve (auth's body or model check,
-        // a quota denial), or a client gone before any answer (status 0: the provider may still
-        // have done the work). None is a reserved request's own outcome, and the request id may be
-        // a client's reuse of an open reservation's: keep that reservation at its estimate.
+      // Only the quota module's random id names a reservation: a report without one (tenant
+      // without limits, module off, unmetered) has nothing to settle and costs no Redis call.
+      if (record.reservation_id === "") {
+        metrics.settle.inc({ result: "none" });
+        return;
+      }
+      if (!record.upstream_responded && record.status === 0) {
+        // The client left before any answer: the request may have reached the provider, which
+        // may still do (and bill) the work, and no usage came back. Keep the reservation at its
+        // estimate rather than give back what may have been spent.
         metrics.settle.inc({ result: "kept" });
         return;
       }
-      // No upstream answer (connect failure, timeout: Envoy's local 5xx) or a provider error:
-      // the request is not counted at all.
-      const release = record.status >= 500;
+      // No upstream answer (a local reply: connect failure, timeout, a refusal by a filter after
+      // quota) or a provider 5xx: the request is not counted at all.
+      const release = !record.upstream_responded || record.status >= 500;
       const cost = micro(costOf(deps.prices, record).costUsd);
       try {
         const result = await store.settle({
           tenantId: record.tenant_id,
-          requestId: record.request_id,
+          reservationId: record.reservation_id,
           nowMs: now(),
           release,
           tokens: record.prompt_tokens + record.completion_tokens,

@@ -4,10 +4,12 @@
 // store uses the same names so readouts and tests can speak of one layout.
 //
 //   <prefix>q:{<tenant>}:m:<scope>                 hash: r<epoch s> = requests, t<epoch s> = tokens
-//                                                  (one-second buckets of the rolling minute; TTL 61 s)
+//                                                  (one-second buckets of the rolling minute; TTL 61 s);
+//                                                  Redis only: R, T running totals of the buckets from
+//                                                  second o on (quota-lua.ts); readers skip them
 //   <prefix>q:{<tenant>}:d:<scope>:<YYYYMMDD>      hash: req, tok, usd (micro-dollars) of a UTC day
 //   <prefix>q:{<tenant>}:mo:<scope>:<YYYYMM>       hash: req, tok, usd of a UTC month
-//   <prefix>q:{<tenant>}:res:<request id>          hash: s, d, m, k, tok, usd, n — one reservation
+//   <prefix>q:{<tenant>}:res:<reservation id>      hash: s, d, m, k, tok, usd — one reservation
 //
 // <scope> is `t` (the tenant) or `k:<key id>`. Every key of a tenant carries the hash tag
 // {<tenant>}, so one script's keys share a Redis Cluster slot.
@@ -19,7 +21,8 @@ export interface ReservePlan {
   tenantId: string;
   /** "" = no key scope (only the tenant's counters). */
   keyId: string;
-  requestId: string;
+  /** The quota module's random id of this request's reservation (never the client's x-request-id). */
+  reservationId: string;
   /** Epoch ms of the decision; selects buckets and calendar windows. */
   nowMs: number;
   /** Tokens to reserve (prompt estimate + output allowance), ≥ 0. */
@@ -51,7 +54,7 @@ export interface ReserveResult {
 /** A finished request's settlement. */
 export interface SettleInput {
   tenantId: string;
-  requestId: string;
+  reservationId: string;
   nowMs: number;
   /** True: undo the reservation entirely (no upstream answer, or a 5xx). */
   release: boolean;
@@ -90,9 +93,12 @@ export function counterKeys(prefix: string, tenantId: string, keyId: string, day
 }
 
 /** Full key name of a reservation record. */
-export function reservationKey(prefix: string, tenantId: string, requestId: string): string {
-  return `${prefix}q:{${tenantId}}:res:${requestId}`;
+export function reservationKey(prefix: string, tenantId: string, reservationId: string): string {
+  return `${prefix}q:{${tenantId}}:res:${reservationId}`;
 }
+
+/** A reservation id as the quota module makes it: 128 random bits in lowercase hex. */
+export const RESERVATION_ID = /^[0-9a-f]{32}$/;
 
 /** Check order: index i of a store's deny number (1-based) → scope and limit. */
 export const CHECKS: readonly { scope: QuotaScope; limit: LimitField }[] = (["tenant", "key"] as const).flatMap((scope) =>

@@ -24,7 +24,7 @@ import type { UsageRecord } from "./usage-report.ts";
 import { createUsageSpool, type UsageSpool } from "./usage-spool.ts";
 
 /** One usage_ledger row: a validated report plus its price, and its sealed audit entry if any. */
-export interface LedgerRow extends Omit<UsageRecord, "audit" | "guard_decisions" | "upstream_responded"> {
+export interface LedgerRow extends Omit<UsageRecord, "audit" | "guard_decisions" | "upstream_responded" | "reservation_id"> {
   /** USD; null when the model is not priced. */
   cost_usd: number | null;
   price_version: string;

@@ -3,6 +3,7 @@
 // it reaches the ledger, a metric label or a log line. A malformed report is refused (accepted:
 // false), never partially stored: one bad row must not poison a batch insert.
 import { auditText, type AuditBodies } from "./audit-record.ts";
+import { RESERVATION_ID } from "./quota-store.ts";
 
 /** UsageReport as decoded by proto-loader (keepCase, longs as strings, defaults on). */
 export interface UsageReport {
@@ -34,6 +35,8 @@ export interface UsageReport {
   audit_truncated?: boolean;
   /** Field 16: the response came from the provider (false: a local reply); settles quota reservations. */
   upstream_responded?: boolean;
+  /** Field 19: the quota module's reservation of this request, "" if none. */
+  reservation_id?: string;
 }
 
 /** UsageAck. */
@@ -65,6 +68,8 @@ export interface UsageRecord {
   audit: AuditBodies | null;
   /** From the provider (true) or a local reply (false): a quota reservation is released on false. */
   upstream_responded: boolean;
+  /** The quota reservation this report settles; "" for none (also when the field was malformed). */
+  reservation_id: string;
 }
 
 /** Why a report was refused: a closed set, used as a metric label. */
@@ -220,6 +225,8 @@ export function validateUsageReport(report: Partial<UsageReport>, now: number = 
       guard_decisions,
       audit: report.audit === true && tenant_id !== "" ? auditBodies(report) : null,
       upstream_responded: report.upstream_responded === true,
+      // Malformed: settles nothing, but a bad id must not cost the ledger row.
+      reservation_id: typeof report.reservation_id === "string" && RESERVATION_ID.test(report.reservation_id) ? report.reservation_id : "",
     },
   };
 }

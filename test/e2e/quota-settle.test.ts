@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { openaiChat, rateLimits, setTenantLimits } from "./quota-client.ts";
-import { quotaState, reservationRecord, type ScopeUsage } from "../support/quota-state.ts";
+import { openReservations, quotaState, type ScopeUsage } from "../support/quota-state.ts";
 import { waitFor } from "../integration/envoy-harness.ts";
 
 const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
@@ -35,10 +35,10 @@ function requestIdOf(marker: string): string {
   return String(seen.headers["x-request-id"]);
 }
 
-/** The tenant's counters once the reservation of `requestId` is settled (its record gone). */
-function settled(tenantId: string, requestId: string): Promise<ScopeUsage> {
-  return waitFor(`settlement of ${requestId}`, async () =>
-    (await reservationRecord(redis, PREFIX, tenantId, requestId)) === null ? quotaState(redis, PREFIX, tenantId) : undefined, 10_000);
+/** The tenant's counters once every reservation of the (fresh) tenant is settled (no record left). */
+function settled(tenantId: string): Promise<ScopeUsage> {
+  return waitFor(`settlement for ${tenantId}`, async () =>
+    (await openReservations(redis, PREFIX, tenantId)).length === 0 ? quotaState(redis, PREFIX, tenantId) : undefined, 10_000);
 }
 
 describe("streamed completions settle their reservation", () => {
@@ -67,7 +67,7 @@ describe("streamed completions settle their reservation", () => {
     assert.deepEqual((forwarded.json as { stream_options?: unknown }).stream_options, { include_usage: true });
     // The mock's rules (mock-provider/README.md): a prompt token per 4 code points, a completion token per word.
     const expected = Math.ceil([...content].length / 4) + 5;
-    const state = await settled(t.id, requestIdOf(marker));
+    const state = await settled(t.id);
     assert.equal(state.minuteTokens, expected);
     assert.equal(state.minuteRequests, 1);
     // The ledger row may be written after the settlement (a durable spool counts as durable).
@@ -84,7 +84,7 @@ describe("streamed completions settle their reservation", () => {
     const final = await client.messages.stream({
       model: "mock-claude", max_tokens: 64, messages: [{ role: "user", content: `${marker} stream to me` }],
     }).finalMessage();
-    const state = await settled(t.id, requestIdOf(marker));
+    const state = await settled(t.id);
     assert.equal(state.minuteTokens, final.usage.input_tokens + final.usage.output_tokens);
   });
 
@@ -103,7 +103,7 @@ describe("streamed completions settle their reservation", () => {
       { headers: { "x-mock-reply": reply } },
     );
     for await (const _ of stream) { /* drain */ }
-    const state = await settled(t.id, requestIdOf(marker));
+    const state = await settled(t.id);
     assert.equal(state.minuteTokens, used);
     const next = await openaiChat(gw.url, t.key, { messages: [{ role: "user", content: "x" }], max_tokens: 1000 - used });
     assert.equal(`${next.status} ${next.code}`, "429 quota.tpm_exceeded", "the estimate of the next request counts on top of the settled stream");
@@ -120,7 +120,7 @@ describe("a USD budget", () => {
     const marker = `budget-${randomBytes(4).toString("hex")}`;
     const first = await openaiChat(gw.url, t.key, { messages: [{ role: "user", content: `${marker} first` }] });
     assert.equal(first.status, 200);
-    const state = await settled(t.id, requestIdOf(marker));
+    const state = await settled(t.id);
     assert.ok(state.dayUsdMicro >= 1, `spent ${state.dayUsdMicro} µ$`);
     const second = await openaiChat(gw.url, t.key, { messages: [{ role: "user", content: `${marker} second` }] });
     assert.equal(`${second.status} ${second.code}`, "429 quota.budget_exhausted");

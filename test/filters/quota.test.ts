@@ -15,10 +15,11 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
 let clockMs = 1_700_000_000_000;
 
-async function load(overrides: Record<string, unknown> = {}, clusters?: string[]): Promise<FakeHost> {
+async function load(overrides: Record<string, unknown> = {}, clusters?: string[], random?: (size: number) => Uint8Array): Promise<FakeHost> {
   const host = await FakeHost.load(WASM, {
     rootId: "quota",
     clusters,
+    random,
     allowOnHeadersStopIteration: true,
     now: () => BigInt(clockMs) * 1_000_000n,
     pluginConfig: JSON.stringify({
@@ -68,7 +69,8 @@ describe("quota filter: admission", () => {
     assert.equal(call.service, "leash.v1.Sidecar");
     assert.equal(call.method, "Reserve");
     assert.equal(call.timeoutMs, 250);
-    const req = decodeReserveRequest(call.message);
+    const { reservationId, ...req } = decodeReserveRequest(call.message);
+    assert.match(String(reservationId), /^[0-9a-f]{32}$/);
     assert.deepEqual(req, {
       requestId: "rid-7", tenantId: "acme", keyId: "abcdefghijkl", provider: "openai", model: "gpt-4o-mini",
       estimatedPromptTokens: Math.ceil(enc(BODY).length / 4), maxOutputTokens: 300,
@@ -304,6 +306,68 @@ describe("quota filter: tenants without limits", () => {
     const { action } = start(host);
     assert.equal(action, 1);
     assert.equal(host.metric("leash_quota.unmetered"), 1);
+  });
+});
+
+describe("quota filter: reservation id", () => {
+  const RESERVATION = "leash.quota.reservation";
+  const published = (s: HttpStream): string | undefined => {
+    const v = s.filterState.get(RESERVATION);
+    return v === undefined ? undefined : new TextDecoder().decode(v);
+  };
+
+  it("names each reservation with 16 bytes of the host's random_get, never with x-request-id", async () => {
+    // A scripted random source: the id must be exactly these bytes, so it comes from WASI
+    // random_get (Envoy: BoringSSL RAND_bytes) and from nothing the client sent.
+    let n = 0;
+    const random = (size: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (n * 37 + i * 11) & 0xff);
+    const host = await load({}, undefined, (size) => { n++; return random(size); });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { s } = start(host); // both with x-request-id rid-7
+      s.requestBody(BODY, true);
+      ids.push(String(decodeReserveRequest(host.grpcCalls[i].message).reservationId));
+      const expected = Buffer.from(random(16)).toString("hex");
+      assert.equal(ids[i], expected);
+    }
+    assert.notEqual(ids[0], ids[1], "same x-request-id, different reservations");
+  });
+
+  it("publishes the id as filter state once admitted, not before, not on a denial, not when unmetered", async () => {
+    const host = await load();
+    const { s } = start(host);
+    s.requestBody(BODY, true);
+    assert.equal(published(s), undefined, "nothing is reserved before the answer");
+    host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    assert.equal(published(s), decodeReserveRequest(host.grpcCalls[0].message).reservationId);
+
+    // A budget-only tenant: no limits to show in headers, but a reservation all the same.
+    const budget = start(host).s;
+    budget.requestBody(BODY, true);
+    host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({ decision: "ALLOW" }));
+    assert.equal(published(budget), decodeReserveRequest(host.grpcCalls[1].message).reservationId);
+
+    const unmetered = start(host).s;
+    unmetered.requestBody(BODY, true);
+    host.respondGrpc(host.grpcCalls[2].token, encodeReserveResponse({ decision: "ALLOW", unmetered: true }));
+    assert.equal(unmetered.continued.request, true);
+    assert.equal(published(unmetered), undefined, "an unmetered request has no reservation");
+
+    // Last: the fake host keeps a local reply's stop flag until the next stream callback takes it.
+    const denied = start(host).s;
+    denied.requestBody(BODY, true);
+    host.respondGrpc(host.grpcCalls[3].token, encodeReserveResponse({ decision: "DENY", code: "quota.rpm_exceeded", httpStatus: 429 }));
+    assert.equal(denied.localResponse?.status, 429);
+    assert.equal(published(denied), undefined);
+  });
+
+  it("publishes its processing time as leash.timing.quota", async () => {
+    const host = await load();
+    const { s } = start(host);
+    s.requestBody(BODY, true);
+    host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    const t = s.filterState.get("leash.timing.quota");
+    assert.ok(t !== undefined && /^\d+$/.test(new TextDecoder().decode(t)));
   });
 });
 

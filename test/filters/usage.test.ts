@@ -244,6 +244,20 @@ describe("usage module", () => {
     assert.equal(reports(host)[0].upstreamResponded, false);
   });
 
+  it("sends the quota module's reservation id (filter state leash.quota.reservation), and none when there is none", async () => {
+    const host = await load();
+    const id = "0123456789abcdef0123456789abcdef";
+    for (const reservation of [id, null]) {
+      const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o"}');
+      if (reservation !== null) s.filterState.set("leash.quota.reservation", enc(reservation));
+      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], false);
+      s.responseBody("{}", true);
+      s.done();
+    }
+    host.tick();
+    assert.deepEqual(reports(host).map((r) => r.reservationId), [id, ""]);
+  });
+
   it("passes a compressed stream as it comes (nothing to find, nothing held back)", async () => {
     const host = await load();
     const s = request(host, "/openai/v1/chat/completions", '{"model":"gpt-4o","stream":true}');

@@ -118,9 +118,9 @@ describe("Reserve when Redis is slow or down (own redis-server)", () => {
       await pauser.call("CLIENT", "UNPAUSE");
       // The timed-out script still ran once Redis resumed: its reservation exists, and the report
       // of the refused request (a local reply) gives it back.
-      await waitFor("late reservation", async () => ((await reservationRecord(reader, PREFIX, "closed-t", stuck.request_id)) ? true : undefined));
-      await recordUsage(client, usageReport({ request_id: stuck.request_id, tenant_id: "closed-t", status: 503, upstream_responded: false }));
-      assert.equal(await reservationRecord(reader, PREFIX, "closed-t", stuck.request_id), null);
+      await waitFor("late reservation", async () => ((await reservationRecord(reader, PREFIX, "closed-t", stuck.reservation_id)) ? true : undefined));
+      await recordUsage(client, usageReport({ reservation_id: stuck.reservation_id, tenant_id: "closed-t", status: 503, upstream_responded: false }));
+      assert.equal(await reservationRecord(reader, PREFIX, "closed-t", stuck.reservation_id), null);
       assert.equal((await quotaState(reader, PREFIX, "closed-t")).minuteRequests, 1, "only the request made before the pause");
     } finally {
       await pauser.call("CLIENT", "UNPAUSE").catch(() => {});
@@ -137,7 +137,7 @@ describe("Reserve when Redis is slow or down (own redis-server)", () => {
     assert.deepEqual([open.decision, open.unmetered, open.has_request_limit], ["ALLOW", true, false]);
     assert.equal(await metric("leash_quota_unmetered_total", "open-t"), 2);
     // Its report is still accepted (the ledger does not need Redis); the settlement fails quietly.
-    assert.deepEqual(await recordUsage(client, usageReport({ request_id: unmetered.request_id, tenant_id: "open-t" })), { accepted: true });
+    assert.deepEqual(await recordUsage(client, usageReport({ reservation_id: unmetered.reservation_id, tenant_id: "open-t" })), { accepted: true });
 
     redis = await startRedis(port);
     // Counting resumes once the store has reconnected; the restarted Redis has no scripts (NOSCRIPT).
@@ -149,7 +149,7 @@ describe("Reserve when Redis is slow or down (own redis-server)", () => {
     const resumed = await reserveSoon(client, reserveRequest({ tenant_id: "open-t" }));
     assert.deepEqual([resumed.decision, resumed.unmetered, Number(resumed.remaining_requests)], ["ALLOW", false, 99]);
     // The unmetered request's report, retried now, finds no reservation: nothing counted twice.
-    await recordUsage(client, usageReport({ request_id: unmetered.request_id, tenant_id: "open-t", prompt_tokens: "5000" }));
+    await recordUsage(client, usageReport({ reservation_id: unmetered.reservation_id, tenant_id: "open-t", prompt_tokens: "5000" }));
     const state = await quotaState(reader, PREFIX, "open-t");
     assert.deepEqual([state.minuteRequests, state.dayRequests, state.dayTokens], [1, 1, 120]);
     const closedAgain = await reserveSoon(client, reserveRequest({ tenant_id: "closed-t" }));

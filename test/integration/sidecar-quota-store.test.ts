@@ -2,7 +2,7 @@
 // instances on one key prefix: two sidecar replicas sharing Redis) and against the in-process
 // store of the embedded mode. Every behaviour runs on both: exactness under concurrency, the
 // rolling minute (1 s buckets), UTC day and month boundaries, settlement, release, idempotency,
-// budgets, tenant + key scopes, and a reused request id.
+// budgets, tenant + key scopes, and reservation ids (a repeat, an unknown one).
 //
 //   LEASH_TEST_REDIS_URL  default redis://127.0.0.1:6379/0
 import assert from "node:assert/strict";
@@ -11,13 +11,15 @@ import { after, before, describe, it } from "node:test";
 import { NO_LIMITS, type ScopeLimits } from "../../sidecar-services/src/quota-limits.ts";
 import { createMemoryQuotaStore } from "../../sidecar-services/src/quota-memory.ts";
 import { createRedisQuotaStore } from "../../sidecar-services/src/quota-redis.ts";
-import type { QuotaStore, ReservePlan } from "../../sidecar-services/src/quota-store.ts";
+import { counterKeys, type QuotaStore, type ReservePlan } from "../../sidecar-services/src/quota-store.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
 
 const RUN = randomBytes(4).toString("hex");
 /** A fixed instant well inside a day: 2030-06-15T12:00:00.000Z. */
 const NOON = Date.UTC(2030, 5, 15, 12, 0, 0);
-let seq = 0;
+
+/** A reservation id as the quota module makes them: 128 random bits, hex. */
+const reservationId = (): string => randomBytes(16).toString("hex");
 
 function limits(l: Partial<ScopeLimits>): ScopeLimits {
   return { ...NO_LIMITS, ...l };
@@ -28,7 +30,7 @@ function plan(p: Partial<ReservePlan>): ReservePlan {
   return {
     tenantId: "t",
     keyId: "",
-    requestId: `r-${++seq}`,
+    reservationId: reservationId(),
     nowMs: NOON,
     tokens: 1,
     costMicro: 0,
@@ -135,7 +137,7 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       const l = limits({ tpd: 10_000, usdDayMicro: 1_000_000 });
       const p = plan({ tenantId: t, tenant: l, tokens: 120, costMicro: 500 });
       assert.equal((await a.reserve(p)).allowed, true);
-      const settle = { tenantId: t, requestId: p.requestId, nowMs: NOON + 2000, release: false, tokens: 50, costMicro: 80 };
+      const settle = { tenantId: t, reservationId: p.reservationId, nowMs: NOON + 2000, release: false, tokens: 50, costMicro: 80 };
       assert.equal(await b.settle(settle), "settled");
       assert.equal(await a.settle(settle), "none", "a retried report changes nothing");
       const u = await a.read(t, "", NOON + 2000);
@@ -147,7 +149,7 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       const p = plan({ tenantId: t, tenant: limits({ rpm: 1 }), tokens: 70, costMicro: 9 });
       assert.equal((await a.reserve(p)).allowed, true);
       assert.equal((await b.reserve(plan({ tenantId: t, tenant: limits({ rpm: 1 }) }))).allowed, false);
-      assert.equal(await b.settle({ tenantId: t, requestId: p.requestId, nowMs: NOON + 10, release: true, tokens: 0, costMicro: 0 }), "released");
+      assert.equal(await b.settle({ tenantId: t, reservationId: p.reservationId, nowMs: NOON + 10, release: true, tokens: 0, costMicro: 0 }), "released");
       const u = await b.read(t, "", NOON + 10);
       assert.deepEqual([u.minuteRequests, u.minuteTokens, u.dayRequests, u.dayTokens, u.dayUsdMicro], [0, 0, 0, 0, 0]);
       assert.equal((await a.reserve(plan({ tenantId: t, tenant: limits({ rpm: 1 }), nowMs: NOON + 20 }))).allowed, true);
@@ -157,7 +159,7 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       const t = tenant();
       const p = plan({ tenantId: t, tenant: limits({ tpm: 10_000 }), tokens: 100 });
       await a.reserve(p);
-      assert.equal(await a.settle({ tenantId: t, requestId: p.requestId, nowMs: NOON + 61_000, release: false, tokens: 400, costMicro: 0 }), "settled");
+      assert.equal(await a.settle({ tenantId: t, reservationId: p.reservationId, nowMs: NOON + 61_000, release: false, tokens: 400, costMicro: 0 }), "settled");
       const u = await a.read(t, "", NOON + 61_000);
       assert.deepEqual([u.minuteTokens, u.dayTokens], [0, 400]);
     });
@@ -185,29 +187,71 @@ function storeSuite(kind: "redis" | "memory", open: () => Promise<Pair>) {
       assert.equal((await a.read(t, "key000000001", NOON)).minuteRequests, 1);
     });
 
-    it("a request id reserved twice is never given back: settlement only adds", async () => {
+    it("the counts a Reserve answers agree with the stored buckets through settlement and the window moving on", async () => {
       const t = tenant();
-      const id = "same-id";
-      await a.reserve(plan({ tenantId: t, requestId: id, tenant: limits({ tpd: 1000 }), tokens: 100 }));
-      await b.reserve(plan({ tenantId: t, requestId: id, tenant: limits({ tpd: 1000 }), tokens: 100 }));
-      assert.equal(await a.settle({ tenantId: t, requestId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "settled");
-      const u = await a.read(t, "", NOON);
-      assert.deepEqual([u.dayRequests, u.dayTokens], [2, 200]);
+      const l = limits({ rpm: 1000, tpm: 1_000_000 });
+      await a.reserve(plan({ tenantId: t, tenant: l, tokens: 100, nowMs: NOON }));
+      const p2 = plan({ tenantId: t, tenant: l, tokens: 50, nowMs: NOON + 10_000 });
+      await b.reserve(p2);
+      await a.reserve(plan({ tenantId: t, tenant: l, tokens: 20, nowMs: NOON + 30_000 }));
+      assert.equal(await b.settle({ tenantId: t, reservationId: p2.reservationId, nowMs: NOON + 31_000, release: false, tokens: 5, costMicro: 0 }), "settled");
+      // 61 s on, the first second has left the window: 2 of the 3 earlier requests count, and this one.
+      const res = await b.reserve(plan({ tenantId: t, tenant: l, tokens: 1, nowMs: NOON + 61_000 }));
+      assert.deepEqual([res.tenant.minuteRequests, res.tenant.minuteTokens], [3, 26]);
+      const stored = await a.read(t, "", NOON + 61_000);
+      assert.deepEqual([stored.minuteRequests, stored.minuteTokens], [3, 26]);
+      const released = plan({ tenantId: t, tenant: l, tokens: 7, nowMs: NOON + 62_000 });
+      await a.reserve(released);
+      await a.settle({ tenantId: t, reservationId: released.reservationId, nowMs: NOON + 62_500, release: true, tokens: 0, costMicro: 0 });
+      const after = await b.reserve(plan({ tenantId: t, tenant: l, tokens: 1, nowMs: NOON + 71_000 }));
+      assert.deepEqual([after.tenant.minuteRequests, after.tenant.minuteTokens], [3, 22], "p2's second left too; the release gave back 1 and 7");
     });
 
-    it("a refused request under an open reservation's id cannot release that reservation", async () => {
+    it("a reservation is settled only by its own id: an unknown id changes nothing", async () => {
       const t = tenant();
-      const id = "replayed-id";
-      const rpm1 = limits({ rpm: 1 });
-      assert.equal((await a.reserve(plan({ tenantId: t, requestId: id, tenant: rpm1, tokens: 300 }))).allowed, true);
-      assert.equal((await b.reserve(plan({ tenantId: t, requestId: id, tenant: rpm1 }))).allowed, false);
-      // The refused request's report (a local reply) comes first: nothing is given back.
-      assert.equal(await b.settle({ tenantId: t, requestId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "settled");
+      const p = plan({ tenantId: t, tenant: limits({ rpm: 5 }), tokens: 300 });
+      assert.equal((await a.reserve(p)).allowed, true);
+      assert.equal(await b.settle({ tenantId: t, reservationId: reservationId(), nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "none");
+      // The same id under another tenant is another key (the tenant's hash tag): nothing there.
+      assert.equal(await b.settle({ tenantId: tenant(), reservationId: p.reservationId, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "none");
       const u = await a.read(t, "", NOON);
       assert.deepEqual([u.minuteRequests, u.dayTokens], [1, 300]);
+      assert.equal(await a.settle({ tenantId: t, reservationId: p.reservationId, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "released");
+    });
+
+    it("a Reserve repeated under one id keeps the first record: the repeat stays counted", async () => {
+      const t = tenant();
+      const id = reservationId();
+      await a.reserve(plan({ tenantId: t, reservationId: id, tenant: limits({ tpd: 1000 }), tokens: 100 }));
+      await b.reserve(plan({ tenantId: t, reservationId: id, tenant: limits({ tpd: 1000 }), tokens: 40 }));
+      assert.equal(await a.settle({ tenantId: t, reservationId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "released");
+      assert.equal(await b.settle({ tenantId: t, reservationId: id, nowMs: NOON, release: true, tokens: 0, costMicro: 0 }), "none");
+      const u = await a.read(t, "", NOON);
+      assert.deepEqual([u.dayRequests, u.dayTokens], [1, 40]);
     });
   });
 }
+
+describe("quota store: redis, a minute hash without running totals", () => {
+  it("is summed from its buckets once, then kept by its totals", async () => {
+    const keys = createTestKeyPrefix("quota-totals", RUN);
+    const store = await createRedisQuotaStore({ url: TEST_REDIS_URL, keyPrefix: keys.prefix, commandTimeoutMs: 1000 });
+    try {
+      const t = "legacy";
+      const nowS = Math.floor(NOON / 1000);
+      // As a sidecar before the totals wrote it: buckets only, one of them already out of the window.
+      await keys.redis.hset(counterKeys(keys.prefix, t, "", "20300615", "203006")[0], `r${nowS - 70}`, 9, `t${nowS - 70}`, 900, `r${nowS - 5}`, 2, `t${nowS - 5}`, 40);
+      const l = limits({ rpm: 100 });
+      const first = await store.reserve(plan({ tenantId: t, tenant: l, tokens: 10 }));
+      assert.deepEqual([first.tenant.minuteRequests, first.tenant.minuteTokens], [3, 50]);
+      const second = await store.reserve(plan({ tenantId: t, tenant: l, tokens: 10, nowMs: NOON + 1000 }));
+      assert.deepEqual([second.tenant.minuteRequests, second.tenant.minuteTokens], [4, 60]);
+    } finally {
+      await store.close();
+      await keys.cleanup();
+    }
+  });
+});
 
 let redisKeys: TestKeyPrefix;
 const redisStores: QuotaStore[] = [];

@@ -162,7 +162,7 @@ function quotaSuite(kind: "redis" | "memory") {
       const req = reserveRequest({ tenant_id: tenant, key_id: key, estimated_prompt_tokens: "100", max_output_tokens: "200" });
       assert.equal((await reserve(client(0), req)).decision, "ALLOW");
       assert.equal((await r.quota.read(tenant, key, Date.now())).dayTokens, 300);
-      const report = usageReport({ request_id: req.request_id, tenant_id: tenant, key_id: key, prompt_tokens: "100", completion_tokens: "25" });
+      const report = usageReport({ request_id: req.request_id, reservation_id: req.reservation_id, tenant_id: tenant, key_id: key, prompt_tokens: "100", completion_tokens: "25" });
       assert.deepEqual(await recordUsage(client(1), report), { accepted: true });
       assert.deepEqual(await recordUsage(client(0), report), { accepted: true });
       for (const scope of ["", key]) {
@@ -178,8 +178,8 @@ function quotaSuite(kind: "redis" | "memory") {
       for (const q of [a, b]) assert.equal((await reserve(client(0), q)).decision, "ALLOW");
       assert.equal((await reserve(client(1), reserveRequest({ tenant_id: tenant, key_id: key }))).code, "quota.rpm_exceeded");
       const ack = await recordUsageBatch(client(1), [
-        usageReport({ request_id: a.request_id, tenant_id: tenant, key_id: key, status: 504, upstream_responded: false, prompt_tokens: "0", completion_tokens: "0" }),
-        usageReport({ request_id: b.request_id, tenant_id: tenant, key_id: key, status: 502, upstream_responded: true }),
+        usageReport({ reservation_id: a.reservation_id, tenant_id: tenant, key_id: key, status: 504, upstream_responded: false, prompt_tokens: "0", completion_tokens: "0" }),
+        usageReport({ reservation_id: b.reservation_id, tenant_id: tenant, key_id: key, status: 502, upstream_responded: true }),
       ]);
       assert.deepEqual(ack, { accepted: 2, rejected: 0 });
       const u = await r.quota.read(tenant, "", Date.now());
@@ -187,20 +187,38 @@ function quotaSuite(kind: "redis" | "memory") {
       assert.equal((await reserve(client(1), reserveRequest({ tenant_id: tenant, key_id: key }))).decision, "ALLOW");
     });
 
-    it("a local non-5xx reply's report leaves an open reservation alone (a reused id cannot undo usage)", async () => {
+    it("only the reservation id settles: the request id, an unknown id or another tenant's settle nothing", async () => {
       const { tenant, key } = await tenantWith({ tpd: 1_000_000 });
+      const other = await tenantWith({ tpd: 1_000_000 });
       const a = reserveRequest({ tenant_id: tenant, key_id: key, estimated_prompt_tokens: "100", max_output_tokens: "20" });
       assert.equal((await reserve(client(0), a)).decision, "ALLOW");
-      // Another request under the same x-request-id, refused by the auth module's body check, and
-      // one whose client went away before any answer: neither is the reserved request's outcome.
-      for (const status of [400, 0]) {
-        await recordUsage(client(1), usageReport({ request_id: a.request_id, tenant_id: tenant, key_id: key, status, upstream_responded: false, prompt_tokens: "0", completion_tokens: "0" }));
+      // Releases (no upstream answer, 503) that name the reservation in every way but its own id.
+      const release = { tenant_id: tenant, key_id: key, status: 503, upstream_responded: false, prompt_tokens: "0", completion_tokens: "0" };
+      for (const forged of [
+        usageReport({ ...release, request_id: a.request_id }),
+        usageReport({ ...release, request_id: a.request_id, reservation_id: randomBytes(16).toString("hex") }),
+        usageReport({ ...release, request_id: a.request_id, reservation_id: a.reservation_id.toUpperCase() }),
+        usageReport({ ...release, tenant_id: other.tenant, key_id: other.key, reservation_id: a.reservation_id }),
+      ]) {
+        assert.deepEqual(await recordUsage(client(1), forged), { accepted: true });
       }
       let u = await r.quota.read(tenant, "", Date.now());
       assert.deepEqual([u.dayRequests, u.dayTokens], [1, 120]);
-      await recordUsage(client(0), usageReport({ request_id: a.request_id, tenant_id: tenant, key_id: key, prompt_tokens: "100", completion_tokens: "5" }));
+      await recordUsage(client(0), usageReport({ tenant_id: tenant, key_id: key, reservation_id: a.reservation_id, prompt_tokens: "100", completion_tokens: "5" }));
       u = await r.quota.read(tenant, "", Date.now());
-      assert.deepEqual([u.dayRequests, u.dayTokens], [1, 105], "the real report still settles");
+      assert.deepEqual([u.dayRequests, u.dayTokens], [1, 105], "its own report settles");
+    });
+
+    it("a local reply after quota (no upstream answer, any status) releases; a client gone before any answer keeps the estimate", async () => {
+      const { tenant, key } = await tenantWith({ tpd: 1_000_000 });
+      const refused = reserveRequest({ tenant_id: tenant, key_id: key, estimated_prompt_tokens: "100", max_output_tokens: "20" });
+      const gone = reserveRequest({ tenant_id: tenant, key_id: key, estimated_prompt_tokens: "10", max_output_tokens: "20" });
+      for (const q of [refused, gone]) assert.equal((await reserve(client(0), q)).decision, "ALLOW");
+      const local = { tenant_id: tenant, key_id: key, upstream_responded: false, prompt_tokens: "0", completion_tokens: "0" };
+      await recordUsage(client(1), usageReport({ ...local, reservation_id: refused.reservation_id, status: 403 }));
+      await recordUsage(client(1), usageReport({ ...local, reservation_id: gone.reservation_id, status: 0 }));
+      const u = await r.quota.read(tenant, "", Date.now());
+      assert.deepEqual([u.dayRequests, u.dayTokens], [1, 30], "the 403 released; the abandoned request stays at its estimate");
     });
 
     it("a USD budget stops the next request once it is spent", async () => {
@@ -209,7 +227,7 @@ function quotaSuite(kind: "redis" | "memory") {
       const spend = async () => {
         const q = reserveRequest({ tenant_id: tenant, key_id: key });
         const res = await reserve(client(0), q);
-        if (res.decision === "ALLOW") await recordUsage(client(1), usageReport({ request_id: q.request_id, tenant_id: tenant, key_id: key }));
+        if (res.decision === "ALLOW") await recordUsage(client(1), usageReport({ reservation_id: q.reservation_id, tenant_id: tenant, key_id: key }));
         return res;
       };
       assert.equal((await spend()).decision, "ALLOW");
@@ -233,6 +251,9 @@ function quotaSuite(kind: "redis" | "memory") {
         reserveRequest({ tenant_id: tenant, request_id: "" }),
         reserveRequest({ tenant_id: tenant, request_id: "x".repeat(201) }),
         reserveRequest({ tenant_id: tenant, request_id: "line\nbreak" }),
+        reserveRequest({ tenant_id: tenant, reservation_id: "" }),
+        reserveRequest({ tenant_id: tenant, reservation_id: "A".repeat(32) }),
+        reserveRequest({ tenant_id: tenant, reservation_id: "0".repeat(31) }),
         reserveRequest({ tenant_id: "Not A Tenant" }),
         reserveRequest({ tenant_id: tenant, key_id: "short" }),
         reserveRequest({ tenant_id: `nobody-${RUN}` }),

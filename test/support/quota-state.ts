@@ -20,8 +20,25 @@ export async function quotaState(redis: Redis, prefix: string, tenantId: string,
   return scopeUsage(minuteUsage(minute, nowMs), day, month);
 }
 
-/** The reservation record of a request (fields s, d, m, k, tok, usd, n), or null once settled / never made. */
-export async function reservationRecord(redis: Redis, prefix: string, tenantId: string, requestId: string): Promise<Record<string, string> | null> {
-  const rec = await redis.hgetall(reservationKey(prefix, tenantId, requestId));
+/** A reservation record by its reservation id (fields s, d, m, k, tok, usd), or null once settled / never made. */
+export async function reservationRecord(redis: Redis, prefix: string, tenantId: string, reservationId: string): Promise<Record<string, string> | null> {
+  const rec = await redis.hgetall(reservationKey(prefix, tenantId, reservationId));
   return Object.keys(rec).length === 0 ? null : rec;
+}
+
+/**
+ * Reservation ids of a tenant's open reservations. End-to-end tests cannot know a request's
+ * reservation id (the quota module makes it and only the sidecar sees it), so they wait for a
+ * fresh tenant to have none open: every report settled.
+ */
+export async function openReservations(redis: Redis, prefix: string, tenantId: string): Promise<string[]> {
+  const base = reservationKey(prefix, tenantId, "");
+  const ids: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${base}*`, "COUNT", 1000);
+    cursor = next;
+    for (const k of keys) ids.push(k.slice(base.length));
+  } while (cursor !== "0");
+  return ids;
 }

@@ -7,7 +7,7 @@ import { AUTHORIZE_DEADLINE_MS } from "./authorize-client.ts";
 
 export type { ReserveRequest, ReserveResponse };
 
-/** A complete, valid request: tenant acme, no key, mock provider, gpt-4o-mini, 100 prompt tokens, max_tokens 20. */
+/** A complete, valid request: tenant acme, no key, mock provider, gpt-4o-mini, 100 prompt tokens, max_tokens 20, a fresh reservation id. */
 export function reserveRequest(overrides: Partial<ReserveRequest> = {}): ReserveRequest {
   return {
     request_id: `req-${randomBytes(8).toString("hex")}`,
@@ -17,6 +17,7 @@ export function reserveRequest(overrides: Partial<ReserveRequest> = {}): Reserve
     model: "gpt-4o-mini",
     estimated_prompt_tokens: "100",
     max_output_tokens: "20",
+    reservation_id: randomBytes(16).toString("hex"),
     ...overrides,
   };
 }

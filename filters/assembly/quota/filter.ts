@@ -2,12 +2,15 @@
 // with one Reserve call to the sidecar (which reserves the request and an estimate of its tokens
 // in Redis, atomically across replicas), then forwards it or answers 429/503 in the route's API
 // format. The request is held, headers and body, until the answer: a refused request never
-// reaches the provider. The usage module's report of the same request id settles the reservation.
+// reaches the provider. The reservation is named by a random id the client never sees nor
+// chooses (filter state leash.quota.reservation); the usage module sends it back with its report,
+// which settles the reservation.
 // Every response of an admitted request carries OpenAI's x-ratelimit-* headers.
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCall, grpcServiceForCluster } from "../sdk/callouts";
-import { continueRequest, getBuffer, getPropertyString, getRequestHeader, logError, logInfo, logWarn, nowMillis, removeHeader, replaceHeader } from "../sdk/host";
+import { continueRequest, getBuffer, getPropertyString, getRequestHeader, logError, logInfo, logWarn, nowMillis, randomHex, removeHeader, replaceHeader, setProperty } from "../sdk/host";
+import { enableTiming } from "../sdk/timing";
 import { ApiFormat, denyRequest } from "../sdk/api-error";
 import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
@@ -16,6 +19,18 @@ import { estimatePromptTokens, requestFacts, RequestFacts } from "./estimate";
 import { NoLimitsCache } from "./no-limits-cache";
 import { REQUEST_HEADERS, TOKEN_HEADERS, rateLimitHeaders } from "./rate-limit-headers";
 import { SERVICE, METHOD, Decision, RateLimits, ReserveRequest, ReserveResponse, encodeReserveRequest, decodeReserveResponse } from "./reserve-pb";
+
+/**
+ * Filter state naming this request's reservation, read by the usage module for its report. Set
+ * only once the sidecar admitted the request (see decide).
+ */
+export const RESERVATION_PROPERTY: string = "leash.quota.reservation";
+
+/**
+ * Bytes of randomness in a reservation id (32 hex characters). 128 bits: a client that wants to
+ * settle someone else's reservation can neither choose the id (it is not x-request-id) nor guess it.
+ */
+const RESERVATION_ID_BYTES: i32 = 16;
 
 export class QuotaRoot extends RootContext {
   config: QuotaConfig = new QuotaConfig();
@@ -37,6 +52,7 @@ export class QuotaRoot extends RootContext {
       return false;
     }
     this.config = r.config!;
+    enableTiming(this, "quota");
     this.upstream = grpcServiceForCluster(this.config.sidecarCluster);
     // Limits may have changed with the configuration's sidecar: forget what was known.
     this.noLimits = new NoLimitsCache(this.config.noLimitsMaxEntries);
@@ -93,6 +109,14 @@ class QuotaStream extends HttpContext {
     const rid = getRequestHeader("x-request-id");
     r.requestId = rid == null ? "" : rid;
     r.provider = route.provider;
+    r.reservationId = randomHex(RESERVATION_ID_BYTES);
+    if (r.reservationId.length == 0) {
+      // No randomness from the host (never in Envoy): a reservation nobody can settle is worse
+      // than the failure mode, which the operator chose for a sidecar that cannot decide.
+      logError("quota: the host gave no random bytes for a reservation id");
+      this.cannotDecide(false);
+      return this.headersAfterFailure();
+    }
     if (endOfStream) {
       // No body (GET /v1/models, …): still one request against the request limits.
       return this.startReserve(new RequestFacts(), 0) ? HeadersAction.StopIteration : this.headersAfterFailure();
@@ -181,6 +205,10 @@ class QuotaStream extends HttpContext {
       return;
     }
     if (answer.unmetered) this.quota.unmetered.increment(1);
+    // An unmetered answer has no reservation. Any other ALLOW may have one (a budget-only tenant
+    // has no limits to show but is reserved); one that has none settles nothing. Published before
+    // the request continues, so the usage module finds it whatever happens upstream.
+    if (!answer.unmetered) setProperty(RESERVATION_PROPERTY, this.reserve.reservationId);
     if (limits.any) {
       this.limits = limits;
       this.quota.noLimits.forget(this.cacheKey);

@@ -15,6 +15,8 @@ export class ReserveRequest {
   model: string = "";
   estimatedPromptTokens: u64 = 0;
   maxOutputTokens: u64 = 0;
+  /** Names the reservation: 128 random bits per request, never the client's x-request-id. */
+  reservationId: string = "";
 }
 
 export function encodeReserveRequest(r: ReserveRequest): ArrayBuffer {
@@ -26,6 +28,7 @@ export function encodeReserveRequest(r: ReserveRequest): ArrayBuffer {
   w.string(5, r.model);
   w.uint(6, r.estimatedPromptTokens);
   w.uint(7, r.maxOutputTokens);
+  w.string(8, r.reservationId);
   return w.finish();
 }
 

@@ -48,6 +48,30 @@ export function setTickPeriod(ms: u32): bool {
   return raw.proxy_set_tick_period_milliseconds(ms) == WasmResult.Ok;
 }
 
+// ---- randomness ------------------------------------------------------------------------------
+
+const HEX_DIGITS: string = "0123456789abcdef";
+
+/**
+ * `bytes` bytes from the host's CSPRNG as lowercase hex, or "" when the host refuses (never in
+ * Envoy; the caller decides what no randomness means). Unpredictable to clients: use it for names
+ * a client must not be able to guess or choose.
+ */
+export function randomHex(bytes: i32): string {
+  const buf = new ArrayBuffer(bytes);
+  // WASI errno 0 = success.
+  if (raw.random_get(changetype<usize>(buf), <usize>bytes) != 0) return "";
+  const hex = new ArrayBuffer(bytes * 2);
+  const src = changetype<usize>(buf);
+  const dst = changetype<usize>(hex);
+  for (let i = 0; i < bytes; i++) {
+    const b = <i32>load<u8>(src + <usize>i);
+    store<u8>(dst + <usize>(2 * i), <u8>HEX_DIGITS.charCodeAt(b >> 4));
+    store<u8>(dst + <usize>(2 * i + 1), <u8>HEX_DIGITS.charCodeAt(b & 15));
+  }
+  return String.UTF8.decode(hex);
+}
+
 // ---- headers ---------------------------------------------------------------------------------
 
 /** A header's value, or null when absent. */

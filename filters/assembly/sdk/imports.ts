@@ -65,3 +65,10 @@ export declare function proxy_set_buffer_bytes(
 // @ts-ignore: decorator
 @external("env", "proxy_get_log_level")
 export declare function proxy_get_log_level(level_ptr: usize): u32;
+
+// WASI random_get: Envoy fills the buffer from BoringSSL's RAND_bytes (proxy-wasm-cpp-host
+// src/exports.cc, wasi_unstable_random_get), a CSPRNG, up to 64 KiB per call. Registered under
+// wasi_snapshot_preview1 (and wasi_unstable) for every module.
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "random_get")
+export declare function random_get(buf_ptr: usize, buf_len: usize): u32;

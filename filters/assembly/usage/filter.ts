@@ -293,6 +293,8 @@ class UsageStream extends HttpContext {
     const details = getPropertyString(["response", "code_details"]);
     r.upstreamResponded = details != null && details == "via_upstream";
     r.durationMs = nowMillis() - this.startMs;
+    const reservation = getPropertyString(["leash.quota.reservation"]);
+    if (reservation != null) r.reservationId = reservation;
     // Every earlier module's total (published as filter state), then this module's own, measured
     // up to here: encoding the report is the only work left.
     r.guardDecisions = decisions;

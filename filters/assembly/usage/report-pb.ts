@@ -25,6 +25,8 @@ export class UsageReport {
   upstreamResponded: bool = false;
   moduleTimings: Array<ModuleTime> = new Array<ModuleTime>(0);
   traceparent: string = "";
+  /** The quota module's reservation (filter state leash.quota.reservation), "" if none. */
+  reservationId: string = "";
   /** What the guard modules did, joined with ";" (sdk/guard-decision.ts). */
   guardDecisions: string = "";
   /** The tenant's audit is on: the bodies below go to the audit trail (after redaction). */
@@ -66,6 +68,7 @@ export function encodeUsageReport(r: UsageReport): ArrayBuffer {
     w.bytes(17, t.finish());
   }
   if (r.traceparent.length > 0) w.string(18, r.traceparent);
+  if (r.reservationId.length > 0) w.string(19, r.reservationId);
   if (r.guardDecisions.length > 0) w.string(30, r.guardDecisions);
   if (r.audit) {
     w.bool(31, true);

@@ -118,10 +118,10 @@ describe("reserve-pb", () => {
   it("encodes the request with the proto's field numbers", () => {
     const r = new ReserveRequest();
     r.requestId = "r"; r.tenantId = "t"; r.keyId = "k"; r.provider = "p"; r.model = "m";
-    r.estimatedPromptTokens = 300; r.maxOutputTokens = 5;
+    r.estimatedPromptTokens = 300; r.maxOutputTokens = 5; r.reservationId = "z";
     const b = Uint8Array.wrap(encodeReserveRequest(r));
-    // 0x0a "r", 0x12 "t", 0x1a "k", 0x22 "p", 0x2a "m", 0x30 varint 300, 0x38 5
-    const want: u8[] = [0x0a, 1, 0x72, 0x12, 1, 0x74, 0x1a, 1, 0x6b, 0x22, 1, 0x70, 0x2a, 1, 0x6d, 0x30, 0xac, 0x02, 0x38, 5];
+    // 0x0a "r", 0x12 "t", 0x1a "k", 0x22 "p", 0x2a "m", 0x30 varint 300, 0x38 5, 0x42 "z"
+    const want: u8[] = [0x0a, 1, 0x72, 0x12, 1, 0x74, 0x1a, 1, 0x6b, 0x22, 1, 0x70, 0x2a, 1, 0x6d, 0x30, 0xac, 0x02, 0x38, 5, 0x42, 1, 0x7a];
     expect(b.length).toBe(want.length);
     for (let i = 0; i < want.length; i++) expect(b[i]).toBe(want[i]);
   });

@@ -1,0 +1,46 @@
+// What one module adds on its own: a target with the module minus the same gateway without it, at
+// the same scenario (both already relative to direct of their own round, so the baseline cancels).
+// A difference of percentiles, not the percentile of a per-request difference: the two targets
+// never serve the same requests. Issue 4 states the quota check's budget this way.
+
+import type { ModuleCostRow, SummaryRow } from "./result-types.ts";
+import type { TargetName } from "../targets/types.ts";
+
+interface ModuleCost {
+  module: string;
+  /** The gateway with the module, and the same gateway without it. */
+  target: TargetName;
+  base: TargetName;
+  /** The issue's budget and the rate it is stated at. */
+  goalP50Ms: number;
+  goalP99Ms: number;
+  goalRate: number;
+}
+
+export const MODULE_COSTS: readonly ModuleCost[] = [
+  // Issue 4: "the quota check adds ≤ 100 µs P50 and ≤ 500 µs P99 to a request at 1000 RPS".
+  { module: "quota", target: "leash-quota", base: "leash-auth", goalP50Ms: 0.1, goalP99Ms: 0.5, goalRate: 1000 },
+];
+
+/** Every non-streaming scenario where both targets of a module have a valid row. */
+export function moduleCosts(rows: readonly SummaryRow[]): ModuleCostRow[] {
+  const out: ModuleCostRow[] = [];
+  for (const c of MODULE_COSTS) {
+    for (const row of rows) {
+      if (row.target !== c.target || row.stream) continue;
+      const base: SummaryRow | undefined = rows.find((r: SummaryRow) => r.target === c.base && r.scenario === row.scenario && !r.stream);
+      if (base === undefined) continue;
+      const usable: boolean = row.valid && base.valid && row.overheadMs !== null && base.overheadMs !== null;
+      const p50: number | null = usable ? row.overheadMs!.p50 - base.overheadMs!.p50 : null;
+      const p99: number | null = usable ? row.overheadMs!.p99 - base.overheadMs!.p99 : null;
+      const atGoalRate: boolean = row.rate === c.goalRate;
+      let status: ModuleCostRow["status"] = "";
+      if (atGoalRate) status = p50 === null || p99 === null ? "not measured" : p50 <= c.goalP50Ms && p99 <= c.goalP99Ms ? "met" : "missed";
+      out.push({
+        module: c.module, target: c.target, base: c.base, scenario: row.scenario, rate: row.rate,
+        p50Ms: p50, p99Ms: p99, goalP50Ms: c.goalP50Ms, goalP99Ms: c.goalP99Ms, status,
+      });
+    }
+  }
+  return out;
+}
