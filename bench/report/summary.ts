@@ -144,7 +144,7 @@ export function sustainedRates(rows: readonly SummaryRow[], targets: readonly Ta
 /** Overhead ratios of each Leash target against envoy-bare and every peer, where both points are valid. */
 export function ratios(rows: readonly SummaryRow[]): RatioRow[] {
   const out: RatioRow[] = [];
-  const leash: TargetName[] = ["leash-full", "leash-auth", "leash-usage", "envoy-bare"];
+  const leash: TargetName[] = ["leash-full", "leash-auth", "leash-quota", "leash-usage", "leash-redact", "leash-injection", "envoy-bare"];
   const others: TargetName[] = ["envoy-bare", "litellm", "portkey"];
   for (const row of rows) {
     if (!leash.includes(row.target) || row.stream || !row.valid || row.overheadMs === null) continue;

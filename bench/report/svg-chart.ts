@@ -12,6 +12,8 @@ const COLORS: Record<TargetName, string> = {
   "leash-auth": "#d62728",
   "leash-quota": "#e377c2",
   "leash-usage": "#ff7f0e",
+  "leash-redact": "#17becf",
+  "leash-injection": "#bcbd22",
   "leash-full": "#8c564b",
   litellm: "#2ca02c",
   portkey: "#9467bd",

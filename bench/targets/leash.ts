@@ -6,8 +6,12 @@
 //   leash-quota auth + quota, with a tenant whose limits are set (high enough never to refuse), so
 //               every request makes the Reserve round trip; minus leash-auth = what quota adds.
 //   leash-usage the usage module alone (metering every response into the ledger), no auth.
-//   leash-full  every module that exists, in the shipped order (auth, quota, usage): the gateway as
-//               shipped (the bench tenant has no limits, so quota asks the sidecar about once a second).
+//   leash-redact    the redact module alone (PII/secret scan and rewrite of every prompt string,
+//                   replies too), no sidecar: what the guard costs on the request path.
+//   leash-injection the injection module alone (prompt-injection scoring), no sidecar.
+//   leash-full  every module, in the shipped order (auth, redact, injection, quota, usage): the
+//               gateway as shipped, with a tenant whose limits exist (so quota enforces them) but
+//               are never reached.
 // Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
 
 import { randomBytes } from "node:crypto";
@@ -79,19 +83,24 @@ const DESCRIPTIONS: Record<string, string> = {
   "leash-auth": "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth",
   "leash-quota": "Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches: one Reserve per request",
   "leash-usage": "Envoy --concurrency 1 + usage.wasm (V8) + sidecar (Node): every response metered into the usage ledger; no auth",
-  "leash-full": "Envoy --concurrency 1 + auth.wasm + quota.wasm + usage.wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped",
+  "leash-redact": "Envoy --concurrency 1 + redact.wasm (V8): every prompt string scanned for PII and secrets, replies too; no sidecar",
+  "leash-injection": "Envoy --concurrency 1 + injection.wasm (V8): every prompt scored for injection; no sidecar",
+  "leash-full": "Envoy --concurrency 1 + auth, redact, injection, quota and usage wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped, a tenant with limits it never reaches",
 };
 
-type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-quota" | "leash-usage" | "leash-full";
+type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full";
 
-/** Which modules each Leash target runs; quota is on by default, so every target names it. */
-type Modules = { auth: boolean; quota: boolean; usage: boolean };
+/** Which modules each Leash target runs; every target names every module (quota is on by default). */
+type Modules = { auth: boolean; redact: boolean; injection: boolean; quota: boolean; usage: boolean };
+const NONE: Modules = { auth: false, redact: false, injection: false, quota: false, usage: false };
 const MODULES: Record<LeashTargetName, Modules> = {
-  "envoy-bare": { auth: false, quota: false, usage: false },
-  "leash-auth": { auth: true, quota: false, usage: false },
-  "leash-quota": { auth: true, quota: true, usage: false },
-  "leash-usage": { auth: false, quota: false, usage: true },
-  "leash-full": { auth: true, quota: true, usage: true },
+  "envoy-bare": NONE,
+  "leash-auth": { ...NONE, auth: true },
+  "leash-quota": { ...NONE, auth: true, quota: true },
+  "leash-usage": { ...NONE, usage: true },
+  "leash-redact": { ...NONE, redact: true },
+  "leash-injection": { ...NONE, injection: true },
+  "leash-full": { auth: true, redact: true, injection: true, quota: true, usage: true },
 };
 
 function configYaml(ports: Ports, mockUrl: string, modules: Modules, databaseUrl: string, dataDir: string): string {
@@ -111,6 +120,8 @@ providers:
   - { name: mock, api: openai, prefix: ${PREFIX}, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV} }
 modules:
   auth: { enabled: ${modules.auth} }
+  redact: { enabled: ${modules.redact} }
+  injection: { enabled: ${modules.injection} }
   quota: { enabled: ${modules.quota} }
   usage: { enabled: ${modules.usage} }
 `;
@@ -118,7 +129,7 @@ modules:
 
 function requireBuilt(modules: Modules): void {
   const missing: string[] = [];
-  for (const m of ["auth", "quota", "usage"] as const) {
+  for (const m of ["auth", "redact", "injection", "quota", "usage"] as const) {
     if (modules[m] && !existsSync(join(WASM_DIR, `${m}.wasm`))) missing.push(join(WASM_DIR, `${m}.wasm`));
   }
   if ((modules.auth || modules.quota || modules.usage) && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
@@ -209,7 +220,7 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
         clientKey = (await createApiKey(db, tenant.id, pepper)).key;
         // leash-quota: limits that exist (so quota reserves, in Redis, on every request) but that
         // no run reaches; set through the same code as `leash limits set`.
-        if (name === "leash-quota") await patchTenantQuota(db, tenant.id, { rpm: LIMIT_NEVER_REACHED, tpm: LIMIT_NEVER_REACHED });
+        if (name === "leash-quota" || name === "leash-full") await patchTenantQuota(db, tenant.id, { rpm: LIMIT_NEVER_REACHED, tpm: LIMIT_NEVER_REACHED });
       } finally {
         await db.close();
       }

@@ -16,6 +16,8 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case "leash-auth":
     case "leash-quota":
     case "leash-usage":
+    case "leash-redact":
+    case "leash-injection":
     case "leash-full":
       return startLeash(ctx, name);
     case "litellm":
