@@ -2,6 +2,7 @@
 // with a known issuer prefix (IIN) for that length and a valid Luhn check digit. The prefix table
 // is what turns "any Luhn-valid number" (one in ten) into "a number a card network issues".
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { Groups, findRuns, groupDigits, sepsAre, SEP_SPACE, SEP_DASH } from "./groups";
 
 const groups: Groups = new Groups();
@@ -11,7 +12,7 @@ export function luhnValid(digits: string): bool {
   let sum = 0;
   let double = false;
   for (let i = digits.length - 1; i >= 0; i--) {
-    let d = <i32>digits.charCodeAt(i) - 0x30;
+    let d = <i32>codeAt(digits, i) - 0x30;
     if (double) { d *= 2; if (d > 9) d -= 9; }
     sum += d;
     double = !double;
@@ -21,7 +22,7 @@ export function luhnValid(digits: string): bool {
 
 function prefix(digits: string, n: i32): i32 {
   let v = 0;
-  for (let i = 0; i < n; i++) v = v * 10 + (<i32>digits.charCodeAt(i) - 0x30);
+  for (let i = 0; i < n; i++) v = v * 10 + (<i32>codeAt(digits, i) - 0x30);
   return v;
 }
 

@@ -3,6 +3,7 @@
 // The run is maximal for the separators allowed: a detector that rejects it skips the whole run,
 // which keeps every scan linear and stops a valid-looking piece of a longer number from matching.
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { isDigit, isGroupSpace, rightBoundary } from "./chars";
 
 export const SEP_SPACE: i32 = 1;
@@ -48,9 +49,9 @@ function sepAllowed(c: i32, flags: i32): bool {
 /** A group starts at `pos`: a digit, or "(" + digit when parentheses are allowed. */
 function groupStartsAt(text: string, pos: i32, flags: i32): bool {
   if (pos >= text.length) return false;
-  const c = <i32>text.charCodeAt(pos);
+  const c = <i32>codeAt(text, pos);
   if (isDigit(c)) return true;
-  return c == 0x28 && (flags & PARENS) != 0 && pos + 1 < text.length && isDigit(<i32>text.charCodeAt(pos + 1));
+  return c == 0x28 && (flags & PARENS) != 0 && pos + 1 < text.length && isDigit(<i32>codeAt(text, pos + 1));
 }
 
 /**
@@ -66,8 +67,8 @@ export function readGroups(text: string, pos: i32, flags: i32, g: Groups): void 
   g.runStart = pos;
   g.runEnd = pos;
   let p = pos;
-  if ((flags & PLUS) != 0 && p < n && text.charCodeAt(p) == 0x2b) {
-    if (p + 1 >= n || !isDigit(<i32>text.charCodeAt(p + 1))) return;
+  if ((flags & PLUS) != 0 && p < n && codeAt(text, p) == 0x2b) {
+    if (p + 1 >= n || !isDigit(<i32>codeAt(text, p + 1))) return;
     g.plus = true;
     p++;
   }
@@ -76,13 +77,13 @@ export function readGroups(text: string, pos: i32, flags: i32, g: Groups): void 
     // One group: optional "(", digits, ")" if opened.
     let q = p;
     let paren = false;
-    if (text.charCodeAt(q) == 0x28) { paren = true; q++; }
+    if (codeAt(text, q) == 0x28) { paren = true; q++; }
     const ds = q;
-    while (q < n && isDigit(<i32>text.charCodeAt(q))) q++;
+    while (q < n && isDigit(<i32>codeAt(text, q))) q++;
     const de = q;
     if (de == ds) break;
     if (paren) {
-      if (q >= n || text.charCodeAt(q) != 0x29) break; // unclosed "(": the run ends before it
+      if (q >= n || codeAt(text, q) != 0x29) break; // unclosed "(": the run ends before it
       q++;
     }
     if (g.count < MAX_GROUPS && g.digits + (de - ds) <= MAX_DIGITS) {
@@ -100,7 +101,7 @@ export function readGroups(text: string, pos: i32, flags: i32, g: Groups): void 
     p = q;
     // Next: one separator then a group, or a group right after ")" / right before "(".
     if (p >= n) break;
-    const c = <i32>text.charCodeAt(p);
+    const c = <i32>codeAt(text, p);
     if (sepAllowed(c, flags) && groupStartsAt(text, p + 1, flags)) {
       sep = c;
       p++;
@@ -141,7 +142,7 @@ export function findRuns(text: string, starts: Array<i32>, flags: i32, kind: Ent
   for (let k = 0; k < starts.length; k++) {
     const i = starts[k];
     if (i < next) continue;
-    const c = <i32>text.charCodeAt(i);
+    const c = <i32>codeAt(text, i);
     if (!(isDigit(c) || (c == 0x2b && (flags & PLUS) != 0) || (c == 0x28 && (flags & PARENS) != 0))) continue;
     readGroups(text, i, flags, g);
     if (g.count == 0) continue;

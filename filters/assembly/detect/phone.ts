@@ -3,13 +3,14 @@
 // count, the grouping and consistent separators; that is what keeps dates, versions, ids and plain
 // long numbers out.
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { Groups, findRuns, SEP_SPACE, SEP_DASH, SEP_DOT, SEP_SLASH, PARENS, PLUS } from "./groups";
 
 const PHONE_FLAGS: i32 = SEP_SPACE | SEP_DASH | SEP_DOT | SEP_SLASH | PARENS | PLUS;
 const groups: Groups = new Groups();
 
 function digitAt(text: string, g: Groups, group: i32, offset: i32): i32 {
-  return <i32>text.charCodeAt(g.start[group] + offset) - 0x30;
+  return <i32>codeAt(text, g.start[group] + offset) - 0x30;
 }
 
 /** North American shape: [1] NXX NXX XXXX (area code and exchange do not start with 0 or 1). */

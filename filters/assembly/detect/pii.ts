@@ -1,5 +1,6 @@
 // The PII detectors behind one call, and the stream hold-back rule that matches them.
 import { EntityKind, Finding, kindBit } from "./finding";
+import { codeAt } from "./text-at";
 import { isAlpha, isDigit, isGroupSpace, isHex, isLocalChar, leftBoundary } from "./chars";
 import { findEmails } from "./email";
 import { findPhones } from "./phone";
@@ -32,7 +33,7 @@ export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
   let digits = 0;
   runStarts.length = 0;
   for (let i = 0; i < n; i++) {
-    const c = <i32>text.charCodeAt(i);
+    const c = <i32>codeAt(text, i);
     if (c == 0x40) ats++;
     else if (c == 0x3a) colons++;
     else if (isDigit(c) || c == 0x2b || c == 0x28) {
@@ -71,7 +72,7 @@ export function piiHoldStart(text: string, kinds: u32): i32 {
   if (wants(kinds, EntityKind.Email)) {
     let s = n;
     while (s > 0) {
-      const c = <i32>text.charCodeAt(s - 1);
+      const c = <i32>codeAt(text, s - 1);
       if (!(isLocalChar(c) || c == 0x40)) break;
       s--;
     }
@@ -81,9 +82,9 @@ export function piiHoldStart(text: string, kinds: u32): i32 {
   // that can start a number ("+", "(", a digit); a run of separators alone holds nothing.
   if ((kinds & NUMBER_KINDS) != 0) {
     let s = n;
-    while (s > 0 && isNumberRunChar(<i32>text.charCodeAt(s - 1))) s--;
+    while (s > 0 && isNumberRunChar(<i32>codeAt(text, s - 1))) s--;
     while (s < n) {
-      const c = <i32>text.charCodeAt(s);
+      const c = <i32>codeAt(text, s);
       if (isDigit(c) || c == 0x2b || c == 0x28) break;
       s++;
     }
@@ -93,7 +94,7 @@ export function piiHoldStart(text: string, kinds: u32): i32 {
   if (wants(kinds, EntityKind.Ipv6)) {
     let s = n;
     while (s > 0) {
-      const c = <i32>text.charCodeAt(s - 1);
+      const c = <i32>codeAt(text, s - 1);
       if (!(isHex(c) || c == 0x3a || c == 0x2e)) break;
       s--;
     }
@@ -104,7 +105,7 @@ export function piiHoldStart(text: string, kinds: u32): i32 {
   if (wants(kinds, EntityKind.Iban)) {
     const from = n - IBAN_MAX_WRITTEN > 0 ? n - IBAN_MAX_WRITTEN : 0;
     for (let p = from; p < hold && p < n; p++) {
-      if (!isAlpha(<i32>text.charCodeAt(p)) || !leftBoundary(text, p)) continue;
+      if (!isAlpha(<i32>codeAt(text, p)) || !leftBoundary(text, p)) continue;
       // With one letter only, any country code may follow.
       const length = p + 1 < n ? ibanLength(text, p) : 1;
       if (length == 0) continue;

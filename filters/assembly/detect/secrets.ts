@@ -5,6 +5,7 @@
 // Rule shapes: README.md, section "Secrets".
 
 import { EntityKind, Finding, kindBit } from "./finding";
+import { codeAt } from "./text-at";
 import { isTokenChar } from "./secrets-chars";
 import { TokenMatch, matchToken, tokenMayGrow, MAX_TOKEN_RUN } from "./secrets-tokens";
 import { matchJwt, jwtHoldStart } from "./secrets-jwt";
@@ -78,12 +79,12 @@ const M: TokenMatch = new TokenMatch();
 function tokenStart(text: string, s: i32, e: i32, escaped: bool): i32 {
   let st = s;
   if (escaped) st++;
-  while (st < e && (text.charCodeAt(st) == 0x5f || text.charCodeAt(st) == 0x2d)) st++;
+  while (st < e && (codeAt(text, st) == 0x5f || codeAt(text, st) == 0x2d)) st++;
   return st;
 }
 
 function runIsEscaped(text: string, s: i32): bool {
-  return s > 0 && text.charCodeAt(s - 1) == 0x5c && isEscapeLetter(text.charCodeAt(s));
+  return s > 0 && codeAt(text, s - 1) == 0x5c && isEscapeLetter(codeAt(text, s));
 }
 
 /** Prefixed keys and JWTs, one run at a time (each run is examined once: linear). */
@@ -91,21 +92,21 @@ function scanTokens(text: string, out: Array<Finding>): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    if (!isTokenChar(text.charCodeAt(i))) { i++; continue; }
+    if (!isTokenChar(codeAt(text, i))) { i++; continue; }
     const s = i;
     let e = s;
-    while (e < n && isTokenChar(text.charCodeAt(e))) e++;
+    while (e < n && isTokenChar(codeAt(text, e))) e++;
     i = e;
     if (e - s < 4) continue;
     // Fast path: a run starting with a letter that cannot begin a key, not after a backslash.
-    const c0 = text.charCodeAt(s);
-    if (c0 != 0x5f && c0 != 0x2d && !mayStartToken(c0, text.charCodeAt(s + 1)) &&
-      (s == 0 || text.charCodeAt(s - 1) != 0x5c)) continue;
+    const c0 = codeAt(text, s);
+    if (c0 != 0x5f && c0 != 0x2d && !mayStartToken(c0, codeAt(text, s + 1)) &&
+      (s == 0 || codeAt(text, s - 1) != 0x5c)) continue;
     const tries = runIsEscaped(text, s) ? 2 : 1;
     for (let t = 0; t < tries; t++) {
       const st = tokenStart(text, s, e, t == 1);
       // Two compares settle almost every run of ordinary text.
-      if (st + 1 >= e || !mayStartToken(text.charCodeAt(st), text.charCodeAt(st + 1))) continue;
+      if (st + 1 >= e || !mayStartToken(codeAt(text, st), codeAt(text, st + 1))) continue;
       if (matchToken(text, st, e, M)) { out.push(new Finding(M.kind, st, M.end)); break; }
       const j = matchJwt(text, st, e);
       if (j > 0) { out.push(new Finding(EntityKind.Jwt, st, j)); i = j; break; }
@@ -138,7 +139,7 @@ export function secretHoldStart(text: string): i32 {
 function tokenHoldStart(text: string): i32 {
   const n = text.length;
   let s = n;
-  while (s > 0 && n - s <= MAX_TOKEN_RUN + 2 && isTokenChar(text.charCodeAt(s - 1))) s--;
+  while (s > 0 && n - s <= MAX_TOKEN_RUN + 2 && isTokenChar(codeAt(text, s - 1))) s--;
   if (s == n || n - s > MAX_TOKEN_RUN + 2) return n;
   const tries = runIsEscaped(text, s) ? 2 : 1;
   for (let t = 0; t < tries; t++) {

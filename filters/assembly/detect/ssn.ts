@@ -3,6 +3,7 @@
 // when "SSN" or "social security" comes shortly before them: without that context they are as
 // likely an order or account number.
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { isAlpha } from "./chars";
 import { Groups, findRuns, SEP_SPACE, SEP_DASH } from "./groups";
 
@@ -14,7 +15,7 @@ const groups: Groups = new Groups();
 
 function num(text: string, start: i32, end: i32): i32 {
   let v = 0;
-  for (let i = start; i < end; i++) v = v * 10 + (<i32>text.charCodeAt(i) - 0x30);
+  for (let i = start; i < end; i++) v = v * 10 + (<i32>codeAt(text, i) - 0x30);
   return v;
 }
 
@@ -28,12 +29,12 @@ export function ssnValid(area: i32, group: i32, serial: i32): bool {
 function wordAt(text: string, at: i32, word: string): bool {
   if (at < 0 || at + word.length > text.length) return false;
   for (let k = 0; k < word.length; k++) {
-    let c = <i32>text.charCodeAt(at + k);
+    let c = <i32>codeAt(text, at + k);
     if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c != <i32>word.charCodeAt(k)) return false;
+    if (c != <i32>codeAt(word, k)) return false;
   }
-  const before = at > 0 ? <i32>text.charCodeAt(at - 1) : 0x20;
-  const after = at + word.length < text.length ? <i32>text.charCodeAt(at + word.length) : 0x20;
+  const before = at > 0 ? <i32>codeAt(text, at - 1) : 0x20;
+  const after = at + word.length < text.length ? <i32>codeAt(text, at + word.length) : 0x20;
   return !isAlpha(before) && !isAlpha(after);
 }
 
