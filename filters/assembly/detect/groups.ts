@@ -88,10 +88,11 @@ export function readGroups(text: string, pos: i32, flags: i32, g: Groups): void 
     }
     if (g.count < MAX_GROUPS && g.digits + (de - ds) <= MAX_DIGITS) {
       const i = g.count;
-      g.start[i] = ds;
-      g.end[i] = de;
-      g.sep[i] = sep;
-      g.paren[i] = paren;
+      // Safe: i < MAX_GROUPS, the length of these arrays (checked just above).
+      unchecked(g.start[i] = ds);
+      unchecked(g.end[i] = de);
+      unchecked(g.sep[i] = sep);
+      unchecked(g.paren[i] = paren);
       g.count++;
     } else {
       g.overflow = true;
@@ -115,11 +116,17 @@ export function readGroups(text: string, pos: i32, flags: i32, g: Groups): void 
   }
 }
 
+// Where groupDigits assembles the digits: one string allocation per call instead of a substring
+// and a concatenation per group. A run keeps at most MAX_DIGITS digits in its groups.
+const digitUnits: StaticArray<u16> = new StaticArray<u16>(MAX_DIGITS);
+
 /** The digits of the run, separators dropped (for checksums). */
 export function groupDigits(text: string, g: Groups): string {
-  let out = "";
-  for (let i = 0; i < g.count; i++) out += text.substring(g.start[i], g.end[i]);
-  return out;
+  let n = 0;
+  for (let i = 0; i < g.count; i++) {
+    for (let k = g.start[i]; k < g.end[i]; k++) digitUnits[n++] = <u16>codeAt(text, k);
+  }
+  return String.UTF16.decodeUnsafe(changetype<usize>(digitUnits), <usize>n << 1);
 }
 
 /** True when every separator of groups [from, count) is `sep`. */

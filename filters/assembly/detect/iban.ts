@@ -87,6 +87,8 @@ export function findIbans(text: string, out: Array<Finding>): void {
   const n = text.length;
   let i = 0;
   while (i + 4 <= n) {
+    // A start at i or i + 1 needs a digit at i + 3: prose has few, so most positions go two at a time.
+    if (!isDigit(<i32>codeAt(text, i + 3))) { i += 2; continue; }
     const c = <i32>codeAt(text, i);
     // The country code is written in capitals, but a lowercase IBAN pasted from a form is still one.
     if (!isAlpha(c) || !isDigit(<i32>codeAt(text, i + 2)) || !isDigit(<i32>codeAt(text, i + 3)) || !leftBoundary(text, i)) { i++; continue; }

@@ -200,22 +200,21 @@ function containsWord(text: string, s: i32, e: i32, w: string): bool {
 
 const A: Assignment = new Assignment();
 
-export function scanGeneric(text: string, out: Array<Finding>): void {
-  const n = text.length;
-  let p = 0;
-  while (p < n) {
-    // Almost no character is a separator: test that inline before the (not inlined) full check.
-    const c = codeAt(text, p);
-    if ((c != 0x3a && c != 0x3d) || !isAssignSep(text, p) || !readKey(text, p, A) || keywordStart(text, A.keyStart, A.keyEnd) < 0) { p++; continue; }
-    readValue(text, p, A);
-    // Skip past the value either way: keeps the scan linear on hostile "token:token:token…".
-    const next = A.valueEnd > p ? A.valueEnd : p + 1;
-    if (A.valueEnd - A.valueStart <= MAX_VALUE) {
-      if (isAwsSecret(text, A)) out.push(new Finding(EntityKind.AwsAccessKey, A.valueStart, A.valueEnd));
-      else if (genericValueOk(text, A.valueStart, A.valueEnd)) out.push(new Finding(EntityKind.GenericSecret, A.valueStart, A.valueEnd));
-    }
-    p = next;
+/**
+ * The keyword rule at p (a ':' or '='): appends the secret assigned there, if any, and returns
+ * where the scan goes on. findSecrets calls it from its pass over the text, at each separator
+ * at or after the position the previous call returned.
+ */
+export function genericAt(text: string, p: i32, out: Array<Finding>): i32 {
+  if (!isAssignSep(text, p) || !readKey(text, p, A) || keywordStart(text, A.keyStart, A.keyEnd) < 0) return p + 1;
+  readValue(text, p, A);
+  // Skip past the value either way: keeps the scan linear on hostile "token:token:token…".
+  const next = A.valueEnd > p ? A.valueEnd : p + 1;
+  if (A.valueEnd - A.valueStart <= MAX_VALUE) {
+    if (isAwsSecret(text, A)) out.push(new Finding(EntityKind.AwsAccessKey, A.valueStart, A.valueEnd));
+    else if (genericValueOk(text, A.valueStart, A.valueEnd)) out.push(new Finding(EntityKind.GenericSecret, A.valueStart, A.valueEnd));
   }
+  return next;
 }
 
 /**

@@ -11,7 +11,7 @@ import { TokenMatch, matchToken, tokenMayGrow, MAX_TOKEN_RUN } from "./secrets-t
 import { matchJwt, jwtHoldStart } from "./secrets-jwt";
 import { scanPem, pemHoldStart } from "./secrets-pem";
 import { scanConnectionPasswords, scanSlackWebhooks, urlHoldStart } from "./secrets-url";
-import { scanGeneric, genericHoldStart } from "./secrets-generic";
+import { genericAt, genericHoldStart } from "./secrets-generic";
 
 const SECRET_KINDS: u32 = kindBit(EntityKind.OpenAiKey) | kindBit(EntityKind.AnthropicKey) |
   kindBit(EntityKind.AwsAccessKey) | kindBit(EntityKind.GithubToken) | kindBit(EntityKind.StripeKey) |
@@ -27,11 +27,32 @@ const SECRET_KINDS: u32 = kindBit(EntityKind.OpenAiKey) | kindBit(EntityKind.Ant
 export function findSecrets(text: string, kinds: u32, out: Array<Finding>): void {
   if ((kinds & SECRET_KINDS) == 0 || text.length == 0) return;
   const all = new Array<Finding>();
-  scanPem(text, all);
+  // One pass runs the keyword rule at each ':' and '=' and notes whether the literals that the
+  // PEM, URL and webhook rules search for can occur at all ("-----BEGIN " needs "--", "://" needs
+  // ":/", "hooks.slack.com/" needs ".sl"): most prose has none, and each search is a pass.
+  const n = text.length;
+  generic.length = 0;
+  let dashes = false;
+  let scheme = false;
+  let hook = false;
+  let next = 0;
+  for (let i = 0; i < n; i++) {
+    const c = codeAt(text, i);
+    if (c == 0x3a || c == 0x3d) {
+      if (c == 0x3a && codeAt(text, i + 1) == 0x2f) scheme = true;
+      if (i >= next) next = genericAt(text, i, generic);
+    } else if (c == 0x2d) {
+      if (codeAt(text, i + 1) == 0x2d) dashes = true;
+    } else if (c == 0x2e) {
+      if (codeAt(text, i + 1) == 0x73 && codeAt(text, i + 2) == 0x6c) hook = true;
+    }
+  }
+  if (dashes) scanPem(text, all);
   scanTokens(text, all);
-  scanSlackWebhooks(text, all);
-  scanConnectionPasswords(text, all);
-  scanGeneric(text, all);
+  if (hook) scanSlackWebhooks(text, all);
+  if (scheme) scanConnectionPasswords(text, all);
+  // In the order the rules ran before they shared this pass: sort() then meets the same ties.
+  for (let i = 0; i < generic.length; i++) all.push(generic[i]);
   all.sort(byStartThenPriority);
   let lastEnd = 0;
   for (let i = 0; i < all.length; i++) {
@@ -73,6 +94,8 @@ function mayStartToken(c0: i32, c1: i32): bool {
 function isEscapeLetter(c: i32): bool { return c == 0x6e || c == 0x72 || c == 0x74 || c == 0x62 || c == 0x66; }
 
 const M: TokenMatch = new TokenMatch();
+/** The keyword rule's findings of the current text (reused). */
+const generic: Array<Finding> = new Array<Finding>();
 
 /** Where a prefixed key may start inside the run text[s..e): the run start, past leading - and _
  *  (markdown _emphasis_), or past the letter of a raw JSON escape ("\nsk-…" seen undecoded). */
