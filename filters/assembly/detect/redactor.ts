@@ -49,14 +49,20 @@ export class RedactState {
   /** Entities whose action is Block, per kind. */
   blocked: StaticArray<i32> = new StaticArray<i32>(ENTITY_KINDS);
   private next: StaticArray<i32> = new StaticArray<i32>(ENTITY_KINDS);
-  private numbers: Map<string, i32> = new Map<string, i32>();
+  // One map per kind, made on first use: keyed by the value alone, so no "kind + value" string is
+  // built per entity, and a request without entities allocates none.
+  private numbers: StaticArray<Map<string, i32> | null> = new StaticArray<Map<string, i32> | null>(ENTITY_KINDS);
 
   /** The placeholder number of `value` for `kind`: 1, 2, … in order of first appearance. */
   numberFor(kind: EntityKind, value: string): i32 {
-    const key = String.fromCharCode(<i32>kind + 0x41) + value;
-    if (this.numbers.has(key)) return this.numbers.get(key);
+    let map = this.numbers[<i32>kind];
+    if (map == null) {
+      map = new Map<string, i32>();
+      this.numbers[<i32>kind] = map;
+    }
+    if (map.has(value)) return map.get(value);
     const n = ++this.next[<i32>kind];
-    this.numbers.set(key, n);
+    map.set(value, n);
     return n;
   }
 
