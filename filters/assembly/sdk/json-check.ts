@@ -62,6 +62,16 @@ class Scanner {
   string(): bool {
     this.pos++;
     while (this.pos < this.len) {
+      // Printable ASCII other than '"' and '\' (most of a prompt) needs no other check: skip the
+      // run with a local index instead of a field update per byte.
+      let p = this.pos;
+      while (p < this.len) {
+        const b = this.at(p);
+        if (b < 0x20 || b >= 0x80 || b == 0x22 || b == 0x5c) break;
+        p++;
+      }
+      this.pos = p;
+      if (p >= this.len) break;
       const c = this.at(this.pos);
       if (c == 0x22) { this.pos++; return true; }
       if (c == 0x5c) {
