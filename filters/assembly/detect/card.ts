@@ -4,6 +4,7 @@
 import { EntityKind, Finding } from "./finding";
 import { codeAt } from "./text-at";
 import { Groups, findRuns, groupDigits, sepsAre, SEP_SPACE, SEP_DASH } from "./groups";
+import { plausibleSsn } from "./ssn";
 
 const groups: Groups = new Groups();
 
@@ -61,4 +62,9 @@ function plausibleCard(text: string, g: Groups): bool {
 /** Appends, given the run starts findPii listed, the payment card numbers of `text` to `out`. */
 export function findCards(text: string, starts: Array<i32>, out: Array<Finding>): void {
   findRuns(text, starts, SEP_SPACE | SEP_DASH, EntityKind.Card, plausibleCard, groups, out);
+}
+
+/** findCards and findSsns in one scan: both read runs of digit groups separated by spaces or dashes. */
+export function findCardsAndSsns(text: string, starts: Array<i32>, out: Array<Finding>): void {
+  findRuns(text, starts, SEP_SPACE | SEP_DASH, EntityKind.Card, plausibleCard, groups, out, EntityKind.Ssn, plausibleSsn);
 }

@@ -138,13 +138,18 @@ export function sepsAre(g: Groups, from: i32, sep: i32): bool {
 /** Decides whether a run read by readGroups is an entity. */
 export type RunCheck = (text: string, g: Groups) => bool;
 
+/** The check of no detector: the default second check of findRuns. */
+export function noRun(text: string, g: Groups): bool { return false; }
+
 /**
  * The scan shared by the number detectors: at each position of `starts` (where a number run may
  * start: a digit, "+" or "(" not glued to a preceding token, listed once per text by findPii) that
  * this detector can start from, read the maximal run, report it as `kind` when `check` accepts it and nothing glues
- * to its end, then continue after it (a rejected run is skipped whole).
+ * to its end, then continue after it (a rejected run is skipped whole). Two detectors that read
+ * runs with the same flags (card and SSN) share one scan: `check2` reports as `kind2`.
  */
-export function findRuns(text: string, starts: Array<i32>, flags: i32, kind: EntityKind, check: RunCheck, g: Groups, out: Array<Finding>): void {
+export function findRuns(text: string, starts: Array<i32>, flags: i32, kind: EntityKind, check: RunCheck, g: Groups, out: Array<Finding>,
+  kind2: EntityKind = kind, check2: RunCheck = noRun): void {
   let next = 0;
   for (let k = 0; k < starts.length; k++) {
     const i = starts[k];
@@ -154,7 +159,12 @@ export function findRuns(text: string, starts: Array<i32>, flags: i32, kind: Ent
     readGroups(text, i, flags, g);
     if (g.count == 0) continue;
     const end = g.runEnd;
-    if (check(text, g) && rightBoundary(text, end)) out.push(new Finding(kind, i, end));
+    const first = check(text, g);
+    const second = check2(text, g);
+    if ((first || second) && rightBoundary(text, end)) {
+      if (first) out.push(new Finding(kind, i, end));
+      if (second) out.push(new Finding(kind2, i, end));
+    }
     next = end > i ? end : i + 1;
   }
 }

@@ -3,7 +3,7 @@
 // check (the number read with letters as 10..35 must leave remainder 1), which a random
 // alphanumeric string passes about once in a hundred after the length check.
 import { EntityKind, Finding } from "./finding";
-import { codeAt } from "./text-at";
+import { codeAt, unitAt } from "./text-at";
 import { isAlnum, isAlpha, isDigit, isUpper, leftBoundary, rightBoundary } from "./chars";
 
 // Country code and total IBAN length, from the SWIFT IBAN registry.
@@ -85,13 +85,15 @@ export function readIban(text: string, pos: i32, length: i32, partialOk: bool): 
 /** Appends the IBANs of `text` to `out`. */
 export function findIbans(text: string, out: Array<Finding>): void {
   const n = text.length;
+  const data = changetype<usize>(text);
   let i = 0;
   while (i + 4 <= n) {
+    // Safe below: i + 3 < n.
     // A start at i or i + 1 needs a digit at i + 3: prose has few, so most positions go two at a time.
-    if (!isDigit(<i32>codeAt(text, i + 3))) { i += 2; continue; }
-    const c = <i32>codeAt(text, i);
+    if (!isDigit(unitAt(data, i + 3))) { i += 2; continue; }
+    const c = unitAt(data, i);
     // The country code is written in capitals, but a lowercase IBAN pasted from a form is still one.
-    if (!isAlpha(c) || !isDigit(<i32>codeAt(text, i + 2)) || !isDigit(<i32>codeAt(text, i + 3)) || !leftBoundary(text, i)) { i++; continue; }
+    if (!isAlpha(c) || !isDigit(unitAt(data, i + 2)) || !leftBoundary(text, i)) { i++; continue; }
     const length = ibanLength(text, i);
     if (length == 0 || isUpper(c) != isUpper(<i32>codeAt(text, i + 1))) { i++; continue; }
     const end = readIban(text, i, length, false);

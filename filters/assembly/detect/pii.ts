@@ -1,10 +1,10 @@
 // The PII detectors behind one call, and the stream hold-back rule that matches them.
 import { EntityKind, Finding, kindBit } from "./finding";
-import { codeAt } from "./text-at";
+import { codeAt, unitAt } from "./text-at";
 import { isAlpha, isDigit, isGroupSpace, isHex, isLocalChar, leftBoundary } from "./chars";
 import { findEmails } from "./email";
 import { findPhones } from "./phone";
-import { findCards } from "./card";
+import { findCards, findCardsAndSsns } from "./card";
 import { findSsns } from "./ssn";
 import { findIbans, ibanLength, readIban, IBAN_MAX_WRITTEN } from "./iban";
 import { findIpv4s, findIpv6s } from "./ip";
@@ -32,8 +32,9 @@ export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
   let colons = 0;
   let digits = 0;
   runStarts.length = 0;
+  const data = changetype<usize>(text);
   for (let i = 0; i < n; i++) {
-    const c = <i32>codeAt(text, i);
+    const c = unitAt(data, i); // safe: i < n
     if (c == 0x40) ats++;
     else if (c == 0x3a) colons++;
     else if (isDigit(c) || c == 0x2b || c == 0x28) {
@@ -44,8 +45,11 @@ export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
   if (ats > 0 && wants(kinds, EntityKind.Email)) findEmails(text, out);
   if (digits > 0) {
     if (wants(kinds, EntityKind.Phone)) findPhones(text, runStarts, out);
-    if (wants(kinds, EntityKind.Card)) findCards(text, runStarts, out);
-    if (wants(kinds, EntityKind.Ssn)) findSsns(text, runStarts, out);
+    const cards = wants(kinds, EntityKind.Card);
+    const ssns = wants(kinds, EntityKind.Ssn);
+    if (cards && ssns) findCardsAndSsns(text, runStarts, out);
+    else if (cards) findCards(text, runStarts, out);
+    else if (ssns) findSsns(text, runStarts, out);
     if (wants(kinds, EntityKind.Ipv4)) findIpv4s(text, runStarts, out);
     if (digits >= 2 && wants(kinds, EntityKind.Iban)) findIbans(text, out);
   }

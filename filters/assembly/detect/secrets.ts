@@ -5,7 +5,7 @@
 // Rule shapes: README.md, section "Secrets".
 
 import { EntityKind, Finding, kindBit } from "./finding";
-import { codeAt } from "./text-at";
+import { codeAt, unitAt } from "./text-at";
 import { isTokenChar } from "./secrets-chars";
 import { TokenMatch, matchToken, tokenMayGrow, MAX_TOKEN_RUN } from "./secrets-tokens";
 import { matchJwt, jwtHoldStart } from "./secrets-jwt";
@@ -36,8 +36,9 @@ export function findSecrets(text: string, kinds: u32, out: Array<Finding>): void
   let scheme = false;
   let hook = false;
   let next = 0;
+  const data = changetype<usize>(text);
   for (let i = 0; i < n; i++) {
-    const c = codeAt(text, i);
+    const c = unitAt(data, i); // safe: i < n
     if (c == 0x3a || c == 0x3d) {
       if (c == 0x3a && codeAt(text, i + 1) == 0x2f) scheme = true;
       if (i >= next) next = genericAt(text, i, generic);
@@ -113,12 +114,14 @@ function runIsEscaped(text: string, s: i32): bool {
 /** Prefixed keys and JWTs, one run at a time (each run is examined once: linear). */
 function scanTokens(text: string, out: Array<Finding>): void {
   const n = text.length;
+  const data = changetype<usize>(text);
   let i = 0;
   while (i < n) {
-    if (!isTokenChar(codeAt(text, i))) { i++; continue; }
+    // Safe: i < n and e < n in these two loops.
+    if (!isTokenChar(unitAt(data, i))) { i++; continue; }
     const s = i;
     let e = s;
-    while (e < n && isTokenChar(codeAt(text, e))) e++;
+    while (e < n && isTokenChar(unitAt(data, e))) e++;
     i = e;
     if (e - s < 4) continue;
     // Fast path: a run starting with a letter that cannot begin a key, not after a backslash.

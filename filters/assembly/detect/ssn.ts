@@ -48,7 +48,7 @@ function keywordBefore(text: string, pos: i32): bool {
   return false;
 }
 
-function plausibleSsn(text: string, g: Groups): bool {
+export function plausibleSsn(text: string, g: Groups): bool {
   if (!g.overflow && g.count == 1 && g.len(0) == 9) {
     const s = g.start[0];
     return keywordBefore(text, s) &&

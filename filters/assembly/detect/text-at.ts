@@ -28,3 +28,11 @@ export function findLit(text: string, lit: string, from: i32): i32 {
   }
   return -1;
 }
+
+/**
+ * The unit at index i of the string whose data starts at `data` (changetype<usize>(text)), for
+ * the hottest loops, whose bound already keeps i inside the string: no length load, no check.
+ */
+@inline export function unitAt(data: usize, i: i32): i32 {
+  return <i32>load<u16>(data + (<usize>i << 1));
+}
