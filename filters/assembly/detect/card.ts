@@ -51,7 +51,7 @@ function plausibleCard(text: string, g: Groups): bool {
   if (g.overflow || g.digits < 13 || g.digits > 19) return false;
   if (g.count > 1) {
     // One separator kind throughout, and real groups (4-4-4-4, 4-6-5, …), not a digit soup.
-    if (!sepsAre(g, 2, g.sep[1])) return false;
+    if (!sepsAre(g, 2, unchecked(g.sep[1]))) return false;
     if (g.count > 5 || g.len(0) < 4) return false;
     for (let i = 1; i < g.count; i++) if (g.len(i) < 3) return false;
   }

@@ -19,6 +19,10 @@ export const PLUS: i32 = 32;
 export const MAX_GROUPS: i32 = 12;
 const MAX_DIGITS: i32 = 24;
 
+/**
+ * One run's groups. The detectors read the per-group arrays unchecked: every index they use is
+ * below `count` (at most MAX_GROUPS, the arrays' length), which each check tests before reading.
+ */
 export class Groups {
   /** Digit span of each group (parentheses excluded). */
   start: StaticArray<i32> = new StaticArray<i32>(MAX_GROUPS);
@@ -35,7 +39,7 @@ export class Groups {
   /** Too many groups or digits: no entity, skip to runEnd. */
   overflow: bool = false;
 
-  len(i: i32): i32 { return this.end[i] - this.start[i]; }
+  @inline len(i: i32): i32 { return unchecked(this.end[i]) - unchecked(this.start[i]); }
 }
 
 function sepAllowed(c: i32, flags: i32): bool {
@@ -124,14 +128,14 @@ const digitUnits: StaticArray<u16> = new StaticArray<u16>(MAX_DIGITS);
 export function groupDigits(text: string, g: Groups): string {
   let n = 0;
   for (let i = 0; i < g.count; i++) {
-    for (let k = g.start[i]; k < g.end[i]; k++) digitUnits[n++] = <u16>codeAt(text, k);
+    for (let k = unchecked(g.start[i]); k < unchecked(g.end[i]); k++) digitUnits[n++] = <u16>codeAt(text, k);
   }
   return String.UTF16.decodeUnsafe(changetype<usize>(digitUnits), <usize>n << 1);
 }
 
 /** True when every separator of groups [from, count) is `sep`. */
 export function sepsAre(g: Groups, from: i32, sep: i32): bool {
-  for (let i = from; i < g.count; i++) if (g.sep[i] != sep) return false;
+  for (let i = from; i < g.count; i++) if (unchecked(g.sep[i]) != sep) return false;
   return true;
 }
 

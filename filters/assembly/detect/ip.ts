@@ -25,7 +25,7 @@ function octet(text: string, start: i32, end: i32): bool {
 
 function ipv4Run(text: string, g: Groups): bool {
   if (g.overflow || g.count != 4) return false;
-  for (let k = 0; k < 4; k++) if (!octet(text, g.start[k], g.end[k])) return false;
+  for (let k = 0; k < 4; k++) if (!octet(text, unchecked(g.start[k]), unchecked(g.end[k]))) return false;
   return true;
 }
 

@@ -35,11 +35,14 @@ export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
   const data = changetype<usize>(text);
   for (let i = 0; i < n; i++) {
     const c = unitAt(data, i); // safe: i < n
+    // Every character this pass looks for is at most '@': one compare settles letters.
+    if (c > 0x40) continue;
     if (c == 0x40) ats++;
     else if (c == 0x3a) colons++;
     else if (isDigit(c) || c == 0x2b || c == 0x28) {
       if (isDigit(c)) digits++;
-      if (leftBoundary(text, i)) runStarts.push(i);
+      // After a digit there is no boundary (leftBoundary would say so): skip the call inside numbers.
+      if ((i == 0 || !isDigit(unitAt(data, i - 1))) && leftBoundary(text, i)) runStarts.push(i);
     }
   }
   if (ats > 0 && wants(kinds, EntityKind.Email)) findEmails(text, out);

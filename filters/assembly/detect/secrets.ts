@@ -39,6 +39,8 @@ export function findSecrets(text: string, kinds: u32, out: Array<Finding>): void
   const data = changetype<usize>(text);
   for (let i = 0; i < n; i++) {
     const c = unitAt(data, i); // safe: i < n
+    // Every character this pass looks for is at most '=': one compare settles letters.
+    if (c > 0x3d) continue;
     if (c == 0x3a || c == 0x3d) {
       if (c == 0x3a && codeAt(text, i + 1) == 0x2f) scheme = true;
       if (i >= next) next = genericAt(text, i, generic);

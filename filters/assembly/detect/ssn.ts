@@ -50,13 +50,13 @@ function keywordBefore(text: string, pos: i32): bool {
 
 export function plausibleSsn(text: string, g: Groups): bool {
   if (!g.overflow && g.count == 1 && g.len(0) == 9) {
-    const s = g.start[0];
+    const s = unchecked(g.start[0]);
     return keywordBefore(text, s) &&
       ssnValid(num(text, s, s + 3), num(text, s + 3, s + 5), num(text, s + 5, s + 9));
   }
   if (g.overflow || g.count != 3) return false;
-  if (g.len(0) != 3 || g.len(1) != 2 || g.len(2) != 4 || g.sep[1] != g.sep[2]) return false;
-  return ssnValid(num(text, g.start[0], g.end[0]), num(text, g.start[1], g.end[1]), num(text, g.start[2], g.end[2]));
+  if (g.len(0) != 3 || g.len(1) != 2 || g.len(2) != 4 || unchecked(g.sep[1]) != unchecked(g.sep[2])) return false;
+  return ssnValid(num(text, unchecked(g.start[0]), unchecked(g.end[0])), num(text, unchecked(g.start[1]), unchecked(g.end[1])), num(text, unchecked(g.start[2]), unchecked(g.end[2])));
 }
 
 /** Appends, given the run starts findPii listed, the SSNs of `text` to `out`. */
