@@ -2,7 +2,7 @@
 // labels, letters/digits/hyphens, a top-level domain of two or more letters). Found from each
 // "@" outward, so the work is linear: the local part never extends over a previous "@".
 import { EntityKind, Finding } from "./finding";
-import { codeAt, findLit } from "./text-at";
+import { codeAt } from "./text-at";
 import { isAlpha, isAlnum, isDomainChar, isLocalChar } from "./chars";
 
 const MAX_LOCAL: i32 = 64;
@@ -43,12 +43,13 @@ function domainEnd(text: string, from: i32): i32 {
   return labels >= 2 ? e : -1;
 }
 
-/** Appends the e-mail addresses of `text` to `out`. */
-export function findEmails(text: string, out: Array<Finding>): void {
+/** Appends the e-mail addresses of `text` to `out`, given the positions of its "@"s (ascending). */
+export function findEmails(text: string, ats: Array<i32>, out: Array<Finding>): void {
   let from = 0;
-  while (true) {
-    const at = findLit(text, "@", from);
-    if (at < 0) return;
+  for (let k = 0; k < ats.length; k++) {
+    const at = ats[k];
+    // An "@" inside the address just found is not the start of another.
+    if (at < from) continue;
     from = at + 1;
     const s = localStart(text, at);
     if (s < 0) continue;

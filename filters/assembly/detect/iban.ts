@@ -82,29 +82,32 @@ export function readIban(text: string, pos: i32, length: i32, partialOk: bool): 
   return p;
 }
 
-/** Appends the IBANs of `text` to `out`. */
-export function findIbans(text: string, out: Array<Finding>): void {
+/**
+ * Appends the IBANs of `text` to `out`, given where one may start (ascending: two before each
+ * digit that follows a letter; findPii lists them). Any other position fails the country code
+ * and check digit test below.
+ */
+export function findIbans(text: string, starts: Array<i32>, out: Array<Finding>): void {
   const n = text.length;
   const data = changetype<usize>(text);
-  let i = 0;
-  while (i + 4 <= n) {
+  let next = 0;
+  for (let k = 0; k < starts.length; k++) {
+    const i = starts[k];
+    // Not inside the IBAN just found; and room for a country code and check digits.
+    if (i < next || i + 4 > n) continue;
     // Safe below: i + 3 < n.
-    // A start at i or i + 1 needs a digit at i + 3: prose has few, so most positions go two at a time.
-    if (!isDigit(unitAt(data, i + 3))) { i += 2; continue; }
     const c = unitAt(data, i);
     // The country code is written in capitals, but a lowercase IBAN pasted from a form is still one.
-    if (!isAlpha(c) || !isDigit(unitAt(data, i + 2)) || !leftBoundary(text, i)) { i++; continue; }
+    if (!isAlpha(c) || !isDigit(unitAt(data, i + 2)) || !isDigit(unitAt(data, i + 3)) || !leftBoundary(text, i)) continue;
     const length = ibanLength(text, i);
-    if (length == 0 || isUpper(c) != isUpper(<i32>codeAt(text, i + 1))) { i++; continue; }
+    if (length == 0 || isUpper(c) != isUpper(<i32>codeAt(text, i + 1))) continue;
     const end = readIban(text, i, length, false);
     if (end > 0 && rightBoundary(text, end)) {
       const chars = text.substring(i, end).replaceAll(" ", "");
       if (ibanMod97(chars) == 1) {
         out.push(new Finding(EntityKind.Iban, i, end));
-        i = end;
-        continue;
+        next = end;
       }
     }
-    i++;
   }
 }

@@ -19,33 +19,42 @@ export const PII_KINDS: u32 = kindBit(EntityKind.Email) | kindBit(EntityKind.Pho
 const NUMBER_KINDS: u32 = kindBit(EntityKind.Phone) | kindBit(EntityKind.Card) | kindBit(EntityKind.Ssn) | kindBit(EntityKind.Ipv4);
 /** Where number runs may start (a digit, "+" or "(" not glued to a token); reused across calls. */
 const runStarts: Array<i32> = new Array<i32>();
+/** Where the "@"s are (e-mail addresses are read outward from them); reused. */
+const atSigns: Array<i32> = new Array<i32>();
+/** Where an IBAN may start: two before each digit that follows a letter (country code, check digit); reused. */
+const ibanStarts: Array<i32> = new Array<i32>();
 
 /**
  * Appends the PII of the kinds in `kinds` found in `text` to `out`, detector by detector (not sorted
  * across kinds, may overlap: the redactor resolves that). Linear in text.length for any input.
  */
 export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
-  // One pass first: the number runs' start positions, and whether the characters that e-mail
-  // ("@"), IBAN (digits) and IPv6 (two ":") need occur at all. Most prose skips most detectors.
+  // One pass first: where number runs, e-mail addresses ("@") and IBANs may start, and whether
+  // IPv6 (two ":") can occur at all. Most prose skips most detectors, and the others visit only
+  // these positions instead of searching the text again.
   const n = text.length;
-  let ats = 0;
   let colons = 0;
   let digits = 0;
   runStarts.length = 0;
+  atSigns.length = 0;
+  ibanStarts.length = 0;
   const data = changetype<usize>(text);
   for (let i = 0; i < n; i++) {
     const c = unitAt(data, i); // safe: i < n
     // Every character this pass looks for is at most '@': one compare settles letters.
     if (c > 0x40) continue;
-    if (c == 0x40) ats++;
+    if (c == 0x40) atSigns.push(i);
     else if (c == 0x3a) colons++;
     else if (isDigit(c) || c == 0x2b || c == 0x28) {
-      if (isDigit(c)) digits++;
+      if (isDigit(c)) {
+        digits++;
+        if (i >= 2 && isAlpha(unitAt(data, i - 1))) ibanStarts.push(i - 2); // safe: i - 1 < n
+      }
       // After a digit there is no boundary (leftBoundary would say so): skip the call inside numbers.
       if ((i == 0 || !isDigit(unitAt(data, i - 1))) && leftBoundary(text, i)) runStarts.push(i);
     }
   }
-  if (ats > 0 && wants(kinds, EntityKind.Email)) findEmails(text, out);
+  if (atSigns.length > 0 && wants(kinds, EntityKind.Email)) findEmails(text, atSigns, out);
   if (digits > 0) {
     if (wants(kinds, EntityKind.Phone)) findPhones(text, runStarts, out);
     const cards = wants(kinds, EntityKind.Card);
@@ -54,7 +63,7 @@ export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
     else if (cards) findCards(text, runStarts, out);
     else if (ssns) findSsns(text, runStarts, out);
     if (wants(kinds, EntityKind.Ipv4)) findIpv4s(text, runStarts, out);
-    if (digits >= 2 && wants(kinds, EntityKind.Iban)) findIbans(text, out);
+    if (digits >= 2 && wants(kinds, EntityKind.Iban)) findIbans(text, ibanStarts, out);
   }
   if (colons >= 2 && wants(kinds, EntityKind.Ipv6)) findIpv6s(text, out);
 }
