@@ -1,7 +1,8 @@
-// Runs the PII evaluation set (test/eval/pii.jsonl) through the detector code itself: a small
-// AssemblyScript entry over filters/assembly/detect is compiled with the assemblyscript compiler
-// (ESM bindings, into a temporary directory) so the figures are those of the code that ships, not
-// of a JavaScript re-implementation. Then it scores precision, recall and false-positive rate.
+// Runs the evaluation sets (test/eval/pii.jsonl for PII, test/eval/secrets.jsonl for secrets)
+// through the detector code itself: a small AssemblyScript entry over filters/assembly/detect is
+// compiled with the assemblyscript compiler (ESM bindings, into a temporary directory) so the
+// figures are those of the code that ships, not of a JavaScript re-implementation. Then it scores
+// precision, recall and false-positive rate per type.
 import assert from "node:assert/strict";
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
@@ -10,11 +11,23 @@ import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const SET: string = fileURLToPath(new URL("./pii.jsonl", import.meta.url));
+export const SECRETS_SET: string = fileURLToPath(new URL("./secrets.jsonl", import.meta.url));
 const DETECT_DIR: string = fileURLToPath(new URL("../../filters/assembly/detect", import.meta.url));
 
 /** The PII types, in EntityKind order (filters/assembly/detect/finding.ts). */
 export const TYPES: readonly string[] = ["email", "phone", "card", "ssn", "iban", "ipv4", "ipv6"];
-const PII_KIND_BITS: number = (1 << TYPES.length) - 1;
+/** The secret types, in EntityKind order after the PII ones. */
+export const SECRET_TYPES: readonly string[] = [
+  "openai_key", "anthropic_key", "aws_access_key", "github_token", "stripe_key", "slack_token",
+  "google_api_key", "jwt", "private_key", "connection_password", "generic_secret",
+];
+/** Every EntityKind by number: the entry reports kinds as these indices. */
+const KINDS: readonly string[] = [...TYPES, ...SECRET_TYPES];
+
+/** The kind bit set (1 << kind) of `types`. */
+function kindBits(types: readonly string[]): number {
+  return types.reduce((bits: number, t: string): number => bits | (1 << KINDS.indexOf(t)), 0);
+}
 
 export interface Labelled { type: string; value: string }
 
@@ -34,9 +47,11 @@ export interface Sample {
 }
 
 export interface Detector {
-  /** Entities found in `text` (PII kinds only), sorted and disjoint as the redactor gets them. */
+  /** Entities found in `text` (the detector's kinds only), sorted and disjoint as the redactor gets them. */
   detect(text: string): Labelled[];
 }
+
+type Entry = { detect(text: string, kinds: number): string };
 
 // The eval entry: one export that returns the findings as "kind,start,end;…" (UTF-16 indices,
 // which are JavaScript string indices too).
@@ -56,8 +71,31 @@ export function detect(text: string, kinds: u32): string {
 `;
 }
 
-/** Compiles the detector entry and returns it loaded. Throws with asc's diagnostics. */
-export async function loadDetector(): Promise<Detector> {
+// One compilation per process, whatever kinds are asked for.
+let compiled: Promise<Entry> | null = null;
+
+/**
+ * The detector for `types` (the PII types by default; the secret types are scored with secret
+ * detection only, as the PII set with PII detection only). Compiles the entry on first use.
+ * Throws with asc's diagnostics.
+ */
+export async function loadDetector(types: readonly string[] = TYPES): Promise<Detector> {
+  compiled ??= compileEntry();
+  const mod: Entry = await compiled;
+  const bits: number = kindBits(types);
+  return {
+    detect(text: string): Labelled[] {
+      const raw: string = mod.detect(text, bits);
+      if (raw.length === 0) return [];
+      return raw.split(";").map((f: string): Labelled => {
+        const [kind, start, end] = f.split(",").map(Number);
+        return { type: KINDS[kind], value: text.slice(start, end) };
+      });
+    },
+  };
+}
+
+async function compileEntry(): Promise<Entry> {
   const dir: string = await mkdtemp(join(tmpdir(), "leash-pii-eval-"));
   try {
     // The source is not named pii-entry.ts: tsx would resolve the import of pii-entry.js to it.
@@ -72,30 +110,21 @@ export async function loadDetector(): Promise<Detector> {
     if (result.error !== null) throw new Error(`asc failed: ${result.error.message}\n${stderr.join("")}`);
     // .mjs: outside the repository no package.json says "type": "module", and the glue uses top-level await.
     await rename(join(dir, "pii-entry.js"), join(dir, "pii-entry.mjs"));
-    const mod = (await import(pathToFileURL(join(dir, "pii-entry.mjs")).href)) as { detect(text: string, kinds: number): string };
-    return {
-      detect(text: string): Labelled[] {
-        const raw: string = mod.detect(text, PII_KIND_BITS);
-        if (raw.length === 0) return [];
-        return raw.split(";").map((f: string): Labelled => {
-          const [kind, start, end] = f.split(",").map(Number);
-          return { type: TYPES[kind], value: text.slice(start, end) };
-        });
-      },
-    };
+    return (await import(pathToFileURL(join(dir, "pii-entry.mjs")).href)) as Entry;
   } finally {
     // The module is instantiated by now (the ESM glue reads the .wasm at import time).
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-export function loadSet(path: string = SET): Sample[] {
+/** Reads a labelled set whose entity and lookalike types are all in `types`. */
+export function loadSet(path: string = SET, types: readonly string[] = TYPES): Sample[] {
   const lines: string[] = readFileSync(path, "utf8").split("\n").filter((l: string): boolean => l.trim().length > 0);
   return lines.map((l: string, i: number): Sample => {
     const s = JSON.parse(l) as Sample;
     assert.ok(typeof s.text === "string" && Array.isArray(s.entities), `line ${i + 1}: needs text and entities`);
     for (const e of [...s.entities, ...(s.lookalikes ?? [])]) {
-      assert.ok(TYPES.includes(e.type), `line ${i + 1}: unknown type ${e.type}`);
+      assert.ok(types.includes(e.type), `line ${i + 1}: unknown type ${e.type}`);
       assert.ok(s.text.includes(e.value), `line ${i + 1}: "${e.value}" is not in the text`);
     }
     return s;
@@ -119,11 +148,15 @@ export interface TypeScore {
 
 export interface Miss { line: number; kind: "missed" | "spurious" | "lookalike-hit"; type: string; value: string }
 
-export interface Evaluation { scores: TypeScore[]; misses: Miss[]; lines: number; title: string }
+export interface Evaluation { scores: TypeScore[]; misses: Miss[]; lines: number; title: string; what: string }
 
-/** Exact-span scoring: a found entity counts only if its type and its text equal a labelled one. */
-export function evaluate(set: Sample[], det: Detector, title: string = "all lines"): Evaluation {
-  const scores: TypeScore[] = TYPES.map((type: string): TypeScore => ({
+/**
+ * Exact-span scoring over `types`: a found entity counts only if its type and its text equal a
+ * labelled one. `what` names the detectors in the table's title.
+ */
+export function evaluate(set: Sample[], det: Detector, title: string = "all lines", types: readonly string[] = TYPES,
+  what: string = "PII detectors"): Evaluation {
+  const scores: TypeScore[] = types.map((type: string): TypeScore => ({
     type, tp: 0, fp: 0, fn: 0, negatives: 0, flaggedNegatives: 0, lookalikes: 0, lookalikesSurvived: 0, precision: 0, recall: 0, fpr: 0,
   }));
   const misses: Miss[] = [];
@@ -145,7 +178,7 @@ export function evaluate(set: Sample[], det: Detector, title: string = "all line
       }
     }
     for (const l of s.lookalikes ?? []) {
-      const sc: TypeScore = scores[TYPES.indexOf(l.type)];
+      const sc: TypeScore = scores[types.indexOf(l.type)];
       sc.lookalikes++;
       // Survives when no finding other than a labelled entity overlaps it (a lookalike redacted as
       // another type is lost too; "deploy@10.0.3.7" survives as an e-mail while its labelled IP goes).
@@ -161,25 +194,27 @@ export function evaluate(set: Sample[], det: Detector, title: string = "all line
     sc.recall = sc.tp + sc.fn === 0 ? 1 : sc.tp / (sc.tp + sc.fn);
     sc.fpr = sc.negatives === 0 ? 0 : sc.flaggedNegatives / sc.negatives;
   }
-  return { scores, misses, lines: set.length, title };
+  return { scores, misses, lines: set.length, title, what };
 }
 
 function pct(x: number): string { return (100 * x).toFixed(1).padStart(6); }
 
 /** The table the eval command prints (a header line starting with "type", one row per type, a total). */
 export function formatTable(ev: Evaluation): string {
+  // The type column fits the longest name ("connection_password"); 6 for the PII names.
+  const w: number = Math.max(6, ...ev.scores.map((s: TypeScore): number => s.type.length));
   const rows: string[] = [
-    `PII detectors, ${ev.title}: ${ev.lines} labelled lines (exact-span match)`,
-    "type    entities    tp    fp    fn  precision  recall    FPR  lookalikes survived",
+    `${ev.what}, ${ev.title}: ${ev.lines} labelled lines (exact-span match)`,
+    `${"type".padEnd(w + 2)}entities    tp    fp    fn  precision  recall    FPR  lookalikes survived`,
   ];
   let tp = 0, fp = 0, fn = 0, lk = 0, ls = 0;
   for (const s of ev.scores) {
     tp += s.tp; fp += s.fp; fn += s.fn; lk += s.lookalikes; ls += s.lookalikesSurvived;
-    rows.push(`${s.type.padEnd(6)} ${String(s.tp + s.fn).padStart(9)} ${String(s.tp).padStart(5)} ${String(s.fp).padStart(5)} ${String(s.fn).padStart(5)}     ${pct(s.precision)}% ${pct(s.recall)}% ${pct(s.fpr)}%  ${String(s.lookalikesSurvived).padStart(5)}/${s.lookalikes}`);
+    rows.push(`${s.type.padEnd(w)} ${String(s.tp + s.fn).padStart(9)} ${String(s.tp).padStart(5)} ${String(s.fp).padStart(5)} ${String(s.fn).padStart(5)}     ${pct(s.precision)}% ${pct(s.recall)}% ${pct(s.fpr)}%  ${String(s.lookalikesSurvived).padStart(5)}/${s.lookalikes}`);
   }
   const p: number = tp + fp === 0 ? 1 : tp / (tp + fp);
   const r: number = tp + fn === 0 ? 1 : tp / (tp + fn);
-  rows.push(`${"all".padEnd(6)} ${String(tp + fn).padStart(9)} ${String(tp).padStart(5)} ${String(fp).padStart(5)} ${String(fn).padStart(5)}     ${pct(p)}% ${pct(r)}%         ${String(ls).padStart(5)}/${lk}`);
+  rows.push(`${"all".padEnd(w)} ${String(tp + fn).padStart(9)} ${String(tp).padStart(5)} ${String(fp).padStart(5)} ${String(fn).padStart(5)}     ${pct(p)}% ${pct(r)}%         ${String(ls).padStart(5)}/${lk}`);
   rows.push("FPR: share of the lines without an entity of that type in which the detector reported one.");
   return rows.join("\n");
 }

@@ -2,7 +2,9 @@
 // with a known issuer prefix (IIN) for that length and a valid Luhn check digit. The prefix table
 // is what turns "any Luhn-valid number" (one in ten) into "a number a card network issues".
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { Groups, findRuns, groupDigits, sepsAre, SEP_SPACE, SEP_DASH } from "./groups";
+import { plausibleSsn } from "./ssn";
 
 const groups: Groups = new Groups();
 
@@ -11,7 +13,7 @@ export function luhnValid(digits: string): bool {
   let sum = 0;
   let double = false;
   for (let i = digits.length - 1; i >= 0; i--) {
-    let d = <i32>digits.charCodeAt(i) - 0x30;
+    let d = <i32>codeAt(digits, i) - 0x30;
     if (double) { d *= 2; if (d > 9) d -= 9; }
     sum += d;
     double = !double;
@@ -21,7 +23,7 @@ export function luhnValid(digits: string): bool {
 
 function prefix(digits: string, n: i32): i32 {
   let v = 0;
-  for (let i = 0; i < n; i++) v = v * 10 + (<i32>digits.charCodeAt(i) - 0x30);
+  for (let i = 0; i < n; i++) v = v * 10 + (<i32>codeAt(digits, i) - 0x30);
   return v;
 }
 
@@ -49,7 +51,7 @@ function plausibleCard(text: string, g: Groups): bool {
   if (g.overflow || g.digits < 13 || g.digits > 19) return false;
   if (g.count > 1) {
     // One separator kind throughout, and real groups (4-4-4-4, 4-6-5, …), not a digit soup.
-    if (!sepsAre(g, 2, g.sep[1])) return false;
+    if (!sepsAre(g, 2, unchecked(g.sep[1]))) return false;
     if (g.count > 5 || g.len(0) < 4) return false;
     for (let i = 1; i < g.count; i++) if (g.len(i) < 3) return false;
   }
@@ -60,4 +62,9 @@ function plausibleCard(text: string, g: Groups): bool {
 /** Appends, given the run starts findPii listed, the payment card numbers of `text` to `out`. */
 export function findCards(text: string, starts: Array<i32>, out: Array<Finding>): void {
   findRuns(text, starts, SEP_SPACE | SEP_DASH, EntityKind.Card, plausibleCard, groups, out);
+}
+
+/** findCards and findSsns in one scan: both read runs of digit groups separated by spaces or dashes. */
+export function findCardsAndSsns(text: string, starts: Array<i32>, out: Array<Finding>): void {
+  findRuns(text, starts, SEP_SPACE | SEP_DASH, EntityKind.Card, plausibleCard, groups, out, EntityKind.Ssn, plausibleSsn);
 }

@@ -2,6 +2,8 @@
 // the entities we look for are ASCII, and treating a non-ASCII letter as a boundary keeps
 // "Tél:0612…" or CJK text directly before an e-mail address detectable.
 
+import { codeAt } from "./text-at";
+
 @inline export function isDigit(c: i32): bool { return c >= 0x30 && c <= 0x39; }
 @inline export function isUpper(c: i32): bool { return c >= 0x41 && c <= 0x5a; }
 @inline export function isLower(c: i32): bool { return c >= 0x61 && c <= 0x7a; }
@@ -42,9 +44,9 @@
  */
 export function leftBoundary(text: string, pos: i32): bool {
   if (pos <= 0) return true;
-  const c = <i32>text.charCodeAt(pos - 1);
+  const c = <i32>codeAt(text, pos - 1);
   if (isWordChar(c)) return false;
-  if (isJoiner(c) && pos >= 2 && isAlnum(<i32>text.charCodeAt(pos - 2))) return false;
+  if (isJoiner(c) && pos >= 2 && isAlnum(<i32>codeAt(text, pos - 2))) return false;
   return true;
 }
 
@@ -54,10 +56,10 @@ export function leftBoundary(text: string, pos: i32): bool {
  */
 export function rightBoundary(text: string, end: i32): bool {
   if (end >= text.length) return true;
-  const c = <i32>text.charCodeAt(end);
+  const c = <i32>codeAt(text, end);
   if (isWordChar(c)) return false;
   if (end + 1 >= text.length) return true;
-  const next = <i32>text.charCodeAt(end + 1);
+  const next = <i32>codeAt(text, end + 1);
   if (c == 0x2f && isDigit(next)) return true;
   if (isJoiner(c) && isAlnum(next)) return false;
   return true;

@@ -1,6 +1,7 @@
 // Shannon entropy and "does this look random" checks for candidate secret values.
 
 import { lower } from "./secrets-chars";
+import { codeAt } from "./text-at";
 
 // One counter per ASCII code plus one shared bucket for everything else. Module-level and reused:
 // entropy runs once per candidate value, and allocating per call would churn the GC on hot paths.
@@ -24,7 +25,7 @@ export function shannonEntropy(text: string, start: i32, end: i32): f64 {
   if (n <= 0) return 0;
   for (let i = 0; i < 129; i++) unchecked(COUNTS[i] = 0);
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = codeAt(text, i);
     const b = c < 128 ? c : 128;
     unchecked(COUNTS[b] = COUNTS[b] + 1);
   }
@@ -59,7 +60,7 @@ export function longestRepeat(text: string, start: i32, end: i32): i32 {
   let run = 0;
   let prev = -1;
   for (let i = start; i < end; i++) {
-    const c = lower(text.charCodeAt(i));
+    const c = lower(codeAt(text, i));
     run = c == prev ? run + 1 : 1;
     prev = c;
     if (run > best) best = run;
@@ -71,7 +72,7 @@ export function longestRepeat(text: string, start: i32, end: i32): i32 {
 export function sequentialPairs(text: string, start: i32, end: i32): i32 {
   let k = 0;
   for (let i = start + 1; i < end; i++) {
-    const d = lower(text.charCodeAt(i)) - lower(text.charCodeAt(i - 1));
+    const d = lower(codeAt(text, i)) - lower(codeAt(text, i - 1));
     if (d == 0 || d == 1) k++;
   }
   return k;

@@ -38,8 +38,17 @@ const NAMES: Array<string> = [
 /** The name used in config and tenant policy, e.g. "email", "openai_key". */
 export function entityName(kind: EntityKind): string { return NAMES[<i32>kind]; }
 
+// Upper-cased once: a label goes into every placeholder, and toUpperCase allocates.
+const LABELS: StaticArray<string> = labels();
+
+function labels(): StaticArray<string> {
+  const out = new StaticArray<string>(ENTITY_KINDS);
+  for (let k = 0; k < ENTITY_KINDS; k++) out[k] = NAMES[k].toUpperCase();
+  return out;
+}
+
 /** The placeholder label, e.g. "EMAIL" in [EMAIL_1]. */
-export function entityLabel(kind: EntityKind): string { return NAMES[<i32>kind].toUpperCase(); }
+export function entityLabel(kind: EntityKind): string { return LABELS[<i32>kind]; }
 
 /** The kind named `name`, or -1. */
 export function entityKindOf(name: string): i32 {

@@ -3,6 +3,7 @@
 // check (the number read with letters as 10..35 must leave remainder 1), which a random
 // alphanumeric string passes about once in a hundred after the length check.
 import { EntityKind, Finding } from "./finding";
+import { codeAt, unitAt } from "./text-at";
 import { isAlnum, isAlpha, isDigit, isUpper, leftBoundary, rightBoundary } from "./chars";
 
 // Country code and total IBAN length, from the SWIFT IBAN registry.
@@ -34,8 +35,8 @@ function buildLengths(): StaticArray<u8> {
 /** The IBAN length for the country whose code starts at text[pos], or 0 when it issues none. */
 export function ibanLength(text: string, pos: i32): i32 {
   if (pos + 1 >= text.length) return 0;
-  const a = upper(<i32>text.charCodeAt(pos));
-  const b = upper(<i32>text.charCodeAt(pos + 1));
+  const a = upper(<i32>codeAt(text, pos));
+  const b = upper(<i32>codeAt(text, pos + 1));
   if (!isUpper(a) || !isUpper(b)) return 0;
   return <i32>LENGTHS[(a - 0x41) * 26 + (b - 0x41)];
 }
@@ -45,7 +46,7 @@ export function ibanMod97(chars: string): i32 {
   let r = 0;
   const n = chars.length;
   for (let k = 0; k < n; k++) {
-    const c = upper(<i32>chars.charCodeAt((k + 4) % n)); // BBAN first, then country and check digits
+    const c = upper(<i32>codeAt(chars, (k + 4) % n)); // BBAN first, then country and check digits
     if (isDigit(c)) r = (r * 10 + (c - 0x30)) % 97;
     else r = (r * 100 + (c - 0x41 + 10)) % 97;
   }
@@ -64,14 +65,14 @@ export function readIban(text: string, pos: i32, length: i32, partialOk: bool): 
   let p = pos;
   while (count < length) {
     if (p >= n) return partialOk ? n : -1;
-    const c = <i32>text.charCodeAt(p);
-    if (count > 0 && count % 4 == 0 && spaced != 0 && c == 0x20 && text.charCodeAt(p - 1) != 0x20) {
+    const c = <i32>codeAt(text, p);
+    if (count > 0 && count % 4 == 0 && spaced != 0 && c == 0x20 && codeAt(text, p - 1) != 0x20) {
       if (spaced < 0) spaced = 1;
       p++;
       continue;
     }
     if (count > 0 && count % 4 == 0 && spaced < 0) spaced = 0;
-    if (count > 0 && count % 4 == 0 && spaced == 1 && text.charCodeAt(p - 1) != 0x20) return -1;
+    if (count > 0 && count % 4 == 0 && spaced == 1 && codeAt(text, p - 1) != 0x20) return -1;
     if (!isAlnum(c)) return -1;
     if (count < 2 && !isAlpha(c)) return -1;
     if ((count == 2 || count == 3) && !isDigit(c)) return -1;
@@ -81,25 +82,32 @@ export function readIban(text: string, pos: i32, length: i32, partialOk: bool): 
   return p;
 }
 
-/** Appends the IBANs of `text` to `out`. */
-export function findIbans(text: string, out: Array<Finding>): void {
+/**
+ * Appends the IBANs of `text` to `out`, given where one may start (ascending: two before each
+ * digit that follows a letter; findPii lists them). Any other position fails the country code
+ * and check digit test below.
+ */
+export function findIbans(text: string, starts: Array<i32>, out: Array<Finding>): void {
   const n = text.length;
-  let i = 0;
-  while (i + 4 <= n) {
-    const c = <i32>text.charCodeAt(i);
+  const data = changetype<usize>(text);
+  let next = 0;
+  for (let k = 0; k < starts.length; k++) {
+    const i = starts[k];
+    // Not inside the IBAN just found; and room for a country code and check digits.
+    if (i < next || i + 4 > n) continue;
+    // Safe below: i + 3 < n.
+    const c = unitAt(data, i);
     // The country code is written in capitals, but a lowercase IBAN pasted from a form is still one.
-    if (!isAlpha(c) || !isDigit(<i32>text.charCodeAt(i + 2)) || !isDigit(<i32>text.charCodeAt(i + 3)) || !leftBoundary(text, i)) { i++; continue; }
+    if (!isAlpha(c) || !isDigit(unitAt(data, i + 2)) || !isDigit(unitAt(data, i + 3)) || !leftBoundary(text, i)) continue;
     const length = ibanLength(text, i);
-    if (length == 0 || isUpper(c) != isUpper(<i32>text.charCodeAt(i + 1))) { i++; continue; }
+    if (length == 0 || isUpper(c) != isUpper(<i32>codeAt(text, i + 1))) continue;
     const end = readIban(text, i, length, false);
     if (end > 0 && rightBoundary(text, end)) {
       const chars = text.substring(i, end).replaceAll(" ", "");
       if (ibanMod97(chars) == 1) {
         out.push(new Finding(EntityKind.Iban, i, end));
-        i = end;
-        continue;
+        next = end;
       }
     }
-    i++;
   }
 }

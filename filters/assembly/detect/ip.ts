@@ -3,6 +3,7 @@
 // an IPv4 tail — read from a maximal run of hex digits, colons and dots, so times (12:30:45), MAC
 // addresses (six groups) and hex hashes (no colon) fail validation instead of half-matching.
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { isDigit, isHex, isWordChar, leftBoundary, rightBoundary } from "./chars";
 import { Groups, findRuns, SEP_DOT } from "./groups";
 
@@ -12,10 +13,10 @@ const groups: Groups = new Groups();
 function octet(text: string, start: i32, end: i32): bool {
   const len = end - start;
   if (len < 1 || len > 3) return false;
-  if (len > 1 && text.charCodeAt(start) == 0x30) return false;
+  if (len > 1 && codeAt(text, start) == 0x30) return false;
   let v = 0;
   for (let i = start; i < end; i++) {
-    const c = <i32>text.charCodeAt(i);
+    const c = <i32>codeAt(text, i);
     if (!isDigit(c)) return false;
     v = v * 10 + (c - 0x30);
   }
@@ -24,7 +25,7 @@ function octet(text: string, start: i32, end: i32): bool {
 
 function ipv4Run(text: string, g: Groups): bool {
   if (g.overflow || g.count != 4) return false;
-  for (let k = 0; k < 4; k++) if (!octet(text, g.start[k], g.end[k])) return false;
+  for (let k = 0; k < 4; k++) if (!octet(text, unchecked(g.start[k]), unchecked(g.end[k]))) return false;
   return true;
 }
 
@@ -41,7 +42,7 @@ function v4Tail(text: string, start: i32, end: i32): bool {
   let p = start;
   while (p <= end) {
     let q = p;
-    while (q < end && text.charCodeAt(q) != 0x2e) q++;
+    while (q < end && codeAt(text, q) != 0x2e) q++;
     if (!octet(text, p, q)) return false;
     parts++;
     p = q + 1;
@@ -54,8 +55,8 @@ export function ipv6Valid(text: string, start: i32, end: i32): bool {
   let groupsSeen = 0;
   let compressed = false;
   let p = start;
-  if (end - start >= 2 && text.charCodeAt(p) == 0x3a) {
-    if (text.charCodeAt(p + 1) != 0x3a) return false; // a single leading ":" is not allowed
+  if (end - start >= 2 && codeAt(text, p) == 0x3a) {
+    if (codeAt(text, p + 1) != 0x3a) return false; // a single leading ":" is not allowed
     compressed = true;
     p += 2;
     if (p == end) return false; // "::" alone is not an address worth redacting
@@ -63,19 +64,19 @@ export function ipv6Valid(text: string, start: i32, end: i32): bool {
   while (p < end) {
     let q = p;
     let dots = false;
-    while (q < end && text.charCodeAt(q) != 0x3a) { if (text.charCodeAt(q) == 0x2e) dots = true; q++; }
+    while (q < end && codeAt(text, q) != 0x3a) { if (codeAt(text, q) == 0x2e) dots = true; q++; }
     if (dots) {
       if (q != end || !v4Tail(text, p, q)) return false; // the IPv4 part comes last
       groupsSeen += 2;
     } else {
       const len = q - p;
       if (len < 1 || len > 4) return false;
-      for (let i = p; i < q; i++) if (!isHex(<i32>text.charCodeAt(i))) return false;
+      for (let i = p; i < q; i++) if (!isHex(<i32>codeAt(text, i))) return false;
       groupsSeen++;
     }
     if (q == end) break;
     // q is at ":". "::" compresses once; a trailing "::" ends the address.
-    if (q + 1 < end && text.charCodeAt(q + 1) == 0x3a) {
+    if (q + 1 < end && codeAt(text, q + 1) == 0x3a) {
       if (compressed) return false;
       compressed = true;
       p = q + 2;
@@ -94,19 +95,19 @@ export function findIpv6s(text: string, out: Array<Finding>): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    const c = <i32>text.charCodeAt(i);
+    const c = <i32>codeAt(text, i);
     if (!isV6Char(c) || c == 0x2e) { i++; continue; }
     // Start only where the run starts: not inside a word or a longer hex/colon run.
-    const prev = i > 0 ? <i32>text.charCodeAt(i - 1) : 0;
+    const prev = i > 0 ? <i32>codeAt(text, i - 1) : 0;
     if (i > 0 && (isWordChar(prev) || isV6Char(prev))) { i++; continue; }
     let j = i;
-    while (j < n && isV6Char(<i32>text.charCodeAt(j))) j++;
+    while (j < n && isV6Char(<i32>codeAt(text, j))) j++;
     const runEnd = j;
     // Sentence punctuation after an address: "…::1." or "fe80::1:" before a port-less colon.
-    while (j > i && text.charCodeAt(j - 1) == 0x2e) j--;
-    if (j - i >= 2 && text.charCodeAt(j - 1) == 0x3a && text.charCodeAt(j - 2) != 0x3a) j--;
+    while (j > i && codeAt(text, j - 1) == 0x2e) j--;
+    if (j - i >= 2 && codeAt(text, j - 1) == 0x3a && codeAt(text, j - 2) != 0x3a) j--;
     let colons = 0;
-    for (let k = i; k < j && colons < 2; k++) if (text.charCodeAt(k) == 0x3a) colons++;
+    for (let k = i; k < j && colons < 2; k++) if (codeAt(text, k) == 0x3a) colons++;
     if (colons >= 2 && ipv6Valid(text, i, j) && rightBoundary(text, j) && leftBoundary(text, i)) {
       out.push(new Finding(EntityKind.Ipv6, i, j));
     }

@@ -3,13 +3,14 @@
 // count, the grouping and consistent separators; that is what keeps dates, versions, ids and plain
 // long numbers out.
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { Groups, findRuns, SEP_SPACE, SEP_DASH, SEP_DOT, SEP_SLASH, PARENS, PLUS } from "./groups";
 
 const PHONE_FLAGS: i32 = SEP_SPACE | SEP_DASH | SEP_DOT | SEP_SLASH | PARENS | PLUS;
 const groups: Groups = new Groups();
 
 function digitAt(text: string, g: Groups, group: i32, offset: i32): i32 {
-  return <i32>text.charCodeAt(g.start[group] + offset) - 0x30;
+  return <i32>codeAt(text, unchecked(g.start[group]) + offset) - 0x30;
 }
 
 /** North American shape: [1] NXX NXX XXXX (area code and exchange do not start with 0 or 1). */
@@ -35,8 +36,8 @@ function isSpanish(text: string, g: Groups): bool {
 function consistentSeps(g: Groups, from: i32): bool {
   let seen: i32 = -1;
   for (let i = from; i < g.count; i++) {
-    if (g.paren[i] || (i > 0 && g.paren[i - 1])) continue;
-    const s = g.sep[i];
+    if (unchecked(g.paren[i]) || (i > 0 && unchecked(g.paren[i - 1]))) continue;
+    const s = unchecked(g.sep[i]);
     if (seen < 0) seen = s;
     else if (s != seen) return false;
   }
@@ -46,8 +47,8 @@ function consistentSeps(g: Groups, from: i32): bool {
 /** Y-M-D or D.M.Y at the start of the run: a date, whatever follows. */
 function startsLikeDate(g: Groups): bool {
   if (g.count < 3) return false;
-  const s = g.sep[1];
-  if (s != g.sep[2] || (s != 0x2d && s != 0x2e && s != 0x2f)) return false;
+  const s = unchecked(g.sep[1]);
+  if (s != unchecked(g.sep[2]) || (s != 0x2d && s != 0x2e && s != 0x2f)) return false;
   if (g.len(0) == 4 && g.len(1) <= 2 && g.len(2) <= 2) return true;
   return g.len(0) <= 2 && g.len(1) <= 2 && g.len(2) == 4;
 }
@@ -55,7 +56,7 @@ function startsLikeDate(g: Groups): bool {
 /** Four dot-separated groups of at most 3 digits: an IPv4 address or a version, not a phone. */
 function looksDotted(g: Groups): bool {
   if (g.count != 4) return false;
-  for (let i = 1; i < 4; i++) if (g.sep[i] != 0x2e) return false;
+  for (let i = 1; i < 4; i++) if (unchecked(g.sep[i]) != 0x2e) return false;
   for (let i = 0; i < 4; i++) if (g.len(i) > 3) return false;
   return true;
 }
@@ -71,14 +72,14 @@ function plausiblePhone(text: string, g: Groups): bool {
   for (let i = 0; i < g.count; i++) {
     if (g.len(i) == 1) {
       singles++;
-      if (i > 2 && !(i == g.count - 1 && g.sep[i] == 0x2d)) return false;
+      if (i > 2 && !(i == g.count - 1 && unchecked(g.sep[i]) == 0x2d)) return false;
     }
     if (g.len(i) > 8 && g.count > 1) return false;
   }
   if (singles > 2) return false;
   if (startsLikeDate(g) || looksDotted(g)) return false;
 
-  const paren0 = g.paren[0];
+  const paren0 = unchecked(g.paren[0]);
   const intl00 = !g.plus && !paren0 && g.len(0) >= 3 && lead == 0 && digitAt(text, g, 0, 1) == 0;
   if (g.plus || intl00) {
     const cc = intl00 ? digitAt(text, g, 0, 2) : lead;

@@ -49,14 +49,20 @@ export class RedactState {
   /** Entities whose action is Block, per kind. */
   blocked: StaticArray<i32> = new StaticArray<i32>(ENTITY_KINDS);
   private next: StaticArray<i32> = new StaticArray<i32>(ENTITY_KINDS);
-  private numbers: Map<string, i32> = new Map<string, i32>();
+  // One map per kind, made on first use: keyed by the value alone, so no "kind + value" string is
+  // built per entity, and a request without entities allocates none.
+  private numbers: StaticArray<Map<string, i32> | null> = new StaticArray<Map<string, i32> | null>(ENTITY_KINDS);
 
   /** The placeholder number of `value` for `kind`: 1, 2, … in order of first appearance. */
   numberFor(kind: EntityKind, value: string): i32 {
-    const key = String.fromCharCode(<i32>kind + 0x41) + value;
-    if (this.numbers.has(key)) return this.numbers.get(key);
+    let map = this.numbers[<i32>kind];
+    if (map == null) {
+      map = new Map<string, i32>();
+      this.numbers[<i32>kind] = map;
+    }
+    if (map.has(value)) return map.get(value);
     const n = ++this.next[<i32>kind];
-    this.numbers.set(key, n);
+    map.set(value, n);
     return n;
   }
 
@@ -82,15 +88,68 @@ export class RedactState {
   }
 }
 
-/** The replacement text for one finding (records it in `state`). */
-function replacement(kind: EntityKind, value: string, policy: RedactPolicy, state: RedactState): string {
+// The redacted text is assembled here (UTF-16 units, reused, grown as needed) and copied out once,
+// instead of a substring per piece, a string per placeholder and a join: a long prompt can hold
+// hundreds of entities.
+let units: StaticArray<u16> = new StaticArray<u16>(1024);
+let used: i32 = 0;
+
+function room(extra: i32): void {
+  const need = used + extra;
+  if (need <= units.length) return;
+  let cap = units.length * 2;
+  while (cap < need) cap *= 2;
+  const next = new StaticArray<u16>(cap);
+  // Safe: `used` units are within the old buffer and the new one is larger.
+  memory.copy(changetype<usize>(next), changetype<usize>(units), <usize>used << 1);
+  units = next;
+}
+
+/** Appends text[s, e). */
+function appendRange(text: string, s: i32, e: i32): void {
+  if (e <= s) return;
+  room(e - s);
+  // Safe: [s, e) lies within text (findings and bounds come from it) and room() made space.
+  memory.copy(changetype<usize>(units) + (<usize>used << 1), changetype<usize>(text) + (<usize>s << 1), <usize>(e - s) << 1);
+  used += e - s;
+}
+
+function appendString(s: string): void { appendRange(s, 0, s.length); }
+
+function appendUnit(c: i32): void {
+  room(1);
+  unchecked(units[used++] = <u16>c);
+}
+
+/** Appends n (>= 1) in decimal. */
+function appendNumber(n: i32): void {
+  let digits = 1;
+  for (let v = n / 10; v > 0; v /= 10) digits++;
+  room(digits);
+  let v = n;
+  for (let k = digits - 1; k >= 0; k--) {
+    unchecked(units[used + k] = <u16>(0x30 + v % 10));
+    v /= 10;
+  }
+  used += digits;
+}
+
+/** Appends the replacement of text[start, end), a finding of `kind` (records it in `state`). */
+function appendReplacement(kind: EntityKind, text: string, start: i32, end: i32, policy: RedactPolicy, state: RedactState): void {
   const action = policy.get(kind);
   state.found[<i32>kind]++;
   if (action == Action.Block) state.blocked[<i32>kind]++;
+  const value = text.substring(start, end);
+  appendUnit(0x5b); // [
+  appendString(entityLabel(kind));
   if (action == Action.Hash) {
-    return "[" + entityLabel(kind) + ":" + toHex(hmacSha256(policy.salt, utf8(value)), HASH_HEX_CHARS / 2) + "]";
+    appendUnit(0x3a); // :
+    appendString(toHex(hmacSha256(policy.salt, utf8(value)), HASH_HEX_CHARS / 2));
+  } else {
+    appendUnit(0x5f); // _
+    appendNumber(state.numberFor(kind, value));
   }
-  return "[" + entityLabel(kind) + "_" + state.numberFor(kind, value).toString() + "]";
+  appendUnit(0x5d); // ]
 }
 
 /**
@@ -98,18 +157,20 @@ function replacement(kind: EntityKind, value: string, policy: RedactPolicy, stat
  * outside [from, to) or with action Allow are skipped).
  */
 export function applyRedactions(text: string, from: i32, to: i32, findings: Array<Finding>, policy: RedactPolicy, state: RedactState): string {
-  const parts = new Array<string>();
+  used = 0;
   let pos = from;
+  let replaced = false;
   for (let i = 0; i < findings.length; i++) {
     const f = findings[i];
     if (f.start < pos || f.end > to || policy.get(f.kind) == Action.Allow) continue;
-    if (f.start > pos) parts.push(text.substring(pos, f.start));
-    parts.push(replacement(f.kind, text.substring(f.start, f.end), policy, state));
+    appendRange(text, pos, f.start);
+    appendReplacement(f.kind, text, f.start, f.end, policy, state);
     pos = f.end;
+    replaced = true;
   }
-  if (pos == from && parts.length == 0) return from == 0 && to == text.length ? text : text.substring(from, to);
-  if (pos < to) parts.push(text.substring(pos, to));
-  return parts.join("");
+  if (!replaced) return from == 0 && to == text.length ? text : text.substring(from, to);
+  appendRange(text, pos, to);
+  return String.UTF16.decodeUnsafe(changetype<usize>(units), <usize>used << 1);
 }
 
 const scratch: Array<Finding> = new Array<Finding>();

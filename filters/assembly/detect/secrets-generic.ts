@@ -4,6 +4,7 @@
 // characters under an aws…secret… key), reported as aws_access_key.
 
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { isAlnum, isDigit, isUpper, isLower, isSpace, isQuote, isBase64Char, lower, hasAtNoCase } from "./secrets-chars";
 import { looksRandom } from "./entropy";
 import { isPlaceholderValue } from "./secrets-placeholder";
@@ -31,8 +32,8 @@ function isKeySep(c: i32): bool { return c == 0x5f || c == 0x2d || c == 0x2e; }
 function endsWithWord(text: string, ks: i32, ke: i32, word: string): i32 {
   let i = ke - 1;
   for (let w = word.length - 1; w >= 0; w--) {
-    while (i >= ks && isKeySep(text.charCodeAt(i))) i--;
-    if (i < ks || lower(text.charCodeAt(i)) != word.charCodeAt(w)) return -1;
+    while (i >= ks && isKeySep(codeAt(text, i))) i--;
+    if (i < ks || lower(codeAt(text, i)) != codeAt(word, w)) return -1;
     if (w > 0) i--;
   }
   return i;
@@ -46,14 +47,14 @@ const ENDINGS: StaticArray<i32> = [
   pack3("uth"), pack3("ion"), pack3("ial"), pack3("als"),
 ];
 
-function pack3(s: string): i32 { return (s.charCodeAt(0) << 16) | (s.charCodeAt(1) << 8) | s.charCodeAt(2); }
+function pack3(s: string): i32 { return (codeAt(s, 0) << 16) | (codeAt(s, 1) << 8) | codeAt(s, 2); }
 
 /** The last three non-separator characters of text[ks..ke), lower-cased and packed, or -1. */
 function lastThree(text: string, ks: i32, ke: i32): i32 {
   let v = 0;
   let k = 0;
   for (let i = ke - 1; i >= ks && k < 3; i--) {
-    const c = text.charCodeAt(i);
+    const c = codeAt(text, i);
     if (isKeySep(c)) continue;
     v |= (lower(c) & 0xff) << (8 * k);
     k++;
@@ -91,11 +92,11 @@ export function readKey(text: string, p: i32, a: Assignment): bool {
   let k = p;
   // Spaces, then closing quote and JSON escape backslash of a quoted key ("password" : / \"pwd\":).
   let skipped = 0;
-  while (k > 0 && skipped < 4 && (text.charCodeAt(k - 1) == 0x20 || text.charCodeAt(k - 1) == 0x09)) { k--; skipped++; }
+  while (k > 0 && skipped < 4 && (codeAt(text, k - 1) == 0x20 || codeAt(text, k - 1) == 0x09)) { k--; skipped++; }
   skipped = 0;
-  while (k > 0 && skipped < 3 && (isQuote(text.charCodeAt(k - 1)) || text.charCodeAt(k - 1) == 0x5c)) { k--; skipped++; }
+  while (k > 0 && skipped < 3 && (isQuote(codeAt(text, k - 1)) || codeAt(text, k - 1) == 0x5c)) { k--; skipped++; }
   let s = k;
-  while (s > 0 && k - s < MAX_KEY && isKeyChar(text.charCodeAt(s - 1))) s--;
+  while (s > 0 && k - s < MAX_KEY && isKeyChar(codeAt(text, s - 1))) s--;
   if (s == k) return false;
   // A longer run is read as its last MAX_KEY characters: the decision then never depends on how
   // far back the text goes, so a stream (which keeps only a little released text) decides alike.
@@ -109,19 +110,19 @@ export function readValue(text: string, p: i32, a: Assignment): void {
   const n = text.length;
   let v = p + 1;
   // := and => and ==
-  if (v < n && (text.charCodeAt(v) == 0x3d || text.charCodeAt(v) == 0x3e)) v++;
+  if (v < n && (codeAt(text, v) == 0x3d || codeAt(text, v) == 0x3e)) v++;
   let sp = 0;
-  while (v < n && sp < 8 && (text.charCodeAt(v) == 0x20 || text.charCodeAt(v) == 0x09)) { v++; sp++; }
+  while (v < n && sp < 8 && (codeAt(text, v) == 0x20 || codeAt(text, v) == 0x09)) { v++; sp++; }
   let quote = 0;
-  if (v + 1 < n && text.charCodeAt(v) == 0x5c && isQuote(text.charCodeAt(v + 1))) { quote = text.charCodeAt(v + 1); v += 2; }
-  else if (v < n && isQuote(text.charCodeAt(v))) { quote = text.charCodeAt(v); v++; }
+  if (v + 1 < n && codeAt(text, v) == 0x5c && isQuote(codeAt(text, v + 1))) { quote = codeAt(text, v + 1); v += 2; }
+  else if (v < n && isQuote(codeAt(text, v))) { quote = codeAt(text, v); v++; }
   // "Authorization: Bearer <token>": the scheme word is not part of the secret.
   if (hasAtNoCase(text, v, "bearer ")) v += 7;
   else if (hasAtNoCase(text, v, "basic ")) v += 6;
   else if (hasAtNoCase(text, v, "token ")) v += 6;
   let e = v;
   while (e < n && e - v <= MAX_VALUE) {
-    const c = text.charCodeAt(e);
+    const c = codeAt(text, e);
     if (isSpace(c) || c == 0x5c || isQuote(c)) break;
     if (quote == 0 && isUnquotedStop(c)) break;
     e++;
@@ -138,13 +139,13 @@ function isUnquotedStop(c: i32): bool {
 
 /** A separator at p that can start an assignment (not the second char of :=, ==, !=, <=, >=, not ://). */
 export function isAssignSep(text: string, p: i32): bool {
-  const c = text.charCodeAt(p);
+  const c = codeAt(text, p);
   if (c != 0x3a && c != 0x3d) return false;
   if (p > 0) {
-    const b = text.charCodeAt(p - 1);
+    const b = codeAt(text, p - 1);
     if (b == 0x3a || b == 0x3d || b == 0x21 || b == 0x3c || b == 0x3e) return false;
   }
-  if (c == 0x3a && p + 2 < text.length && text.charCodeAt(p + 1) == 0x2f && text.charCodeAt(p + 2) == 0x2f) return false;
+  if (c == 0x3a && p + 2 < text.length && codeAt(text, p + 1) == 0x2f && codeAt(text, p + 2) == 0x2f) return false;
   return true;
 }
 
@@ -159,7 +160,7 @@ export function genericValueOk(text: string, s: i32, e: i32): bool {
   if (n < MIN_VALUE || n > MAX_VALUE) return false;
   let lo = false, up = false, dg = false, sym = false, other = false;
   for (let i = s; i < e; i++) {
-    const c = text.charCodeAt(i);
+    const c = codeAt(text, i);
     if (isLower(c)) lo = true;
     else if (isUpper(c)) up = true;
     else if (isDigit(c)) dg = true;
@@ -181,7 +182,7 @@ function isAwsSecret(text: string, a: Assignment): bool {
   if (a.valueEnd - a.valueStart != AWS_SECRET_LENGTH) return false;
   let up = false, lo = false, dg = false;
   for (let i = a.valueStart; i < a.valueEnd; i++) {
-    const c = text.charCodeAt(i);
+    const c = codeAt(text, i);
     if (!isBase64Char(c)) return false;
     if (isUpper(c)) up = true; else if (isLower(c)) lo = true; else if (isDigit(c)) dg = true;
   }
@@ -199,20 +200,21 @@ function containsWord(text: string, s: i32, e: i32, w: string): bool {
 
 const A: Assignment = new Assignment();
 
-export function scanGeneric(text: string, out: Array<Finding>): void {
-  const n = text.length;
-  let p = 0;
-  while (p < n) {
-    if (!isAssignSep(text, p) || !readKey(text, p, A) || keywordStart(text, A.keyStart, A.keyEnd) < 0) { p++; continue; }
-    readValue(text, p, A);
-    // Skip past the value either way: keeps the scan linear on hostile "token:token:token…".
-    const next = A.valueEnd > p ? A.valueEnd : p + 1;
-    if (A.valueEnd - A.valueStart <= MAX_VALUE) {
-      if (isAwsSecret(text, A)) out.push(new Finding(EntityKind.AwsAccessKey, A.valueStart, A.valueEnd));
-      else if (genericValueOk(text, A.valueStart, A.valueEnd)) out.push(new Finding(EntityKind.GenericSecret, A.valueStart, A.valueEnd));
-    }
-    p = next;
+/**
+ * The keyword rule at p (a ':' or '='): appends the secret assigned there, if any, and returns
+ * where the scan goes on. findSecrets calls it from its pass over the text, at each separator
+ * at or after the position the previous call returned.
+ */
+export function genericAt(text: string, p: i32, out: Array<Finding>): i32 {
+  if (!isAssignSep(text, p) || !readKey(text, p, A) || keywordStart(text, A.keyStart, A.keyEnd) < 0) return p + 1;
+  readValue(text, p, A);
+  // Skip past the value either way: keeps the scan linear on hostile "token:token:token…".
+  const next = A.valueEnd > p ? A.valueEnd : p + 1;
+  if (A.valueEnd - A.valueStart <= MAX_VALUE) {
+    if (isAwsSecret(text, A)) out.push(new Finding(EntityKind.AwsAccessKey, A.valueStart, A.valueEnd));
+    else if (genericValueOk(text, A.valueStart, A.valueEnd)) out.push(new Finding(EntityKind.GenericSecret, A.valueStart, A.valueEnd));
   }
+  return next;
 }
 
 /**
@@ -235,9 +237,9 @@ export function genericHoldStart(text: string): i32 {
   // A key name at the end, possibly quoted, whose separator has not arrived ("password", "\"pwd\" ").
   let k = n;
   let sp = 0;
-  while (k > 0 && sp < 4 && (isSpace(text.charCodeAt(k - 1)) || isQuote(text.charCodeAt(k - 1)) || text.charCodeAt(k - 1) == 0x5c)) { k--; sp++; }
+  while (k > 0 && sp < 4 && (isSpace(codeAt(text, k - 1)) || isQuote(codeAt(text, k - 1)) || codeAt(text, k - 1) == 0x5c)) { k--; sp++; }
   let s = k;
-  while (s > 0 && k - s < MAX_KEY && isKeyChar(text.charCodeAt(s - 1))) s--;
+  while (s > 0 && k - s < MAX_KEY && isKeyChar(codeAt(text, s - 1))) s--;
   if (s < k) {
     const ks = keywordStart(text, s, k);
     if (ks >= 0 && s < hold) hold = s;
@@ -251,7 +253,7 @@ export function genericHoldStart(text: string): i32 {
 /** Earliest i in [s, e) such that text[i..e), normalized, is a non-empty prefix of a keyword; else e. */
 function keywordPrefixStart(text: string, s: i32, e: i32): i32 {
   for (let i = s; i < e; i++) {
-    if (isKeySep(text.charCodeAt(i))) continue;
+    if (isKeySep(codeAt(text, i))) continue;
     for (let w = 0; w < KEYWORDS.length; w++) if (normalizedPrefix(text, i, e, KEYWORDS[w])) return i;
   }
   return text.length;
@@ -260,9 +262,9 @@ function keywordPrefixStart(text: string, s: i32, e: i32): i32 {
 function normalizedPrefix(text: string, s: i32, e: i32, word: string): bool {
   let k = 0;
   for (let i = s; i < e; i++) {
-    const c = text.charCodeAt(i);
+    const c = codeAt(text, i);
     if (isKeySep(c)) continue;
-    if (k >= word.length || lower(c) != word.charCodeAt(k)) return false;
+    if (k >= word.length || lower(c) != codeAt(word, k)) return false;
     k++;
   }
   return k > 0;

@@ -3,6 +3,7 @@
 // that is what makes every JWT start with "eyJ" (base64 of '{"') and keeps random dotted ids out.
 
 import { isTokenChar, isSpace, hasAt, isPrefixOf } from "./secrets-chars";
+import { codeAt } from "./text-at";
 
 const MIN_HEADER: i32 = 10;     // eyJhbGciOi: the shortest useful header prefix
 const MIN_PAYLOAD: i32 = 3;     // e30 = base64("{}")
@@ -14,7 +15,7 @@ const HEADER_NAMES: Array<string> = ["alg", "typ", "kid", "cty", "enc", "jku", "
 
 function runEnd(text: string, i: i32): i32 {
   let e = i;
-  while (e < text.length && isTokenChar(text.charCodeAt(e))) e++;
+  while (e < text.length && isTokenChar(codeAt(text, e))) e++;
   return e;
 }
 
@@ -23,11 +24,11 @@ export function matchJwt(text: string, st: i32, hEnd: i32): i32 {
   if (!hasAt(text, st, "eyJ")) return -1;
   const hn = hEnd - st;
   if (hn < MIN_HEADER || hn > MAX_JWT_PART) return -1;
-  if (hEnd >= text.length || text.charCodeAt(hEnd) != 0x2e) return -1;
+  if (hEnd >= text.length || codeAt(text, hEnd) != 0x2e) return -1;
   const p = hEnd + 1;
   const pEnd = runEnd(text, p);
   if (pEnd - p < MIN_PAYLOAD || pEnd - p > MAX_JWT_PART) return -1;
-  if (pEnd >= text.length || text.charCodeAt(pEnd) != 0x2e) return -1;
+  if (pEnd >= text.length || codeAt(text, pEnd) != 0x2e) return -1;
   const q = pEnd + 1;
   const qEnd = runEnd(text, q);
   if (qEnd - q < MIN_SIGNATURE || qEnd - q > MAX_JWT_PART) return -1;
@@ -50,8 +51,8 @@ function headerLooksJose(text: string, st: i32, hEnd: i32): bool {
   const chars = hEnd - st < 16 ? hEnd - st : 16;
   let n = 0;
   for (let i = 0; i + 4 <= chars; i += 4) {
-    const v = (sextet(text.charCodeAt(st + i)) << 18) | (sextet(text.charCodeAt(st + i + 1)) << 12) |
-      (sextet(text.charCodeAt(st + i + 2)) << 6) | sextet(text.charCodeAt(st + i + 3));
+    const v = (sextet(codeAt(text, st + i)) << 18) | (sextet(codeAt(text, st + i + 1)) << 12) |
+      (sextet(codeAt(text, st + i + 2)) << 6) | sextet(codeAt(text, st + i + 3));
     unchecked(HEAD[n++] = (v >> 16) & 0xff);
     unchecked(HEAD[n++] = (v >> 8) & 0xff);
     unchecked(HEAD[n++] = v & 0xff);
@@ -65,7 +66,7 @@ function headerLooksJose(text: string, st: i32, hEnd: i32): bool {
     const name = HEADER_NAMES[h];
     if (k + name.length >= n) continue;
     let ok = true;
-    for (let j = 0; j < name.length; j++) if (unchecked(HEAD[k + j]) != name.charCodeAt(j)) { ok = false; break; }
+    for (let j = 0; j < name.length; j++) if (unchecked(HEAD[k + j]) != codeAt(name, j)) { ok = false; break; }
     if (ok && unchecked(HEAD[k + name.length]) == 0x22) return true;
   }
   return false;
@@ -81,10 +82,10 @@ export function jwtHoldStart(text: string): i32 {
   let end = n;
   for (let part = 0; part < 3; part++) {
     let s = end;
-    while (s > 0 && end - s <= MAX_JWT_PART && isTokenChar(text.charCodeAt(s - 1))) s--;
+    while (s > 0 && end - s <= MAX_JWT_PART && isTokenChar(codeAt(text, s - 1))) s--;
     if (end - s > MAX_JWT_PART) break;
     if (headerMayStart(text, s, end, part == 0)) hold = s;
-    if (s == 0 || text.charCodeAt(s - 1) != 0x2e) break;
+    if (s == 0 || codeAt(text, s - 1) != 0x2e) break;
     end = s - 1;
   }
   return hold;
@@ -97,14 +98,14 @@ export function jwtHoldStart(text: string): i32 {
  */
 function headerMayStart(text: string, s: i32, end: i32, last: bool): bool {
   let st = s;
-  if (s > 0 && text.charCodeAt(s - 1) == 0x5c && st < end) {
-    const c = text.charCodeAt(st);
+  if (s > 0 && codeAt(text, s - 1) == 0x5c && st < end) {
+    const c = codeAt(text, st);
     if (c == 0x6e || c == 0x72 || c == 0x74 || c == 0x62 || c == 0x66) {
       if (startsHeader(text, st, end, last)) return true;
       st++;
     }
   }
-  while (st < end && (text.charCodeAt(st) == 0x5f || text.charCodeAt(st) == 0x2d)) st++;
+  while (st < end && (codeAt(text, st) == 0x5f || codeAt(text, st) == 0x2d)) st++;
   return startsHeader(text, st, end, last) || startsHeader(text, s, end, last);
 }
 

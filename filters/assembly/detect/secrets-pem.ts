@@ -4,6 +4,7 @@
 // (truncated paste, stream in progress) runs to the end of the text: half a key is still a leak.
 
 import { EntityKind, Finding } from "./finding";
+import { codeAt, findLit } from "./text-at";
 import { isUpper, isDigit, isBase64Char, hasAt, isPrefixOf } from "./secrets-chars";
 
 const BEGIN: string = "-----BEGIN ";
@@ -24,7 +25,7 @@ let labelEnd: i32 = 0;
 function readHeader(text: string, b: i32): i32 {
   const s = b + BEGIN.length;
   let k = s;
-  while (k < text.length && k - s < MAX_LABEL && isLabelChar(text.charCodeAt(k))) k++;
+  while (k < text.length && k - s < MAX_LABEL && isLabelChar(codeAt(text, k))) k++;
   if (!hasAt(text, k, DASHES)) return -1;
   const label = k;
   if (!(hasAt(text, label - 11, "PRIVATE KEY") || hasAt(text, label - 17, "PRIVATE KEY BLOCK"))) return -1;
@@ -40,7 +41,7 @@ function endMarker(text: string): string {
 function hasBase64Run(text: string, start: i32, end: i32): bool {
   let run = 0;
   for (let i = start; i < end; i++) {
-    if (isBase64Char(text.charCodeAt(i))) {
+    if (isBase64Char(codeAt(text, i))) {
       if (++run >= MIN_BODY_RUN) return true;
     } else run = 0;
   }
@@ -52,20 +53,20 @@ export function scanPem(text: string, out: Array<Finding>): void {
   const n = text.length;
   let pos = 0;
   while (pos < n) {
-    const b = text.indexOf(BEGIN, pos);
+    const b = findLit(text, BEGIN, pos);
     if (b < 0) return;
     const he = readHeader(text, b);
     if (he < 0) { pos = b + 1; continue; }
     const marker = endMarker(text);
     // The body ends at the next run of dashes (END, or another BEGIN).
-    const nd = text.indexOf(DASHES, he);
+    const nd = findLit(text, DASHES, he);
     const regionEnd = nd < 0 ? n : nd;
     if (!hasBase64Run(text, he, regionEnd)) {
       if (nd < 0) return;
       pos = nd;
       continue;
     }
-    const e = text.indexOf(marker, he);
+    const e = findLit(text, marker, he);
     if (e < 0) {
       out.push(new Finding(EntityKind.PrivateKey, b, n));
       return;
@@ -84,18 +85,18 @@ export function pemHoldStart(text: string): i32 {
   const n = text.length;
   let pos = 0;
   while (pos < n) {
-    const b = text.indexOf(BEGIN, pos);
+    const b = findLit(text, BEGIN, pos);
     if (b < 0) break;
     const he = readHeader(text, b);
     if (he < 0) { pos = b + 1; continue; }
     const marker = endMarker(text);
-    const e = text.indexOf(marker, he);
+    const e = findLit(text, marker, he);
     if (e < 0) return b;
     pos = e + marker.length;
   }
   const from = n - (BEGIN.length + MAX_LABEL + DASHES.length);
   for (let j = from < 0 ? 0 : from; j < n; j++) {
-    if (text.charCodeAt(j) == 0x2d && partialHeader(text, j)) return j;
+    if (codeAt(text, j) == 0x2d && partialHeader(text, j)) return j;
   }
   return n;
 }
@@ -104,16 +105,16 @@ function partialHeader(text: string, j: i32): bool {
   const n = text.length;
   // Dashes right after a label or other dashes close a marker ("...KEY-----"); they start none.
   if (j > 0) {
-    const p = text.charCodeAt(j - 1);
+    const p = codeAt(text, j - 1);
     if (p == 0x2d || isUpper(p) || isDigit(p)) return false;
   }
   if (n - j <= BEGIN.length) return isPrefixOf(text, j, n, BEGIN);
   if (!hasAt(text, j, BEGIN)) return false;
   const s = j + BEGIN.length;
   let k = s;
-  while (k < n && k - s < MAX_LABEL && isLabelChar(text.charCodeAt(k))) k++;
+  while (k < n && k - s < MAX_LABEL && isLabelChar(codeAt(text, k))) k++;
   if (k == n) return true;
   let d = k;
-  while (d < n && text.charCodeAt(d) == 0x2d) d++;
+  while (d < n && codeAt(text, d) == 0x2d) d++;
   return d == n && d - k < DASHES.length;
 }

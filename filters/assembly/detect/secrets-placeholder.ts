@@ -3,6 +3,7 @@
 // configuration, so every rule rejects values that look like these.
 
 import { isAlpha, lower, containsNoCase, hasAtNoCase } from "./secrets-chars";
+import { codeAt } from "./text-at";
 
 // Substrings that real keys practically never contain: for a random base62 body, the chance of a
 // given 4-letter word appearing case-insensitively is ~1e-6 per position.
@@ -27,11 +28,11 @@ function firstChars(): StaticArray<u32> {
 /** True when text[start..end) contains a placeholder marker (case-insensitive). */
 export function hasPlaceholderMarker(text: string, start: i32, end: i32): bool {
   for (let i = start; i < end; i++) {
-    const c = lower(text.charCodeAt(i));
+    const c = lower(codeAt(text, i));
     if (c < 128 && (unchecked(FIRST[c >> 5]) & ((<u32>1) << <u32>(c & 31))) == 0) continue;
     for (let m = 0; m < MARKERS.length; m++) {
       const mk = MARKERS[m];
-      if (mk.charCodeAt(0) == c && i + mk.length <= end && hasAtNoCase(text, i, mk)) return true;
+      if (codeAt(mk, 0) == c && i + mk.length <= end && hasAtNoCase(text, i, mk)) return true;
     }
   }
   return false;
@@ -54,10 +55,10 @@ const WORDS: Array<string> = [
  */
 export function isPlaceholderValue(text: string, start: i32, end: i32): bool {
   if (end <= start) return true;
-  const c0 = text.charCodeAt(start);
+  const c0 = codeAt(text, start);
   if (c0 == 0x3c || c0 == 0x7b || c0 == 0x5b || c0 == 0x24 || c0 == 0x25 || c0 == 0x2a) return true;
   let same = true;
-  for (let i = start + 1; i < end; i++) if (text.charCodeAt(i) != c0) { same = false; break; }
+  for (let i = start + 1; i < end; i++) if (codeAt(text, i) != c0) { same = false; break; }
   if (same) return true;
   if (containsNoCase(text, start, end, "${") || containsNoCase(text, start, end, "{{")) return true;
   for (let w = 0; w < WORDS.length; w++) if (lettersEqual(text, start, end, WORDS[w])) return true;
@@ -68,9 +69,9 @@ export function isPlaceholderValue(text: string, start: i32, end: i32): bool {
 function lettersEqual(text: string, start: i32, end: i32, word: string): bool {
   let k = 0;
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = codeAt(text, i);
     if (!isAlpha(c)) continue;
-    if (k >= word.length || lower(c) != word.charCodeAt(k)) return false;
+    if (k >= word.length || lower(c) != codeAt(word, k)) return false;
     k++;
   }
   return k == word.length;

@@ -2,6 +2,7 @@
 // "run" of [A-Za-z0-9_-] (see isTokenChar). Facts on formats: provider docs and gitleaks' public rules.
 
 import { EntityKind } from "./finding";
+import { codeAt } from "./text-at";
 import { isAlnum, isDigit, isUpper, isTokenChar, hasAt, isPrefixOf } from "./secrets-chars";
 import { looksRandom } from "./entropy";
 import { hasPlaceholderMarker } from "./secrets-placeholder";
@@ -84,17 +85,17 @@ export class TokenMatch { kind: EntityKind = EntityKind.OpenAiKey; end: i32 = 0;
  */
 export function matchToken(text: string, st: i32, runEnd: i32, m: TokenMatch): bool {
   if (runEnd - st < 4) return false;
-  const c0 = text.charCodeAt(st);
+  const c0 = codeAt(text, st);
   // Cheap first-letter filter: every prefix starts with one of these.
   if (c0 != 0x73 && c0 != 0x41 && c0 != 0x67 && c0 != 0x72 && c0 != 0x78) return false; // s A g r x
-  const c1 = text.charCodeAt(st + 1);
+  const c1 = codeAt(text, st + 1);
   for (let r = 0; r < TOKEN_RULES.length; r++) {
     const rule = TOKEN_RULES[r];
     // Two inline compares reject almost every rule before the full prefix comparison.
     if (rule.prefix.charCodeAt(0) != c0 || rule.prefix.charCodeAt(1) != c1 || !hasAt(text, st, rule.prefix)) continue;
     const b = st + rule.prefix.length;
     let e = b;
-    while (e < runEnd && e - b <= rule.maxBody && inAlpha(text.charCodeAt(e), rule.alpha)) e++;
+    while (e < runEnd && e - b <= rule.maxBody && inAlpha(codeAt(text, e), rule.alpha)) e++;
     const n = e - b;
     if (n < rule.minBody || n > rule.maxBody) continue;
     if (!checkBody(text, b, e, rule.check)) continue;
@@ -110,7 +111,7 @@ function checkBody(text: string, b: i32, e: i32, check: Check): bool {
   if (check == Check.OpenAiLegacy) {
     if (e - b == 48) {
       let alnum = true;
-      for (let i = b; i < e; i++) if (!isAlnum(text.charCodeAt(i))) { alnum = false; break; }
+      for (let i = b; i < e; i++) if (!isAlnum(codeAt(text, i))) { alnum = false; break; }
       if (alnum) return true;
     }
     for (let i = b; i + 8 <= e; i++) if (hasAt(text, i, "T3BlbkFJ")) return true;
@@ -118,7 +119,7 @@ function checkBody(text: string, b: i32, e: i32, check: Check): bool {
   }
   // AWS's documentation key (AKIAIOSFODNN7EXAMPLE) and its relatives are examples, not leaks.
   if (check == Check.AwsId) return !hasAt(text, e - 7, "EXAMPLE");
-  if (check == Check.SlackBody) return isDigit(text.charCodeAt(b));
+  if (check == Check.SlackBody) return isDigit(codeAt(text, b));
   return true;
 }
 
@@ -136,7 +137,7 @@ export function tokenMayGrow(text: string, st: i32, end: i32): bool {
     const b = st + rule.prefix.length;
     if (end - b > rule.maxBody) continue;
     let ok = true;
-    for (let i = b; i < end; i++) if (!inAlpha(text.charCodeAt(i), rule.alpha)) { ok = false; break; }
+    for (let i = b; i < end; i++) if (!inAlpha(codeAt(text, i), rule.alpha)) { ok = false; break; }
     if (ok) return true;
   }
   return isPrefixOf(text, st, end, "eyJ") || hasAt(text, st, "eyJ");

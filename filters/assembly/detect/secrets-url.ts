@@ -3,6 +3,7 @@
 // webhooks (https://hooks.slack.com/services/T…/B…/…, the whole URL is the credential).
 
 import { EntityKind, Finding } from "./finding";
+import { codeAt, findLit } from "./text-at";
 import { isAlnum, isSpace, isQuote, lower, hasAt, hasAtNoCase, isPrefixOf } from "./secrets-chars";
 import { isPlaceholderValue } from "./secrets-placeholder";
 import { looksRandom } from "./entropy";
@@ -34,15 +35,15 @@ function endsAuthority(c: i32): bool {
  *  (SQLAlchemy's postgresql+psycopg2, mysql+pymysql) is accepted after a known scheme. */
 function schemeStart(text: string, e: i32): i32 {
   let s = e;
-  while (s > 0 && e - s < MAX_SCHEME + MAX_DRIVER && isSchemeChar(text.charCodeAt(s - 1))) s--;
+  while (s > 0 && e - s < MAX_SCHEME + MAX_DRIVER && isSchemeChar(codeAt(text, s - 1))) s--;
   // Shrink from the left so "jdbc:postgresql" and "x.postgres" still find the scheme at their end.
   for (let t = s; t < e; t++) {
-    if (t > 0 && isAlnum(text.charCodeAt(t - 1))) continue;
+    if (t > 0 && isAlnum(codeAt(text, t - 1))) continue;
     for (let i = 0; i < SCHEMES.length; i++) {
       const sc = SCHEMES[i];
       if (!hasAtNoCase(text, t, sc)) continue;
       const after = t + sc.length;
-      if (after == e || (after < e && text.charCodeAt(after) == 0x2b && e - after <= MAX_DRIVER)) return t;
+      if (after == e || (after < e && codeAt(text, after) == 0x2b && e - after <= MAX_DRIVER)) return t;
     }
   }
   return -1;
@@ -51,14 +52,14 @@ function schemeStart(text: string, e: i32): i32 {
 /** End of the authority starting at a (bounded by MAX_AUTHORITY + 1). */
 function authorityEnd(text: string, a: i32): i32 {
   let k = a;
-  while (k < text.length && k - a <= MAX_AUTHORITY && !endsAuthority(text.charCodeAt(k))) k++;
+  while (k < text.length && k - a <= MAX_AUTHORITY && !endsAuthority(codeAt(text, k))) k++;
   return k;
 }
 
 export function scanConnectionPasswords(text: string, out: Array<Finding>): void {
   let pos = 0;
   while (pos < text.length) {
-    const i = text.indexOf("://", pos);
+    const i = findLit(text, "://", pos);
     if (i < 0) return;
     const a = i + 3;
     pos = a;
@@ -68,10 +69,10 @@ export function scanConnectionPasswords(text: string, out: Array<Finding>): void
     if (k - a > MAX_AUTHORITY) continue;
     // The last '@' ends the user info: unencoded '@' in passwords is common in the wild.
     let at = -1;
-    for (let j = k - 1; j >= a; j--) if (text.charCodeAt(j) == 0x40) { at = j; break; }
+    for (let j = k - 1; j >= a; j--) if (codeAt(text, j) == 0x40) { at = j; break; }
     if (at < 0) continue;
     let colon = -1;
-    for (let j = a; j < at; j++) if (text.charCodeAt(j) == 0x3a) { colon = j; break; }
+    for (let j = a; j < at; j++) if (codeAt(text, j) == 0x3a) { colon = j; break; }
     if (colon < 0 || isPlaceholderValue(text, colon + 1, at)) continue;
     out.push(new Finding(EntityKind.ConnectionPassword, colon + 1, at));
   }
@@ -85,17 +86,17 @@ function isHookPathChar(c: i32): bool { return isAlnum(c) || c == 0x2f; }
 export function scanSlackWebhooks(text: string, out: Array<Finding>): void {
   let pos = 0;
   while (pos < text.length) {
-    const h = text.indexOf(HOOK, pos);
+    const h = findLit(text, HOOK, pos);
     if (h < 0) return;
     const p = h + HOOK.length;
     let e = p;
-    while (e < text.length && e - p <= MAX_HOOK_PATH && isHookPathChar(text.charCodeAt(e))) e++;
+    while (e < text.length && e - p <= MAX_HOOK_PATH && isHookPathChar(codeAt(text, e))) e++;
     pos = e > p ? e : p;
     if (e - p > MAX_HOOK_PATH) continue;
     // T<team>/B<channel>/<secret of 24>: at least two slashes, and a random-looking last segment.
     let slashes = 0;
     let last = p;
-    for (let j = p; j < e; j++) if (text.charCodeAt(j) == 0x2f) { slashes++; last = j + 1; }
+    for (let j = p; j < e; j++) if (codeAt(text, j) == 0x2f) { slashes++; last = j + 1; }
     if (slashes < 2 || e - last < 16 || !looksRandom(text, last, e)) continue;
     let s = h;
     if (hasAt(text, h - 8, "https://")) s = h - 8;
@@ -116,7 +117,7 @@ export function urlHoldStart(text: string): i32 {
   const from = n - (MAX_SCHEME + MAX_DRIVER + 3 + MAX_AUTHORITY + HOOK.length + MAX_HOOK_PATH);
   let pos = from < 0 ? 0 : from;
   while (pos < n) {
-    const i = text.indexOf("://", pos);
+    const i = findLit(text, "://", pos);
     if (i < 0) break;
     pos = i + 1;
     const s = schemeStart(text, i);
@@ -138,9 +139,9 @@ export function urlHoldStart(text: string): i32 {
   if (hasAt(text, n - 2, ":/")) e = n - 2;
   else if (hasAt(text, n - 1, ":")) e = n - 1;
   let w = e;
-  while (w > 0 && e - w <= MAX_SCHEME + MAX_DRIVER && isSchemeChar(text.charCodeAt(w - 1))) w--;
+  while (w > 0 && e - w <= MAX_SCHEME + MAX_DRIVER && isSchemeChar(codeAt(text, w - 1))) w--;
   for (let t = w; t < e && t < hold; t++) {
-    if (t > 0 && isAlnum(text.charCodeAt(t - 1))) continue;
+    if (t > 0 && isAlnum(codeAt(text, t - 1))) continue;
     if (schemePrefix(text, t, e)) { hold = t; break; }
   }
   return hold;
@@ -150,10 +151,10 @@ function schemePrefix(text: string, s: i32, e: i32): bool {
   for (let i = 0; i < SCHEMES.length; i++) {
     const sc = SCHEMES[i];
     // A known scheme with a driver being typed: "postgresql+psy".
-    if (hasAtNoCase(text, s, sc) && s + sc.length < e && text.charCodeAt(s + sc.length) == 0x2b) return true;
+    if (hasAtNoCase(text, s, sc) && s + sc.length < e && codeAt(text, s + sc.length) == 0x2b) return true;
     if (e - s > sc.length) continue;
     let ok = true;
-    for (let j = s; j < e; j++) if (lower(text.charCodeAt(j)) != sc.charCodeAt(j - s)) { ok = false; break; }
+    for (let j = s; j < e; j++) if (lower(codeAt(text, j)) != codeAt(sc, j - s)) { ok = false; break; }
     if (ok) return true;
   }
   return false;
@@ -166,6 +167,6 @@ function hookMayGrow(text: string, a: i32): bool {
   if (!hasAt(text, a, HOOK)) return false;
   const p = a + HOOK.length;
   if (n - p > MAX_HOOK_PATH) return false;
-  for (let j = p; j < n; j++) if (!isHookPathChar(text.charCodeAt(j))) return false;
+  for (let j = p; j < n; j++) if (!isHookPathChar(codeAt(text, j))) return false;
   return true;
 }

@@ -5,12 +5,13 @@
 // Rule shapes: README.md, section "Secrets".
 
 import { EntityKind, Finding, kindBit } from "./finding";
+import { codeAt, unitAt } from "./text-at";
 import { isTokenChar } from "./secrets-chars";
 import { TokenMatch, matchToken, tokenMayGrow, MAX_TOKEN_RUN } from "./secrets-tokens";
 import { matchJwt, jwtHoldStart } from "./secrets-jwt";
 import { scanPem, pemHoldStart } from "./secrets-pem";
 import { scanConnectionPasswords, scanSlackWebhooks, urlHoldStart } from "./secrets-url";
-import { scanGeneric, genericHoldStart } from "./secrets-generic";
+import { genericAt, genericHoldStart } from "./secrets-generic";
 
 const SECRET_KINDS: u32 = kindBit(EntityKind.OpenAiKey) | kindBit(EntityKind.AnthropicKey) |
   kindBit(EntityKind.AwsAccessKey) | kindBit(EntityKind.GithubToken) | kindBit(EntityKind.StripeKey) |
@@ -26,11 +27,48 @@ const SECRET_KINDS: u32 = kindBit(EntityKind.OpenAiKey) | kindBit(EntityKind.Ant
 export function findSecrets(text: string, kinds: u32, out: Array<Finding>): void {
   if ((kinds & SECRET_KINDS) == 0 || text.length == 0) return;
   const all = new Array<Finding>();
-  scanPem(text, all);
-  scanTokens(text, all);
-  scanSlackWebhooks(text, all);
-  scanConnectionPasswords(text, all);
-  scanGeneric(text, all);
+  // One pass over the text reads its token runs (prefixed keys and JWTs start one), runs the
+  // keyword rule at each ':' and '=', and notes whether the literals that the PEM, URL and webhook
+  // rules search for can occur at all ("-----BEGIN " needs "--", "://" needs ":/",
+  // "hooks.slack.com/" needs ".sl"): most prose has none, and each search is a pass of its own.
+  const n = text.length;
+  tokens.length = 0;
+  generic.length = 0;
+  let dashes = false;
+  let scheme = false;
+  let hook = false;
+  let next = 0;
+  let runStart = -1;
+  // Runs that start before this are skipped: they lie inside a JWT already found.
+  let runsFrom = 0;
+  const data = changetype<usize>(text);
+  for (let i = 0; i < n; i++) {
+    const c = unitAt(data, i); // safe: i < n
+    if (isTokenChar(c)) {
+      if (runStart < 0) runStart = i;
+      else if (c == 0x2d && unitAt(data, i - 1) == 0x2d) dashes = true; // safe: runStart < i
+      continue;
+    }
+    if (runStart >= 0) {
+      if (runStart >= runsFrom && mayBeToken(data, runStart, i)) runsFrom = tokenRun(text, runStart, i, tokens);
+      runStart = -1;
+    }
+    // Every other character this pass looks for is at most '=': one compare settles the rest.
+    if (c > 0x3d) continue;
+    if (c == 0x3a || c == 0x3d) {
+      if (c == 0x3a && codeAt(text, i + 1) == 0x2f) scheme = true;
+      if (i >= next) next = genericAt(text, i, generic);
+    } else if (c == 0x2e) {
+      if (codeAt(text, i + 1) == 0x73 && codeAt(text, i + 2) == 0x6c) hook = true;
+    }
+  }
+  if (runStart >= 0 && runStart >= runsFrom && mayBeToken(data, runStart, n)) tokenRun(text, runStart, n, tokens);
+  if (dashes) scanPem(text, all);
+  for (let i = 0; i < tokens.length; i++) all.push(tokens[i]);
+  if (hook) scanSlackWebhooks(text, all);
+  if (scheme) scanConnectionPasswords(text, all);
+  // In the order the rules ran before they shared this pass: sort() then meets the same ties.
+  for (let i = 0; i < generic.length; i++) all.push(generic[i]);
   all.sort(byStartThenPriority);
   let lastEnd = 0;
   for (let i = 0; i < all.length; i++) {
@@ -58,7 +96,7 @@ function byStartThenPriority(a: Finding, b: Finding): i32 {
 }
 
 /** The first two characters can begin a key prefix (sk rk AK AS AB AC AI gh gi xo xa) or a JWT (ey). */
-function mayStartToken(c0: i32, c1: i32): bool {
+@inline function mayStartToken(c0: i32, c1: i32): bool {
   switch (c0) {
     case 0x73: case 0x72: return c1 == 0x6b;                                               // s r: k
     case 0x41: return c1 == 0x4b || c1 == 0x53 || c1 == 0x42 || c1 == 0x43 || c1 == 0x49; // A: K S B C I
@@ -72,45 +110,51 @@ function mayStartToken(c0: i32, c1: i32): bool {
 function isEscapeLetter(c: i32): bool { return c == 0x6e || c == 0x72 || c == 0x74 || c == 0x62 || c == 0x66; }
 
 const M: TokenMatch = new TokenMatch();
+/** The token rules' and the keyword rule's findings of the current text (reused). */
+const tokens: Array<Finding> = new Array<Finding>();
+const generic: Array<Finding> = new Array<Finding>();
 
 /** Where a prefixed key may start inside the run text[s..e): the run start, past leading - and _
  *  (markdown _emphasis_), or past the letter of a raw JSON escape ("\nsk-…" seen undecoded). */
 function tokenStart(text: string, s: i32, e: i32, escaped: bool): i32 {
   let st = s;
   if (escaped) st++;
-  while (st < e && (text.charCodeAt(st) == 0x5f || text.charCodeAt(st) == 0x2d)) st++;
+  while (st < e && (codeAt(text, st) == 0x5f || codeAt(text, st) == 0x2d)) st++;
   return st;
 }
 
 function runIsEscaped(text: string, s: i32): bool {
-  return s > 0 && text.charCodeAt(s - 1) == 0x5c && isEscapeLetter(text.charCodeAt(s));
+  return s > 0 && codeAt(text, s - 1) == 0x5c && isEscapeLetter(codeAt(text, s));
 }
 
-/** Prefixed keys and JWTs, one run at a time (each run is examined once: linear). */
-function scanTokens(text: string, out: Array<Finding>): void {
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    if (!isTokenChar(text.charCodeAt(i))) { i++; continue; }
-    const s = i;
-    let e = s;
-    while (e < n && isTokenChar(text.charCodeAt(e))) e++;
-    i = e;
-    if (e - s < 4) continue;
-    // Fast path: a run starting with a letter that cannot begin a key, not after a backslash.
-    const c0 = text.charCodeAt(s);
-    if (c0 != 0x5f && c0 != 0x2d && !mayStartToken(c0, text.charCodeAt(s + 1)) &&
-      (s == 0 || text.charCodeAt(s - 1) != 0x5c)) continue;
-    const tries = runIsEscaped(text, s) ? 2 : 1;
-    for (let t = 0; t < tries; t++) {
-      const st = tokenStart(text, s, e, t == 1);
-      // Two compares settle almost every run of ordinary text.
-      if (st + 1 >= e || !mayStartToken(text.charCodeAt(st), text.charCodeAt(st + 1))) continue;
-      if (matchToken(text, st, e, M)) { out.push(new Finding(M.kind, st, M.end)); break; }
-      const j = matchJwt(text, st, e);
-      if (j > 0) { out.push(new Finding(EntityKind.Jwt, st, j)); i = j; break; }
-    }
+/**
+ * Whether the token run [s, e) of the string at `data` can hold a prefixed key or a JWT: at least
+ * four characters, and a first two that can begin one, or a leading '_'/'-' (markdown emphasis),
+ * or a backslash before it (an undecoded JSON escape). Settles almost every run of ordinary text.
+ */
+@inline function mayBeToken(data: usize, s: i32, e: i32): bool {
+  if (e - s < 4) return false;
+  // Safe: s + 1 < e, and s - 1 is read only when s > 0.
+  const c0 = unitAt(data, s);
+  return c0 == 0x5f || c0 == 0x2d || mayStartToken(c0, unitAt(data, s + 1)) || (s > 0 && unitAt(data, s - 1) == 0x5c);
+}
+
+/**
+ * Prefixed keys and JWTs in the token run text[s..e) (maximal: findSecrets reads each run once,
+ * so the scan is linear). Returns where the next run may start: past a JWT found here (it spans
+ * several runs joined by dots, and ends where a run ends), else e.
+ */
+function tokenRun(text: string, s: i32, e: i32, out: Array<Finding>): i32 {
+  const tries = runIsEscaped(text, s) ? 2 : 1;
+  for (let t = 0; t < tries; t++) {
+    const st = tokenStart(text, s, e, t == 1);
+    // Two compares settle almost every run of ordinary text.
+    if (st + 1 >= e || !mayStartToken(codeAt(text, st), codeAt(text, st + 1))) continue;
+    if (matchToken(text, st, e, M)) { out.push(new Finding(M.kind, st, M.end)); return e; }
+    const j = matchJwt(text, st, e);
+    if (j > 0) { out.push(new Finding(EntityKind.Jwt, st, j)); return j; }
   }
+  return e;
 }
 
 /**
@@ -138,7 +182,7 @@ export function secretHoldStart(text: string): i32 {
 function tokenHoldStart(text: string): i32 {
   const n = text.length;
   let s = n;
-  while (s > 0 && n - s <= MAX_TOKEN_RUN + 2 && isTokenChar(text.charCodeAt(s - 1))) s--;
+  while (s > 0 && n - s <= MAX_TOKEN_RUN + 2 && isTokenChar(codeAt(text, s - 1))) s--;
   if (s == n || n - s > MAX_TOKEN_RUN + 2) return n;
   const tries = runIsEscaped(text, s) ? 2 : 1;
   for (let t = 0; t < tries; t++) {

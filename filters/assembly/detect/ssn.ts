@@ -3,6 +3,7 @@
 // when "SSN" or "social security" comes shortly before them: without that context they are as
 // likely an order or account number.
 import { EntityKind, Finding } from "./finding";
+import { codeAt } from "./text-at";
 import { isAlpha } from "./chars";
 import { Groups, findRuns, SEP_SPACE, SEP_DASH } from "./groups";
 
@@ -14,7 +15,7 @@ const groups: Groups = new Groups();
 
 function num(text: string, start: i32, end: i32): i32 {
   let v = 0;
-  for (let i = start; i < end; i++) v = v * 10 + (<i32>text.charCodeAt(i) - 0x30);
+  for (let i = start; i < end; i++) v = v * 10 + (<i32>codeAt(text, i) - 0x30);
   return v;
 }
 
@@ -28,12 +29,12 @@ export function ssnValid(area: i32, group: i32, serial: i32): bool {
 function wordAt(text: string, at: i32, word: string): bool {
   if (at < 0 || at + word.length > text.length) return false;
   for (let k = 0; k < word.length; k++) {
-    let c = <i32>text.charCodeAt(at + k);
+    let c = <i32>codeAt(text, at + k);
     if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c != <i32>word.charCodeAt(k)) return false;
+    if (c != <i32>codeAt(word, k)) return false;
   }
-  const before = at > 0 ? <i32>text.charCodeAt(at - 1) : 0x20;
-  const after = at + word.length < text.length ? <i32>text.charCodeAt(at + word.length) : 0x20;
+  const before = at > 0 ? <i32>codeAt(text, at - 1) : 0x20;
+  const after = at + word.length < text.length ? <i32>codeAt(text, at + word.length) : 0x20;
   return !isAlpha(before) && !isAlpha(after);
 }
 
@@ -47,15 +48,15 @@ function keywordBefore(text: string, pos: i32): bool {
   return false;
 }
 
-function plausibleSsn(text: string, g: Groups): bool {
+export function plausibleSsn(text: string, g: Groups): bool {
   if (!g.overflow && g.count == 1 && g.len(0) == 9) {
-    const s = g.start[0];
+    const s = unchecked(g.start[0]);
     return keywordBefore(text, s) &&
       ssnValid(num(text, s, s + 3), num(text, s + 3, s + 5), num(text, s + 5, s + 9));
   }
   if (g.overflow || g.count != 3) return false;
-  if (g.len(0) != 3 || g.len(1) != 2 || g.len(2) != 4 || g.sep[1] != g.sep[2]) return false;
-  return ssnValid(num(text, g.start[0], g.end[0]), num(text, g.start[1], g.end[1]), num(text, g.start[2], g.end[2]));
+  if (g.len(0) != 3 || g.len(1) != 2 || g.len(2) != 4 || unchecked(g.sep[1]) != unchecked(g.sep[2])) return false;
+  return ssnValid(num(text, unchecked(g.start[0]), unchecked(g.end[0])), num(text, unchecked(g.start[1]), unchecked(g.end[1])), num(text, unchecked(g.start[2]), unchecked(g.end[2])));
 }
 
 /** Appends, given the run starts findPii listed, the SSNs of `text` to `out`. */

@@ -26,6 +26,19 @@ export class ByteSink {
     this.len++;
   }
 
+  /**
+   * Makes room for `extra` more bytes and returns the address where they go, for a writer that
+   * stores bytes itself (one capacity check per string instead of one per byte); it then calls
+   * commit() with the number it wrote. The address is valid until the next write.
+   */
+  reserve(extra: i32): usize {
+    this.ensure(extra);
+    return changetype<usize>(this.buf) + <usize>this.len;
+  }
+
+  /** Counts `n` bytes stored at the address reserve() returned (n <= what was reserved). */
+  commit(n: i32): void { this.len += n; }
+
   /** Copies `n` bytes from `ptr` (inside a live buffer the caller holds). */
   writeBytes(ptr: usize, n: i32): void {
     if (n <= 0) return;

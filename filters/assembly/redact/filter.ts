@@ -55,6 +55,9 @@ export class RedactRoot extends RootContext {
 
 enum BodyMode { None, Json, Sse, Unreadable }
 
+/** RedactStream.settings before onRequestHeaders sets it (never read then, never written). */
+const UNSET: RedactSettings = new RedactSettings();
+
 /** The entity names of the kinds in `kinds`, comma-separated. */
 function kindNames(kinds: u32): string {
   let out = "";
@@ -68,7 +71,9 @@ function kindNames(kinds: u32): string {
 
 export class RedactStream extends HttpContext {
   route: Route | null = null;
-  settings: RedactSettings = new RedactSettings();
+  // Replaced by the tenant's or the configured settings in onRequestHeaders before anything reads
+  // it; a shared placeholder spares every stream the allocation of a settings object of its own.
+  settings: RedactSettings = UNSET;
   state: RedactState = new RedactState();
   rewriteRequest: bool = false;
   requestDone: bool = false;

@@ -3,6 +3,8 @@
 // token. Used on the hot path to turn malformed requests into a clear 400 before they reach a
 // provider.
 
+import { plainJsonBytes } from "./swar";
+
 export class JsonCheck {
   /** -1 when the document is valid, else the byte offset of the first problem. */
   offset: i32 = -1;
@@ -62,6 +64,18 @@ class Scanner {
   string(): bool {
     this.pos++;
     while (this.pos < this.len) {
+      // Printable ASCII other than '"' and '\' (most of a prompt) needs no other check: skip the
+      // run with a local index instead of a field update per byte.
+      let p = this.pos;
+      // Safe: the load reads bytes [p, p + 8) < len.
+      while (p + 8 <= this.len && plainJsonBytes(load<u64>(this.base + <usize>p))) p += 8;
+      while (p < this.len) {
+        const b = this.at(p);
+        if (b < 0x20 || b >= 0x80 || b == 0x22 || b == 0x5c) break;
+        p++;
+      }
+      this.pos = p;
+      if (p >= this.len) break;
       const c = this.at(this.pos);
       if (c == 0x22) { this.pos++; return true; }
       if (c == 0x5c) {
