@@ -1,0 +1,77 @@
+// Leases held by this worker VM (docs/decisions/0004-quota-hot-path.md): per tenant and key, a
+// block of requests and tokens the sidecar granted (and already counted in Redis) that this VM may
+// admit without a Reserve call until it expires. Per worker, not proxy-wasm shared data: spending a
+// lease must be a plain decrement, and shared data has no atomic decrement across workers.
+// A lease that expires or is replaced while units are left goes to `returns`; the root context
+// gives those back to the sidecar (ReturnLease) on its next tick, so counters end exact.
+import { RateLimits } from "./reserve-pb";
+
+export class Lease {
+  constructor(
+    /** 128 random bits, hex: names the lease record; never shown to clients. */
+    public id: string,
+    public tenantId: string,
+    /** What is left to spend. */
+    public requests: u64,
+    public tokens: u64,
+    /** Epoch ms (host clock) after which the lease is not spent any more. */
+    public expiresAt: u64,
+    /** The answer that granted it: its remaining counts the whole lease as used. */
+    public limits: RateLimits,
+  ) {}
+}
+
+/** Bound on leases waiting to be given back (a sidecar unreachable for long): older ones are dropped. */
+const MAX_RETURNS: i32 = 1000;
+
+export class LeaseTable {
+  private leases: Map<string, Lease> = new Map<string, Lease>();
+  /** Leases with unused units, to give back once. */
+  returns: Array<Lease> = new Array<Lease>(0);
+  /** Returns dropped because too many were waiting (their units stay counted: conservative). */
+  dropped: u64 = 0;
+
+  /**
+   * Spends one request and `tokens` of the pair's lease and returns it, or null when there is
+   * none that is live and fits (an expired one is retired on the way).
+   */
+  take(key: string, tokens: u64, nowMs: u64): Lease | null {
+    if (!this.leases.has(key)) return null;
+    const l = this.leases.get(key);
+    if (l.expiresAt <= nowMs) {
+      this.retire(key, l);
+      return null;
+    }
+    if (l.requests < 1 || l.tokens < tokens) return null;
+    l.requests -= 1;
+    l.tokens -= tokens;
+    return l;
+  }
+
+  /** Holds a new lease for the pair; the one it replaces is given back. */
+  put(key: string, lease: Lease): void {
+    if (this.leases.has(key)) this.retire(key, this.leases.get(key));
+    this.leases.set(key, lease);
+  }
+
+  /** Retires every expired lease (the root's tick). */
+  expire(nowMs: u64): void {
+    const keys = this.leases.keys();
+    for (let i = 0; i < keys.length; i++) {
+      const l = this.leases.get(keys[i]);
+      if (l.expiresAt <= nowMs) this.retire(keys[i], l);
+    }
+  }
+
+  get size(): i32 { return this.leases.size; }
+
+  private retire(key: string, l: Lease): void {
+    this.leases.delete(key);
+    if (l.requests == 0 && l.tokens == 0) return;
+    if (this.returns.length >= MAX_RETURNS) {
+      this.returns.shift();
+      this.dropped++;
+    }
+    this.returns.push(l);
+  }
+}
