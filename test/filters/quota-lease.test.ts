@@ -159,6 +159,25 @@ describe("quota filter: leases", () => {
     assert.deepEqual(returns(spent), []);
   });
 
+  it("one lease ask per tenant and key at a time: requests arriving meanwhile reserve without asking", async () => {
+    const host = await load();
+    request(host);
+    request(host);
+    const [first, second] = host.grpcCalls.map((c) => decodeReserveRequest(c.message));
+    assert.match(String(first.leaseId), /^[0-9a-f]{32}$/);
+    assert.equal(second.leaseId, "");
+    // The answer (here without a lease) ends the ask: the next request asks again.
+    host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    request(host);
+    assert.match(String(decodeReserveRequest(host.grpcCalls[2].message).leaseId), /^[0-9a-f]{32}$/);
+    // An ask whose stream never got its answer stops blocking at the call's deadline (250 ms).
+    request(host);
+    assert.equal(decodeReserveRequest(host.grpcCalls[3].message).leaseId, "");
+    clockMs += 250;
+    request(host);
+    assert.match(String(decodeReserveRequest(host.grpcCalls[4].message).leaseId), /^[0-9a-f]{32}$/);
+  });
+
   it("without settings.lease: no lease asked for, and a lease in an answer is never spent", async () => {
     const host = await load(null);
     assert.equal(host.tickPeriodMs, 0);

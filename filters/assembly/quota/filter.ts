@@ -210,8 +210,12 @@ class QuotaStream extends HttpContext {
         this.admitLeased(lease, tokens);
         return false;
       }
-      // Empty when the host gives no randomness: then simply no lease is asked for.
-      r.leaseId = randomHex(RESERVATION_ID_BYTES);
+      const now = nowMillis();
+      if (this.quota.leases.mayAsk(this.cacheKey, now)) {
+        // Empty when the host gives no randomness: then simply no lease is asked for.
+        r.leaseId = randomHex(RESERVATION_ID_BYTES);
+        if (r.leaseId.length > 0) this.quota.leases.asked(this.cacheKey, now + <u64>this.quota.config.timeoutMs);
+      }
     }
     const metadata = new Array<string>(0);
     if (r.requestId.length > 0) { metadata.push("x-request-id"); metadata.push(r.requestId); }
@@ -240,6 +244,7 @@ class QuotaStream extends HttpContext {
 
   onCallReply(reply: CallReply): void {
     if (this.phase != Phase.Waiting) return;
+    if (this.reserve.leaseId.length > 0) this.quota.leases.answered(this.cacheKey);
     if (!reply.ok) {
       logWarn("quota: sidecar call failed: grpc status " + reply.status.toString() + " " + reply.statusMessage);
       this.cannotDecide(true);

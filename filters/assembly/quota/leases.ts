@@ -30,6 +30,13 @@ export class LeaseTable {
   returns: Array<Lease> = new Array<Lease>(0);
   /** Returns dropped because too many were waiting (their units stay counted: conservative). */
   dropped: u64 = 0;
+  /**
+   * Pairs with a Reserve asking for a lease in flight, until when (epoch ms: the call's deadline,
+   * so a stream that ended before its answer does not block asking forever). One ask at a time per
+   * pair: when a lease runs out under load, every request arriving before the new one would
+   * otherwise ask too, and all but one of those leases would only be granted to be given back.
+   */
+  private asking: Map<string, u64> = new Map<string, u64>();
 
   /**
    * Spends one request and `tokens` of the pair's lease and returns it, or null when there is
@@ -62,6 +69,16 @@ export class LeaseTable {
       if (l.expiresAt <= nowMs) this.retire(keys[i], l);
     }
   }
+
+  /** Whether a request of the pair should ask for a lease (none asked for, or that ask timed out). */
+  mayAsk(key: string, nowMs: u64): bool {
+    return !this.asking.has(key) || this.asking.get(key) <= nowMs;
+  }
+
+  asked(key: string, untilMs: u64): void { this.asking.set(key, untilMs); }
+
+  /** The ask's answer came (with or without a lease). */
+  answered(key: string): void { this.asking.delete(key); }
 
   get size(): i32 { return this.leases.size; }
 
