@@ -62,7 +62,7 @@ function grant(host: FakeHost, requests: number, tokens: number, ttlMs = 1000): 
 const returns = (host: FakeHost) => host.grpcCalls.filter((c) => c.method === "ReturnLease").map((c) => decodeLeaseReturn(c.message));
 
 describe("quota filter: leases", () => {
-  it("asks for a lease under its own random id; requests that fit it make no call", async () => {
+  it("asks for a lease under its own random id; requests that fit it make no call; one renews it when low", async () => {
     const host = await load();
     assert.equal(host.tickPeriodMs, 100, "the timer that gives back unused lease units");
     const first = request(host);
@@ -70,25 +70,35 @@ describe("quota filter: leases", () => {
     const asked = decodeReserveRequest(host.grpcCalls[0].message);
     assert.match(String(asked.leaseId), /^[0-9a-f]{32}$/);
     assert.notEqual(asked.leaseId, asked.reservationId);
-    const leaseId = grant(host, 2, 2 * TOKENS);
+    const leaseId = grant(host, 4, 4 * TOKENS);
     assert.equal(first.s.continued.request, true);
     assert.equal(reservation(first.s), asked.reservationId, "the granting request keeps its own reservation");
 
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
       const { s, action } = request(host);
       assert.equal(action, 0, "continued at once");
       assert.equal(s.localResponse, null);
       assert.equal(reservation(s), `${leaseId}.${TOKENS}`);
     }
     assert.equal(host.grpcCalls.length, 1, "no call for leased admissions");
-    assert.equal(host.metric("leash_quota.leased"), 2);
-    assert.equal(host.metric("leash_quota.allowed"), 3);
+    assert.equal(host.metric("leash_quota.leased"), 3);
+    assert.equal(host.metric("leash_quota.allowed"), 4);
 
-    // Exhausted: the next request calls Reserve again, asking for a new lease.
-    const { action } = request(host);
-    assert.equal(action, 1, "held for the answer");
+    // A quarter left: this request renews (a Reserve asking for a new lease) ...
+    assert.equal(request(host).action, 1, "held for the answer");
     assert.equal(host.grpcCalls.length, 2);
-    assert.notEqual(decodeReserveRequest(host.grpcCalls[1].message).leaseId, leaseId);
+    const renewal = String(decodeReserveRequest(host.grpcCalls[1].message).leaseId);
+    assert.match(renewal, /^[0-9a-f]{32}$/);
+    assert.notEqual(renewal, leaseId);
+    // ... while the rest still serves the next one; then, exhausted, a plain Reserve.
+    assert.equal(request(host).action, 0);
+    assert.equal(request(host).action, 1);
+    assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseId, "", "the renewal is in flight");
+    // The new lease replaces the spent one: nothing of it is left to give back.
+    host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED, leaseRequests: 4, leaseTokens: 4 * TOKENS, leaseTtlMs: 1000 }));
+    host.tick();
+    assert.deepEqual(returns(host), []);
+    assert.equal(reservation(request(host).s), `${renewal}.${TOKENS}`);
   });
 
   it("headers: the snapshot's remaining plus what is left of the lease", async () => {
@@ -152,8 +162,8 @@ describe("quota filter: leases", () => {
 
     const spent = await load();
     request(spent);
-    grant(spent, 1, TOKENS, 100);
-    assert.equal(request(spent).action, 0);
+    grant(spent, 4, 4 * TOKENS, 100);
+    for (const expected of [0, 0, 0, 1, 0]) assert.equal(request(spent).action, expected, "three leased, one renews (unanswered), the last unit");
     clockMs += 100;
     spent.tick();
     assert.deepEqual(returns(spent), []);

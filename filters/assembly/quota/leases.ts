@@ -7,6 +7,10 @@
 import { RateLimits } from "./reserve-pb";
 
 export class Lease {
+  /** What was granted, to see when the lease runs low. */
+  grantedRequests: u64 = 0;
+  grantedTokens: u64 = 0;
+
   constructor(
     /** 128 random bits, hex: names the lease record; never shown to clients. */
     public id: string,
@@ -18,7 +22,15 @@ export class Lease {
     public expiresAt: u64,
     /** The answer that granted it: its remaining counts the whole lease as used. */
     public limits: RateLimits,
-  ) {}
+  ) {
+    this.grantedRequests = requests;
+    this.grantedTokens = tokens;
+  }
+
+  /** A quarter or less left (of requests or of tokens): time to ask for the next one. */
+  get low(): bool {
+    return this.requests * 4 <= this.grantedRequests || this.tokens * 4 <= this.grantedTokens;
+  }
 }
 
 /** Bound on leases waiting to be given back (a sidecar unreachable for long): older ones are dropped. */
@@ -40,7 +52,8 @@ export class LeaseTable {
 
   /**
    * Spends one request and `tokens` of the pair's lease and returns it, or null when there is
-   * none that is live and fits (an expired one is retired on the way).
+   * none that is live and fits (an expired one is retired on the way), or when this request is
+   * the one to renew a lease running low.
    */
   take(key: string, tokens: u64, nowMs: u64): Lease | null {
     if (!this.leases.has(key)) return null;
@@ -50,6 +63,10 @@ export class LeaseTable {
       return null;
     }
     if (l.requests < 1 || l.tokens < tokens) return null;
+    // Renew before running out: this request asks for the next lease (a Reserve) while the rest of
+    // this one still serves the requests that arrive meanwhile, which would otherwise each make a
+    // Reserve call of their own. The rest is given back when the new lease replaces it.
+    if (l.low && this.mayAsk(key, nowMs)) return null;
     l.requests -= 1;
     l.tokens -= tokens;
     return l;
