@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { Registry } from "prom-client";
+import { createJsonLogger } from "../../sidecar-services/src/logger.ts";
 import { NO_LIMITS, type ScopeLimits } from "../../sidecar-services/src/quota-limits.ts";
+import { createQuotaMetrics } from "../../sidecar-services/src/quota-metrics.ts";
+import type { QuotaPolicy } from "../../sidecar-services/src/quota-policy.ts";
+import { createQuotaService, type QuotaService } from "../../sidecar-services/src/quota-service.ts";
 import { createRedisQuotaStore } from "../../sidecar-services/src/quota-redis.ts";
 import type { LeaseAsk, QuotaStore, ReservePlan } from "../../sidecar-services/src/quota-store.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
@@ -119,5 +124,60 @@ describe("quota leases: redis", () => {
     assert.equal(await a.returnLease({ tenantId: t, leaseId: hexId(), nowMs: NOON + 40, requests: 5, tokens: 5 }), "none");
     u = await a.read(t, "", NOON + 50);
     assert.deepEqual([u.minuteRequests, u.minuteTokens], [1, 10]);
+  });
+
+  describe("the Reserve service", () => {
+    let clock = NOON;
+    let service: QuotaService;
+    const policy = (): QuotaPolicy => ({
+      tenantExists: true, tenant: limits({ rpm: 100_000 }), key: NO_LIMITS, onStoreFailure: "closed", unlimited: false, expiresAt: clock + 1000,
+    });
+    before(() => {
+      service = createQuotaService({
+        store: a,
+        policies: { get: async () => policy(), invalidate: () => {} },
+        prices: { version: "test", providers: new Map(), source: "test" },
+        metrics: createQuotaMetrics(new Registry()),
+        log: createJsonLogger({ write: () => {} }),
+        defaultOutputTokens: 100,
+        noLimitsTtlMs: 1000,
+        recordTtlS: 600,
+        now: () => clock,
+        lease: { ttlMs: 1000, maxRequests: 10, maxTokens: 5_000 },
+      });
+    });
+    const req = (tenant: string, leaseId = hexId()) => ({
+      request_id: "rid", tenant_id: tenant, key_id: "", provider: "openai", model: "m", estimated_prompt_tokens: "10", max_output_tokens: "0",
+      reservation_id: hexId(), lease_id: leaseId,
+    });
+
+    it("grants a lease for the configured lifetime, never past the UTC day; none without lease_id", async () => {
+      clock = NOON;
+      const r = await service.reserve(req(tenant()));
+      assert.deepEqual([r.decision, r.lease_requests, r.lease_tokens, r.lease_ttl_ms], ["ALLOW", 10, 5_000, 1000]);
+      // Headers count the lease as used: 100 000 − 1 − 10.
+      assert.equal(r.remaining_requests, 99_989);
+      clock = Date.UTC(2030, 5, 15, 23, 59, 59, 600);
+      assert.equal((await service.reserve(req(tenant()))).lease_ttl_ms, 400);
+      clock = Date.UTC(2030, 5, 15, 23, 59, 59, 970);
+      assert.deepEqual([(await service.reserve(req(tenant()))).lease_requests], [0], "30 ms left in the day: no lease");
+      clock = NOON;
+      assert.equal((await service.reserve(req(tenant(), ""))).lease_requests, 0);
+      const bad = await service.reserve(req(tenant(), "NOT-HEX"));
+      assert.deepEqual([bad.decision, bad.code], ["DENY", "quota.invalid_request"]);
+    });
+
+    it("ReturnLease: once, only for a granted lease of that tenant", async () => {
+      clock = NOON;
+      const t = tenant();
+      const leaseId = hexId();
+      await service.reserve(req(t, leaseId));
+      assert.deepEqual(await service.returnLease({ tenant_id: t, lease_id: leaseId, unused_requests: "10", unused_tokens: "5000" }), { returned: true });
+      assert.deepEqual(await service.returnLease({ tenant_id: t, lease_id: leaseId, unused_requests: "10", unused_tokens: "5000" }), { returned: false });
+      assert.deepEqual(await service.returnLease({ tenant_id: tenant(), lease_id: hexId(), unused_requests: "1", unused_tokens: "1" }), { returned: false });
+      assert.deepEqual(await service.returnLease({ tenant_id: t, lease_id: "x", unused_requests: "1", unused_tokens: "1" }), { returned: false });
+      const u = await a.read(t, "", NOON);
+      assert.deepEqual([u.minuteRequests, u.minuteTokens], [1, 110]);
+    });
   });
 });
