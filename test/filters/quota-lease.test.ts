@@ -62,7 +62,7 @@ function grant(host: FakeHost, requests: number, tokens: number, ttlMs = 1000): 
 const returns = (host: FakeHost) => host.grpcCalls.filter((c) => c.method === "ReturnLease").map((c) => decodeLeaseReturn(c.message));
 
 describe("quota filter: leases", () => {
-  it("asks for a lease under its own random id; requests that fit it make no call; one renews it when low", async () => {
+  it("asks for a lease under its own random id; requests that fit it make no call; one renews it at half", async () => {
     const host = await load();
     assert.equal(host.tickPeriodMs, 100, "the timer that gives back unused lease units");
     const first = request(host);
@@ -74,23 +74,24 @@ describe("quota filter: leases", () => {
     assert.equal(first.s.continued.request, true);
     assert.equal(reservation(first.s), asked.reservationId, "the granting request keeps its own reservation");
 
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       const { s, action } = request(host);
       assert.equal(action, 0, "continued at once");
       assert.equal(s.localResponse, null);
       assert.equal(reservation(s), `${leaseId}.${TOKENS}`);
     }
     assert.equal(host.grpcCalls.length, 1, "no call for leased admissions");
-    assert.equal(host.metric("leash_quota.leased"), 3);
-    assert.equal(host.metric("leash_quota.allowed"), 4);
+    assert.equal(host.metric("leash_quota.leased"), 2);
+    assert.equal(host.metric("leash_quota.allowed"), 3);
 
-    // A quarter left: this request renews (a Reserve asking for a new lease) ...
+    // Half left: this request renews (a Reserve asking for a new lease) ...
     assert.equal(request(host).action, 1, "held for the answer");
     assert.equal(host.grpcCalls.length, 2);
     const renewal = String(decodeReserveRequest(host.grpcCalls[1].message).leaseId);
     assert.match(renewal, /^[0-9a-f]{32}$/);
     assert.notEqual(renewal, leaseId);
-    // ... while the rest still serves the next one; then, exhausted, a plain Reserve.
+    // ... while the rest still serves the next ones; then, exhausted, a plain Reserve.
+    assert.equal(request(host).action, 0);
     assert.equal(request(host).action, 0);
     assert.equal(request(host).action, 1);
     assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseId, "", "the renewal is in flight");
@@ -163,7 +164,7 @@ describe("quota filter: leases", () => {
     const spent = await load();
     request(spent);
     grant(spent, 4, 4 * TOKENS, 100);
-    for (const expected of [0, 0, 0, 1, 0]) assert.equal(request(spent).action, expected, "three leased, one renews (unanswered), the last unit");
+    for (const expected of [0, 0, 1, 0, 0]) assert.equal(request(spent).action, expected, "two leased, one renews (unanswered), the last two units");
     clockMs += 100;
     spent.tick();
     assert.deepEqual(returns(spent), []);

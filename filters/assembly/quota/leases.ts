@@ -27,9 +27,14 @@ export class Lease {
     this.grantedTokens = tokens;
   }
 
-  /** A quarter or less left (of requests or of tokens): time to ask for the next one. */
+  /**
+   * Half or less left (of requests or of tokens): time to ask for the next one. Half, not less: on
+   * a loaded host a Reserve can take tens of ms, and what is left must carry the arrivals until the
+   * new lease comes (a quarter left ran out often in a 1000 RPS probe: 322 Reserves for 5000
+   * requests, against 187 with half; the unused half comes back with ReturnLease).
+   */
   get low(): bool {
-    return this.requests * 4 <= this.grantedRequests || this.tokens * 4 <= this.grantedTokens;
+    return this.requests * 2 <= this.grantedRequests || this.tokens * 2 <= this.grantedTokens;
   }
 }
 
