@@ -161,6 +161,16 @@ export interface QuotaModuleConfig extends ModuleConfig {
    * response ends). Default 1024, range 1..1048576.
    */
   default_output_tokens: number;
+  /**
+   * Lifetime of a lease, ms: requests and tokens a filter VM may admit without a Reserve call
+   * (docs/decisions/0004-quota-hot-path.md). Granted only far from every limit and never past the
+   * UTC day; 0 = no leases, every limited request makes a Reserve call. Default 0, range 0..1000.
+   */
+  lease_ttl_ms: number;
+  /** Most requests one lease holds. Default 100, range 1..10000. */
+  lease_max_requests: number;
+  /** Most tokens (request estimates) one lease holds. Default 200000, range 1..100000000. */
+  lease_max_tokens: number;
 }
 
 export interface ModulesConfig {

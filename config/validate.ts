@@ -356,12 +356,16 @@ function readModule(
 function readQuotaModule(value: unknown, problems: Problems): QuotaModuleConfig {
   const key: string = "modules.quota";
   // The Reserve call sits on every request's path, like auth's Authorize: the same deadline.
-  const base: ModuleConfig = readModule(value, key, 250, problems, ["default_output_tokens"]);
+  const base: ModuleConfig = readModule(value, key, 250, problems, ["default_output_tokens", "lease_ttl_ms", "lease_max_requests", "lease_max_tokens"]);
   // readModule already reported a non-mapping; reading it again would only repeat that.
   const m: Mapping = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Mapping) : {};
   return {
     ...base,
     default_output_tokens: readInteger(m, key, "default_output_tokens", 1024, 1, MAX_DEFAULT_OUTPUT_TOKENS, problems),
+    // Longer leases hold more of a limit in VMs and delay the rolling minute's accounting more.
+    lease_ttl_ms: readInteger(m, key, "lease_ttl_ms", 0, 0, 1000, problems),
+    lease_max_requests: readInteger(m, key, "lease_max_requests", 100, 1, 10000, problems),
+    lease_max_tokens: readInteger(m, key, "lease_max_tokens", 200000, 1, 100000000, problems),
   };
 }
 

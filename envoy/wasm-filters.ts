@@ -27,7 +27,17 @@ export interface PluginConfig {
   /** Every provider, in config order. */
   routes: PluginRoute[];
   /** Module-specific settings; present only for the guard modules (shapes below). */
-  settings?: RedactPluginSettings | InjectionPluginSettings;
+  settings?: RedactPluginSettings | InjectionPluginSettings | QuotaPluginSettings;
+}
+
+/**
+ * `settings` of the quota module's plugin JSON, present only with leases on
+ * (modules.quota.lease_ttl_ms > 0), e.g. {"lease":true,"default_output_tokens":1024}: the module
+ * then asks for leases and needs the sidecar's output default to spend them.
+ */
+export interface QuotaPluginSettings {
+  lease: boolean;
+  default_output_tokens: number;
 }
 
 /**
@@ -74,6 +84,9 @@ export function pluginConfig(cfg: LeashConfig, module: ModuleName): PluginConfig
   } else if (module === "injection") {
     const i = cfg.modules.injection;
     out.settings = { action: i.action, threshold: i.threshold };
+  } else if (module === "quota" && cfg.modules.quota.lease_ttl_ms > 0) {
+    // Absent otherwise, so configurations without leases generate what they always did.
+    out.settings = { lease: true, default_output_tokens: cfg.modules.quota.default_output_tokens };
   }
   return out;
 }

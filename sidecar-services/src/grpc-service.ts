@@ -7,7 +7,7 @@ import { FAILURES, failureCodeOf } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SidecarMetrics } from "./metrics.ts";
 import { loadSidecarService } from "./proto.ts";
-import type { ReserveRequest, ReserveResponse } from "./quota-service.ts";
+import type { LeaseReturnRequest, ReserveRequest, ReserveResponse } from "./quota-service.ts";
 import { noopTracer, type ActiveSpan, type Tracer } from "./tracing.ts";
 import type { UsageAck, UsageReport } from "./usage-report.ts";
 
@@ -18,6 +18,8 @@ export interface GrpcServiceDeps {
   recordUsage: (report: UsageReport) => Promise<UsageAck>;
   /** Reserve (quota-service.ts). Rejects only when the policy could not be read (PostgreSQL). */
   reserve: (req: ReserveRequest) => Promise<ReserveResponse>;
+  /** ReturnLease (quota-service.ts); never rejects. Absent: every return is answered returned=false. */
+  returnLease?: (req: LeaseReturnRequest) => Promise<{ returned: boolean }>;
   metrics: SidecarMetrics;
   log: Logger;
   /** Spans per Authorize and Reserve call and per usage report. Default: none. */
@@ -193,6 +195,11 @@ export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
     result: (res) => ({ "leash.decision": String(res.decision), "leash.code": res.code || "ok", "leash.unmetered": res.unmetered }),
   });
 
-  server.addService(service, { Authorize, RecordUsage, RecordUsageBatch, Reserve });
+  const returnLease = deps.returnLease ?? (async () => ({ returned: false }));
+  const ReturnLease = unary<LeaseReturnRequest, { returned: boolean }>(deps, "ReturnLease", (req) => returnLease(req), (req) => ({
+    tenant_id: String(req.tenant_id ?? "").slice(0, 128),
+  }));
+
+  server.addService(service, { Authorize, RecordUsage, RecordUsageBatch, Reserve, ReturnLease });
   return server;
 }

@@ -12,9 +12,11 @@
  * KEYS: 1 reservation record, then per scope (tenant, then key): minute hash, day hash, month hash.
  * ARGV: 1 now ms, 2 tokens, 3 cost µ$, 4 day end ms, 5 month end ms, 6 record TTL s, 7 day tag,
  *       8 month tag, 9 key id ("" = none), 10 number of scopes (1|2), then per scope 6 limits
- *       (rpm, tpm, tpd, tpmo, usd/day µ$, usd/month µ$; 0 = none).
+ *       (rpm, tpm, tpd, tpmo, usd/day µ$, usd/month µ$; 0 = none), then, for a lease (optional,
+ *       with its record as the last key): max requests, max tokens, headroom divisor, min requests.
  * Reply: {deny (0 = allowed, else 1-based check index), retry-after s, then per scope 10 usage
- *         numbers in quota-windows.ts USAGE_FIELDS order}.
+ *         numbers in quota-windows.ts USAGE_FIELDS order (after this request and the lease), then
+ *         the lease's requests and tokens (0 0 = none)}.
  */
 export const RESERVE_LUA = `
 local now_ms = tonumber(ARGV[1])
@@ -162,6 +164,53 @@ for s = 1, nscopes do
   if umonth > 0 and st.musd >= umonth then fail(6, month_retry) end
 end
 
+-- A lease (docs/decisions/0004-quota-hot-path.md): after this request, a block of requests and
+-- tokens the filter VM may admit locally for a short time, counted here at once in this second's
+-- bucket and this day's and month's counters. Granted only far from every limit: its size is a
+-- 1/div share of the smallest headroom (capped); below min_req requests, or fewer tokens than this
+-- request needed, none, so near a limit every request is decided here, exactly. Never for a scope
+-- with a USD budget (the filter cannot price requests), never twice under one lease id.
+local la = 10 + nscopes * 6
+local function lease()
+  local max_req = tonumber(ARGV[la + 1] or '0') or 0
+  local lkey = KEYS[2 + nscopes * 3]
+  if max_req <= 0 or lkey == nil then return 0, 0 end
+  local max_tok, div, min_req = tonumber(ARGV[la + 2]), tonumber(ARGV[la + 3]), tonumber(ARGV[la + 4])
+  local hr, ht = max_req * div, max_tok * div
+  for s = 1, nscopes do
+    local st = state[s]
+    local a = 10 + (s - 1) * 6
+    local rpm, tpm, tpd, tpmo = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+    if tonumber(ARGV[a + 5]) > 0 or tonumber(ARGV[a + 6]) > 0 then return 0, 0 end
+    if rpm > 0 then hr = math.min(hr, rpm - st.rn) end
+    if tpm > 0 then ht = math.min(ht, tpm - st.tn) end
+    if tpd > 0 then ht = math.min(ht, tpd - st.dtok) end
+    if tpmo > 0 then ht = math.min(ht, tpmo - st.mtok) end
+  end
+  local lr = math.min(max_req, math.floor(hr / div))
+  local lt = math.min(max_tok, math.floor(ht / div))
+  if lr < min_req or lt < tokens or lt <= 0 then return 0, 0 end
+  if redis.call('EXISTS', lkey) == 1 then return 0, 0 end
+  for s = 1, nscopes do
+    local st = state[s]
+    redis.call('HINCRBY', st.mk, 'r' .. now_s, lr)
+    redis.call('HINCRBY', st.mk, 'R', lr)
+    redis.call('HINCRBY', st.mk, 't' .. now_s, lt)
+    redis.call('HINCRBY', st.mk, 'T', lt)
+    redis.call('HINCRBY', st.dk, 'req', lr)
+    redis.call('HINCRBY', st.dk, 'tok', lt)
+    redis.call('HINCRBY', st.mok, 'req', lr)
+    redis.call('HINCRBY', st.mok, 'tok', lt)
+    st.rn, st.tn, st.tnew = st.rn + lr, st.tn + lt, now_s
+    st.dreq, st.dtok = st.dreq + lr, st.dtok + lt
+    st.mreq, st.mtok = st.mreq + lr, st.mtok + lt
+  end
+  redis.call('HSET', lkey, 's', now_s, 'd', ARGV[7], 'm', ARGV[8], 'k', ARGV[9], 'req', lr, 'tok', lt)
+  redis.call('EXPIRE', lkey, ttl)
+  return lr, lt
+end
+
+local lease_req, lease_tok = 0, 0
 if deny == 0 then
   for s = 1, nscopes do
     local st = state[s]
@@ -191,6 +240,7 @@ if deny == 0 then
     st.dreq, st.dtok, st.dusd = st.dreq + 1, st.dtok + tokens, st.dusd + usd
     st.mreq, st.mtok, st.musd = st.mreq + 1, st.mtok + tokens, st.musd + usd
   end
+  lease_req, lease_tok = lease()
   -- Reservation ids are 128 random bits made by the filter, so an existing record means the same
   -- Reserve arrived twice: keep the first record; the repeat stays counted at its estimate.
   if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -212,51 +262,88 @@ for s = 1, nscopes do
     reply[#reply + 1] = v
   end
 end
+reply[#reply + 1] = lease_req
+reply[#reply + 1] = lease_tok
 return reply
+`;
+
+// Moves one record's counters by dr requests, dt tokens, du µ$ (sec: the record's bucket second;
+// KEYS from 2 on: per scope minute, day, month hash). Shared by SETTLE and RETURN.
+const APPLY_LUA = `
+local function apply(sec, now_s, dr, dt, du)
+  for i = 2, #KEYS, 3 do
+    local mk, dk, mok = KEYS[i], KEYS[i + 1], KEYS[i + 2]
+    -- A bucket that has left the rolling minute no longer counts: nothing to correct there.
+    -- A bucket still in the hash is in the running totals (see RESERVE totals): move both.
+    if sec >= now_s - 59 then
+      local has_totals = redis.call('HEXISTS', mk, 'o') == 1
+      if dr ~= 0 and redis.call('HEXISTS', mk, 'r' .. sec) == 1 then
+        redis.call('HINCRBY', mk, 'r' .. sec, dr)
+        if has_totals then redis.call('HINCRBY', mk, 'R', dr) end
+      end
+      if dt ~= 0 and redis.call('HEXISTS', mk, 't' .. sec) == 1 then
+        redis.call('HINCRBY', mk, 't' .. sec, dt)
+        if has_totals then redis.call('HINCRBY', mk, 'T', dt) end
+      end
+    end
+    for _, k in ipairs({ dk, mok }) do
+      if redis.call('EXISTS', k) == 1 then
+        if dr ~= 0 then redis.call('HINCRBY', k, 'req', dr) end
+        if dt ~= 0 then redis.call('HINCRBY', k, 'tok', dt) end
+        if du ~= 0 then redis.call('HINCRBY', k, 'usd', du) end
+      end
+    end
+  end
+end
 `;
 
 /**
  * SETTLE
- * KEYS: 1 reservation record (by reservation id), then per scope: minute hash, day hash, month hash (from the record).
+ * KEYS: 1 reservation or lease record, then per scope: minute hash, day hash, month hash (from the record).
  * ARGV: 1 now ms, 2 release (1|0), 3 actual tokens, 4 actual cost µ$, 5..8 the record's s, d, m, k
- *       as read by the caller (the keys were derived from them).
+ *       as read by the caller (the keys were derived from them), 9 (lease records only) the tokens
+ *       the filter counted against the lease for this request.
  * Reply: 0 no record, -1 the record changed since it was read (read again), 1 settled, 2 released.
+ * A reservation record is deleted (one request); a lease record stays for its other requests, and
+ * its requests carry no cost estimate (leases are never granted against a USD budget).
  */
-export const SETTLE_LUA = `
+export const SETTLE_LUA = APPLY_LUA + `
 local f = redis.call('HMGET', KEYS[1], 's', 'd', 'm', 'k', 'tok', 'usd')
 if not f[1] then return 0 end
 if f[1] ~= ARGV[5] or f[2] ~= ARGV[6] or f[3] ~= ARGV[7] or f[4] ~= ARGV[8] then return -1 end
-redis.call('DEL', KEYS[1])
-local sec = tonumber(f[1])
-local rtok, rusd = tonumber(f[5]), tonumber(f[6])
+local rtok, rusd = tonumber(f[5]), tonumber(f[6] or '0')
+local leased = ARGV[9] ~= nil and ARGV[9] ~= ''
+if leased then
+  -- Never more than the lease held: a report cannot take back more than was counted.
+  rtok, rusd = math.min(tonumber(ARGV[9]), rtok), 0
+else
+  redis.call('DEL', KEYS[1])
+end
 local now_s = math.floor(tonumber(ARGV[1]) / 1000)
 local dr, dt, du = 0, tonumber(ARGV[3]) - rtok, tonumber(ARGV[4]) - rusd
 local result = 1
 if ARGV[2] == '1' then
   dr, dt, du, result = -1, -rtok, -rusd, 2
 end
-for i = 2, #KEYS, 3 do
-  local mk, dk, mok = KEYS[i], KEYS[i + 1], KEYS[i + 2]
-  -- A bucket that has left the rolling minute no longer counts: nothing to correct there.
-  -- A bucket still in the hash is in the running totals (see RESERVE totals): move both.
-  if sec >= now_s - 59 then
-    local has_totals = redis.call('HEXISTS', mk, 'o') == 1
-    if dr ~= 0 and redis.call('HEXISTS', mk, 'r' .. sec) == 1 then
-      redis.call('HINCRBY', mk, 'r' .. sec, dr)
-      if has_totals then redis.call('HINCRBY', mk, 'R', dr) end
-    end
-    if dt ~= 0 and redis.call('HEXISTS', mk, 't' .. sec) == 1 then
-      redis.call('HINCRBY', mk, 't' .. sec, dt)
-      if has_totals then redis.call('HINCRBY', mk, 'T', dt) end
-    end
-  end
-  for _, k in ipairs({ dk, mok }) do
-    if redis.call('EXISTS', k) == 1 then
-      if dr ~= 0 then redis.call('HINCRBY', k, 'req', dr) end
-      if dt ~= 0 then redis.call('HINCRBY', k, 'tok', dt) end
-      if du ~= 0 then redis.call('HINCRBY', k, 'usd', du) end
-    end
-  end
-end
+apply(tonumber(f[1]), now_s, dr, dt, du)
 return result
+`;
+
+/**
+ * RETURN (a lease's unused part)
+ * KEYS: 1 lease record, then per scope: minute hash, day hash, month hash (from the record).
+ * ARGV: 1 now ms, 2 unused requests, 3 unused tokens, 4..7 the record's s, d, m, k as read.
+ * Reply: 0 no record, -1 the record changed since it was read, 1 returned, 2 returned before
+ * (a lease is returned once: a repeated or replayed return moves nothing).
+ */
+export const RETURN_LUA = APPLY_LUA + `
+local f = redis.call('HMGET', KEYS[1], 's', 'd', 'm', 'k', 'req', 'tok', 'ret')
+if not f[1] then return 0 end
+if f[1] ~= ARGV[4] or f[2] ~= ARGV[5] or f[3] ~= ARGV[6] or f[4] ~= ARGV[7] then return -1 end
+if f[7] then return 2 end
+redis.call('HSET', KEYS[1], 'ret', 1)
+local dr = -math.min(tonumber(ARGV[2]), tonumber(f[5]))
+local dt = -math.min(tonumber(ARGV[3]), tonumber(f[6]))
+apply(tonumber(f[1]), math.floor(tonumber(ARGV[1]) / 1000), dr, dt, 0)
+return 1
 `;

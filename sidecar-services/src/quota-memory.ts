@@ -120,6 +120,9 @@ export function createMemoryQuotaStore(): QuotaStore {
         retryAfterS: deny === 0 ? 0 : Math.max(1, retry),
         tenant: read(plan.tenantId, "", now),
         key: plan.keyId === "" ? null : read(plan.tenantId, plan.keyId, now),
+        // One process, no replicas: leases would save no round trip here (the embedded mode has
+        // no Redis), so none are granted and every request is decided exactly.
+        lease: null,
       };
     },
     async settle(input: SettleInput): Promise<SettleResult> {
@@ -154,6 +157,11 @@ export function createMemoryQuotaStore(): QuotaStore {
         }
       }
       return result;
+    },
+    // No lease is ever granted (see reserve), so there is none to give back; a leased usage report
+    // finds no reservation record above and settles nothing.
+    async returnLease() {
+      return "none";
     },
     async read(tenantId, keyId, nowMs) {
       return read(tenantId, keyId, nowMs);

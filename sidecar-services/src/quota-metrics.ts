@@ -13,6 +13,10 @@ export interface QuotaMetrics {
   reserveDuration: Histogram;
   /** leash_quota_settle_total{result}: settled | released | none | kept (client gone before any answer) | error. */
   settle: Counter<"result">;
+  /** leash_quota_lease_returns_total{result}: returned | repeated | none | error. */
+  leaseReturn: Counter<"result">;
+  /** leash_quota_leases_total: leases granted (each saves the filter VM Reserve calls). */
+  leasesGranted: Counter;
 }
 
 export function createQuotaMetrics(registry: Registry, maxTenants = 200): QuotaMetrics {
@@ -44,6 +48,17 @@ export function createQuotaMetrics(registry: Registry, maxTenants = 200): QuotaM
       name: "leash_quota_settle_total",
       help: "Usage reports applied to quota reservations, by result (settled, released, none = no reservation, kept = the client left before any answer: left at its estimate, error).",
       labelNames: ["result"],
+      registers,
+    }),
+    leaseReturn: new Counter({
+      name: "leash_quota_lease_returns_total",
+      help: "Unused parts of leases given back by the quota module, by result (returned, repeated = given back before, none = no such lease, error).",
+      labelNames: ["result"],
+      registers,
+    }),
+    leasesGranted: new Counter({
+      name: "leash_quota_leases_total",
+      help: "Leases of requests and tokens granted to quota module VMs along with a Reserve.",
       registers,
     }),
   };

@@ -7,12 +7,16 @@ import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { connectRedis, quitRedis } from "./kv-redis.ts";
 import { DEFAULT_KEY_PREFIX } from "./kv-store.ts";
-import { RESERVE_LUA, SETTLE_LUA } from "./quota-lua.ts";
+import { RESERVE_LUA, RETURN_LUA, SETTLE_LUA } from "./quota-lua.ts";
 import {
   CHECKS,
   counterKeys,
+  LEASED_USE,
+  leaseKey,
   limitArgs,
   reservationKey,
+  type LeaseReturn,
+  type LeaseReturnResult,
   type QuotaStore,
   type ReservePlan,
   type ReserveResult,
@@ -53,6 +57,7 @@ class Script {
 
 const reserveScript = new Script(RESERVE_LUA);
 const settleScript = new Script(SETTLE_LUA);
+const returnScript = new Script(RETURN_LUA);
 
 /** Connects (resolves when ready, rejects when Redis cannot be reached) and returns the store. */
 export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promise<QuotaStore> {
@@ -79,19 +84,29 @@ export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promi
       const args = [plan.nowMs, plan.tokens, plan.costMicro, w.dayEndMs, w.monthEndMs, plan.recordTtlS, w.day, w.month, plan.keyId, scopes.length];
       args.push(...limitArgs(plan.tenant));
       if (plan.keyId !== "") args.push(...limitArgs(plan.key));
+      if (plan.lease) {
+        const l = plan.lease;
+        keys.push(leaseKey(prefix, plan.tenantId, l.id));
+        args.push(l.maxRequests, l.maxTokens, l.divisor, l.minRequests);
+      }
       const reply = (await reserveScript.run(redis, keys, args)) as number[];
       const deny = Number(reply[0]);
       const n = USAGE_FIELDS.length;
+      const leased = 2 + scopes.length * n;
+      const lease = { requests: Number(reply[leased] ?? 0), tokens: Number(reply[leased + 1] ?? 0) };
       return {
         allowed: deny === 0,
         deniedBy: deny === 0 ? null : CHECKS[deny - 1]!,
         retryAfterS: deny === 0 ? 0 : Math.max(1, Number(reply[1])),
         tenant: usageFromList(reply.slice(2, 2 + n)),
         key: plan.keyId === "" ? null : usageFromList(reply.slice(2 + n, 2 + 2 * n)),
+        lease: lease.requests > 0 ? lease : null,
       };
     },
     async settle(input: SettleInput): Promise<SettleResult> {
-      const recordKey = reservationKey(prefix, input.tenantId, input.reservationId);
+      // A leased request names its lease and the tokens it took from it; its record stays.
+      const use = LEASED_USE.exec(input.reservationId);
+      const recordKey = use ? leaseKey(prefix, input.tenantId, use[1]!) : reservationKey(prefix, input.tenantId, input.reservationId);
       // The script's keys come from the record, read first (Redis Cluster wants every key named up
       // front); the script checks the record is still the one read. Ids are random per request, so
       // a change means another settlement of the same report won the race: the retry finds none.
@@ -101,10 +116,26 @@ export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promi
         const keys = [recordKey, ...counterKeys(prefix, input.tenantId, "", d, m)];
         if (k !== "") keys.push(...counterKeys(prefix, input.tenantId, k, d, m));
         const args = [input.nowMs, input.release ? 1 : 0, input.tokens, input.costMicro, s, d, m, k];
+        if (use) args.push(use[2]!);
         const result = Number(await settleScript.run(redis, keys, args));
         if (result === 0) return "none";
         if (result === 1) return "settled";
         if (result === 2) return "released";
+      }
+      return "none";
+    },
+    async returnLease(input: LeaseReturn): Promise<LeaseReturnResult> {
+      const recordKey = leaseKey(prefix, input.tenantId, input.leaseId);
+      // Keys from the record, read first, as in settle.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const [s, d, m, k] = await redis.hmget(recordKey, "s", "d", "m", "k");
+        if (s === null || d === null || m === null || k === null) return "none";
+        const keys = [recordKey, ...counterKeys(prefix, input.tenantId, "", d, m)];
+        if (k !== "") keys.push(...counterKeys(prefix, input.tenantId, k, d, m));
+        const result = Number(await returnScript.run(redis, keys, [input.nowMs, input.requests, input.tokens, s, d, m, k]));
+        if (result === 0) return "none";
+        if (result === 1) return "returned";
+        if (result === 2) return "repeated";
       }
       return "none";
     },

@@ -11,6 +11,7 @@ import type { QuotaMetrics } from "./quota-metrics.ts";
 import type { QuotaPolicyCache } from "./quota-policy.ts";
 import { RESERVATION_ID, type QuotaScope, type QuotaStore } from "./quota-store.ts";
 import { limitStates, tightest } from "./quota-usage.ts";
+import { calendarWindows } from "./quota-windows.ts";
 import { isTenantId } from "./tenants.ts";
 import { MAX_REQUEST_ID_LENGTH, MAX_TOKENS, type UsageRecord } from "./usage-report.ts";
 
@@ -26,6 +27,16 @@ export interface ReserveRequest {
   max_output_tokens: string | number;
   /** Field 8: names the reservation (32 hex characters, random per request, made by the filter). */
   reservation_id: string;
+  /** Field 9: the VM asks for a lease under this id (32 hex, random); "" = no lease wanted. */
+  lease_id?: string;
+}
+
+/** LeaseReturn: a lease's unused part, sent by the quota module once per lease. */
+export interface LeaseReturnRequest {
+  tenant_id: string;
+  lease_id: string;
+  unused_requests: string | number;
+  unused_tokens: string | number;
 }
 
 /** ReserveResponse (proto field names). */
@@ -45,7 +56,31 @@ export interface ReserveResponse {
   reset_tokens_ms: number;
   unmetered: boolean;
   no_limits_ttl_ms: number;
+  /** A lease granted under ReserveRequest.lease_id (0 requests = none), valid lease_ttl_ms from now. */
+  lease_requests: number;
+  lease_tokens: number;
+  lease_ttl_ms: number;
 }
+
+/**
+ * modules.quota.lease_*: leases of requests and tokens held by the filter VMs (ADR 0004). ttlMs 0
+ * = no leases (every limited request makes a Reserve call).
+ */
+export interface LeaseSettings {
+  ttlMs: number;
+  maxRequests: number;
+  maxTokens: number;
+}
+
+/**
+ * A lease takes at most 1/LEASE_DIVISOR of the smallest headroom left, and is not granted below
+ * LEASE_MIN_REQUESTS requests: a lease is only granted with at least 64 requests of headroom, so
+ * a small limit (and the last 64 requests of any limit) is decided per request, exactly.
+ */
+const LEASE_DIVISOR = 16;
+const LEASE_MIN_REQUESTS = 4;
+/** A lease shorter than this (the day ends) is not worth a Redis record. */
+const LEASE_MIN_TTL_MS = 50;
 
 export interface QuotaServiceDeps {
   store: QuotaStore;
@@ -61,12 +96,16 @@ export interface QuotaServiceDeps {
   recordTtlS: number;
   /** Epoch ms clock. Default Date.now. */
   now?: () => number;
+  /** Leases; absent or ttlMs 0 = none. */
+  lease?: LeaseSettings;
 }
 
 export interface QuotaService {
   reserve(req: Partial<ReserveRequest>): Promise<ReserveResponse>;
   /** Applies an accepted usage report; never throws (a failure leaves the reservation counted as reserved). */
   settle(record: Omit<UsageRecord, "audit">): Promise<void>;
+  /** Gives back a lease's unused part; never throws (a failure leaves the units counted). */
+  returnLease(req: Partial<LeaseReturnRequest>): Promise<{ returned: boolean }>;
 }
 
 const DENY_CODE: Record<LimitField, QuotaDenialCode> = {
@@ -99,6 +138,9 @@ const EMPTY: Omit<ReserveResponse, "decision" | "code" | "message" | "http_statu
   reset_tokens_ms: 0,
   unmetered: false,
   no_limits_ttl_ms: 0,
+  lease_requests: 0,
+  lease_tokens: 0,
+  lease_ttl_ms: 0,
 };
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -125,6 +167,9 @@ function invalidReason(req: Partial<ReserveRequest>): string | null {
     return `request_id (x-request-id) must be 1-${MAX_REQUEST_ID_LENGTH} characters without control characters`;
   }
   if (typeof req.reservation_id !== "string" || !RESERVATION_ID.test(req.reservation_id)) return "reservation_id must be 32 lowercase hex characters";
+  if (req.lease_id !== undefined && req.lease_id !== "" && (typeof req.lease_id !== "string" || !RESERVATION_ID.test(req.lease_id))) {
+    return "lease_id must be 32 lowercase hex characters or empty";
+  }
   if (typeof req.tenant_id !== "string" || !isTenantId(req.tenant_id)) return "tenant_id must be a tenant id";
   if (typeof req.key_id !== "string" || (req.key_id !== "" && !isKeyId(req.key_id))) return "key_id must be a key id or empty";
   if (typeof req.provider !== "string" || req.provider.length > 64 || CONTROL.test(req.provider)) return "provider must be at most 64 characters";
@@ -161,6 +206,7 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
   const now = deps.now ?? Date.now;
   const { store, policies, metrics, log } = deps;
   const warnReserveFailed = throttledWarn(log, "quota store failed; applying the tenant's on_store_failure", now);
+  const warnReturnFailed = throttledWarn(log, "quota lease return failed; its unused units stay counted", now);
   const warnSettleFailed = throttledWarn(log, "quota settle failed; the reservation stays counted at its estimate", now);
 
   const deny = (code: QuotaDenialCode, message: string, extra: Partial<ReserveResponse> = {}): ReserveResponse => ({
@@ -191,9 +237,16 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
     // Unknown model: no price, so the reservation carries no cost (the report's cost is 0 too).
     const cost = micro(costOf(deps.prices, { provider: r.provider, model: r.model, prompt_tokens: prompt, completion_tokens: output, cached_tokens: 0 }).costUsd);
 
+    // A lease never outlives the calendar day it is counted in (nor, so, its month).
+    const leaseTtl = deps.lease && r.lease_id ? Math.min(deps.lease.ttlMs, calendarWindows(t).dayEndMs - t) : 0;
+    const lease =
+      deps.lease && r.lease_id && leaseTtl >= LEASE_MIN_TTL_MS
+        ? { id: r.lease_id, maxRequests: deps.lease.maxRequests, maxTokens: deps.lease.maxTokens, divisor: LEASE_DIVISOR, minRequests: LEASE_MIN_REQUESTS }
+        : undefined;
     let result;
     try {
       result = await store.reserve({
+        lease,
         tenantId: r.tenant_id,
         keyId: r.key_id,
         reservationId: r.reservation_id,
@@ -226,7 +279,11 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
       remaining_tokens: tok?.remaining ?? 0,
       reset_tokens_ms: tok?.resetMs ?? 0,
     };
-    if (result.allowed) return allow(headers);
+    if (result.allowed) {
+      const l = result.lease;
+      if (l) metrics.leasesGranted.inc();
+      return allow(l ? { ...headers, lease_requests: l.requests, lease_tokens: l.tokens, lease_ttl_ms: leaseTtl } : headers);
+    }
     const { scope, limit } = result.deniedBy!;
     const limits = scope === "tenant" ? policy.tenant : policy.key;
     return deny(DENY_CODE[limit], denyMessage(scope, limit, limits), { ...headers, retry_after_s: result.retryAfterS });
@@ -276,6 +333,24 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
         // The reservation stays counted at its estimate until its windows pass (conservative).
         metrics.settle.inc({ result: "error" });
         warnSettleFailed({ tenant_id: record.tenant_id, request_id: record.request_id.slice(0, 128), error: err });
+      }
+    },
+    async returnLease(req) {
+      const requests = tokenCount(req.unused_requests ?? 0);
+      const tokens = tokenCount(req.unused_tokens ?? 0);
+      if (typeof req.tenant_id !== "string" || !isTenantId(req.tenant_id) || typeof req.lease_id !== "string" || !RESERVATION_ID.test(req.lease_id)) {
+        return { returned: false };
+      }
+      if (requests === null || tokens === null) return { returned: false };
+      try {
+        const result = await store.returnLease({ tenantId: req.tenant_id, leaseId: req.lease_id, nowMs: now(), requests, tokens });
+        metrics.leaseReturn.inc({ result });
+        return { returned: result === "returned" };
+      } catch (err) {
+        // The unused units stay counted until their windows pass (conservative, like a failed settle).
+        metrics.leaseReturn.inc({ result: "error" });
+        warnReturnFailed({ tenant_id: req.tenant_id, error: err });
+        return { returned: false };
       }
     },
   };

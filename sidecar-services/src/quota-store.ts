@@ -10,6 +10,8 @@
 //   <prefix>q:{<tenant>}:d:<scope>:<YYYYMMDD>      hash: req, tok, usd (micro-dollars) of a UTC day
 //   <prefix>q:{<tenant>}:mo:<scope>:<YYYYMM>       hash: req, tok, usd of a UTC month
 //   <prefix>q:{<tenant>}:res:<reservation id>      hash: s, d, m, k, tok, usd — one reservation
+//   <prefix>q:{<tenant>}:lease:<lease id>          hash: s, d, m, k, req, tok (granted), ret (returned)
+//                                                  — one lease (Redis only: the memory store grants none)
 //
 // <scope> is `t` (the tenant) or `k:<key id>`. Every key of a tenant carries the hash tag
 // {<tenant>}, so one script's keys share a Redis Cluster slot.
@@ -34,7 +36,41 @@ export interface ReservePlan {
   key: ScopeLimits;
   /** Lifetime of the reservation record, seconds (longer than the longest provider timeout). */
   recordTtlS: number;
+  /** Ask for a lease along with this request (see LeaseAsk); absent = none. */
+  lease?: LeaseAsk;
 }
+
+/**
+ * A lease the filter VM asks for: requests and tokens it may admit without a call (ADR 0004).
+ * Sized at most maxRequests / maxTokens and at most 1/divisor of the smallest headroom left after
+ * this request; none below minRequests requests (near a limit each request is decided exactly).
+ */
+export interface LeaseAsk {
+  /** The VM's 128 random bits (32 hex): names the lease record; leased usage reports carry it. */
+  id: string;
+  maxRequests: number;
+  maxTokens: number;
+  divisor: number;
+  minRequests: number;
+}
+
+/** A granted lease (already counted in the store). */
+export interface LeaseGrant {
+  requests: number;
+  tokens: number;
+}
+
+/** A lease's unused part, given back by the VM once (when it expires or is replaced). */
+export interface LeaseReturn {
+  tenantId: string;
+  leaseId: string;
+  nowMs: number;
+  requests: number;
+  tokens: number;
+}
+
+/** `returned`; `repeated`: this lease was returned before (nothing moves); `none`: no such lease. */
+export type LeaseReturnResult = "returned" | "repeated" | "none";
 
 /** Which scope a limit belongs to. */
 export type QuotaScope = "tenant" | "key";
@@ -49,11 +85,14 @@ export interface ReserveResult {
   tenant: ScopeUsage;
   /** Null without a key scope. */
   key: ScopeUsage | null;
+  /** The lease granted with this request, or null. */
+  lease: LeaseGrant | null;
 }
 
 /** A finished request's settlement. */
 export interface SettleInput {
   tenantId: string;
+  /** A reservation id, or a leased request's "<lease id>.<tokens counted against the lease>". */
   reservationId: string;
   nowMs: number;
   /** True: undo the reservation entirely (no upstream answer, or a 5xx). */
@@ -75,6 +114,8 @@ export interface QuotaStore {
   reserve(plan: ReservePlan): Promise<ReserveResult>;
   /** Applies a usage report to its reservation; idempotent (the record is deleted). Throws when the store fails. */
   settle(input: SettleInput): Promise<SettleResult>;
+  /** Gives back a lease's unused part (once). Throws when the store fails. */
+  returnLease(input: LeaseReturn): Promise<LeaseReturnResult>;
   /** Current counters of a scope (keyId "" = the tenant's). Throws when the store fails. */
   read(tenantId: string, keyId: string, nowMs: number): Promise<ScopeUsage>;
   close(): Promise<void>;
@@ -97,8 +138,19 @@ export function reservationKey(prefix: string, tenantId: string, reservationId: 
   return `${prefix}q:{${tenantId}}:res:${reservationId}`;
 }
 
-/** A reservation id as the quota module makes it: 128 random bits in lowercase hex. */
+/** Full key name of a lease record. */
+export function leaseKey(prefix: string, tenantId: string, leaseId: string): string {
+  return `${prefix}q:{${tenantId}}:lease:${leaseId}`;
+}
+
+/** A reservation or lease id as the quota module makes it: 128 random bits in lowercase hex. */
 export const RESERVATION_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * What a leased request's usage report names: the lease id and the tokens the filter counted
+ * against the lease for it ("<32 hex>.<tokens>"). Like a reservation id, only the filter writes it.
+ */
+export const LEASED_USE = /^([0-9a-f]{32})\.(\d{1,15})$/;
 
 /** Check order: index i of a store's deny number (1-based) → scope and limit. */
 export const CHECKS: readonly { scope: QuotaScope; limit: LimitField }[] = (["tenant", "key"] as const).flatMap((scope) =>

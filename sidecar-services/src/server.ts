@@ -185,6 +185,11 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
     noLimitsTtlMs: sidecar.auth_cache_ttl_ms,
     recordTtlS: reservationTtlSeconds(providers),
     now: deps.now,
+    lease: {
+      ttlMs: deps.config.modules.quota.lease_ttl_ms,
+      maxRequests: deps.config.modules.quota.lease_max_requests,
+      maxTokens: deps.config.modules.quota.lease_max_tokens,
+    },
   });
   const recordUsage = createUsageRecorder({
     ledger: usageLedger,
@@ -200,7 +205,7 @@ export function createSidecar(deps: SidecarDeps): Sidecar {
   const tracer: Tracer = deps.tracer ?? (tracing.enabled
     ? createOtlpTracer({ endpoint: tracing.otlp_endpoint, serviceName: `${tracing.service_name}-sidecar`, sampleRate: tracing.sample_rate, registry: deps.registry, log })
     : noopTracer);
-  const grpcServer = createGrpcServer({ authorize, recordUsage, reserve: quota.reserve, metrics, log, tracer });
+  const grpcServer = createGrpcServer({ authorize, recordUsage, reserve: quota.reserve, returnLease: quota.returnLease, metrics, log, tracer });
   const httpServer = createHttpServer({ db: deps.db, store: deps.store, registry: deps.registry, log });
   const adminServer = deps.adminToken
     ? createAdminServer({

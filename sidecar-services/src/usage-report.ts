@@ -3,7 +3,7 @@
 // it reaches the ledger, a metric label or a log line. A malformed report is refused (accepted:
 // false), never partially stored: one bad row must not poison a batch insert.
 import { auditText, type AuditBodies } from "./audit-record.ts";
-import { RESERVATION_ID } from "./quota-store.ts";
+import { LEASED_USE, RESERVATION_ID } from "./quota-store.ts";
 
 /** UsageReport as decoded by proto-loader (keepCase, longs as strings, defaults on). */
 export interface UsageReport {
@@ -226,7 +226,10 @@ export function validateUsageReport(report: Partial<UsageReport>, now: number = 
       audit: report.audit === true && tenant_id !== "" ? auditBodies(report) : null,
       upstream_responded: report.upstream_responded === true,
       // Malformed: settles nothing, but a bad id must not cost the ledger row.
-      reservation_id: typeof report.reservation_id === "string" && RESERVATION_ID.test(report.reservation_id) ? report.reservation_id : "",
+      reservation_id:
+        typeof report.reservation_id === "string" && (RESERVATION_ID.test(report.reservation_id) || LEASED_USE.test(report.reservation_id))
+          ? report.reservation_id
+          : "",
     },
   };
 }

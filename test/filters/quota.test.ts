@@ -69,8 +69,9 @@ describe("quota filter: admission", () => {
     assert.equal(call.service, "leash.v1.Sidecar");
     assert.equal(call.method, "Reserve");
     assert.equal(call.timeoutMs, 250);
-    const { reservationId, ...req } = decodeReserveRequest(call.message);
+    const { reservationId, leaseId, ...req } = decodeReserveRequest(call.message);
     assert.match(String(reservationId), /^[0-9a-f]{32}$/);
+    assert.equal(leaseId, "", "no lease asked for without settings.lease");
     assert.deepEqual(req, {
       requestId: "rid-7", tenantId: "acme", keyId: "abcdefghijkl", provider: "openai", model: "gpt-4o-mini",
       estimatedPromptTokens: Math.ceil(enc(BODY).length / 4), maxOutputTokens: 300,

@@ -67,6 +67,13 @@ export function decodeReserveRequest(bytes: Uint8Array): Record<string, string |
   return ReserveRequest.toObject(ReserveRequest.decode(bytes), { defaults: true, longs: Number }) as Record<string, string | number>;
 }
 
+const LeaseReturn = root.lookupType("leash.v1.LeaseReturn");
+
+/** A decoded LeaseReturn (camelCase, integers as numbers). */
+export function decodeLeaseReturn(bytes: Uint8Array): Record<string, string | number> {
+  return LeaseReturn.toObject(LeaseReturn.decode(bytes), { defaults: true, longs: Number }) as Record<string, string | number>;
+}
+
 /** A ReserveResponse from camelCase fields; decision "ALLOW" | "DENY" (or a raw number for bad answers). */
 export function encodeReserveResponse(fields: { decision: "ALLOW" | "DENY" | number } & Record<string, unknown>): Uint8Array {
   const decision = fields.decision === "ALLOW" ? 1 : fields.decision === "DENY" ? 2 : fields.decision;

@@ -89,7 +89,7 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
   ],
   modules: {
     auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 },
-    quota: { enabled: true, failure_mode: "closed", timeout_ms: 250, default_output_tokens: 1024 },
+    quota: { enabled: true, failure_mode: "closed", timeout_ms: 250, default_output_tokens: 1024, lease_ttl_ms: 0, lease_max_requests: 100, lease_max_tokens: 200000 },
     usage: { enabled: true, failure_mode: "closed", timeout_ms: 1000 },
     redact: { enabled: false, failure_mode: "closed", entities: defaultEntityActions(), responses: true, stream_holdback_chars: 4096 },
     injection: { enabled: false, failure_mode: "closed", action: "block", threshold: 0.7 },
@@ -125,7 +125,9 @@ describe("valid fixtures", () => {
     assert.equal(cfg.providers[0].tls_verify, false);
     assert.equal(cfg.providers[1].api, "anthropic");
     assert.deepEqual(cfg.modules.auth, { enabled: false, failure_mode: "open", timeout_ms: 60_000 });
-    assert.deepEqual(cfg.modules.quota, { enabled: false, failure_mode: "open", timeout_ms: 50, default_output_tokens: 4096 });
+    assert.deepEqual(cfg.modules.quota, {
+      enabled: false, failure_mode: "open", timeout_ms: 50, default_output_tokens: 4096, lease_ttl_ms: 500, lease_max_requests: 50, lease_max_tokens: 100000,
+    });
   });
 
   test("guards.valid.yaml: listed entity actions win, the rest keep their defaults", () => {

@@ -1,11 +1,13 @@
 // The quota module's plugin configuration (written by envoy/wasm-filters.ts), parsed and checked
 // once per configure. The shape is in README.md.
 import { ConfigReader } from "../sdk/plugin-config";
+import { JsonKind } from "../sdk/json";
 import { Route, parseRoutes } from "../sdk/routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"quota\",\"failure_mode\":\"closed|open\",\"timeout_ms\":250," +
   "\"sidecar_cluster\":\"leash_sidecar\",\"max_body_bytes\":4194304,\"no_limits_max_entries\":10000," +
-  "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
+  "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]," +
+  "\"settings\":{\"lease\":true,\"default_output_tokens\":1024}} (settings optional: no leases)";
 
 export class QuotaConfig {
   failOpen: bool = false;
@@ -16,6 +18,16 @@ export class QuotaConfig {
   /** Bound on the per-worker "this tenant and key have no limit" cache (0 = no cache). */
   noLimitsMaxEntries: i32 = 10000;
   routes: Array<Route> = new Array<Route>(0);
+  /**
+   * settings.lease: ask the sidecar for leases (modules.quota.lease_ttl_ms > 0) and admit requests
+   * that fit one without a call (docs/decisions/0004-quota-hot-path.md). Default false.
+   */
+  lease: bool = false;
+  /**
+   * settings.default_output_tokens (modules.quota.default_output_tokens): what a leased request
+   * that names no output cap takes from the lease, as the sidecar would reserve for it.
+   */
+  defaultOutputTokens: u64 = 1024;
 }
 
 export class QuotaConfigResult {
@@ -35,6 +47,19 @@ export function parseQuotaConfig(text: string): QuotaConfigResult {
     const routes = parseRoutes(r.root.get("routes"));
     r.fail(routes.error);
     cfg.routes = routes.routes;
+  }
+  const settings = r.root.get("settings");
+  if (r.ok && settings != null) {
+    if (!settings.isObject()) {
+      r.fail("settings must be an object");
+    } else {
+      const lease = settings.get("lease");
+      if (lease != null && lease.kind != JsonKind.Bool) r.fail("settings.lease must be true or false");
+      cfg.lease = lease != null && lease.b;
+      const s = new ConfigReader(settings);
+      cfg.defaultOutputTokens = <u64>s.number("default_output_tokens", 1, 1048576, <f64>cfg.defaultOutputTokens);
+      if (!s.ok) r.fail("settings." + s.error);
+    }
   }
   return r.ok ? new QuotaConfigResult(cfg, "") : new QuotaConfigResult(null, r.error);
 }

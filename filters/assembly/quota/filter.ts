@@ -6,10 +6,13 @@
 // chooses (filter state leash.quota.reservation); the usage module sends it back with its report,
 // which settles the reservation.
 // Every response of an admitted request carries OpenAI's x-ratelimit-* headers.
+// With settings.lease, a Reserve may also grant this VM a lease (leases.ts): later requests of the
+// same tenant and key that fit it are admitted here without any call; a leased request names
+// "<lease id>.<tokens it took>" as its reservation, which settles it against the lease.
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
-import { grpcCall, grpcServiceForCluster } from "../sdk/callouts";
-import { continueRequest, getBuffer, getPropertyString, getRequestHeader, logError, logInfo, logWarn, nowMillis, randomHex, removeHeader, replaceHeader, setProperty } from "../sdk/host";
+import { grpcCall, grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
+import { continueRequest, getBuffer, getPropertyString, getRequestHeader, logError, logInfo, logWarn, nowMillis, randomHex, removeHeader, replaceHeader, setProperty, setTickPeriod } from "../sdk/host";
 import { enableTiming } from "../sdk/timing";
 import { ApiFormat, denyRequest } from "../sdk/api-error";
 import { Counter } from "../sdk/metrics";
@@ -18,7 +21,8 @@ import { QuotaConfig, parseQuotaConfig, EXPECTED_SHAPE } from "./config";
 import { estimatePromptTokens, requestFacts, RequestFacts } from "./estimate";
 import { NoLimitsCache } from "./no-limits-cache";
 import { REQUEST_HEADERS, TOKEN_HEADERS, rateLimitHeaders } from "./rate-limit-headers";
-import { SERVICE, METHOD, Decision, RateLimits, ReserveRequest, ReserveResponse, encodeReserveRequest, decodeReserveResponse } from "./reserve-pb";
+import { SERVICE, METHOD, RETURN_METHOD, Decision, RateLimits, ReserveRequest, ReserveResponse, encodeReserveRequest, decodeReserveResponse, encodeLeaseReturn } from "./reserve-pb";
+import { Lease, LeaseTable } from "./leases";
 
 /**
  * Filter state naming this request's reservation, read by the usage module for its report. Set
@@ -32,6 +36,9 @@ export const RESERVATION_PROPERTY: string = "leash.quota.reservation";
  */
 const RESERVATION_ID_BYTES: i32 = 16;
 
+/** How often expired leases are retired and unused units given back (ReturnLease). */
+const LEASE_TICK_MS: u32 = 100;
+
 export class QuotaRoot extends RootContext {
   config: QuotaConfig = new QuotaConfig();
   upstream: ArrayBuffer = new ArrayBuffer(0);
@@ -44,6 +51,13 @@ export class QuotaRoot extends RootContext {
   /** Provider requests without a tenant (auth off, or failed open): never limited. */
   noTenant: Counter = new Counter("leash_quota.no_tenant");
   noLimitsHits: Counter = new Counter("leash_quota.no_limits_cache_hits");
+  leases: LeaseTable = new LeaseTable();
+  /** Admitted on a lease, without a Reserve call. */
+  leased: Counter = new Counter("leash_quota.leased");
+  leasesGranted: Counter = new Counter("leash_quota.leases_granted");
+  /** Unused parts of leases sent back; failed ones stay counted in Redis (conservative). */
+  leaseReturns: Counter = new Counter("leash_quota.lease_returns");
+  leaseReturnErrors: Counter = new Counter("leash_quota.lease_return_errors");
 
   onConfigure(configuration: string): bool {
     const r = parseQuotaConfig(configuration);
@@ -56,12 +70,39 @@ export class QuotaRoot extends RootContext {
     this.upstream = grpcServiceForCluster(this.config.sidecarCluster);
     // Limits may have changed with the configuration's sidecar: forget what was known.
     this.noLimits = new NoLimitsCache(this.config.noLimitsMaxEntries);
+    // Leases of the previous configuration are left to expire in Redis' accounting: their unused
+    // units stay counted (conservative) rather than be spent under a configuration that has none.
+    this.leases = new LeaseTable();
+    if (this.config.lease && !setTickPeriod(LEASE_TICK_MS)) logWarn("quota: no timer; unused lease units are given back only when a lease is replaced");
     logInfo("quota: configured with " + this.config.routes.length.toString() + " routes, failure_mode=" +
       (this.config.failOpen ? "open" : "closed"));
     return true;
   }
 
   newHttpContext(id: u32): HttpContext { return new QuotaStream(id, this); }
+
+  onTick(): void {
+    this.leases.expire(nowMillis());
+    this.sendReturns();
+  }
+
+  /** One ReturnLease per retired lease with unused units; what cannot be sent waits for the next tick. */
+  sendReturns(): void {
+    const returns = this.leases.returns;
+    while (returns.length > 0) {
+      const l = returns[0];
+      const token = grpcCallDetached(this, this.upstream, SERVICE, RETURN_METHOD, new Array<string>(0),
+        encodeLeaseReturn(l.tenantId, l.id, l.requests, l.tokens), this.config.timeoutMs);
+      if (token == 0) return;
+      returns.shift();
+      this.leaseReturns.increment(1);
+    }
+  }
+
+  /** A ReturnLease finished; a failed one leaves the units counted until their windows pass. */
+  onCallReply(reply: CallReply): void {
+    if (!reply.ok) this.leaseReturnErrors.increment(1);
+  }
 }
 
 enum Phase {
@@ -160,6 +201,22 @@ class QuotaStream extends HttpContext {
     r.model = facts.model;
     r.maxOutputTokens = facts.maxOutputTokens;
     r.estimatedPromptTokens = estimatePromptTokens(bodyBytes);
+    if (this.quota.config.lease) {
+      // What the sidecar would reserve for this request (quota-service.ts): prompt estimate plus
+      // the output cap, or the configured default when the body names none.
+      const tokens = r.estimatedPromptTokens + (r.maxOutputTokens > 0 ? r.maxOutputTokens : this.quota.config.defaultOutputTokens);
+      const lease = this.quota.leases.take(this.cacheKey, tokens, nowMillis());
+      if (lease != null) {
+        this.admitLeased(lease, tokens);
+        return false;
+      }
+      const now = nowMillis();
+      if (this.quota.leases.mayAsk(this.cacheKey, now)) {
+        // Empty when the host gives no randomness: then simply no lease is asked for.
+        r.leaseId = randomHex(RESERVATION_ID_BYTES);
+        if (r.leaseId.length > 0) this.quota.leases.asked(this.cacheKey, now + <u64>this.quota.config.timeoutMs);
+      }
+    }
     const metadata = new Array<string>(0);
     if (r.requestId.length > 0) { metadata.push("x-request-id"); metadata.push(r.requestId); }
     const token = grpcCall(this, this.quota.upstream, SERVICE, METHOD, metadata, encodeReserveRequest(r), this.quota.config.timeoutMs);
@@ -172,12 +229,22 @@ class QuotaStream extends HttpContext {
     return true;
   }
 
+  /** Admitted on `lease` (already spent by take): no call; the request continues when the caller returns Continue. */
+  admitLeased(lease: Lease, tokens: u64): void {
+    setProperty(RESERVATION_PROPERTY, lease.id + "." + tokens.toString());
+    if (lease.limits.any) this.limits = leasedLimits(lease);
+    this.phase = Phase.Allowed;
+    this.quota.allowed.increment(1);
+    this.quota.leased.increment(1);
+  }
+
   headersAfterFailure(): HeadersAction {
     return this.phase == Phase.Denied ? HeadersAction.StopIteration : HeadersAction.Continue;
   }
 
   onCallReply(reply: CallReply): void {
     if (this.phase != Phase.Waiting) return;
+    if (this.reserve.leaseId.length > 0) this.quota.leases.answered(this.cacheKey);
     if (!reply.ok) {
       logWarn("quota: sidecar call failed: grpc status " + reply.status.toString() + " " + reply.statusMessage);
       this.cannotDecide(true);
@@ -209,8 +276,16 @@ class QuotaStream extends HttpContext {
     // has no limits to show but is reserved); one that has none settles nothing. Published before
     // the request continues, so the usage module finds it whatever happens upstream.
     if (!answer.unmetered) setProperty(RESERVATION_PROPERTY, this.reserve.reservationId);
+    if (answer.leaseRequests > 0 && !answer.unmetered && this.reserve.leaseId.length > 0) {
+      const lease = new Lease(this.reserve.leaseId, this.reserve.tenantId, answer.leaseRequests, answer.leaseTokens,
+        nowMillis() + <u64>answer.leaseTtlMs, limits);
+      this.quota.leases.put(this.cacheKey, lease);
+      this.quota.leasesGranted.increment(1);
+      // The answer counted the whole lease as used; none of it is yet.
+      if (limits.any) this.limits = leasedLimits(lease);
+    }
     if (limits.any) {
-      this.limits = limits;
+      if (this.limits == null) this.limits = limits;
       this.quota.noLimits.forget(this.cacheKey);
     } else if (!answer.unmetered) {
       this.quota.noLimits.put(this.cacheKey, answer.noLimitsTtlMs, nowMillis());
@@ -251,6 +326,25 @@ class QuotaStream extends HttpContext {
     const api = this.route == null ? ApiFormat.OpenAI : this.route!.api;
     denyRequest(api, status, code, message, headers);
   }
+}
+
+/**
+ * Headers of a request admitted with or on a lease: the granting answer's remaining plus what is
+ * left of the lease in this VM. Exact for this VM's own traffic; other VMs' traffic since the grant
+ * is not seen (at most the lease slack, see docs/quotas.md).
+ */
+function leasedLimits(l: Lease): RateLimits {
+  const s = l.limits;
+  const out = new RateLimits();
+  out.hasRequestLimit = s.hasRequestLimit;
+  out.limitRequests = s.limitRequests;
+  out.remainingRequests = min<u64>(s.limitRequests, s.remainingRequests + l.requests);
+  out.resetRequestsMs = s.resetRequestsMs;
+  out.hasTokenLimit = s.hasTokenLimit;
+  out.limitTokens = s.limitTokens;
+  out.remainingTokens = min<u64>(s.limitTokens, s.remainingTokens + l.tokens);
+  out.resetTokensMs = s.resetTokensMs;
+  return out;
 }
 
 function removeAll(names: Array<string>): void {

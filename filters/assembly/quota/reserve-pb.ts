@@ -17,6 +17,8 @@ export class ReserveRequest {
   maxOutputTokens: u64 = 0;
   /** Names the reservation: 128 random bits per request, never the client's x-request-id. */
   reservationId: string = "";
+  /** Asks for a lease under this id (128 random bits, hex); "" = none. */
+  leaseId: string = "";
 }
 
 export function encodeReserveRequest(r: ReserveRequest): ArrayBuffer {
@@ -29,6 +31,7 @@ export function encodeReserveRequest(r: ReserveRequest): ArrayBuffer {
   w.uint(6, r.estimatedPromptTokens);
   w.uint(7, r.maxOutputTokens);
   w.string(8, r.reservationId);
+  if (r.leaseId.length > 0) w.string(9, r.leaseId);
   return w.finish();
 }
 
@@ -55,6 +58,10 @@ export class ReserveResponse {
   limits: RateLimits = new RateLimits();
   unmetered: bool = false;
   noLimitsTtlMs: u32 = 0;
+  /** A lease granted under ReserveRequest.leaseId: 0 requests = none. */
+  leaseRequests: u64 = 0;
+  leaseTokens: u64 = 0;
+  leaseTtlMs: u32 = 0;
 }
 
 function clampU32(v: u64): u32 { return v > 0xffffffff ? <u32>0xffffffff : <u32>v; }
@@ -81,6 +88,9 @@ export function decodeReserveResponse(data: ArrayBuffer): ReserveResponse | null
       else if (f == 13) l.resetTokensMs = v;
       else if (f == 14) out.unmetered = v != 0;
       else if (f == 15) out.noLimitsTtlMs = clampU32(v);
+      else if (f == 16) out.leaseRequests = v;
+      else if (f == 17) out.leaseTokens = v;
+      else if (f == 18) out.leaseTtlMs = clampU32(v);
     } else if (r.wireType == 2) {
       if (f == 2) out.code = r.string();
       else if (f == 3) out.message = r.string();
@@ -88,4 +98,16 @@ export function decodeReserveResponse(data: ArrayBuffer): ReserveResponse | null
   }
   if (!r.ok) return null;
   return out;
+}
+
+export const RETURN_METHOD = "ReturnLease";
+
+/** LeaseReturn: a lease's unused part, given back once. */
+export function encodeLeaseReturn(tenantId: string, leaseId: string, requests: u64, tokens: u64): ArrayBuffer {
+  const w = new ProtoWriter();
+  w.string(1, tenantId);
+  w.string(2, leaseId);
+  w.uint(3, requests);
+  w.uint(4, tokens);
+  return w.finish();
 }

@@ -1,0 +1,211 @@
+// The quota filter's leases (settings.lease; docs/decisions/0004-quota-hot-path.md) in the fake
+// host, on the shipped quota.wasm: a Reserve answer may grant this VM a lease; requests of the same
+// tenant and key that fit it are admitted with no call, publish "<lease id>.<tokens>" as their
+// reservation and carry headers from the lease's snapshot; one that does not fit calls Reserve; an
+// expired or replaced lease's unused part is given back (ReturnLease) on the root's tick.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import { FakeHost, type HttpStream } from "../host/index.ts";
+import { decodeLeaseReturn, decodeReserveRequest, encodeReserveResponse } from "./sidecar-proto.ts";
+
+const WASM = fileURLToPath(new URL("../../build/release/quota.wasm", import.meta.url));
+let clockMs = 1_700_000_000_000;
+
+async function load(settings: Record<string, unknown> | null = { lease: true, default_output_tokens: 1000 }): Promise<FakeHost> {
+  const host = await FakeHost.load(WASM, {
+    rootId: "quota",
+    allowOnHeadersStopIteration: true,
+    now: () => BigInt(clockMs) * 1_000_000n,
+    pluginConfig: JSON.stringify({
+      module: "quota", failure_mode: "closed", timeout_ms: 250, sidecar_cluster: "leash_sidecar", max_body_bytes: 4096,
+      routes: [{ prefix: "/openai", provider: "openai", api: "openai" }],
+      ...(settings ? { settings } : {}),
+    }),
+  });
+  assert.ok(host.startOk, host.logs.map((l) => l.message).join("\n"));
+  return host;
+}
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const BODY = JSON.stringify({ model: "gpt-4o-mini", max_tokens: 300, messages: [{ role: "user", content: "hello there" }] });
+/** What the sidecar reserves for BODY, and what a leased BODY takes from the lease. */
+const TOKENS = Math.ceil(enc(BODY).length / 4) + 300;
+const LIMITED = {
+  hasRequestLimit: true, limitRequests: 1000, remainingRequests: 900, resetRequestsMs: 6000,
+  hasTokenLimit: true, limitTokens: 1_000_000, remainingTokens: 500_000, resetTokensMs: 61500,
+};
+
+/** A request of tenant acme with its whole body delivered; returns the stream and the body's action. */
+function request(host: FakeHost, body = BODY, tenant = "acme"): { s: HttpStream; action: number | null } {
+  const s = host.newHttpStream();
+  s.filterState.set("leash.tenant_id", enc(tenant));
+  s.filterState.set("leash.key_id", enc("abcdefghijkl"));
+  s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"], ["x-request-id", "rid"], ["content-type", "application/json"]], false);
+  return { s, action: s.requestBody(body, true) };
+}
+
+const reservation = (s: HttpStream): string | undefined => {
+  const v = s.filterState.get("leash.quota.reservation");
+  return v === undefined ? undefined : new TextDecoder().decode(v);
+};
+
+/** Answers the newest Reserve with ALLOW and a lease; returns the lease id the filter asked under. */
+function grant(host: FakeHost, requests: number, tokens: number, ttlMs = 1000): string {
+  const call = host.grpcCalls[host.grpcCalls.length - 1];
+  assert.equal(call.method, "Reserve");
+  const leaseId = String(decodeReserveRequest(call.message).leaseId);
+  host.respondGrpc(call.token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED, leaseRequests: requests, leaseTokens: tokens, leaseTtlMs: ttlMs }));
+  return leaseId;
+}
+
+const returns = (host: FakeHost) => host.grpcCalls.filter((c) => c.method === "ReturnLease").map((c) => decodeLeaseReturn(c.message));
+
+describe("quota filter: leases", () => {
+  it("asks for a lease under its own random id; requests that fit it make no call; one renews it at half", async () => {
+    const host = await load();
+    assert.equal(host.tickPeriodMs, 100, "the timer that gives back unused lease units");
+    const first = request(host);
+    assert.equal(host.grpcCalls.length, 1);
+    const asked = decodeReserveRequest(host.grpcCalls[0].message);
+    assert.match(String(asked.leaseId), /^[0-9a-f]{32}$/);
+    assert.notEqual(asked.leaseId, asked.reservationId);
+    const leaseId = grant(host, 4, 4 * TOKENS);
+    assert.equal(first.s.continued.request, true);
+    assert.equal(reservation(first.s), asked.reservationId, "the granting request keeps its own reservation");
+
+    for (let i = 0; i < 2; i++) {
+      const { s, action } = request(host);
+      assert.equal(action, 0, "continued at once");
+      assert.equal(s.localResponse, null);
+      assert.equal(reservation(s), `${leaseId}.${TOKENS}`);
+    }
+    assert.equal(host.grpcCalls.length, 1, "no call for leased admissions");
+    assert.equal(host.metric("leash_quota.leased"), 2);
+    assert.equal(host.metric("leash_quota.allowed"), 3);
+
+    // Half left: this request renews (a Reserve asking for a new lease) ...
+    assert.equal(request(host).action, 1, "held for the answer");
+    assert.equal(host.grpcCalls.length, 2);
+    const renewal = String(decodeReserveRequest(host.grpcCalls[1].message).leaseId);
+    assert.match(renewal, /^[0-9a-f]{32}$/);
+    assert.notEqual(renewal, leaseId);
+    // ... while the rest still serves the next ones; then, exhausted, a plain Reserve.
+    assert.equal(request(host).action, 0);
+    assert.equal(request(host).action, 0);
+    assert.equal(request(host).action, 1);
+    assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseId, "", "the renewal is in flight");
+    // The new lease replaces the spent one: nothing of it is left to give back.
+    host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED, leaseRequests: 4, leaseTokens: 4 * TOKENS, leaseTtlMs: 1000 }));
+    host.tick();
+    assert.deepEqual(returns(host), []);
+    assert.equal(reservation(request(host).s), `${renewal}.${TOKENS}`);
+  });
+
+  it("headers: the snapshot's remaining plus what is left of the lease", async () => {
+    const host = await load();
+    const first = request(host);
+    grant(host, 10, 100 * TOKENS);
+    first.s.responseHeaders([[":status", "200"]], false);
+    // The answer counted the whole lease as used; none of it was yet.
+    assert.equal(first.s.responseHeader("x-ratelimit-remaining-requests"), "910");
+    assert.equal(first.s.responseHeader("x-ratelimit-remaining-tokens"), String(500_000 + 100 * TOKENS));
+    const second = request(host);
+    second.s.responseHeaders([[":status", "200"]], false);
+    assert.equal(second.s.responseHeader("x-ratelimit-limit-requests"), "1000");
+    assert.equal(second.s.responseHeader("x-ratelimit-remaining-requests"), "909");
+    assert.equal(second.s.responseHeader("x-ratelimit-remaining-tokens"), String(500_000 + 99 * TOKENS));
+    assert.equal(second.s.responseHeader("x-ratelimit-reset-requests"), "6s");
+  });
+
+  it("a request whose tokens do not fit the lease calls Reserve; the lease stays for ones that fit", async () => {
+    const host = await load();
+    request(host);
+    grant(host, 5, TOKENS + 10);
+    const big = JSON.stringify({ model: "gpt-4o-mini", max_tokens: 5000, messages: [] });
+    assert.equal(request(host, big).action, 1);
+    assert.equal(host.grpcCalls.length, 2);
+    host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    // No output cap in the body: the configured default (1000) is what it takes.
+    const noCap = JSON.stringify({ model: "m" });
+    assert.equal(request(host, noCap).action, 1, "needs more than the lease's tokens left");
+    assert.equal(request(host).action, 0, "BODY still fits");
+    // Another tenant never spends acme's lease.
+    assert.equal(request(host, BODY, "other").action, 1);
+  });
+
+  it("an expired lease is not spent, and its unused part is given back once on the tick", async () => {
+    const host = await load();
+    request(host);
+    const leaseId = grant(host, 5, 5 * TOKENS, 500);
+    request(host);
+    host.tick();
+    assert.deepEqual(returns(host), [], "live lease: nothing to give back");
+    clockMs += 500;
+    host.tick();
+    assert.deepEqual(returns(host), [{ tenantId: "acme", leaseId, unusedRequests: 4, unusedTokens: 4 * TOKENS }]);
+    host.tick();
+    assert.equal(returns(host).length, 1, "given back once");
+    assert.equal(request(host).action, 1, "expired: Reserve again");
+    assert.equal(host.metric("leash_quota.lease_returns"), 1);
+  });
+
+  it("a lease replaced by a newer one is given back; a fully spent one needs no return", async () => {
+    const host = await load();
+    request(host);
+    const old = grant(host, 3, 3 * TOKENS);
+    // Two Reserves in flight (another stream of the pair asked before the first lease came).
+    const big = JSON.stringify({ model: "gpt-4o-mini", max_tokens: 100_000, messages: [] });
+    request(host, big);
+    grant(host, 4, 200_000);
+    host.tick();
+    assert.deepEqual(returns(host), [{ tenantId: "acme", leaseId: old, unusedRequests: 3, unusedTokens: 3 * TOKENS }]);
+
+    const spent = await load();
+    request(spent);
+    grant(spent, 4, 4 * TOKENS, 100);
+    for (const expected of [0, 0, 1, 0, 0]) assert.equal(request(spent).action, expected, "two leased, one renews (unanswered), the last two units");
+    clockMs += 100;
+    spent.tick();
+    assert.deepEqual(returns(spent), []);
+  });
+
+  it("one lease ask per tenant and key at a time: requests arriving meanwhile reserve without asking", async () => {
+    const host = await load();
+    request(host);
+    request(host);
+    const [first, second] = host.grpcCalls.map((c) => decodeReserveRequest(c.message));
+    assert.match(String(first.leaseId), /^[0-9a-f]{32}$/);
+    assert.equal(second.leaseId, "");
+    // The answer (here without a lease) ends the ask: the next request asks again.
+    host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    request(host);
+    assert.match(String(decodeReserveRequest(host.grpcCalls[2].message).leaseId), /^[0-9a-f]{32}$/);
+    // An ask whose stream never got its answer stops blocking at the call's deadline (250 ms).
+    request(host);
+    assert.equal(decodeReserveRequest(host.grpcCalls[3].message).leaseId, "");
+    clockMs += 250;
+    request(host);
+    assert.match(String(decodeReserveRequest(host.grpcCalls[4].message).leaseId), /^[0-9a-f]{32}$/);
+  });
+
+  it("without settings.lease: no lease asked for, and a lease in an answer is never spent", async () => {
+    const host = await load(null);
+    assert.equal(host.tickPeriodMs, 0);
+    request(host);
+    assert.equal(decodeReserveRequest(host.grpcCalls[0].message).leaseId, "");
+    host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED, leaseRequests: 5, leaseTokens: 5000, leaseTtlMs: 1000 }));
+    assert.equal(request(host).action, 1);
+    assert.equal(host.grpcCalls.length, 2);
+  });
+
+  it("refuses bad settings at plugin start", async () => {
+    for (const settings of [{ lease: "yes" }, { lease: true, default_output_tokens: 0 }]) {
+      const host = await FakeHost.load(WASM, {
+        rootId: "quota",
+        pluginConfig: JSON.stringify({ module: "quota", routes: [{ prefix: "/openai", provider: "openai", api: "openai" }], settings }),
+      });
+      assert.equal(host.startOk, false, JSON.stringify(settings));
+    }
+  });
+});
