@@ -5,8 +5,8 @@
 //               fresh PostgreSQL database and Redis, a tenant key as the client credential.
 //   leash-quota auth + quota, with a tenant whose limits are set (high enough never to refuse), so
 //               every request makes the Reserve round trip; minus leash-auth = what quota adds.
-//               LEASH_BENCH_QUOTA_LEASE_TTL_MS=<ms> sets modules.quota.lease_ttl_ms (default 0,
-//               the gateway's default: no leases): then most requests are admitted on a lease.
+//               LEASH_BENCH_QUOTA_LEASE_TTL_MS=<ms> sets modules.quota.lease_ttl_ms (unset: the
+//               gateway's default, 1000 ms leases; 0: one Reserve per limited request).
 //   leash-usage the usage module alone (metering every response into the ledger), no auth.
 //   leash-redact    the redact module alone (PII/secret scan and rewrite of every prompt string,
 //                   replies too), no sidecar: what the guard costs on the request path.
@@ -42,8 +42,12 @@ const PROVIDER_KEY_ENV: string = "LEASH_BENCH_PROVIDER_KEY";
 const LIMIT_NEVER_REACHED: number = 1e12;
 /** Route prefix of the mock provider in the generated config. */
 const PREFIX: string = "/mock";
-/** modules.quota.lease_ttl_ms of the Leash targets (ADR 0004); 0 = no leases, as shipped. */
-const QUOTA_LEASE_TTL_MS: number = Number(process.env.LEASH_BENCH_QUOTA_LEASE_TTL_MS ?? "0") || 0;
+/**
+ * modules.quota.lease_ttl_ms of the Leash targets (ADR 0004) when LEASH_BENCH_QUOTA_LEASE_TTL_MS
+ * is set (0 = no leases: one Reserve per limited request); unset = the shipped default.
+ */
+const QUOTA_LEASE_TTL_MS: number | null =
+  process.env.LEASH_BENCH_QUOTA_LEASE_TTL_MS === undefined ? null : Number(process.env.LEASH_BENCH_QUOTA_LEASE_TTL_MS) || 0;
 
 let envoyCount: number = 0;
 
@@ -85,9 +89,9 @@ function hasSidecarAdminPort(): boolean {
 const DESCRIPTIONS: Record<string, string> = {
   "envoy-bare": "the same generated Envoy config with every module off (no wasm, no sidecar)",
   "leash-auth": "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth",
-  "leash-quota": QUOTA_LEASE_TTL_MS > 0
-    ? `Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases of ${QUOTA_LEASE_TTL_MS} ms: most requests make no Reserve`
-    : "Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches: one Reserve per request",
+  "leash-quota": QUOTA_LEASE_TTL_MS === 0
+    ? "Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases off: one Reserve per request"
+    : `Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases of ${QUOTA_LEASE_TTL_MS ?? "the default"} ms: most requests make no Reserve`,
   "leash-usage": "Envoy --concurrency 1 + usage.wasm (V8) + sidecar (Node): every response metered into the usage ledger; no auth",
   "leash-redact": "Envoy --concurrency 1 + redact.wasm (V8): every prompt string scanned for PII and secrets, replies too; no sidecar",
   "leash-injection": "Envoy --concurrency 1 + injection.wasm (V8): every prompt scored for injection; no sidecar",
@@ -128,7 +132,7 @@ modules:
   auth: { enabled: ${modules.auth} }
   redact: { enabled: ${modules.redact} }
   injection: { enabled: ${modules.injection} }
-  quota: { enabled: ${modules.quota}${QUOTA_LEASE_TTL_MS > 0 ? `, lease_ttl_ms: ${QUOTA_LEASE_TTL_MS}` : ""} }
+  quota: { enabled: ${modules.quota}${QUOTA_LEASE_TTL_MS !== null ? `, lease_ttl_ms: ${QUOTA_LEASE_TTL_MS}` : ""} }
   usage: { enabled: ${modules.usage} }
 `;
 }

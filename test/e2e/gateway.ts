@@ -161,7 +161,7 @@ providers:
 ${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
 modules:
   auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
-  quota: { enabled: ${opts.quota?.enabled ?? true}, failure_mode: ${opts.quota?.failureMode ?? "closed"}, timeout_ms: ${opts.quota?.timeoutMs ?? 1000}${opts.quota?.leaseTtlMs ? `, lease_ttl_ms: ${opts.quota.leaseTtlMs}` : ""} }
+  quota: { enabled: ${opts.quota?.enabled ?? true}, failure_mode: ${opts.quota?.failureMode ?? "closed"}, timeout_ms: ${opts.quota?.timeoutMs ?? 1000}${opts.quota?.leaseTtlMs !== undefined ? `, lease_ttl_ms: ${opts.quota.leaseTtlMs}` : ""} }
 ${(opts.extraModules ?? []).map((m) => `  ${m}`).join("\n")}
 ${opts.otlpEndpoint ? `tracing: { enabled: true, otlp_endpoint: "${opts.otlpEndpoint}", service_name: leash-e2e, sample_rate: 1 }` : ""}
 `;
