@@ -1,8 +1,10 @@
 // Batched, idempotent, at-least-once writer of usage_ledger rows (migration 0003).
 //
-// Healthy path: record() queues the row in memory and returns at once; a flush every 100 ms or 500
-// rows writes one multi-row INSERT … ON CONFLICT DO NOTHING (so replays are harmless). The RPC
-// never waits on PostgreSQL.
+// Healthy path: record() queues the row in memory; a flush every 100 ms or 500 rows writes one
+// multi-row INSERT … ON CONFLICT DO NOTHING (so replays are harmless), and record() resolves once
+// its row's INSERT has committed. The RPC that carried the report is acknowledged only then, so a
+// sidecar killed at any moment (SIGKILL, OOM, power loss) has acknowledged nothing it had not made
+// durable: the filter still holds every unacknowledged report and sends it again.
 //
 // Degraded path: when a write fails (PostgreSQL down, timeout, missing partition), the failed batch
 // and the whole queue move to the durable spool (usage-spool.ts), and from then on record()
@@ -12,10 +14,9 @@
 // and a restarted sidecar drains whatever the previous one left there.
 //
 // Delivery guarantee (documented in docs/usage-and-metrics.md): a row whose record() resolved is
-// in PostgreSQL eventually, at least once (exactly once in the table thanks to the key), across
-// PostgreSQL outages of any length (bounded by disk) and graceful restarts. A crash (SIGKILL, OOM,
-// power loss) of a healthy sidecar can lose only rows still in memory: at most ~100 ms of reports
-// plus one batch being written.
+// in PostgreSQL, or in the spool and in PostgreSQL eventually, at least once (exactly once in the
+// table thanks to the key), across PostgreSQL outages of any length (bounded by disk), restarts
+// and crashes.
 import { join } from "node:path";
 import type { Queryable } from "./db.ts";
 import type { Logger } from "./logger.ts";
@@ -69,8 +70,10 @@ export interface UsageLedgerOptions extends UsageLedgerHooks {
 /** Handle of the writer. */
 export interface UsageLedger {
   /**
-   * Takes a row. Resolves when it is safe to acknowledge: in memory (healthy) or fsynced to the
-   * spool (degraded, queue full). Rejects only if the spool cannot be written.
+   * Takes a row. Resolves when it is safe to acknowledge: inserted (healthy) or fsynced to the
+   * spool (degraded, queue full, or its batch failed). Rejects only if the spool cannot be written.
+   * While neither PostgreSQL nor the disk takes it, it stays pending (the caller's deadline expires
+   * and the filter sends the report again).
    */
   record(row: LedgerRow): Promise<void>;
   /** Writes the memory queue, then drains the spool once (for tests and shutdown); never throws. */
@@ -184,6 +187,17 @@ export function createUsageLedger(opts: UsageLedgerOptions): UsageLedger {
   const log = opts.log;
 
   let queue: LedgerRow[] = [];
+  /** record() calls waiting for their row to be made durable (by INSERT or by the spool). */
+  const waiting = new Map<LedgerRow, () => void>();
+  const settle = (rows: readonly LedgerRow[]) => {
+    for (const r of rows) {
+      const done = waiting.get(r);
+      if (done) {
+        waiting.delete(r);
+        done();
+      }
+    }
+  };
   /** The batch being inserted: still held so close() can spool it if the insert hangs. */
   let inflight: LedgerRow[] = [];
   let degraded = false;
@@ -248,6 +262,7 @@ export function createUsageLedger(opts: UsageLedgerOptions): UsageLedger {
     if (rows.length === 0) return;
     await spool.append(rows);
     opts.onSpooled?.(rows.length);
+    settle(rows);
   };
 
   const scheduleRetry = () => {
@@ -308,6 +323,7 @@ export function createUsageLedger(opts: UsageLedgerOptions): UsageLedger {
         inflight = batch;
         try {
           await writeRows(batch);
+          settle(batch);
         } catch (err) {
           opts.onWriteError?.();
           const rest = [...batch, ...queue.splice(0)];
@@ -341,12 +357,14 @@ export function createUsageLedger(opts: UsageLedgerOptions): UsageLedger {
   return {
     async record(row) {
       if (closed || degraded || queue.length >= maxQueue) return toSpool([row]);
+      const durable = new Promise<void>((resolve) => waiting.set(row, resolve));
       queue.push(row);
       if (queue.length >= batchSize) void flushQueue();
       else if (!flushTimer) {
         flushTimer = setTimeout(() => void flushQueue(), interval);
         flushTimer.unref();
       }
+      return durable;
     },
     async flush() {
       await flushQueue();

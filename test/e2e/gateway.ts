@@ -73,11 +73,12 @@ export class Sidecar {
     }, 30_000);
   }
 
-  async stop(): Promise<void> {
+  /** Stops the sidecar: SIGTERM (graceful, the default), or SIGKILL (a crash: nothing flushed). */
+  async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill("SIGTERM");
+    child.kill(signal);
     const t = setTimeout(() => child.kill("SIGKILL"), 5000);
     await gone;
     clearTimeout(t);

@@ -135,15 +135,18 @@ describe("ledger retention (PostgreSQL)", () => {
     });
     try {
       // The writer creates 2025-01 again and remembers it; retention then drops it.
-      await ledger.record(row("late-1"));
+      // record() resolves once its row is durable, which here only flush() makes happen.
+      const first = ledger.record(row("late-1"));
       await ledger.flush();
+      await first;
       assert.ok((await partitionNames(db)).includes("usage_ledger_p202501"));
       const r = await runLedgerRetention({ db, defaultDays: 90, now: NOW, log: silentLogger });
       assert.ok(r.droppedPartitions.includes("usage_ledger_p202501"));
       // The next row of that month: the insert fails once (no partition), and the spool drain
       // inside the same flush() creates the partition again and writes it.
-      await ledger.record(row("late-2"));
+      const second = ledger.record(row("late-2"));
       await ledger.flush();
+      await second;
       assert.ok((await remaining(db)).includes("late-2"), "the row was not written after its partition was dropped");
       assert.equal(ledger.stats().degraded, false);
       await db.query("DELETE FROM usage_ledger WHERE request_id LIKE 'late-%'");
