@@ -11,8 +11,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import asc from "assemblyscript/asc";
 import { FakeHost } from "../test/host/index.ts";
+import { buildPassThrough, percentile } from "./vm/pass-through.ts";
 import { encodeAuthorizeResponse } from "../test/filters/sidecar-proto.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -29,18 +29,6 @@ const CONFIG = JSON.stringify({
   module: "auth", failure_mode: "closed", timeout_ms: 250, sidecar_cluster: "leash_sidecar", max_body_bytes: 4194304,
   routes: [{ prefix: "/openai", provider: "openai", api: "openai" }],
 });
-
-async function buildPassThrough(): Promise<string> {
-  const out = join(ROOT, "bench", ".peers", "sdk-probe.wasm");
-  mkdirSync(join(ROOT, "bench", ".peers"), { recursive: true });
-  const r = await asc.main(["test/filters/fixtures/sdk-probe.ts", "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", out]);
-  if (r.error) throw r.error;
-  return out;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /** Per-request time (µs) of request headers + stream end, after `warm` requests. */
 function time(host: FakeHost, iterations: number): number[] {

@@ -13,10 +13,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import asc from "assemblyscript/asc";
 import { parseConfig } from "../config/load.ts";
 import { pluginConfig } from "../envoy/wasm-filters.ts";
 import { FakeHost } from "../test/host/index.ts";
+import { buildPassThrough, percentile } from "./vm/pass-through.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -51,18 +51,6 @@ function chatBody(kb: number): string {
   while (text.length < kb * 1024) text += PROSE;
   text = text.slice(0, kb * 1024);
   return JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "system", content: "You are a helpful analyst." }, { role: "user", content: text }] });
-}
-
-async function buildPassThrough(): Promise<string> {
-  const out = join(ROOT, "bench", ".peers", "sdk-probe.wasm");
-  mkdirSync(join(ROOT, "bench", ".peers"), { recursive: true });
-  const r = await asc.main(["test/filters/fixtures/sdk-probe.ts", "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", out]);
-  if (r.error) throw r.error;
-  return out;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /** Per-request time (µs) of request headers + body + stream end, after warm-up. */

@@ -1,0 +1,23 @@
+// What the in-VM micro-benchmarks (bench/auth-vm.ts, bench/guard-vm.ts) share: the pass-through
+// module they subtract (built with the same SDK and flags as the real modules, so the difference is
+// the module's own work) and the percentile of a sorted sample.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import asc from "assemblyscript/asc";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Builds test/filters/fixtures/sdk-probe.ts (SDK only, no module logic) into bench/.peers; returns its path. */
+export async function buildPassThrough(): Promise<string> {
+  const out = join(ROOT, "bench", ".peers", "sdk-probe.wasm");
+  mkdirSync(join(ROOT, "bench", ".peers"), { recursive: true });
+  const r = await asc.main(["test/filters/fixtures/sdk-probe.ts", "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", out]);
+  if (r.error) throw r.error;
+  return out;
+}
+
+/** The p-th percentile (nearest rank) of an ascending sample. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
