@@ -355,6 +355,14 @@ describe("auth filter decision cache and model policy", () => {
     const none = ask(host);
     none.requestBody('{"messages":[]}', true);
     assert.equal(none.localResponse?.status, 403, "a body without a model passed a model policy");
+
+    // A repeated key: providers' JSON parsers keep the last value, so the policy must check that one.
+    const smuggled = ask(host);
+    smuggled.requestBody('{"model":"gpt-4o-mini","messages":[],"model":"o3"}', true);
+    assert.equal(smuggled.localResponse?.status, 403, "a second \"model\" member slipped past the policy");
+    const repeatedAllowed = ask(host);
+    repeatedAllowed.requestBody('{"model":"o3","model":"gpt-4o"}', true);
+    assert.equal(repeatedAllowed.localResponse, null, "the last \"model\" is the one the provider serves");
   });
 
   it("asks the sidecar once for concurrent misses of the same key (single flight)", async () => {

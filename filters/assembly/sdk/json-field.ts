@@ -106,15 +106,18 @@ export function topLevelValueAt(base: usize, len: i32, name: string): i32 {
  * Offsets of the first byte of each top-level member's value (after the colon and whitespace), -1
  * for a member the object lacks, in one pass over the body: bodies can be megabytes, so a filter
  * that needs several members asks for them together. Expects a body checkJson() accepted.
+ * A member named twice resolves to its LAST occurrence, as the providers' JSON parsers (Python's
+ * json, JavaScript's JSON.parse) do: checking the first one would let {"model":"allowed",
+ * "model":"forbidden"} past the model policy while the provider serves the second.
  */
 export function topLevelValues(base: usize, len: i32, names: Array<string>): Int32Array {
   const out = new Int32Array(names.length);
   out.fill(-1);
-  let found = 0;
   let depth = 0;
   let i = 0;
   let expectKey = false;
-  while (i < len && found < names.length) {
+  // The whole top level is read (no early exit): a later duplicate must win.
+  while (i < len) {
     const c = at(base, i);
     if (c == 0x22) {
       const end = skipString(base, len, i);
@@ -127,8 +130,7 @@ export function topLevelValues(base: usize, len: i32, names: Array<string>): Int
         j++;
         while (j < len && (at(base, j) == 0x20 || at(base, j) == 0x0a || at(base, j) == 0x0d || at(base, j) == 0x09)) j++;
         const k = names.indexOf(<string>key);
-        // A duplicated key: the first occurrence is taken, as topLevelString always did.
-        if (k >= 0 && out[k] < 0 && j < len) { out[k] = j; found++; }
+        if (k >= 0 && j < len) out[k] = j;
         expectKey = false;
         i = j;
         continue;
