@@ -101,12 +101,12 @@ export function createUsageMetrics(
 ): UsageMetrics {
   const registers = [registry];
   const tenants = new LabelFolder(limits.tenant, "none");
-  // Module and decision names come from our own filters, but through a report: bound them too.
-  const guardModules = new LabelFolder(16, "none");
+  // Guard decision names come from our own filters, but through a report: bound them too.
   const guardOutcomes = new LabelFolder(32, "none");
   const providers = new LabelFolder(limits.provider, "none");
   const models = new LabelFolder(limits.model, "unknown");
-  // Module names come from our own filters, but over gRPC: bounded like any outside value.
+  // Module names (timings and guard decisions: one vocabulary) come from our own filters, but over
+  // gRPC: bounded like any outside value.
   const modules = new LabelFolder(MAX_MODULES, "unknown");
 
   const requests = new Counter({
@@ -226,7 +226,7 @@ export function createUsageMetrics(
       for (const t of o.moduleTimings) moduleDuration.observe({ module: modules.fold(t.module), tenant }, t.micros / 1e6);
       if (o.guardDecisions) {
         for (const g of guardDecisionPairs(o.guardDecisions)) {
-          guardDecisions.inc({ module: guardModules.fold(g.module), decision: guardOutcomes.fold(g.decision), tenant });
+          guardDecisions.inc({ module: modules.fold(g.module), decision: guardOutcomes.fold(g.decision), tenant });
         }
       }
     },
