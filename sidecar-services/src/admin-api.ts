@@ -55,7 +55,7 @@ import {
   readLimitsPatch,
   TENANT_LIMIT_FIELDS,
 } from "./quota-admin.ts";
-import { LIMIT_FIELDS, parseLimits, parseTenantQuota } from "./quota-limits.ts";
+import { LIMIT_FIELDS, parseLimits } from "./quota-limits.ts";
 import type { QuotaStore } from "./quota-store.ts";
 import type { QuotaLimits, TenantQuotaSettings } from "./quota-limits.ts";
 import { MAX_USAGE_RANGE_DAYS, queryUsage, USAGE_GROUP_BY } from "./usage-query.ts";
@@ -260,7 +260,6 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
             throw new AdminError("admin.invalid_request", "body: give at least one of status, allowed_providers, allowed_models, module_settings, retention_days");
           }
           const moduleSettings = readModuleSettings(b, "module_settings");
-          if (moduleSettings) asAdminInput(() => parseTenantQuota(moduleSettings.quota, "module_settings.quota."));
           const tenant = await updateTenant(
             db,
             ctx.params.tenant_id!,

@@ -5,6 +5,8 @@ import { MAX_RETENTION_DAYS } from "../../config/validate.ts";
 import { guardPolicyProblems } from "../../config/guard-policy.ts";
 import { auditSettingsProblems } from "./audit-policy.ts";
 import { AdminError } from "./errors.ts";
+import { asAdminInput } from "./quota-admin.ts";
+import { parseTenantQuota } from "./quota-limits.ts";
 import { isTenantId } from "./tenants.ts";
 import type { TenantStatus } from "./tenant-lookup.ts";
 
@@ -147,12 +149,16 @@ export function readSettings(body: Body, field: string): Record<string, unknown>
   return v as Record<string, unknown>;
 }
 
-/** A tenant's module_settings: a settings object whose guard sections (redact, injection) are valid policy. */
+/**
+ * A tenant's module_settings: a settings object whose sections the sidecar reads are valid — the
+ * guard policy (redact, injection), the audit policy and the quota limits.
+ */
 export function readModuleSettings(body: Body, field: string): Record<string, unknown> | undefined {
   const v = readSettings(body, field);
   if (v === undefined) return undefined;
   const problems: string[] = [...guardPolicyProblems(v), ...auditSettingsProblems(v.audit)];
   if (problems.length > 0) throw invalid(field, problems.join("; "));
+  asAdminInput(() => parseTenantQuota(v.quota, `${field}.quota.`));
   return v;
 }
 
