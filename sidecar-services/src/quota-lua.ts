@@ -13,7 +13,9 @@
  * ARGV: 1 now ms, 2 tokens, 3 cost µ$, 4 day end ms, 5 month end ms, 6 record TTL s, 7 day tag,
  *       8 month tag, 9 key id ("" = none), 10 number of scopes (1|2), then per scope 6 limits
  *       (rpm, tpm, tpd, tpmo, usd/day µ$, usd/month µ$; 0 = none), then, for a lease (optional,
- *       with its record as the last key): max requests, max tokens, headroom divisor, min requests.
+ *       with its record as the last key): max requests, max tokens, headroom divisor, min requests,
+ *       renewal (1 = only the lease is asked for: no request of its own is counted and no
+ *       reservation record written; the checks still ask whether one more request would fit).
  * Reply: {deny (0 = allowed, else 1-based check index), retry-after s, then per scope 10 usage
  *         numbers in quota-windows.ts USAGE_FIELDS order (after this request and the lease), then
  *         the lease's requests and tokens (0 0 = none)}.
@@ -171,6 +173,7 @@ end
 -- request needed, none, so near a limit every request is decided here, exactly. Never for a scope
 -- with a USD budget (the filter cannot price requests), never twice under one lease id.
 local la = 10 + nscopes * 6
+local renewal = ARGV[la + 5] == '1'
 local function lease()
   local max_req = tonumber(ARGV[la + 1] or '0') or 0
   local lkey = KEYS[2 + nscopes * 3]
@@ -201,7 +204,12 @@ local function lease()
     redis.call('HINCRBY', st.dk, 'tok', lt)
     redis.call('HINCRBY', st.mok, 'req', lr)
     redis.call('HINCRBY', st.mok, 'tok', lt)
-    st.rn, st.tn, st.tnew = st.rn + lr, st.tn + lt, now_s
+    -- Lifetimes as for a request (a renewal counts none of its own that would set them).
+    if st.new_hash then redis.call('HSET', st.mk, 'o', oldest) end
+    redis.call('EXPIRE', st.mk, 61)
+    redis.call('PEXPIREAT', st.dk, day_end + ttl * 1000)
+    redis.call('PEXPIREAT', st.mok, month_end + ttl * 1000)
+    st.rn, st.tn, st.rnew, st.tnew = st.rn + lr, st.tn + lt, now_s, now_s
     st.dreq, st.dtok = st.dreq + lr, st.dtok + lt
     st.mreq, st.mtok = st.mreq + lr, st.mtok + lt
   end
@@ -211,7 +219,7 @@ local function lease()
 end
 
 local lease_req, lease_tok = 0, 0
-if deny == 0 then
+if deny == 0 and not renewal then
   for s = 1, nscopes do
     local st = state[s]
     -- The newest token bucket before this request, when this request adds no tokens.
@@ -240,7 +248,11 @@ if deny == 0 then
     st.dreq, st.dtok, st.dusd = st.dreq + 1, st.dtok + tokens, st.dusd + usd
     st.mreq, st.mtok, st.musd = st.mreq + 1, st.mtok + tokens, st.musd + usd
   end
+end
+if deny == 0 then
   lease_req, lease_tok = lease()
+end
+if deny == 0 and not renewal then
   -- Reservation ids are 128 random bits made by the filter, so an existing record means the same
   -- Reserve arrived twice: keep the first record; the repeat stays counted at its estimate.
   if redis.call('EXISTS', KEYS[1]) == 0 then

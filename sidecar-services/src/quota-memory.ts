@@ -88,7 +88,8 @@ export function createMemoryQuotaStore(): QuotaStore {
         if (umonth! > 0 && musd! >= umonth!) fail(6, monthRetry);
       });
 
-      if (deny === 0) {
+      // A lease renewal counts nothing (and none is granted here, see below).
+      if (deny === 0 && !plan.lease?.renewal) {
         const keep = plan.recordTtlS * 1000;
         for (const keyId of scopes) {
           const [mk, dk, mok] = counterKeys(PREFIX, plan.tenantId, keyId, w.day, w.month);

@@ -17,6 +17,8 @@ export interface QuotaMetrics {
   leaseReturn: Counter<"result">;
   /** leash_quota_leases_total: leases granted (each saves the filter VM Reserve calls). */
   leasesGranted: Counter;
+  /** leash_quota_lease_renewals_total{result}: background renewals (lease_only) by result: granted | none | refused. */
+  leaseRenewal: Counter<"result">;
 }
 
 export function createQuotaMetrics(registry: Registry, maxTenants = 200): QuotaMetrics {
@@ -53,6 +55,12 @@ export function createQuotaMetrics(registry: Registry, maxTenants = 200): QuotaM
     leaseReturn: new Counter({
       name: "leash_quota_lease_returns_total",
       help: "Unused parts of leases given back by the quota module, by result (returned, repeated = given back before, none = no such lease, error).",
+      labelNames: ["result"],
+      registers,
+    }),
+    leaseRenewal: new Counter({
+      name: "leash_quota_lease_renewals_total",
+      help: "Background lease renewals asked for by quota module VMs (a lease half spent), by result (granted; none = near a limit, a USD budget or the day ending; refused = a limit reached).",
       labelNames: ["result"],
       registers,
     }),

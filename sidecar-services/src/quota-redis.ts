@@ -87,7 +87,7 @@ export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promi
       if (plan.lease) {
         const l = plan.lease;
         keys.push(leaseKey(prefix, plan.tenantId, l.id));
-        args.push(l.maxRequests, l.maxTokens, l.divisor, l.minRequests);
+        args.push(l.maxRequests, l.maxTokens, l.divisor, l.minRequests, l.renewal ? 1 : 0);
       }
       const reply = (await reserveScript.run(redis, keys, args)) as number[];
       const deny = Number(reply[0]);

@@ -29,6 +29,12 @@ export interface ReserveRequest {
   reservation_id: string;
   /** Field 9: the VM asks for a lease under this id (32 hex, random); "" = no lease wanted. */
   lease_id?: string;
+  /**
+   * Field 10: a lease renewal: the VM asks only for its next lease (lease_id) while it still
+   * spends the current one; no request of its own is counted and reservation_id is "". The token
+   * fields describe the request that prompted it (the lease must hold at least that much).
+   */
+  lease_only?: boolean;
 }
 
 /** LeaseReturn: a lease's unused part, sent by the quota module once per lease. */
@@ -166,7 +172,12 @@ function invalidReason(req: Partial<ReserveRequest>): string | null {
   if (typeof id !== "string" || id === "" || id.length > MAX_REQUEST_ID_LENGTH || CONTROL.test(id)) {
     return `request_id (x-request-id) must be 1-${MAX_REQUEST_ID_LENGTH} characters without control characters`;
   }
-  if (typeof req.reservation_id !== "string" || !RESERVATION_ID.test(req.reservation_id)) return "reservation_id must be 32 lowercase hex characters";
+  if (req.lease_only === true) {
+    if (typeof req.lease_id !== "string" || !RESERVATION_ID.test(req.lease_id)) return "a lease renewal (lease_only) needs a lease_id of 32 lowercase hex characters";
+    if (req.reservation_id !== "" && req.reservation_id !== undefined) return "a lease renewal (lease_only) reserves no request: reservation_id must be empty";
+  } else if (typeof req.reservation_id !== "string" || !RESERVATION_ID.test(req.reservation_id)) {
+    return "reservation_id must be 32 lowercase hex characters";
+  }
   if (req.lease_id !== undefined && req.lease_id !== "" && (typeof req.lease_id !== "string" || !RESERVATION_ID.test(req.lease_id))) {
     return "lease_id must be 32 lowercase hex characters or empty";
   }
@@ -241,8 +252,10 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
     const leaseTtl = deps.lease && r.lease_id ? Math.min(deps.lease.ttlMs, calendarWindows(t).dayEndMs - t) : 0;
     const lease =
       deps.lease && r.lease_id && leaseTtl >= LEASE_MIN_TTL_MS
-        ? { id: r.lease_id, maxRequests: deps.lease.maxRequests, maxTokens: deps.lease.maxTokens, divisor: LEASE_DIVISOR, minRequests: LEASE_MIN_REQUESTS }
+        ? { id: r.lease_id, maxRequests: deps.lease.maxRequests, maxTokens: deps.lease.maxTokens, divisor: LEASE_DIVISOR, minRequests: LEASE_MIN_REQUESTS, renewal: r.lease_only === true }
         : undefined;
+    // A renewal that cannot have a lease (leases off, the day ending) has nothing to count.
+    if (r.lease_only === true && !lease) return allow();
     let result;
     try {
       result = await store.reserve({
@@ -261,7 +274,7 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
       warnReserveFailed({ tenant_id: r.tenant_id, policy: policy.onStoreFailure, error: err });
       if (policy.onStoreFailure === "open") {
         // Not counted, and never settled (there is no reservation record to settle).
-        metrics.unmetered(r.tenant_id);
+        if (r.lease_only !== true) metrics.unmetered(r.tenant_id);
         return allow({ unmetered: true });
       }
       return deny("quota.unavailable", QUOTA_DENIALS["quota.unavailable"].message, { retry_after_s: 1 });
@@ -294,7 +307,9 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
       const stop = metrics.reserveDuration.startTimer();
       try {
         const res = await decide(req);
-        metrics.decision(typeof req.tenant_id === "string" && isTenantId(req.tenant_id) ? req.tenant_id : "", res.code || "ok");
+        // A renewal decides no request: it has its own counter.
+        if (req.lease_only === true) metrics.leaseRenewal.inc({ result: res.lease_requests > 0 ? "granted" : res.decision === "DENY" ? "refused" : "none" });
+        else metrics.decision(typeof req.tenant_id === "string" && isTenantId(req.tenant_id) ? req.tenant_id : "", res.code || "ok");
         return res;
       } finally {
         stop();

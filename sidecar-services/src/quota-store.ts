@@ -52,6 +52,13 @@ export interface LeaseAsk {
   maxTokens: number;
   divisor: number;
   minRequests: number;
+  /**
+   * A renewal: the VM asks for its next lease while it still spends the current one, with no
+   * request of its own. Nothing but the lease is counted and no reservation record is written; the
+   * plan's tokens are one request's estimate (the lease must hold at least that), and its limits are
+   * checked as for one more request (a renewal that would be refused gets no lease).
+   */
+  renewal?: boolean;
 }
 
 /** A granted lease (already counted in the store). */

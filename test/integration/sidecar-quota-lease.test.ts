@@ -82,6 +82,32 @@ describe("quota leases: redis", () => {
     assert.equal((await a.reserve(plan({ tenantId: tenant(), tokens: 100, tenant: limits({ tpd: 1_000 }), lease: ask() }))).lease, null);
   });
 
+  it("a renewal counts only its lease: no request of its own, no reservation record", async () => {
+    const t = tenant();
+    const first = await a.reserve(plan({ tenantId: t, keyId: "k1", tenant: limits({ rpm: 100_000, tpm: 10_000_000 }), lease: ask({ maxRequests: 20, maxTokens: 2_000 }) }));
+    assert.deepEqual(first.lease, { requests: 20, tokens: 2_000 });
+    const renewal = plan({ tenantId: t, keyId: "k1", reservationId: "", tenant: limits({ rpm: 100_000, tpm: 10_000_000 }), lease: ask({ maxRequests: 20, maxTokens: 2_000, renewal: true }) });
+    const r = await b.reserve(renewal);
+    assert.deepEqual([r.allowed, r.lease], [true, { requests: 20, tokens: 2_000 }]);
+    // 1 request (10 tokens) + two leases; the answer's usage counts both leases and nothing else.
+    assert.deepEqual([r.tenant.minuteRequests, r.tenant.minuteTokens], [41, 4_010]);
+    for (const keyId of ["", "k1"]) {
+      const u = await a.read(t, keyId, NOON);
+      assert.deepEqual([u.minuteRequests, u.minuteTokens, u.dayRequests, u.dayTokens, u.monthRequests], [41, 4_010, 41, 4_010, 41]);
+    }
+    assert.equal((await keys.redis.keys(`${keys.prefix}q:{${t}}:res:*`)).length, 1, "only the first Reserve's reservation record");
+    // Near a limit a renewal gets nothing and counts nothing; one that would be refused neither.
+    const near = tenant();
+    const nr = await a.reserve(plan({ tenantId: near, reservationId: "", tenant: limits({ rpm: 50 }), lease: ask({ renewal: true }) }));
+    assert.deepEqual([nr.allowed, nr.lease], [true, null]);
+    const full = tenant();
+    await a.reserve(plan({ tenantId: full, tenant: limits({ rpm: 1 }) }));
+    const fr = await a.reserve(plan({ tenantId: full, reservationId: "", tenant: limits({ rpm: 1 }), lease: ask({ renewal: true }) }));
+    assert.deepEqual([fr.allowed, fr.lease], [false, null]);
+    assert.equal((await a.read(near, "", NOON)).minuteRequests, 0);
+    assert.equal((await a.read(full, "", NOON)).minuteRequests, 1);
+  });
+
   it("a USD budget, of the tenant or of the key: never a lease", async () => {
     assert.equal((await a.reserve(plan({ tenantId: tenant(), tenant: limits({ usdDayMicro: 1e9 }), lease: ask() }))).lease, null);
     const r = await a.reserve(plan({ tenantId: tenant(), keyId: "k1", key: limits({ usdMonthMicro: 1e9 }), lease: ask() }));
@@ -165,6 +191,24 @@ describe("quota leases: redis", () => {
       assert.equal((await service.reserve(req(tenant(), ""))).lease_requests, 0);
       const bad = await service.reserve(req(tenant(), "NOT-HEX"));
       assert.deepEqual([bad.decision, bad.code], ["DENY", "quota.invalid_request"]);
+    });
+
+    it("a renewal (lease_only): a lease and nothing else; malformed renewals are refused", async () => {
+      clock = NOON;
+      const t = tenant();
+      await service.reserve(req(t));
+      const renew = { ...req(t), reservation_id: "", lease_only: true };
+      const r = await service.reserve(renew);
+      assert.deepEqual([r.decision, r.lease_requests, r.lease_tokens, r.lease_ttl_ms], ["ALLOW", 10, 5_000, 1000]);
+      const u = await a.read(t, "", NOON);
+      assert.deepEqual([u.minuteRequests, u.minuteTokens], [21, 10_110], "one request of 110 tokens and two leases");
+      for (const bad of [{ ...renew, lease_id: "" }, { ...renew, reservation_id: hexId() }]) {
+        const d = await service.reserve(bad);
+        assert.deepEqual([d.decision, d.code], ["DENY", "quota.invalid_request"]);
+      }
+      // A request without lease_only still needs its reservation id.
+      const d = await service.reserve({ ...req(t), reservation_id: "" });
+      assert.deepEqual([d.decision, d.code], ["DENY", "quota.invalid_request"]);
     });
 
     it("ReturnLease: once, only for a granted lease of that tenant", async () => {
