@@ -42,7 +42,7 @@ export interface GatewayOptions {
   /** More entries of the modules section, one YAML line each, e.g. "injection: { enabled: true }". */
   extraModules?: string[];
   /** modules.quota settings. Default: enabled, closed, 1000 ms (like auth here: a loaded test machine is slow). */
-  quota?: { enabled?: boolean; failureMode?: "closed" | "open"; timeoutMs?: number; leaseTtlMs?: number };
+  quota?: { enabled?: boolean; failureMode?: "closed" | "open"; timeoutMs?: number; leaseTtlMs?: number; leaseMaxRequests?: number };
   /** sidecar.redis_url for every replica. Default: the shared test Redis. */
   redisUrl?: string;
   /** sidecar.auth_cache_ttl_ms. Default: the config default (1000). */
@@ -162,7 +162,7 @@ providers:
 ${(opts.extraProviders ?? []).map((p) => `  - ${p}`).join("\n")}
 modules:
   auth: { enabled: true, failure_mode: ${opts.failureMode ?? "closed"}, timeout_ms: ${opts.authTimeoutMs ?? 1000} }
-  quota: { enabled: ${opts.quota?.enabled ?? true}, failure_mode: ${opts.quota?.failureMode ?? "closed"}, timeout_ms: ${opts.quota?.timeoutMs ?? 1000}${opts.quota?.leaseTtlMs !== undefined ? `, lease_ttl_ms: ${opts.quota.leaseTtlMs}` : ""} }
+  quota: { enabled: ${opts.quota?.enabled ?? true}, failure_mode: ${opts.quota?.failureMode ?? "closed"}, timeout_ms: ${opts.quota?.timeoutMs ?? 1000}${opts.quota?.leaseTtlMs !== undefined ? `, lease_ttl_ms: ${opts.quota.leaseTtlMs}` : ""}${opts.quota?.leaseMaxRequests !== undefined ? `, lease_max_requests: ${opts.quota.leaseMaxRequests}` : ""} }
 ${(opts.extraModules ?? []).map((m) => `  ${m}`).join("\n")}
 ${opts.otlpEndpoint ? `tracing: { enabled: true, otlp_endpoint: "${opts.otlpEndpoint}", service_name: leash-e2e, sample_rate: 1 }` : ""}
 `;

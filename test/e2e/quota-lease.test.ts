@@ -75,6 +75,35 @@ describe("quota leases", () => {
     assert.ok(returned >= 1, "no lease was given back");
   });
 
+  it("a lease half spent is renewed in the background: requests keep flowing on leases, the counters end exact", async () => {
+    // Its own gateway with small leases, so forty requests go through several of them.
+    const small = await startGateway({ quota: { leaseTtlMs: 1000, leaseMaxRequests: 8 } });
+    try {
+      const t = await small.newTenant();
+      await setTenantLimits(small, t.id, { rpm: 100_000, tpm: 10_000_000 });
+      const outcomes: Outcome[] = [];
+      for (let i = 0; i < 40; i++) {
+        outcomes.push(await openaiChat(small.url, t.key, { max_tokens: 8, messages: [{ role: "user", content: `renew ${i}` }] }, { "x-mock-reply": "one two" }));
+      }
+      assert.deepEqual(outcomes.map((o) => o.status), Array(40).fill(200));
+      const text = await small.sidecar.metrics();
+      const renewed = metricSum(text, "leash_quota_lease_renewals_total", ['result="granted"']);
+      const reserved = metricSum(text, "leash_quota_decisions_total", ['code="ok"']);
+      // Leases of 8: a renewal at 4 left, so ~5 leases for 40 requests; a Reserve per request only
+      // while a renewal is late (none expected here, sequential requests; bounded loosely).
+      assert.ok(renewed >= 2, `${renewed} renewals granted: leases were not renewed in the background`);
+      assert.ok(reserved <= 10, `${reserved} Reserves for 40 requests: requests waited for the sidecar`);
+      const used = outcomes.reduce((n, o) => n + o.tokens!, 0);
+      // The last lease expires 1 s after its grant; its rest is given back, the reports settle.
+      await waitFor("counters equal to the usage", async () => {
+        const s = await quotaState(redis, PREFIX, t.id);
+        return s.minuteRequests === 40 && s.minuteTokens === used && s.dayRequests === 40 && s.dayTokens === used ? s : undefined;
+      }, 15_000);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it("near a limit no lease is granted: rpm N with 4N concurrent requests over both replicas lets exactly N through", async () => {
     const t = await gw.newTenant();
     const N = 5;

@@ -1,7 +1,8 @@
 // The quota filter's leases (settings.lease; docs/decisions/0004-quota-hot-path.md) in the fake
 // host, on the shipped quota.wasm: a Reserve answer may grant this VM a lease; requests of the same
 // tenant and key that fit it are admitted with no call, publish "<lease id>.<tokens>" as their
-// reservation and carry headers from the lease's snapshot; one that does not fit calls Reserve; an
+// reservation and carry headers from the lease's snapshot; one that does not fit calls Reserve; a
+// lease half spent is renewed in the background (lease_only) without holding any request; an
 // expired or replaced lease's unused part is given back (ReturnLease) on the root's tick.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -62,7 +63,7 @@ function grant(host: FakeHost, requests: number, tokens: number, ttlMs = 1000): 
 const returns = (host: FakeHost) => host.grpcCalls.filter((c) => c.method === "ReturnLease").map((c) => decodeLeaseReturn(c.message));
 
 describe("quota filter: leases", () => {
-  it("asks for a lease under its own random id; requests that fit it make no call; one renews it at half", async () => {
+  it("asks for a lease under its own random id; requests that fit it make no call; at half spent the root renews it", async () => {
     const host = await load();
     assert.equal(host.tickPeriodMs, 100, "the timer that gives back unused lease units");
     const first = request(host);
@@ -70,7 +71,7 @@ describe("quota filter: leases", () => {
     const asked = decodeReserveRequest(host.grpcCalls[0].message);
     assert.match(String(asked.leaseId), /^[0-9a-f]{32}$/);
     assert.notEqual(asked.leaseId, asked.reservationId);
-    const leaseId = grant(host, 4, 4 * TOKENS);
+    const leaseId = grant(host, 6, 6 * TOKENS);
     assert.equal(first.s.continued.request, true);
     assert.equal(reservation(first.s), asked.reservationId, "the granting request keeps its own reservation");
 
@@ -84,22 +85,75 @@ describe("quota filter: leases", () => {
     assert.equal(host.metric("leash_quota.leased"), 2);
     assert.equal(host.metric("leash_quota.allowed"), 3);
 
-    // Half left: this request renews (a Reserve asking for a new lease) ...
-    assert.equal(request(host).action, 1, "held for the answer");
+    // Half left: this request is admitted on the lease too, and the root asks for the next lease
+    // in the background (a renewal: lease only, no reservation), which nobody waits for ...
+    const third = request(host);
+    assert.equal(third.action, 0, "admitted at once: the renewal holds no request");
+    assert.equal(reservation(third.s), `${leaseId}.${TOKENS}`);
     assert.equal(host.grpcCalls.length, 2);
-    const renewal = String(decodeReserveRequest(host.grpcCalls[1].message).leaseId);
-    assert.match(renewal, /^[0-9a-f]{32}$/);
-    assert.notEqual(renewal, leaseId);
-    // ... while the rest still serves the next ones; then, exhausted, a plain Reserve.
-    assert.equal(request(host).action, 0);
-    assert.equal(request(host).action, 0);
+    const renewal = decodeReserveRequest(host.grpcCalls[1].message);
+    assert.equal(host.grpcCalls[1].method, "Reserve");
+    assert.equal(renewal.leaseOnly, true);
+    assert.equal(renewal.reservationId, "", "a renewal reserves no request");
+    assert.match(String(renewal.leaseId), /^[0-9a-f]{32}$/);
+    assert.notEqual(renewal.leaseId, leaseId);
+    assert.deepEqual([renewal.tenantId, renewal.keyId, renewal.model, renewal.maxOutputTokens], ["acme", "abcdefghijkl", "gpt-4o-mini", 300]);
+    assert.equal(host.metric("leash_quota.lease_renewals"), 1);
+    // ... the rest is spent with the renewal in flight and no second renewal is asked for; then,
+    // spent and unanswered, a plain Reserve (no lease asked: the renewal is in flight).
+    for (let i = 0; i < 3; i++) assert.equal(request(host).action, 0);
+    assert.equal(host.grpcCalls.length, 2, "one renewal at a time");
     assert.equal(request(host).action, 1);
-    assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseId, "", "the renewal is in flight");
-    // The new lease replaces the spent one: nothing of it is left to give back.
+    assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseId, "");
+    host.respondGrpc(host.grpcCalls[2].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    // The renewal's lease arrives; the spent one has nothing left to give back.
     host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED, leaseRequests: 4, leaseTokens: 4 * TOKENS, leaseTtlMs: 1000 }));
     host.tick();
     assert.deepEqual(returns(host), []);
-    assert.equal(reservation(request(host).s), `${renewal}.${TOKENS}`);
+    assert.equal(reservation(request(host).s), `${renewal.leaseId}.${TOKENS}`);
+    assert.equal(host.metric("leash_quota.leases_granted"), 2);
+  });
+
+  it("a renewal answered early: its lease waits until the current one is spent, so nothing comes back", async () => {
+    const host = await load();
+    request(host);
+    const first = grant(host, 4, 4 * TOKENS);
+    request(host);
+    request(host); // half spent: renewal
+    const renewal = String(decodeReserveRequest(host.grpcCalls[1].message).leaseId);
+    host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED, leaseRequests: 4, leaseTokens: 4 * TOKENS, leaseTtlMs: 1000 }));
+    const seen = [];
+    for (let i = 0; i < 4; i++) seen.push(reservation(request(host).s)?.split(".")[0]);
+    assert.deepEqual(seen, [first, first, renewal, renewal]);
+    assert.equal(host.grpcCalls.length, 3, "the new lease, half spent, asked for the next");
+    assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseOnly, true);
+    host.tick();
+    assert.deepEqual(returns(host), [], "the first lease was spent to its end");
+    // Headers: the newest answer's remaining plus what both leases hold (here: the renewal's 2).
+    const s = request(host).s;
+    s.responseHeaders([[":status", "200"]], false);
+    assert.equal(s.responseHeader("x-ratelimit-remaining-requests"), String(900 + 1));
+  });
+
+  it("a renewal refused, failed or without a lease changes nothing: the pair spends what it holds, then reserves per request", async () => {
+    for (const answer of ["deny", "error", "none"] as const) {
+      const host = await load();
+      request(host);
+      grant(host, 4, 4 * TOKENS);
+      request(host);
+      request(host);
+      const call = host.grpcCalls[1];
+      assert.equal(decodeReserveRequest(call.message).leaseOnly, true);
+      if (answer === "error") host.failGrpc(call.token, 14, "unavailable");
+      else host.respondGrpc(call.token, encodeReserveResponse(answer === "deny" ? { decision: "DENY", code: "quota.rpm_exceeded", httpStatus: 429 } : { decision: "ALLOW", ...LIMITED }));
+      assert.equal(request(host).action, 0, `${answer}: the lease still serves`);
+      assert.equal(host.grpcCalls.length, 3, `${answer}: asks again (the lease is still low)`);
+      assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseOnly, true);
+      assert.equal(request(host).action, 0, `${answer}: the lease's last unit`);
+      assert.equal(request(host).action, 1, `${answer}: spent, a plain Reserve`);
+      assert.equal(decodeReserveRequest(host.grpcCalls[3].message).leaseId, "", `${answer}: the renewal is still in flight`);
+      if (answer === "error") assert.equal(host.metric("leash_quota.lease_renewal_errors"), 1);
+    }
   });
 
   it("headers: the snapshot's remaining plus what is left of the lease", async () => {
@@ -150,21 +204,26 @@ describe("quota filter: leases", () => {
     assert.equal(host.metric("leash_quota.lease_returns"), 1);
   });
 
-  it("a lease replaced by a newer one is given back; a fully spent one needs no return", async () => {
+  it("a lease left behind by a newer one is spent first, given back when it no longer fits; a fully spent one needs no return", async () => {
     const host = await load();
     request(host);
     const old = grant(host, 3, 3 * TOKENS);
-    // Two Reserves in flight (another stream of the pair asked before the first lease came).
+    // A request too big for the lease reserves and gets a larger lease; the old one is kept.
     const big = JSON.stringify({ model: "gpt-4o-mini", max_tokens: 100_000, messages: [] });
     request(host, big);
-    grant(host, 4, 200_000);
+    const newer = grant(host, 4, 200_000);
     host.tick();
-    assert.deepEqual(returns(host), [{ tenantId: "acme", leaseId: old, unusedRequests: 3, unusedTokens: 3 * TOKENS }]);
+    assert.deepEqual(returns(host), [], "both held");
+    assert.equal(reservation(request(host).s)?.split(".")[0], old, "the older lease is spent first");
+    // Another big one does not fit the old lease: it is left behind (given back), the newer serves.
+    assert.equal(reservation(request(host, big).s)?.split(".")[0], newer);
+    host.tick();
+    assert.deepEqual(returns(host), [{ tenantId: "acme", leaseId: old, unusedRequests: 2, unusedTokens: 2 * TOKENS }]);
 
     const spent = await load();
     request(spent);
     grant(spent, 4, 4 * TOKENS, 100);
-    for (const expected of [0, 0, 1, 0, 0]) assert.equal(request(spent).action, expected, "two leased, one renews (unanswered), the last two units");
+    for (const expected of [0, 0, 0, 0, 1]) assert.equal(request(spent).action, expected, "four leased (the second asks for a renewal, unanswered), then a Reserve");
     clockMs += 100;
     spent.tick();
     assert.deepEqual(returns(spent), []);

@@ -8,7 +8,9 @@
 // Every response of an admitted request carries OpenAI's x-ratelimit-* headers.
 // With settings.lease, a Reserve may also grant this VM a lease (leases.ts): later requests of the
 // same tenant and key that fit it are admitted here without any call; a leased request names
-// "<lease id>.<tokens it took>" as its reservation, which settles it against the lease.
+// "<lease id>.<tokens it took>" as its reservation, which settles it against the lease. When half
+// of a lease is spent the root asks for the next one in the background (a renewal), so in steady
+// state no request waits for the sidecar.
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCall, grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
@@ -58,6 +60,11 @@ export class QuotaRoot extends RootContext {
   /** Unused parts of leases sent back; failed ones stay counted in Redis (conservative). */
   leaseReturns: Counter = new Counter("leash_quota.lease_returns");
   leaseReturnErrors: Counter = new Counter("leash_quota.lease_return_errors");
+  /** Renewals asked for in the background (a lease half spent), and the failed ones. */
+  leaseRenewals: Counter = new Counter("leash_quota.lease_renewals");
+  leaseRenewalErrors: Counter = new Counter("leash_quota.lease_renewal_errors");
+  /** Renewal calls in flight: token → what they ask for. */
+  renewals: Map<u32, ReserveRequest> = new Map<u32, ReserveRequest>();
 
   onConfigure(configuration: string): bool {
     const r = parseQuotaConfig(configuration);
@@ -73,6 +80,7 @@ export class QuotaRoot extends RootContext {
     // Leases of the previous configuration are left to expire in Redis' accounting: their unused
     // units stay counted (conservative) rather than be spent under a configuration that has none.
     this.leases = new LeaseTable();
+    this.renewals.clear();
     if (this.config.lease && !setTickPeriod(LEASE_TICK_MS)) logWarn("quota: no timer; unused lease units are given back only when a lease is replaced");
     logInfo("quota: configured with " + this.config.routes.length.toString() + " routes, failure_mode=" +
       (this.config.failOpen ? "open" : "closed"));
@@ -99,9 +107,62 @@ export class QuotaRoot extends RootContext {
     }
   }
 
-  /** A ReturnLease finished; a failed one leaves the units counted until their windows pass. */
+  /**
+   * Asks in the background for the pair's next lease, for a request like `r` (a renewal: the
+   * sidecar counts only the lease). Nothing waits for it; without an answer the pair goes on with
+   * what it holds, then Reserves per request as without leases.
+   */
+  renew(cacheKey: string, r: ReserveRequest): void {
+    const now = nowMillis();
+    const ask = new ReserveRequest();
+    ask.requestId = r.requestId;
+    ask.tenantId = r.tenantId;
+    ask.keyId = r.keyId;
+    ask.provider = r.provider;
+    ask.model = r.model;
+    ask.estimatedPromptTokens = r.estimatedPromptTokens;
+    ask.maxOutputTokens = r.maxOutputTokens;
+    ask.leaseOnly = true;
+    ask.leaseId = randomHex(RESERVATION_ID_BYTES);
+    if (ask.leaseId.length == 0) return;
+    const token = grpcCallDetached(this, this.upstream, SERVICE, METHOD, new Array<string>(0), encodeReserveRequest(ask), this.config.timeoutMs);
+    if (token == 0) {
+      this.leaseRenewalErrors.increment(1);
+      return;
+    }
+    this.leases.asked(cacheKey, now + <u64>this.config.timeoutMs);
+    this.renewals.set(token, ask);
+    this.leaseRenewals.increment(1);
+  }
+
+  /** A renewal answered, or a ReturnLease finished (a failed one leaves the units counted until their windows pass). */
   onCallReply(reply: CallReply): void {
+    if (this.renewals.has(reply.token)) {
+      const ask = this.renewals.get(reply.token);
+      this.renewals.delete(reply.token);
+      this.renewed(ask, reply);
+      return;
+    }
     if (!reply.ok) this.leaseReturnErrors.increment(1);
+  }
+
+  /** Holds the renewal's lease, if any; a refusal, an error or no lease leaves the pair as it was. */
+  renewed(ask: ReserveRequest, reply: CallReply): void {
+    const key = NoLimitsCache.keyOf(ask.tenantId, ask.keyId);
+    this.leases.answered(key);
+    if (!reply.ok) {
+      this.leaseRenewalErrors.increment(1);
+      return;
+    }
+    const answer = decodeReserveResponse(reply.body);
+    if (answer == null) {
+      this.leaseRenewalErrors.increment(1);
+      return;
+    }
+    if (answer.decision != Decision.Allow || answer.unmetered || answer.leaseRequests == 0) return;
+    this.leases.put(key, new Lease(ask.leaseId, ask.tenantId, answer.leaseRequests, answer.leaseTokens,
+      nowMillis() + <u64>answer.leaseTtlMs, answer.limits));
+    this.leasesGranted.increment(1);
   }
 }
 
@@ -150,14 +211,6 @@ class QuotaStream extends HttpContext {
     const rid = getRequestHeader("x-request-id");
     r.requestId = rid == null ? "" : rid;
     r.provider = route.provider;
-    r.reservationId = randomHex(RESERVATION_ID_BYTES);
-    if (r.reservationId.length == 0) {
-      // No randomness from the host (never in Envoy): a reservation nobody can settle is worse
-      // than the failure mode, which the operator chose for a sidecar that cannot decide.
-      logError("quota: the host gave no random bytes for a reservation id");
-      this.cannotDecide(false);
-      return this.headersAfterFailure();
-    }
     if (endOfStream) {
       // No body (GET /v1/models, …): still one request against the request limits.
       return this.startReserve(new RequestFacts(), 0) ? HeadersAction.StopIteration : this.headersAfterFailure();
@@ -205,17 +258,26 @@ class QuotaStream extends HttpContext {
       // What the sidecar would reserve for this request (quota-service.ts): prompt estimate plus
       // the output cap, or the configured default when the body names none.
       const tokens = r.estimatedPromptTokens + (r.maxOutputTokens > 0 ? r.maxOutputTokens : this.quota.config.defaultOutputTokens);
-      const lease = this.quota.leases.take(this.cacheKey, tokens, nowMillis());
+      const now = nowMillis();
+      const lease = this.quota.leases.take(this.cacheKey, tokens, now);
       if (lease != null) {
         this.admitLeased(lease, tokens);
+        if (this.quota.leases.shouldRenew(this.cacheKey, now)) this.quota.renew(this.cacheKey, r);
         return false;
       }
-      const now = nowMillis();
       if (this.quota.leases.mayAsk(this.cacheKey, now)) {
         // Empty when the host gives no randomness: then simply no lease is asked for.
         r.leaseId = randomHex(RESERVATION_ID_BYTES);
         if (r.leaseId.length > 0) this.quota.leases.asked(this.cacheKey, now + <u64>this.quota.config.timeoutMs);
       }
+    }
+    r.reservationId = randomHex(RESERVATION_ID_BYTES);
+    if (r.reservationId.length == 0) {
+      // No randomness from the host (never in Envoy): a reservation nobody can settle is worse
+      // than the failure mode, which the operator chose for a sidecar that cannot decide.
+      logError("quota: the host gave no random bytes for a reservation id");
+      this.cannotDecide(false);
+      return false;
     }
     const metadata = new Array<string>(0);
     if (r.requestId.length > 0) { metadata.push("x-request-id"); metadata.push(r.requestId); }
@@ -232,7 +294,7 @@ class QuotaStream extends HttpContext {
   /** Admitted on `lease` (already spent by take): no call; the request continues when the caller returns Continue. */
   admitLeased(lease: Lease, tokens: u64): void {
     setProperty(RESERVATION_PROPERTY, lease.id + "." + tokens.toString());
-    if (lease.limits.any) this.limits = leasedLimits(lease);
+    if (lease.limits.any) this.limits = leasedLimits(this.quota.leases, this.cacheKey);
     this.phase = Phase.Allowed;
     this.quota.allowed.increment(1);
     this.quota.leased.increment(1);
@@ -282,7 +344,7 @@ class QuotaStream extends HttpContext {
       this.quota.leases.put(this.cacheKey, lease);
       this.quota.leasesGranted.increment(1);
       // The answer counted the whole lease as used; none of it is yet.
-      if (limits.any) this.limits = leasedLimits(lease);
+      if (limits.any) this.limits = leasedLimits(this.quota.leases, this.cacheKey);
     }
     if (limits.any) {
       if (this.limits == null) this.limits = limits;
@@ -329,20 +391,24 @@ class QuotaStream extends HttpContext {
 }
 
 /**
- * Headers of a request admitted with or on a lease: the granting answer's remaining plus what is
- * left of the lease in this VM. Exact for this VM's own traffic; other VMs' traffic since the grant
- * is not seen (at most the lease slack, see docs/quotas.md).
+ * Headers of a request admitted with or on a lease: the newest granting answer's remaining plus
+ * what is left of the pair's leases in this VM. Exact for this VM's own traffic; other VMs'
+ * traffic since the grant is not seen (at most the lease slack, see docs/quotas.md).
  */
-function leasedLimits(l: Lease): RateLimits {
-  const s = l.limits;
+function leasedLimits(table: LeaseTable, key: string): RateLimits {
+  const newest = table.newest(key);
   const out = new RateLimits();
+  if (newest == null) return out;
+  const s = newest.limits;
+  const leftRequests = table.leftRequests(key);
+  const leftTokens = table.leftTokens(key);
   out.hasRequestLimit = s.hasRequestLimit;
   out.limitRequests = s.limitRequests;
-  out.remainingRequests = min<u64>(s.limitRequests, s.remainingRequests + l.requests);
+  out.remainingRequests = min<u64>(s.limitRequests, s.remainingRequests + leftRequests);
   out.resetRequestsMs = s.resetRequestsMs;
   out.hasTokenLimit = s.hasTokenLimit;
   out.limitTokens = s.limitTokens;
-  out.remainingTokens = min<u64>(s.limitTokens, s.remainingTokens + l.tokens);
+  out.remainingTokens = min<u64>(s.limitTokens, s.remainingTokens + leftTokens);
   out.resetTokensMs = s.resetTokensMs;
   return out;
 }

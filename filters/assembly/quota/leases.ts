@@ -2,8 +2,10 @@
 // block of requests and tokens the sidecar granted (and already counted in Redis) that this VM may
 // admit without a Reserve call until it expires. Per worker, not proxy-wasm shared data: spending a
 // lease must be a plain decrement, and shared data has no atomic decrement across workers.
-// A lease that expires or is replaced while units are left goes to `returns`; the root context
-// gives those back to the sidecar (ReturnLease) on its next tick, so counters end exact.
+// A lease that expires, or is left behind by a newer one, while units are left goes to `returns`;
+// the root context gives those back to the sidecar (ReturnLease) on its next tick, so counters end
+// exact. When half of a lease is spent the root asks for the next one in the background (a renewal,
+// ReserveRequest.lease_only): requests keep spending the rest meanwhile and never wait for it.
 import { RateLimits } from "./reserve-pb";
 
 export class Lease {
@@ -30,8 +32,8 @@ export class Lease {
   /**
    * Half or less left (of requests or of tokens): time to ask for the next one. Half, not less: on
    * a loaded host a Reserve can take tens of ms, and what is left must carry the arrivals until the
-   * new lease comes (a quarter left ran out often in a 1000 RPS probe: 322 Reserves for 5000
-   * requests, against 187 with half; the unused half comes back with ReturnLease).
+   * new lease comes (a quarter left ran out often in a 1000 RPS probe). The rest is spent before
+   * the next lease, so a renewal gives nothing back.
    */
   get low(): bool {
     return this.requests * 2 <= this.grantedRequests || this.tokens * 2 <= this.grantedTokens;
@@ -42,53 +44,89 @@ export class Lease {
 const MAX_RETURNS: i32 = 1000;
 
 export class LeaseTable {
-  private leases: Map<string, Lease> = new Map<string, Lease>();
+  /**
+   * Per pair, the leases held, oldest first: the one being spent and, once a renewal answered, the
+   * next. Spending the older one to its end before the next means a renewal returns nothing.
+   */
+  private leases: Map<string, Array<Lease>> = new Map<string, Array<Lease>>();
   /** Leases with unused units, to give back once. */
   returns: Array<Lease> = new Array<Lease>(0);
   /** Returns dropped because too many were waiting (their units stay counted: conservative). */
   dropped: u64 = 0;
   /**
    * Pairs with a Reserve asking for a lease in flight, until when (epoch ms: the call's deadline,
-   * so a stream that ended before its answer does not block asking forever). One ask at a time per
-   * pair: when a lease runs out under load, every request arriving before the new one would
-   * otherwise ask too, and all but one of those leases would only be granted to be given back.
+   * so an ask whose answer never comes does not block asking forever). One ask at a time per pair:
+   * when a lease runs out under load, every request arriving before the new one would otherwise
+   * ask too, and all but one of those leases would only be granted to be given back.
    */
   private asking: Map<string, u64> = new Map<string, u64>();
 
   /**
-   * Spends one request and `tokens` of the pair's lease and returns it, or null when there is
-   * none that is live and fits (an expired one is retired on the way), or when this request is
-   * the one to renew a lease running low.
+   * Spends one request and `tokens` of the pair's lease and returns it, or null when none is live
+   * and fits (expired or spent ones are retired on the way; one that cannot fit this request stays
+   * while it is the only one, for smaller requests).
    */
   take(key: string, tokens: u64, nowMs: u64): Lease | null {
     if (!this.leases.has(key)) return null;
-    const l = this.leases.get(key);
-    if (l.expiresAt <= nowMs) {
-      this.retire(key, l);
-      return null;
+    const held = this.leases.get(key);
+    while (held.length > 0) {
+      const l = held[0];
+      const live = l.expiresAt > nowMs;
+      if (live && l.requests >= 1 && l.tokens >= tokens) {
+        l.requests -= 1;
+        l.tokens -= tokens;
+        return l;
+      }
+      if (live && held.length == 1) return null;
+      this.retire(held.shift());
     }
-    if (l.requests < 1 || l.tokens < tokens) return null;
-    // Renew before running out: this request asks for the next lease (a Reserve) while the rest of
-    // this one still serves the requests that arrive meanwhile, which would otherwise each make a
-    // Reserve call of their own. The rest is given back when the new lease replaces it.
-    if (l.low && this.mayAsk(key, nowMs)) return null;
-    l.requests -= 1;
-    l.tokens -= tokens;
-    return l;
+    this.leases.delete(key);
+    return null;
   }
 
-  /** Holds a new lease for the pair; the one it replaces is given back. */
+  /**
+   * Whether the pair should ask for its next lease now, in the background: it holds exactly one,
+   * that one is half spent or less is left, and no ask is in flight. The ask is a renewal, so no
+   * request waits for it: they go on spending the rest meanwhile.
+   */
+  shouldRenew(key: string, nowMs: u64): bool {
+    if (!this.leases.has(key)) return false;
+    const held = this.leases.get(key);
+    return held.length == 1 && held[0].low && this.mayAsk(key, nowMs);
+  }
+
+  /**
+   * What the pair may still admit, for the x-ratelimit-* headers: the newest answer's remaining
+   * (which counted every lease held as used) plus what is left of every lease held.
+   */
+  leftRequests(key: string): u64 { return this.sum(key, true); }
+  leftTokens(key: string): u64 { return this.sum(key, false); }
+
+  /** The newest lease of the pair (its answer is the freshest view of the counters), or null. */
+  newest(key: string): Lease | null {
+    if (!this.leases.has(key)) return null;
+    const held = this.leases.get(key);
+    return held.length == 0 ? null : held[held.length - 1];
+  }
+
+  /** Holds a new lease for the pair, after those it holds (at most two are held: the oldest is given back). */
   put(key: string, lease: Lease): void {
-    if (this.leases.has(key)) this.retire(key, this.leases.get(key));
-    this.leases.set(key, lease);
+    if (!this.leases.has(key)) this.leases.set(key, new Array<Lease>(0));
+    const held = this.leases.get(key);
+    while (held.length >= 2) this.retire(held.shift());
+    held.push(lease);
   }
 
   /** Retires every expired lease (the root's tick). */
   expire(nowMs: u64): void {
     const keys = this.leases.keys();
     for (let i = 0; i < keys.length; i++) {
-      const l = this.leases.get(keys[i]);
-      if (l.expiresAt <= nowMs) this.retire(keys[i], l);
+      const held = this.leases.get(keys[i]);
+      for (let j = 0; j < held.length; ) {
+        if (held[j].expiresAt <= nowMs) this.retire(held.splice(j, 1)[0]);
+        else j++;
+      }
+      if (held.length == 0) this.leases.delete(keys[i]);
     }
   }
 
@@ -102,10 +140,23 @@ export class LeaseTable {
   /** The ask's answer came (with or without a lease). */
   answered(key: string): void { this.asking.delete(key); }
 
-  get size(): i32 { return this.leases.size; }
+  /** Leases held, over every pair. */
+  get size(): i32 {
+    let n = 0;
+    const keys = this.leases.keys();
+    for (let i = 0; i < keys.length; i++) n += this.leases.get(keys[i]).length;
+    return n;
+  }
 
-  private retire(key: string, l: Lease): void {
-    this.leases.delete(key);
+  private sum(key: string, requests: bool): u64 {
+    if (!this.leases.has(key)) return 0;
+    const held = this.leases.get(key);
+    let n: u64 = 0;
+    for (let i = 0; i < held.length; i++) n += requests ? held[i].requests : held[i].tokens;
+    return n;
+  }
+
+  private retire(l: Lease): void {
     if (l.requests == 0 && l.tokens == 0) return;
     if (this.returns.length >= MAX_RETURNS) {
       this.returns.shift();

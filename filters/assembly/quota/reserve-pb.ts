@@ -19,6 +19,8 @@ export class ReserveRequest {
   reservationId: string = "";
   /** Asks for a lease under this id (128 random bits, hex); "" = none. */
   leaseId: string = "";
+  /** A renewal: only the lease is asked for, no request of its own (reservationId ""). */
+  leaseOnly: bool = false;
 }
 
 export function encodeReserveRequest(r: ReserveRequest): ArrayBuffer {
@@ -32,6 +34,7 @@ export function encodeReserveRequest(r: ReserveRequest): ArrayBuffer {
   w.uint(7, r.maxOutputTokens);
   w.string(8, r.reservationId);
   if (r.leaseId.length > 0) w.string(9, r.leaseId);
+  if (r.leaseOnly) w.bool(10, true);
   return w.finish();
 }
 
