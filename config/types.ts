@@ -164,7 +164,8 @@ export interface QuotaModuleConfig extends ModuleConfig {
   /**
    * Lifetime of a lease, ms: requests and tokens a filter VM may admit without a Reserve call
    * (docs/decisions/0004-quota-hot-path.md). Granted only far from every limit and never past the
-   * UTC day; 0 = no leases, every limited request makes a Reserve call. Default 0, range 0..1000.
+   * UTC day; renewed in the background when half spent; 0 = no leases, every limited request makes
+   * a Reserve call. Default 1000, range 0..1000.
    */
   lease_ttl_ms: number;
   /** Most requests one lease holds. Default 100, range 1..10000. */

@@ -32,7 +32,8 @@ let open: Tenant;
 before(async () => {
   redisPort = await freePort();
   redisProc = await startRedis(redisPort);
-  gw = await startGateway({ redisUrl: `redis://127.0.0.1:${redisPort}/0`, authCacheTtlMs: 2000 });
+  // No leases: this file is the per-request path (a lease held when Redis dies: quota-lease-outage).
+  gw = await startGateway({ redisUrl: `redis://127.0.0.1:${redisPort}/0`, authCacheTtlMs: 2000, quota: { leaseTtlMs: 0 } });
   reader = new Redis({ port: redisPort, host: "127.0.0.1", maxRetriesPerRequest: 1 });
   reader.on("error", () => {});
   closed = await gw.newTenant("fails closed");

@@ -20,7 +20,10 @@ let redis: Redis;
 before(async () => {
   // A provider nobody listens on: every request to it is an upstream connect failure (Envoy's 503).
   const deadPort = await freePort();
+  // No leases: per-request reservation records are what this file inspects (leased requests settle
+  // against their lease's random id: test/integration/sidecar-quota-lease.test.ts).
   gw = await startGateway({
+    quota: { leaseTtlMs: 0 },
     extraProviders: [`{ name: dead, api: openai, prefix: /dead, base_url: "http://127.0.0.1:${deadPort}", api_key_env: LEASH_E2E_PROVIDER_KEY, timeout_ms: 30000 }`],
   });
   redis = new Redis(REDIS_URL);

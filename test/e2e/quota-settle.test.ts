@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { openaiChat, rateLimits, setTenantLimits } from "./quota-client.ts";
-import { openReservations, quotaState, type ScopeUsage } from "../support/quota-state.ts";
+import { openLeases, openReservations, quotaState, type ScopeUsage } from "../support/quota-state.ts";
 import { waitFor } from "../integration/envoy-harness.ts";
 
 const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
@@ -35,10 +35,15 @@ function requestIdOf(marker: string): string {
   return String(seen.headers["x-request-id"]);
 }
 
-/** The tenant's counters once every reservation of the (fresh) tenant is settled (no record left). */
+/**
+ * The tenant's counters once every reservation of the (fresh) tenant is settled (no record left)
+ * and every lease it was granted has given back its unused part (leases are on by default: a
+ * lease's units are counted at its grant, and come back when it expires, 1 s later).
+ */
 function settled(tenantId: string): Promise<ScopeUsage> {
   return waitFor(`settlement for ${tenantId}`, async () =>
-    (await openReservations(redis, PREFIX, tenantId)).length === 0 ? quotaState(redis, PREFIX, tenantId) : undefined, 10_000);
+    (await openReservations(redis, PREFIX, tenantId)).length === 0 && (await openLeases(redis, PREFIX, tenantId)).length === 0
+      ? quotaState(redis, PREFIX, tenantId) : undefined, 10_000);
 }
 
 describe("streamed completions settle their reservation", () => {

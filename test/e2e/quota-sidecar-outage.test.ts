@@ -19,7 +19,8 @@ const ROUNDS = 3;
 let gw: Gateway;
 let t: Tenant;
 before(async () => {
-  gw = await startGateway({ authCacheTtlMs: 2000 });
+  // No leases: this file is the per-request path (a lease held when the sidecar stops: quota-lease-outage).
+  gw = await startGateway({ authCacheTtlMs: 2000, quota: { leaseTtlMs: 0 } });
   t = await gw.newTenant();
   await setTenantLimits(gw, t.id, { rpm: 100 });
 });

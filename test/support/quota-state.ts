@@ -4,7 +4,7 @@
 // prefix their sidecars use (`storeKeyPrefix`, "leash:" by default).
 import type { Redis } from "ioredis";
 import { calendarWindows, type ScopeUsage } from "../../sidecar-services/src/quota-windows.ts";
-import { counterKeys, reservationKey } from "../../sidecar-services/src/quota-store.ts";
+import { counterKeys, leaseKey, reservationKey } from "../../sidecar-services/src/quota-store.ts";
 import { minuteUsage, scopeUsage } from "../../sidecar-services/src/quota-usage.ts";
 
 export type { ScopeUsage };
@@ -32,7 +32,11 @@ export async function reservationRecord(redis: Redis, prefix: string, tenantId: 
  * fresh tenant to have none open: every report settled.
  */
 export async function openReservations(redis: Redis, prefix: string, tenantId: string): Promise<string[]> {
-  const base = reservationKey(prefix, tenantId, "");
+  return idsUnder(redis, reservationKey(prefix, tenantId, ""));
+}
+
+/** The ids after `base` of every key that starts with it (SCAN, not KEYS). */
+async function idsUnder(redis: Redis, base: string): Promise<string[]> {
   const ids: string[] = [];
   let cursor = "0";
   do {
@@ -41,4 +45,16 @@ export async function openReservations(redis: Redis, prefix: string, tenantId: s
     for (const k of keys) ids.push(k.slice(base.length));
   } while (cursor !== "0");
   return ids;
+}
+
+/**
+ * Lease ids of a tenant's leases not given back yet (records without `ret`). A lease's units are
+ * counted at its grant; once every lease is returned (and every report settled) the counters hold
+ * exactly what was used. A lease spent to its last request and token has nothing to give back and
+ * stays "open" here: wait on this only where leased requests' estimates leave tokens over.
+ */
+export async function openLeases(redis: Redis, prefix: string, tenantId: string): Promise<string[]> {
+  const ids = await idsUnder(redis, leaseKey(prefix, tenantId, ""));
+  const returned = await Promise.all(ids.map((id) => redis.hexists(leaseKey(prefix, tenantId, id), "ret")));
+  return ids.filter((_, i) => returned[i] === 0);
 }
