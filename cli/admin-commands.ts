@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import type { LeashConfig } from "../config/types.ts";
 import { adminClient, type AdminClient } from "./admin-client.ts";
-import { applyGuardArgs } from "./guard-policy-args.ts";
+import { guardPolicyPatch } from "./guard-policy-args.ts";
 
 export interface AdminOptions {
   tenant?: string;
@@ -177,9 +177,8 @@ async function policy(api: AdminClient, sub: string | undefined, opts: AdminOpti
   if (opts.status !== undefined) body.status = opts.status;
   if (opts.retentionDays !== undefined) body.retention_days = retentionDays(opts.retentionDays);
   if (opts.redact !== undefined || opts.injection !== undefined) {
-    // module_settings is replaced as a whole by the API: merge into the tenant's current one.
-    const t = await api.request<{ module_settings?: Row }>("GET", `/tenants/${encodeURIComponent(tenant)}`);
-    body.module_settings = applyGuardArgs(t.module_settings ?? {}, opts.redact, opts.injection);
+    // A merge patch of the guard sections only: the API merges it into the stored settings.
+    body.module_settings = guardPolicyPatch(opts.redact, opts.injection);
   }
   if (Object.keys(body).length === 0) throw new Error("nothing to set: give --providers, --models, --status, --retention-days, --redact or --injection");
   await api.request("PATCH", `/tenants/${encodeURIComponent(tenant)}`, body);

@@ -23,7 +23,10 @@ function need(value: string | undefined, what: string): string {
   return value;
 }
 
-/** Sets the tenant's "audit" section, keeping its other module settings. */
+/**
+ * Sets the given fields of the tenant's "audit" section. The API merges the patch into the stored
+ * settings, so the other fields and sections stay as they are without reading them first.
+ */
 async function set(api: AdminClient, opts: AuditOptions): Promise<number> {
   const tenant = need(opts.tenant, "--tenant");
   const section: Record<string, unknown> = {};
@@ -34,11 +37,8 @@ async function set(api: AdminClient, opts: AuditOptions): Promise<number> {
   if (opts.retentionDays !== undefined) section.retention_days = Number(opts.retentionDays);
   if (Object.keys(section).length === 0) throw new Error(`nothing to set: give --enabled or --retention-days\n${USAGE}`);
   const path = `/tenants/${encodeURIComponent(tenant)}`;
-  const current = await api.request<{ module_settings?: Record<string, unknown> }>("GET", path);
-  const settings = current.module_settings ?? {};
-  const audit = { ...(settings.audit as Record<string, unknown> | undefined), ...section };
-  await api.request("PATCH", path, { module_settings: { ...settings, audit } });
-  console.log(`audit policy of ${tenant}: ${JSON.stringify(audit)}`);
+  const t = await api.request<{ module_settings?: Record<string, unknown> }>("PATCH", path, { module_settings: { audit: section } });
+  console.log(`audit policy of ${tenant}: ${JSON.stringify(t.module_settings?.audit ?? {})}`);
   return 0;
 }
 

@@ -7,6 +7,7 @@ import http from "node:http";
 import { bearerToken, createTokenChecker } from "./admin-token.ts";
 import { DEFAULT_MAX_BODY_BYTES, pathSegments, readJsonBody, sendError, sendJson } from "./admin-http.ts";
 import {
+  checkMergedModuleSettings,
   quote,
   readCredential,
   readFutureTimestamp,
@@ -21,7 +22,7 @@ import {
   readQueryTimestamp,
   readQueryParam,
   readRetentionDays,
-  readModuleSettings,
+  readModuleSettingsPatch,
   readSettings,
   readString,
   readTenantId,
@@ -259,7 +260,8 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
           if (Object.keys(b).length === 0) {
             throw new AdminError("admin.invalid_request", "body: give at least one of status, allowed_providers, allowed_models, module_settings, retention_days");
           }
-          const moduleSettings = readModuleSettings(b, "module_settings");
+          // A merge patch (docs/decisions/0006): only the sections and fields it names change.
+          const moduleSettings = readModuleSettingsPatch(b, "module_settings");
           const tenant = await updateTenant(
             db,
             ctx.params.tenant_id!,
@@ -268,6 +270,7 @@ export function createAdminServer(deps: AdminApiDeps): http.Server {
               allowedProviders: readProviderList(b, "allowed_providers", known),
               allowedModels: readModelList(b, "allowed_models"),
               moduleSettings,
+              checkModuleSettings: (merged, patch) => checkMergedModuleSettings(merged, patch, "module_settings"),
               retentionDays: readRetentionDays(b, "retention_days"),
             },
             store,

@@ -5,6 +5,7 @@ import { MAX_RETENTION_DAYS } from "../../config/validate.ts";
 import { guardPolicyProblems } from "../../config/guard-policy.ts";
 import { auditSettingsProblems } from "./audit-policy.ts";
 import { AdminError } from "./errors.ts";
+import { applyMergePatch } from "./merge-patch.ts";
 import { asAdminInput } from "./quota-admin.ts";
 import { parseTenantQuota } from "./quota-limits.ts";
 import { isTenantId } from "./tenants.ts";
@@ -150,16 +151,40 @@ export function readSettings(body: Body, field: string): Record<string, unknown>
 }
 
 /**
- * A tenant's module_settings: a settings object whose sections the sidecar reads are valid — the
- * guard policy (redact, injection), the audit policy and the quota limits.
+ * Problems with the sections of a module_settings object the sidecar reads — the guard policy
+ * (redact, injection), the audit policy and the quota limits — thrown as one 400 naming `field`.
+ * Sections absent from `settings` are not looked at.
  */
-export function readModuleSettings(body: Body, field: string): Record<string, unknown> | undefined {
-  const v = readSettings(body, field);
-  if (v === undefined) return undefined;
-  const problems: string[] = [...guardPolicyProblems(v), ...auditSettingsProblems(v.audit)];
+function checkModuleSettings(settings: Record<string, unknown>, field: string): void {
+  const problems: string[] = [...guardPolicyProblems(settings), ...auditSettingsProblems(settings.audit)];
   if (problems.length > 0) throw invalid(field, problems.join("; "));
-  asAdminInput(() => parseTenantQuota(v.quota, `${field}.quota.`));
-  return v;
+  asAdminInput(() => parseTenantQuota(settings.quota, `${field}.quota.`));
+}
+
+/**
+ * A module_settings patch (JSON Merge Patch, RFC 7396: objects merge member by member, null removes,
+ * other values replace; merge-patch.ts). Checked on its own first, as the settings it would create
+ * on a tenant that has none, so a bad value is refused before the database is touched; the merged
+ * result is checked again by {@link checkMergedModuleSettings}. Null or absent: undefined (unchanged).
+ */
+export function readModuleSettingsPatch(body: Body, field: string): Record<string, unknown> | undefined {
+  const patch = readSettings(body, field);
+  if (patch === undefined) return undefined;
+  checkModuleSettings(applyMergePatch({}, patch), field);
+  return patch;
+}
+
+/**
+ * Checks the settings a patch produced: the sections the patch named (a section it did not name is
+ * stored as it was, and a tenant must stay editable even if an old one is off) and the total size.
+ */
+export function checkMergedModuleSettings(merged: Record<string, unknown>, patch: Record<string, unknown>, field: string): void {
+  const touched: Record<string, unknown> = {};
+  for (const key of Object.keys(patch)) if (Object.hasOwn(merged, key)) Object.defineProperty(touched, key, { value: merged[key], enumerable: true });
+  checkModuleSettings(touched, field);
+  if (Buffer.byteLength(JSON.stringify(merged)) > MAX_SETTINGS_BYTES) {
+    throw invalid(field, `must be at most ${MAX_SETTINGS_BYTES} bytes once merged into the stored settings`);
+  }
 }
 
 /** Nesting depth of a JSON value; stops counting past the limit (iterative: hostile input cannot overflow the stack). */

@@ -1,9 +1,10 @@
 // Tenants and their policy: create, list, read, update. Used by the admin API, the first start
 // (demo tenant) and tests. Inputs are validated by the caller (admin-input.ts) except what the
 // database itself must guarantee (id shape, uniqueness); every statement is parameterized.
-import type { Queryable } from "./db.ts";
+import type { Db, Queryable } from "./db.ts";
 import { AdminError } from "./errors.ts";
 import type { KvStore } from "./kv-store.ts";
+import { applyMergePatch } from "./merge-patch.ts";
 import { invalidateTenant, type TenantStatus } from "./tenant-lookup.ts";
 
 /** A tenant row (the short form used by createTenant's callers). */
@@ -45,7 +46,17 @@ export interface TenantPatch {
   status?: TenantStatus;
   allowedProviders?: string[];
   allowedModels?: string[];
+  /**
+   * A JSON Merge Patch (RFC 7396, merge-patch.ts) for module_settings: objects merge member by member,
+   * null removes a member, other values replace. Applied to the stored settings under a row lock,
+   * so concurrent patches of one tenant (from any replica) each see the other's result.
+   */
   moduleSettings?: Record<string, unknown>;
+  /**
+   * Called with the merged module_settings before they are written, inside the lock; throwing
+   * refuses the whole patch and changes nothing. Optional; default: no check.
+   */
+  checkModuleSettings?: (merged: Record<string, unknown>, patch: Record<string, unknown>) => void;
   /** Ledger retention in days (0 = forever); null resets it to the gateway default. */
   retentionDays?: number | null;
 }
@@ -158,10 +169,36 @@ export async function tenantExists(db: Queryable, id: string): Promise<boolean> 
 
 /**
  * Applies `patch` to tenant `id` and returns the result, or null if no such tenant. Pass the store
- * so every sidecar sharing it applies the change (disable, policy) at once.
+ * so every sidecar sharing it applies the change (disable, policy) at once. A module_settings patch
+ * runs in a transaction (its own, or the caller's when `db` is already one).
  */
-export async function updateTenant(db: Queryable, id: string, patch: TenantPatch, store?: KvStore): Promise<TenantInfo | null> {
+export async function updateTenant(db: Db | Queryable, id: string, patch: TenantPatch, store?: KvStore): Promise<TenantInfo | null> {
   if (!isTenantId(id)) return null;
+  const moduleSettingsPatch = patch.moduleSettings;
+  let row: TenantRow | null;
+  if (moduleSettingsPatch === undefined) {
+    row = await writeTenant(db, id, patch, null);
+  } else {
+    const merge = async (tx: Queryable): Promise<TenantRow | null> => {
+      // FOR UPDATE: a concurrent patch of this tenant (this sidecar or another replica, or the
+      // /limits routes) waits here until this transaction ends, then merges into its result, so
+      // two admins changing different sections both keep their change.
+      const cur = await tx.query<{ module_settings: Record<string, unknown> | string }>(
+        "SELECT module_settings FROM tenants WHERE id = $1 FOR UPDATE", [id]);
+      if (!cur.rows[0]) return null;
+      const stored = cur.rows[0].module_settings;
+      const merged = applyMergePatch(typeof stored === "string" ? JSON.parse(stored) : stored, moduleSettingsPatch);
+      patch.checkModuleSettings?.(merged, moduleSettingsPatch);
+      return writeTenant(tx, id, patch, merged);
+    };
+    row = "transaction" in db ? await db.transaction(merge) : await merge(db);
+  }
+  if (store) await invalidateTenant(store, id);
+  return row ? toInfo(row) : null;
+}
+
+/** The UPDATE of {@link updateTenant}; `moduleSettings` null keeps the stored ones. */
+async function writeTenant(db: Queryable, id: string, patch: TenantPatch, moduleSettings: Record<string, unknown> | null): Promise<TenantRow | null> {
   // COALESCE keeps a column whose parameter is NULL (field absent from the patch).
   const res = await db.query<TenantRow>(
     `UPDATE tenants SET
@@ -178,11 +215,10 @@ export async function updateTenant(db: Queryable, id: string, patch: TenantPatch
       patch.status ?? null,
       patch.allowedProviders ?? null,
       patch.allowedModels ?? null,
-      patch.moduleSettings === undefined ? null : JSON.stringify(patch.moduleSettings),
+      moduleSettings === null ? null : JSON.stringify(moduleSettings),
       patch.retentionDays !== undefined,
       patch.retentionDays ?? null,
     ],
   );
-  if (store) await invalidateTenant(store, id);
-  return res.rows[0] ? toInfo(res.rows[0]) : null;
+  return res.rows[0] ?? null;
 }

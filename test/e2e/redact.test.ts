@@ -177,8 +177,8 @@ describe("redact through Envoy with the official SDKs", () => {
     const a = await ask(tenantA, `mail ${EMAIL}`);
     assert.equal(a.choices[0].message.content, "mock reply to: mail [EMAIL_1]");
     assert.equal(gw.mock.requests.length, 1);
-    // Back to the defaults.
-    assert.equal((await gw.admin("PATCH", `/tenants/${tenantB.id}`, { module_settings: {} })).status, 200);
+    // Back to the defaults (module_settings is a merge patch: null removes the section).
+    assert.equal((await gw.admin("PATCH", `/tenants/${tenantB.id}`, { module_settings: { redact: null } })).status, 200);
   });
 
   it("hash: keyed per tenant by the sidecar, so one address hashes alike within a tenant and differently across tenants", async () => {
@@ -208,7 +208,7 @@ describe("redact through Envoy with the official SDKs", () => {
     assert.match(b1, /^mail \[EMAIL:[0-9a-f]{12}\]$/);
     assert.notEqual(b1, a1);
     assert.ok(!received().includes(EMAIL));
-    for (const t of [tenantA, tenantB]) assert.equal((await gw.admin("PATCH", `/tenants/${t.id}`, { module_settings: {} })).status, 200);
+    for (const t of [tenantA, tenantB]) assert.equal((await gw.admin("PATCH", `/tenants/${t.id}`, { module_settings: { redact: null } })).status, 200);
   });
 
   it("bin/leash policy set --redact / --injection writes the tenant's guard policy through the admin API", async () => {
@@ -225,8 +225,19 @@ describe("redact through Envoy with the official SDKs", () => {
       const bad = run("policy", "set", "--tenant", tenantA.id, "--redact", "email=drop");
       assert.notEqual(bad.status, 0);
       assert.match(bad.stderr, /redact\.entities\.email: action must be one of mask, hash, block, allow/);
+      // The CLI sends a merge patch of its sections: later calls add entity actions, --redact off
+      // keeps them, --injection replaces its section, and a section set by someone else stays.
+      assert.equal((await gw.admin("PATCH", `/tenants/${tenantA.id}`, { module_settings: { vendor_x: { note: "kept" } } })).status, 200);
+      assert.equal(run("policy", "set", "--tenant", tenantA.id, "--redact", "phone=block").status, 0);
+      assert.equal(run("policy", "set", "--tenant", tenantA.id, "--redact", "off", "--injection", "block").status, 0);
+      assert.deepEqual((await gw.admin("GET", `/tenants/${tenantA.id}`)).json.module_settings, {
+        redact: { entities: { email: "hash", card: "block", phone: "block" }, enabled: false },
+        injection: { action: "block" },
+        vendor_x: { note: "kept" },
+      });
       assert.equal(run("policy", "set", "--tenant", tenantA.id, "--redact", "default", "--injection", "default").status, 0);
-      assert.deepEqual((await gw.admin("GET", `/tenants/${tenantA.id}`)).json.module_settings, {});
+      assert.deepEqual((await gw.admin("GET", `/tenants/${tenantA.id}`)).json.module_settings, { vendor_x: { note: "kept" } });
+      assert.deepEqual((await gw.admin("PATCH", `/tenants/${tenantA.id}`, { module_settings: { vendor_x: null } })).json.module_settings, {});
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -27,6 +27,7 @@ import { authorize, authorizeClient, type AuthorizeResponse } from "../support/a
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
 import { sidecarTestConfig } from "../support/sidecar-config.ts";
+import { waitFor } from "./envoy-harness.ts";
 
 const RUN = randomBytes(4).toString("hex");
 const PEPPER = randomBytes(32).toString("hex");
@@ -302,7 +303,9 @@ describe("admin API (PostgreSQL + Redis)", () => {
       const auth = await authorizeB(created.key, "openai");
       assert.equal(auth.decision, "ALLOW");
       assert.deepEqual(JSON.parse(auth.module_policy), { redact: settings.redact, injection: settings.injection });
-      await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: {} });
+      // module_settings is a merge patch: null removes a section ({} would change nothing).
+      const cleared = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { quota: null, redact: null, injection: null } });
+      assert.deepEqual(cleared.json.module_settings, {});
       assert.equal((await authorizeB(created.key, "openai")).module_policy, "");
     });
 
@@ -312,13 +315,15 @@ describe("admin API (PostgreSQL + Redis)", () => {
       assert.equal(res.status, 200, res.text);
       // retention_days stays in the sidecar: the filters only need to know whether to capture.
       assert.deepEqual(JSON.parse((await authorizeB(created.key, "openai")).module_policy), { redact, audit: { enabled: true } });
-      res = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { audit: { enabled: true } } });
+      res = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { redact: null } });
       assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json.module_settings, { audit: { enabled: true, retention_days: 7 } });
       assert.deepEqual(JSON.parse((await authorizeB(created.key, "openai")).module_policy), { audit: { enabled: true } });
-      res = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { audit: { enabled: false, retention_days: 7 } } });
+      res = await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { audit: { enabled: false } } });
       assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json.module_settings, { audit: { enabled: false, retention_days: 7 } }, "merged field by field");
       assert.equal((await authorizeB(created.key, "openai")).module_policy, "", "audit off adds nothing");
-      await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: {} });
+      await api("PATCH", `/tenants/acme-${RUN}`, { module_settings: { audit: null } });
     });
 
     it("POST /tenants/:id/keys validates expires_at and limits, 404 for unknown tenants", async () => {
@@ -434,6 +439,125 @@ describe("admin API (PostgreSQL + Redis)", () => {
       assert.equal((await api("PATCH", `/tenants/globex-${RUN}`, { status: "active", allowed_providers: ["anthropic"] })).status, 200);
       assert.equal((await authorizeB(k.json.key, "mock")).code, "auth.provider_not_allowed");
       assert.equal((await authorizeB(k.json.key, "anthropic")).decision, "ALLOW");
+    });
+  });
+
+  describe("module_settings patches (merged on the server, per section and field)", () => {
+    const tenant = `merge-${RUN}`;
+    const path = `/tenants/${tenant}`;
+    let key: string;
+    const patch = (moduleSettings: unknown, extra: Record<string, unknown> = {}) => api("PATCH", path, { ...extra, module_settings: moduleSettings });
+    const policyB = async (): Promise<Record<string, unknown>> => {
+      const res = await authorizeB(key, "openai");
+      assert.equal(res.decision, "ALLOW");
+      return res.module_policy === "" ? {} : JSON.parse(res.module_policy);
+    };
+
+    before(async () => {
+      assert.equal((await api("POST", "/tenants", { name: "Merge", id: tenant })).status, 201);
+      key = (await api("POST", `${path}/keys`, {})).json.key;
+      secrets.push(key, key.slice(17));
+    });
+
+    it("a section PATCH changes that section only; fields merge, null removes a field or a section; seen at once by another sidecar", async () => {
+      let res = await patch({ redact: { entities: { email: "block" }, responses: false }, quota: { rpm: 5 }, vendor_x: { list: [1, 2] } });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(await policyB(), { redact: { entities: { email: "block" }, responses: false } });
+      res = await patch({ audit: { enabled: true } });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json.module_settings, {
+        redact: { entities: { email: "block" }, responses: false }, quota: { rpm: 5 }, vendor_x: { list: [1, 2] }, audit: { enabled: true },
+      });
+      // The PATCH drops the tenant's entry in the shared cache: the other sidecar answers with the new policy.
+      assert.deepEqual(await policyB(), { redact: { entities: { email: "block" }, responses: false }, audit: { enabled: true } });
+
+      res = await patch({ redact: { entities: { card: "mask", email: null }, responses: null, enabled: false } });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json.module_settings.redact, { entities: { card: "mask" }, enabled: false });
+      assert.deepEqual((await policyB()).redact, { entities: { card: "mask" }, enabled: false });
+
+      res = await patch({ vendor_x: { list: [3] }, quota: null });
+      assert.equal(res.status, 200, res.text);
+      const expected = { redact: { entities: { card: "mask" }, enabled: false }, vendor_x: { list: [3] }, audit: { enabled: true } };
+      assert.deepEqual(res.json.module_settings, expected, "arrays replace whole; null removes a section");
+      for (const nothing of [{}, null]) {
+        res = await patch(nothing, { retention_days: 9 });
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.json.module_settings, expected, `${JSON.stringify(nothing)} changes no section`);
+      }
+      assert.deepEqual([res.json.status, res.json.retention_days], ["active", 9], "other fields of the same PATCH apply");
+      assert.deepEqual((await patch({ redact: null, vendor_x: null, audit: null })).json.module_settings, {});
+    });
+
+    it("concurrent PATCHes of different sections, and of one section's fields, all survive while they queue on the tenant row", async () => {
+      assert.equal((await patch({ redact: { entities: { email: "block" } } })).status, 200);
+      // Hold the tenant's row so that every PATCH below has read (or tried to) before any of them
+      // writes: a server that merges outside the lock, or a PATCH that replaces module_settings
+      // whole, would keep only the last writer's change.
+      const blocker = schema.open();
+      let pending: Promise<ApiResponse>[] = [];
+      await blocker.transaction(async (tx) => {
+        await tx.query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", [tenant]);
+        const pid = (await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+        pending = [
+          patch({ audit: { enabled: true, retention_days: 9 } }),
+          patch({ injection: { action: "flag", threshold: 0.3 } }),
+          patch({ redact: { entities: { card: "mask" } } }),
+          // The /limits route writes module_settings.quota in one statement; it queues on the same row.
+          api("PATCH", `${path}/limits`, { rpm: 42 }),
+        ];
+        await waitFor("4 PATCHes waiting on the locked tenant row", async () => {
+          // Sessions blocked by the blocker, directly or behind another waiter in the row's queue.
+          const { rows } = await dbB.query<{ n: number }>(
+            `WITH RECURSIVE waiting(pid) AS (
+               SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))
+               UNION SELECT a.pid FROM pg_stat_activity a JOIN waiting w ON w.pid = ANY(pg_blocking_pids(a.pid)))
+             SELECT count(*)::int AS n FROM waiting`, [pid]);
+          return rows[0]!.n >= pending.length ? true : undefined;
+        });
+      });
+      for (const res of await Promise.all(pending)) assert.equal(res.status, 200, res.text);
+      const settings = (await api("GET", path)).json.module_settings;
+      assert.deepEqual(settings, {
+        redact: { entities: { email: "block", card: "mask" } },
+        injection: { action: "flag", threshold: 0.3 },
+        audit: { enabled: true, retention_days: 9 },
+        quota: { rpm: 42 },
+      });
+      assert.deepEqual(await policyB(), { redact: settings.redact, injection: settings.injection, audit: { enabled: true } });
+      assert.deepEqual((await patch({ redact: null, injection: null, audit: null, quota: null })).json.module_settings, {});
+    });
+
+    it("an invalid section is a 400 in the same words as before, and nothing of that PATCH is applied", async () => {
+      assert.equal((await patch({ audit: { enabled: true } })).status, 200);
+      const before = (await api("GET", path)).json;
+      const cases: [unknown, RegExp][] = [
+        [{ redact: { entities: { email: "drop" } } }, /^module_settings: redact\.entities\.email: action must be one of mask, hash, block, allow$/],
+        [{ redact: "on" }, /^module_settings: redact: must be an object$/],
+        [{ redact: { enabled: null, colour: "red" } }, /^module_settings: redact\.colour: unknown key/],
+        [{ injection: { action: null, threshold: 7 } }, /^module_settings: injection\.threshold: must be a number in 0\.\.1$/],
+        [{ audit: { retention_days: 0 } }, /^module_settings: audit\.retention_days: must be an integer in 1\.\.3650$/],
+        [{ quota: { rpm: null, tpm: -1 } }, /^module_settings\.quota\.tpm: /],
+        [{ audit: [true] }, /^module_settings: audit: must be an object$/],
+        [[{ audit: null }], /^module_settings: must be a JSON object$/],
+      ];
+      for (const [body, pattern] of cases) {
+        expectError(await patch(body, { status: "disabled" }), 400, "admin.invalid_request", pattern);
+      }
+      assert.deepEqual((await api("GET", path)).json, before, "a refused PATCH changes nothing, not even its valid fields");
+
+      // The size limit holds for the merged settings too, not only for one patch.
+      assert.equal((await patch({ blob_a: "a".repeat(9000) })).status, 200);
+      expectError(await patch({ blob_b: "b".repeat(9000) }), 400, "admin.invalid_request", /^module_settings: must be at most 16384 bytes once merged/);
+      assert.equal((await patch({ blob_a: null, blob_b: "b".repeat(9000) })).status, 200, "replacing one fits");
+
+      // A stored section that an older sidecar let through does not block changes to other
+      // sections; changing that section checks what it would become.
+      await dbA.query(`UPDATE tenants SET module_settings = module_settings || '{"injection": {"action": "warn"}}' WHERE id = $1`, [tenant]);
+      assert.equal((await patch({ audit: { enabled: false } })).status, 200);
+      expectError(await patch({ injection: { threshold: 0.5 } }), 400, "admin.invalid_request", /^module_settings: injection\.action: must be one of flag, block$/);
+      assert.equal((await patch({ injection: { action: "block" } })).status, 200);
+      assert.deepEqual((await patch({ blob_b: null, injection: null, audit: null })).json.module_settings, {});
     });
   });
 

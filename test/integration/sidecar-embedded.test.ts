@@ -92,6 +92,16 @@ describe("sidecar in embedded mode (PGlite + in-process store)", () => {
     assert.equal((await admin("PATCH", "/tenants/demo", { status: "disabled" })).status, 200);
     assert.equal((await authorize(running!.grpcPort, created.json.key)).code, "auth.tenant_disabled");
     assert.equal((await admin("PATCH", "/tenants/demo", { status: "active" })).status, 200);
+    // module_settings patches merge under a row lock on PGlite too (same SQL as on a server).
+    const sections = await Promise.all([
+      admin("PATCH", "/tenants/demo", { module_settings: { audit: { enabled: true } } }),
+      admin("PATCH", "/tenants/demo", { module_settings: { injection: { action: "flag" } } }),
+    ]);
+    assert.deepEqual(sections.map((r) => r.status), [200, 200]);
+    assert.deepEqual((await admin("GET", "/tenants/demo")).json.module_settings, { audit: { enabled: true }, injection: { action: "flag" } });
+    assert.equal(JSON.parse((await authorize(running!.grpcPort, created.json.key)).module_policy).injection.action, "flag", "the cached policy was dropped");
+    assert.deepEqual((await admin("PATCH", "/tenants/demo", { module_settings: { audit: null, injection: null } })).json.module_settings, {});
+    assert.equal((await admin("PATCH", "/tenants/demo", { module_settings: { injection: { action: "warn" } } })).status, 400);
     assert.equal((await admin("POST", `/keys/${created.json.key_id}/revoke`)).status, 200);
     assert.equal((await authorize(running!.grpcPort, created.json.key)).code, "auth.key_revoked");
     assert.equal((await admin("DELETE", "/credentials", { tenant_id: "demo", provider: "mock" })).status, 200);
