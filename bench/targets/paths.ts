@@ -7,6 +7,10 @@ export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url)
 export const BENCH_DIR: string = join(REPO_ROOT, "bench");
 /** Peer gateways' installs (git-ignored): a virtualenv for LiteLLM, a package dir for Portkey. */
 export const PEERS_DIR: string = join(BENCH_DIR, ".peers");
-export const WASM_DIR: string = join(REPO_ROOT, "build", "release");
+/**
+ * The filter modules the Leash targets load; LEASH_BENCH_WASM_DIR points at another build (say, the
+ * previous commit's) to compare, like LEASH_BENCH_SIDECAR for the sidecar.
+ */
+export const WASM_DIR: string = process.env.LEASH_BENCH_WASM_DIR || join(REPO_ROOT, "build", "release");
 /** The sidecar bundle `npm run build` makes; LEASH_BENCH_SIDECAR points at another build to compare. */
 export const SIDECAR_BUNDLE: string = process.env.LEASH_BENCH_SIDECAR || join(REPO_ROOT, "build", "sidecar", "main.js");

@@ -21,8 +21,13 @@ export function pickKey(values: Array<string | null>): string {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v == null) continue;
-    const key = i == 0 ? bearerToken(v) : v.trim();
+    const key = keyIn(i, v);
     if (key.length > 0) return key;
   }
   return "";
+}
+
+/** The key that header KEY_HEADERS[i] with `value` carries ("" for none): a bearer token for Authorization. */
+export function keyIn(i: i32, value: string): string {
+  return i == 0 ? bearerToken(value) : value.trim();
 }

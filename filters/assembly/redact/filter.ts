@@ -20,7 +20,7 @@ import { JsonWalker } from "./json-walk";
 import { TextVisitor } from "./text-visitor";
 import { SseRewriter } from "./sse-rewrite";
 import { enableTiming } from "../sdk/timing";
-import { auditEnabled } from "../sdk/audit-policy";
+import { auditEnabledIn } from "../sdk/audit-policy";
 import { ResponseCopy, publishBlocked, publishMasked } from "./audit-trail";
 
 export class RedactRoot extends RootContext {
@@ -81,6 +81,8 @@ export class RedactStream extends HttpContext {
   denied: bool = false;
   responseMode: BodyMode = BodyMode.None;
   sse: SseRewriter | null = null;
+  /** leash.policy as read in onRequestHeaders (null: none), for the audit check on the response. */
+  policyText: string | null = null;
   /** The response as passed on, kept for the audit trail when the tenant's audit is on (audit-trail.ts). */
   copy: ResponseCopy | null = null;
 
@@ -94,6 +96,7 @@ export class RedactStream extends HttpContext {
     this.route = route;
 
     const policy = getPropertyString(["leash.policy"]);
+    this.policyText = policy;
     if (policy != null && policy.length > 0) {
       const s = this.r.policies.get(this.r.config.defaults, policy);
       if (s == null) {
@@ -214,7 +217,8 @@ export class RedactStream extends HttpContext {
     } else {
       return HeadersAction.Continue;
     }
-    if (auditEnabled()) {
+    // The route matched, so onRequestHeaders read the policy.
+    if (auditEnabledIn(this.policyText)) {
       this.copy = new ResponseCopy();
       this.copy!.claim();
     }
