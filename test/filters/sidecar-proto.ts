@@ -63,8 +63,8 @@ const ReserveRequest = root.lookupType("leash.v1.ReserveRequest");
 const ReserveResponse = root.lookupType("leash.v1.ReserveResponse");
 
 /** A decoded ReserveRequest with protobufjs's camelCase names, integers as numbers. */
-export function decodeReserveRequest(bytes: Uint8Array): Record<string, string | number> {
-  return ReserveRequest.toObject(ReserveRequest.decode(bytes), { defaults: true, longs: Number }) as Record<string, string | number>;
+export function decodeReserveRequest(bytes: Uint8Array): Record<string, string | number | boolean> {
+  return ReserveRequest.toObject(ReserveRequest.decode(bytes), { defaults: true, longs: Number }) as Record<string, string | number | boolean>;
 }
 
 const LeaseReturn = root.lookupType("leash.v1.LeaseReturn");
