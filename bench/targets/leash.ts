@@ -91,7 +91,7 @@ const DESCRIPTIONS: Record<string, string> = {
   "leash-auth": "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth",
   "leash-quota": QUOTA_LEASE_TTL_MS === 0
     ? "Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases off: one Reserve per request"
-    : `Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases of ${QUOTA_LEASE_TTL_MS ?? "the default"} ms: most requests make no Reserve`,
+    : `Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases of ${QUOTA_LEASE_TTL_MS ?? "1000 (the default)"} ms, renewed in the background: most requests make no Reserve`,
   "leash-usage": "Envoy --concurrency 1 + usage.wasm (V8) + sidecar (Node): every response metered into the usage ledger; no auth",
   "leash-redact": "Envoy --concurrency 1 + redact.wasm (V8): every prompt string scanned for PII and secrets, replies too; no sidecar",
   "leash-injection": "Envoy --concurrency 1 + injection.wasm (V8): every prompt scored for injection; no sidecar",
