@@ -280,8 +280,9 @@ return reply
 `;
 
 // Moves one record's counters by dr requests, dt tokens, du µ$ (sec: the record's bucket second;
-// KEYS from 2 on: per scope minute, day, month hash). Shared by SETTLE and RETURN.
-const APPLY_LUA = `
+// KEYS from 2 on: per scope minute, day, month hash). Shared by SETTLE, RETURN and SETTLE_LEASE
+// (quota-settle-batch.ts).
+export const APPLY_LUA = `
 local function apply(sec, now_s, dr, dt, du)
   for i = 2, #KEYS, 3 do
     local mk, dk, mok = KEYS[i], KEYS[i + 1], KEYS[i + 2]

@@ -11,7 +11,6 @@ import { RESERVE_LUA, RETURN_LUA, SETTLE_LUA } from "./quota-lua.ts";
 import {
   CHECKS,
   counterKeys,
-  LEASED_USE,
   leaseKey,
   limitArgs,
   reservationKey,
@@ -23,6 +22,7 @@ import {
   type SettleInput,
   type SettleResult,
 } from "./quota-store.ts";
+import { createSettleBatcher, SETTLE_LEASE_LUA } from "./quota-settle-batch.ts";
 import { minuteUsage, scopeUsage } from "./quota-usage.ts";
 import { calendarWindows, USAGE_FIELDS, usageFromList, type ScopeUsage } from "./quota-windows.ts";
 
@@ -58,6 +58,7 @@ class Script {
 const reserveScript = new Script(RESERVE_LUA);
 const settleScript = new Script(SETTLE_LUA);
 const returnScript = new Script(RETURN_LUA);
+const settleLeaseScript = new Script(SETTLE_LEASE_LUA);
 
 /** Connects (resolves when ready, rejects when Redis cannot be reached) and returns the store. */
 export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promise<QuotaStore> {
@@ -73,6 +74,7 @@ export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promi
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
   await connectRedis(redis, opts.onError);
+  const settleBatched = createSettleBatcher(redis, prefix, { settle: settleScript, lease: settleLeaseScript });
 
   return {
     kind: "redis",
@@ -103,27 +105,9 @@ export async function createRedisQuotaStore(opts: RedisQuotaStoreOptions): Promi
         lease: lease.requests > 0 ? lease : null,
       };
     },
-    async settle(input: SettleInput): Promise<SettleResult> {
-      // A leased request names its lease and the tokens it took from it; its record stays.
-      const use = LEASED_USE.exec(input.reservationId);
-      const recordKey = use ? leaseKey(prefix, input.tenantId, use[1]!) : reservationKey(prefix, input.tenantId, input.reservationId);
-      // The script's keys come from the record, read first (Redis Cluster wants every key named up
-      // front); the script checks the record is still the one read. Ids are random per request, so
-      // a change means another settlement of the same report won the race: the retry finds none.
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const [s, d, m, k] = await redis.hmget(recordKey, "s", "d", "m", "k");
-        if (s === null || d === null || m === null || k === null) return "none";
-        const keys = [recordKey, ...counterKeys(prefix, input.tenantId, "", d, m)];
-        if (k !== "") keys.push(...counterKeys(prefix, input.tenantId, k, d, m));
-        const args = [input.nowMs, input.release ? 1 : 0, input.tokens, input.costMicro, s, d, m, k];
-        if (use) args.push(use[2]!);
-        const result = Number(await settleScript.run(redis, keys, args));
-        if (result === 0) return "none";
-        if (result === 1) return "settled";
-        if (result === 2) return "released";
-      }
-      return "none";
-    },
+    // Batched per event-loop turn (quota-settle-batch.ts): the reports of one usage batch share
+    // their round trips, and the leased requests of one lease one script call.
+    settle: (input: SettleInput): Promise<SettleResult> => settleBatched(input),
     async returnLease(input: LeaseReturn): Promise<LeaseReturnResult> {
       const recordKey = leaseKey(prefix, input.tenantId, input.leaseId);
       // Keys from the record, read first, as in settle.

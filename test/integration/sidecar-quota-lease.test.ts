@@ -5,7 +5,7 @@
 //
 //   LEASH_TEST_REDIS_URL  default redis://127.0.0.1:6379/0
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { createJsonLogger } from "../../sidecar-services/src/logger.ts";
@@ -14,7 +14,9 @@ import { createQuotaMetrics } from "../../sidecar-services/src/quota-metrics.ts"
 import type { QuotaPolicy } from "../../sidecar-services/src/quota-policy.ts";
 import { createQuotaService, type QuotaService } from "../../sidecar-services/src/quota-service.ts";
 import { createRedisQuotaStore } from "../../sidecar-services/src/quota-redis.ts";
-import type { LeaseAsk, QuotaStore, ReservePlan } from "../../sidecar-services/src/quota-store.ts";
+import { SETTLE_LUA } from "../../sidecar-services/src/quota-lua.ts";
+import { createSettleBatcher, SETTLE_LEASE_LUA, type NamedScript, type SettleRedis } from "../../sidecar-services/src/quota-settle-batch.ts";
+import type { LeaseAsk, QuotaStore, ReservePlan, SettleInput } from "../../sidecar-services/src/quota-store.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
 
 const RUN = randomBytes(4).toString("hex");
@@ -130,6 +132,71 @@ describe("quota leases: redis", () => {
       const u = await a.read(t, keyId, NOON + 2_000);
       assert.deepEqual([u.minuteRequests, u.minuteTokens, u.dayRequests, u.dayTokens, u.dayUsdMicro], [3, 10 + 40 + 250, 3, 300, 16]);
     }
+  });
+
+  it("the leased requests of one lease settled in one turn: one script call, exactly what one call each would move", async () => {
+    const script = (source: string): NamedScript => ({ source, sha: createHash("sha1").update(source).digest("hex") });
+    // A copy of the lease script under a name Redis has never seen: the first call gets NOSCRIPT.
+    const scripts = { settle: script(SETTLE_LUA), lease: script(`${SETTLE_LEASE_LUA}\n-- ${RUN}`) };
+    await keys.redis.script("LOAD", scripts.settle.source);
+    let calls = 0;
+    const counting: SettleRedis = {
+      pipeline() {
+        const p = keys.redis.pipeline();
+        const evalsha = p.evalsha.bind(p);
+        p.evalsha = ((...args: Parameters<typeof evalsha>) => {
+          calls++;
+          return evalsha(...args);
+        }) as typeof p.evalsha;
+        return p;
+      },
+      script: (sub, source) => keys.redis.script(sub, source),
+    };
+    const batched = createSettleBatcher(counting, keys.prefix, scripts);
+
+    // Two tenants, the same lease and the same reports: one settled a call at a time, the other in
+    // one turn. The counted tokens add up to more than the lease holds (2 300 > 1 000) while only
+    // one report alone does: each report is clamped on its own, never their sum.
+    const reports = (t: string, leaseId: string, reservationId: string): SettleInput[] => [
+      { tenantId: t, reservationId: `${leaseId}.100`, nowMs: NOON + 200, release: false, tokens: 40, costMicro: 7 },
+      { tenantId: t, reservationId: `${leaseId}.100`, nowMs: NOON + 300, release: true, tokens: 0, costMicro: 0 },
+      { tenantId: t, reservationId: `${leaseId}.1500`, nowMs: NOON + 400, release: false, tokens: 250, costMicro: 9 },
+      { tenantId: t, reservationId: `${leaseId}.600`, nowMs: NOON + 500, release: false, tokens: 600, costMicro: 3 },
+      // The granting Reserve's own request, in the same turn: its reservation keeps its own call.
+      { tenantId: t, reservationId, nowMs: NOON + 600, release: false, tokens: 30, costMicro: 5 },
+    ];
+    const results: string[][] = [];
+    for (const inTurn of [false, true]) {
+      const t = tenant();
+      const l = ask({ maxRequests: 10, maxTokens: 1_000 });
+      const p = plan({ tenantId: t, keyId: "k1", tenant: limits({ rpm: 100_000 }), lease: l });
+      assert.deepEqual((await a.reserve(p)).lease, { requests: 10, tokens: 1_000 });
+      const rs = reports(t, l.id, p.reservationId);
+      if (inTurn) results.push(await Promise.all(rs.map(batched)));
+      else {
+        const one: string[] = [];
+        for (const r of rs) one.push(await a.settle(r));
+        results.push(one);
+      }
+      // 1 + 10 leased requests, one released; 10 + 1 000 tokens, corrected by
+      // (40 − 100) − 100 + (250 − 1 000) + (600 − 600) + (30 − 10) = −890; 7 + 9 + 3 + 5 µ$.
+      for (const keyId of ["", "k1"]) {
+        const u = await b.read(t, keyId, NOON + 1_000);
+        assert.deepEqual(
+          [u.minuteRequests, u.minuteTokens, u.dayRequests, u.dayTokens, u.dayUsdMicro, u.monthRequests, u.monthTokens, u.monthUsdMicro],
+          [10, 120, 10, 120, 24, 10, 120, 24],
+          `${inTurn ? "in one turn" : "one at a time"}, scope ${keyId || "tenant"}`,
+        );
+      }
+    }
+    assert.deepEqual(results[1], results[0]);
+    assert.deepEqual(results[0], ["settled", "released", "settled", "settled", "settled"]);
+    // The reservation and the lease: two calls, plus the lease's once more after NOSCRIPT.
+    assert.equal(calls, 3);
+    // A lease nobody was granted: none, without a script call.
+    calls = 0;
+    assert.deepEqual(await Promise.all([batched({ ...reports("x", "0".repeat(32), hexId())[0]!, tenantId: tenant() })]), ["none"]);
+    assert.equal(calls, 0, "no record: no script call");
   });
 
   it("a lease is returned once; more than granted is clamped; a lease id nobody was granted moves nothing", async () => {

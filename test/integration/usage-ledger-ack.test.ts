@@ -55,4 +55,52 @@ describe("usage ledger acknowledgement", () => {
       await ledger.close();
     }
   });
+
+  it("a batch across month boundaries: every row in its month's partition, every column as given", async () => {
+    // A row whose partition was not created costs a failed INSERT and a trip through the spool
+    // (which heals it): count both, there must be none.
+    let detours = 0;
+    const ledger = createUsageLedger({
+      db, log: silentLogger, spoolDir: join(dir, "spool-months"), flushIntervalMs: 3_600_000,
+      onWriteError: () => detours++, onSpooled: () => detours++,
+    });
+    const at = [Date.UTC(2031, 0, 31, 23, 59, 59, 999), Date.UTC(2031, 1, 1), Date.UTC(2031, 0, 15, 12), Date.UTC(2031, 2, 1, 0, 0, 0, 1)];
+    const rows: LedgerRow[] = at.map((ms, i) => ({
+      ...row(`months-${i}`), started_at_ms: ms, tenant_id: `t${i}`, key_id: `k${i}`, provider: `p${i}`, api: `a${i}`, model: `m${i}`,
+      status: 200 + i, prompt_tokens: 10 + i, completion_tokens: 20 + i, cached_tokens: i, cost_usd: i === 1 ? null : 0.000123456 * (i + 1),
+      price_version: `v${i}`, streamed: i % 2 === 0, estimated: i % 2 === 1, duration_ms: 100 + i, upstream_first_byte_ms: 50 + i,
+      guard_decisions: i === 3 ? "redact:redacted" : undefined,
+    }));
+    try {
+      // Mid-January first, alone: the later batch must still create February's partition for a
+      // row at its first millisecond, right after the last one of January.
+      const first = ledger.record(rows[2]!);
+      await ledger.flush();
+      await first;
+      const acks = [0, 1, 3].map((i) => ledger.record(rows[i]!));
+      await ledger.flush();
+      await Promise.all(acks);
+      const got = await db.query<Record<string, unknown>>(
+        `SELECT tableoid::regclass::text AS part, request_id, tenant_id, key_id, provider, api, model, status, prompt_tokens::text AS p,
+           completion_tokens::text AS c, cached_tokens::text AS ca, cost_usd::text AS cost, price_version, streamed, estimated, duration_ms,
+           upstream_first_byte_ms, (extract(epoch from started_at) * 1000)::bigint::text AS at, guard_decisions
+         FROM usage_ledger WHERE request_id LIKE 'months-%' ORDER BY request_id`,
+      );
+      assert.deepEqual(got.rows.map((r) => [r.part, r.at]), [
+        ["usage_ledger_p203101", String(at[0])],
+        ["usage_ledger_p203102", String(at[1])],
+        ["usage_ledger_p203101", String(at[2])],
+        ["usage_ledger_p203103", String(at[3])],
+      ]);
+      assert.deepEqual(got.rows.map(({ part: _p, at: _a, ...r }) => r), rows.map((r, i) => ({
+        request_id: r.request_id, tenant_id: r.tenant_id, key_id: r.key_id, provider: r.provider, api: r.api, model: r.model, status: r.status,
+        p: String(r.prompt_tokens), c: String(r.completion_tokens), ca: String(r.cached_tokens),
+        cost: r.cost_usd === null ? null : r.cost_usd.toFixed(9), price_version: r.price_version, streamed: r.streamed, estimated: r.estimated,
+        duration_ms: r.duration_ms, upstream_first_byte_ms: r.upstream_first_byte_ms, guard_decisions: i === 3 ? "redact:redacted" : "",
+      })));
+      assert.equal(detours, 0, "every partition was created before its INSERT");
+    } finally {
+      await ledger.close();
+    }
+  });
 });
