@@ -1,4 +1,5 @@
 import { parseJson, jsonString, JsonKind } from "../json";
+import { topLevelValues, stringAt } from "../json-field";
 
 describe("parseJson", () => {
   it("parses objects, arrays, strings with escapes, numbers and literals", () => {
@@ -26,5 +27,21 @@ describe("parseJson", () => {
 describe("jsonString", () => {
   it("escapes quotes, backslashes and control characters", () => {
     expect(jsonString("a\"b\\c\nd\u0001")).toBe("\"a\\\"b\\\\c\\nd\\u0001\"");
+  });
+});
+
+describe("JsonValue.get with a repeated key", () => {
+  it("resolves to the last occurrence, as json-field.ts's topLevelValues does", () => {
+    const text = "{\"model\":\"allowed\",\"x\":1,\"model\":\"forbidden\"}";
+    const v = parseJson(text).value!;
+    expect(v.get("model")!.s).toBe("forbidden");
+    const b = String.UTF8.encode(text);
+    const at = topLevelValues(changetype<usize>(b), b.byteLength, ["model"]);
+    expect(stringAt(changetype<usize>(b), b.byteLength, at[0])!).toBe(v.get("model")!.s);
+  });
+  it("still finds a key named once, and null for an absent one", () => {
+    const v = parseJson("{\"a\":1,\"b\":2}").value!;
+    expect(v.get("a")!.n).toBe(1);
+    expect(v.get("c")).toBeNull();
   });
 });
