@@ -14,7 +14,7 @@ import { SseParser } from "../sdk/sse";
 import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
 import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
-import { Usage, usageFromJson, foldStreamEvent } from "./extract";
+import { Usage, usageFromBytes, foldStreamEvent } from "./extract";
 import { enableTiming, readModuleTimings, spentMicros, ModuleTime, TIMED_MODULES } from "../sdk/timing";
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
 import { takesStreamOptions, withIncludeUsage } from "./stream-options";
@@ -275,8 +275,9 @@ class UsageStream extends HttpContext {
     this.reported = true;
     const r = this.report;
     if (!this.streamed && this.bodyLength > 0) {
-      const text = String.UTF8.decode(joined(this.chunks, this.bodyLength));
-      const u = usageFromJson(this.route!.api, text);
+      // Read from the bytes (extract.ts): no UTF-16 copy of the body, no tree.
+      const body = this.chunks.length == 1 ? this.chunks[0] : joined(this.chunks, this.bodyLength);
+      const u = usageFromBytes(this.route!.api, changetype<usize>(body), body.byteLength);
       if (u.reported) this.usage = u;
     }
     const u = this.usage;
