@@ -217,7 +217,7 @@ class UsageStream extends HttpContext {
       for (let i = 0; i < events.length; i++) foldStreamEvent(api, events[i].data, this.usage);
       if (stripping) {
         const passed = this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream);
-        replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
+        if (!this.stripper!.unchanged) replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
         if (this.audit != null) this.audit!.response.addBuffer(passed);
       } else if (this.audit != null) {
         this.audit!.response.addBuffer(chunk);
