@@ -45,3 +45,28 @@ describe("JsonValue.get with a repeated key", () => {
     expect(v.get("c")).toBeNull();
   });
 });
+
+function offsets(text: string, names: Array<string>): Int32Array {
+  const b = String.UTF8.encode(text);
+  return topLevelValues(changetype<usize>(b), b.byteLength, names);
+}
+
+describe("topLevelValues key matching", () => {
+  it("matches whole names only, byte for byte", () => {
+    const at = offsets("{\"model_x\":1,\"mode\":2,\"model\":3}", ["model", "mode", "absent"]);
+    expect(at[0]).toBe(30);
+    expect(at[1]).toBe(20);
+    expect(at[2]).toBe(-1);
+  });
+  it("resolves an escaped key to the name it spells, last occurrence winning", () => {
+    const at = offsets("{\"model\":\"a\",\"mod\\u0065l\":\"b\"}", ["model"]);
+    expect(at[0]).toBe(26);
+    const back = offsets("{\"mod\\u0065l\":\"b\",\"model\":\"a\"}", ["model"]);
+    expect(back[0]).toBe(26);
+  });
+  it("matches a name that is not ASCII", () => {
+    const at = offsets("{\"caf\u00e9\":1,\"x\":2}", ["x", "caf\u00e9"]);
+    expect(at[1]).toBe(9);
+    expect(at[0]).toBe(15);
+  });
+});
