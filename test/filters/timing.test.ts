@@ -105,8 +105,9 @@ describe("module timing: usage", () => {
     assert.equal(report.moduleTimings.length, 2, JSON.stringify(report.moduleTimings));
     assert.deepEqual(report.moduleTimings[0], { module: "auth", micros: 42 });
     assert.equal(report.moduleTimings[1].module, "usage");
-    // Five callbacks of several clock reads at 2 µs each.
-    assert.ok(report.moduleTimings[1].micros >= 10, `usage's own time: ${report.moduleTimings[1].micros}`);
+    // The clock moves 2 µs per read, and each timed callback reads it at its start and its end
+    // (the module's own stamps reuse the start reading): at least one step per callback.
+    assert.ok(report.moduleTimings[1].micros >= 8, `usage's own time: ${report.moduleTimings[1].micros}`);
     // It reads its own total directly: no filter state write per response chunk.
     assert.equal(s.filterState.get("leash.timing.usage"), undefined);
   });

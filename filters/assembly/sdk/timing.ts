@@ -74,6 +74,15 @@ export function publishTiming(s: HttpContext): void {
   setProperty(s.root.timingProperty, micros.toString());
 }
 
+/**
+ * The clock at the start of the running callback, in ms, when the stream is timed: the reading
+ * beginCallback took anyway, so a module that stamps requests (the usage module's start, first
+ * byte and duration) reads the host clock no more often than timing does. Untimed: a fresh read.
+ */
+export function callbackStartMillis(s: HttpContext): u64 {
+  return s.callbackStartNs != 0 ? s.callbackStartNs / 1_000_000 : nowNanos() / 1_000_000;
+}
+
 /** The stream's total so far in microseconds, including the callback that is running now. */
 export function spentMicros(s: HttpContext): u64 {
   let ns = s.spentNs;
