@@ -156,8 +156,10 @@ describe("audit trail through Envoy with the official SDKs", () => {
     assert.equal(count("redact", "blocked", audited.id), 1);
     assert.equal(count("injection", "blocked", audited.id), 1);
     assert.equal(count("redact", "masked", plain.id), 1);
-    // Per-module timing of the guards (sdk/timing.ts): each timed request of theirs is observed.
-    for (const module of ["redact", "injection"]) {
+    // Per-module timing (sdk/timing.ts): each module publishes its total once, in its own access-log
+    // callback, and the usage module reads it in its own: this holds only because Envoy runs the
+    // filters' log callbacks in chain order (auth, redact, injection, quota, usage), every one of them.
+    for (const module of ["auth", "redact", "injection", "quota"]) {
       const line = metrics.split("\n").find((l) => l.startsWith("leash_module_processing_duration_seconds_count{")
         && l.includes(`module="${module}"`) && l.includes(`tenant="${audited.id}"`));
       assert.ok(line && Number(line.split(" ").pop()) >= 3, `no timing of ${module}: ${line}`);

@@ -69,7 +69,8 @@ describe("redact: guard decision and audit copy", () => {
     const host = await loadRedact();
     const s = post(host, chat(`mail ${EMAIL} or ${EMAIL.replace("jane", "joe")}`));
     assert.equal(dec(s.filterState.get("leash.guard.redact")), "redact:masked(email=2)");
-    assert.match(dec(s.filterState.get("leash.timing.redact")) ?? "", /^\d+$/, "the module is timed (sdk/timing.ts)");
+    s.done();
+    assert.match(dec(s.filterState.get("leash.timing.redact")) ?? "", /^\d+$/, "the module is timed (sdk/timing.ts), published in the log pass");
     const clean = post(host, chat("hello"));
     assert.equal(clean.filterState.get("leash.guard.redact"), undefined);
   });
@@ -125,7 +126,8 @@ describe("injection: guard decision", () => {
     const b = post(host, chat(ATTACK));
     assert.equal(b.localResponse?.status, 400);
     assert.match(dec(b.filterState.get("leash.guard.injection")) ?? "", /^injection:blocked\(0\.\d\d\)$/);
-    assert.match(dec(b.filterState.get("leash.timing.injection")) ?? "", /^\d+$/, "the module is timed (sdk/timing.ts)");
+    b.done();
+    assert.match(dec(b.filterState.get("leash.timing.injection")) ?? "", /^\d+$/, "the module is timed (sdk/timing.ts), published in the log pass");
     const f = post(host, chat(ATTACK), JSON.stringify({ injection: { action: "flag", threshold: 0.5 } }));
     assert.ok(!f.localResponse, "flagged, not refused");
     assert.match(dec(f.filterState.get("leash.guard.injection")) ?? "", /^injection:flagged\(0\.\d\d\)$/);

@@ -367,6 +367,8 @@ describe("quota filter: reservation id", () => {
     const { s } = start(host);
     s.requestBody(BODY, true);
     host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    // Published once, in the log pass (sdk/timing.ts).
+    s.done();
     const t = s.filterState.get("leash.timing.quota");
     assert.ok(t !== undefined && /^\d+$/.test(new TextDecoder().decode(t)));
   });

@@ -82,7 +82,7 @@ export class HttpContext {
   /** Callback timing (timing.ts): time spent in this stream's callbacks, and the running one's start. */
   spentNs: u64 = 0;
   callbackStartNs: u64 = 0;
-  /** Last total written as filter state (µs); MAX = none yet. */
+  /** Total written as filter state in the log pass (µs, timing.ts publishTiming); MAX = not yet. */
   publishedMicros: u64 = U64.MAX_VALUE;
 
   constructor(public readonly id: u32, public readonly root: RootContext) {}

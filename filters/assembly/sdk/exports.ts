@@ -11,7 +11,7 @@ import { HeadersAction, DataAction, BufferType, GrpcStatus, HeaderMap } from "./
 import { RootContext, CallReply } from "./context";
 import { newRoot, rootOf, streamOf, addStream, removeStream, removeRoot } from "./registry";
 import { cancelCalls } from "./callouts";
-import { beginCallback, endCallback } from "./timing";
+import { beginCallback, endCallback, publishTiming } from "./timing";
 import { getBuffer, getHeaders, lastStatus, logError, pluginConfiguration,
   sendLocalResponse, setEffectiveContext } from "./host";
 
@@ -185,6 +185,7 @@ export function proxy_on_log(id: u32): void {
   beginCallback(s);
   s.onLog();
   endCallback(s);
+  publishTiming(s);
 }
 
 export function proxy_on_delete(id: u32): void {

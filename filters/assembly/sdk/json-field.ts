@@ -123,13 +123,12 @@ export function topLevelValues(base: usize, len: i32, names: Array<string>): Int
       const end = skipString(base, len, i);
       if (end < 0) return out;
       if (depth == 1 && expectKey) {
-        const key = decodeString(base, i, end);
+        const k = nameIndex(base, i, end, names);
         // skip whitespace and the colon
         let j = end;
         while (j < len && at(base, j) != 0x3a) j++;
         j++;
         while (j < len && (at(base, j) == 0x20 || at(base, j) == 0x0a || at(base, j) == 0x0d || at(base, j) == 0x09)) j++;
-        const k = names.indexOf(<string>key);
         if (k >= 0 && j < len) out[k] = j;
         expectKey = false;
         i = j;
@@ -149,6 +148,35 @@ export function topLevelValues(base: usize, len: i32, names: Array<string>): Int
     i++;
   }
   return out;
+}
+
+/**
+ * Which of `names` the key string [start, end) (quotes included) is, or -1. A key without escapes
+ * is compared byte for byte with ASCII names, allocating nothing (this runs for every member of
+ * every object read, e.g. each SSE event of a stream); a key with an escape, or a name that is
+ * not ASCII, is decoded and compared as a string, so "mod\u0065l" still is "model".
+ */
+function nameIndex(base: usize, start: i32, end: i32, names: Array<string>): i32 {
+  const n = end - start - 2;
+  for (let i = start + 1; i < end - 1; i++) {
+    if (at(base, i) == 0x5c) return names.indexOf(<string>decodeString(base, start, end));
+  }
+  for (let k = 0; k < names.length; k++) {
+    const name = names[k];
+    let ascii = true;
+    for (let c = 0; c < name.length; c++) if (name.charCodeAt(c) >= 0x80) { ascii = false; break; }
+    if (!ascii) {
+      if (<string>decodeString(base, start, end) == name) return k;
+      continue;
+    }
+    if (name.length != n) continue;
+    let same = true;
+    for (let c = 0; c < n; c++) {
+      if (at(base, start + 1 + c) != <u32>name.charCodeAt(c)) { same = false; break; }
+    }
+    if (same) return k;
+  }
+  return -1;
 }
 
 /**

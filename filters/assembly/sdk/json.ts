@@ -22,9 +22,13 @@ export class JsonValue {
   keys: Array<string> = NO_KEYS;
   values: Array<JsonValue> = NO_ITEMS;
 
-  /** Member of an object, or null when absent (or when this is not an object). */
+  /**
+   * Member of an object, or null when absent (or when this is not an object). A member named twice
+   * resolves to its LAST occurrence, as in json-field.ts (topLevelValues) and the providers' own
+   * parsers (Python's json, JSON.parse): the two readers of the SDK must not disagree on a body.
+   */
   get(key: string): JsonValue | null {
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] == key) return this.values[i];
+    for (let i = this.keys.length - 1; i >= 0; i--) if (this.keys[i] == key) return this.values[i];
     return null;
   }
 

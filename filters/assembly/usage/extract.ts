@@ -3,7 +3,15 @@
 // `usage` (non-streamed; `message_start` and `message_delta` events when streamed). When a stream
 // carries no usage, completion tokens are estimated from the streamed text (≈ 4 bytes a token) and
 // the record says so.
+//
+// Read from the bytes, without a tree (this runs for every response): the body is validated once
+// (checkJson, so a truncated or malformed body reports nothing, as the tree parser did), the few
+// members needed are located with the byte-level helpers of sdk/json-field.ts, and only the small
+// `usage` object is parsed (parseJson: its number rules — 12.0 counts as 12 — stay as they were).
+// A member named twice resolves to its last occurrence, like JsonValue.get and the providers' SDKs.
 import { parseJson, JsonValue, JsonKind } from "../sdk/json";
+import { checkJson } from "../sdk/json-check";
+import { topLevelValues, stringAt, skipString, valueEndAt } from "../sdk/json-field";
 import { ApiFormat } from "../sdk/api-error";
 
 export class Usage {
@@ -21,6 +29,20 @@ export class Usage {
   get estimated(): bool { return !this.reported; }
   estimatedCompletionTokens(): u64 { return (this.streamedTextBytes + 3) / 4; }
 }
+
+// Nesting the tree parser accepted (parseJson's MAX_DEPTH 64 counts from the root value, 0).
+const MAX_NESTING: i32 = 65;
+
+const RESPONSE_MEMBERS: Array<string> = ["model", "usage"];
+const OPENAI_CHUNK_MEMBERS: Array<string> = ["model", "choices", "usage"];
+const ANTHROPIC_EVENT_MEMBERS: Array<string> = ["type", "message", "usage", "delta"];
+const MESSAGE_MEMBERS: Array<string> = ["model", "usage"];
+const DELTA_MEMBERS: Array<string> = ["delta"];
+const CONTENT_MEMBERS: Array<string> = ["content"];
+const TEXT_MEMBERS: Array<string> = ["text"];
+
+@inline function at(base: usize, i: i32): u32 { return <u32>load<u8>(base + <usize>i); }
+@inline function isWs(c: u32): bool { return c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09; }
 
 function num(v: JsonValue | null): u64 {
   return v != null && v.kind == JsonKind.Number && v.n > 0 ? <u64>v.n : 0;
@@ -51,53 +73,112 @@ function readUsageObject(api: ApiFormat, usage: JsonValue, u: Usage): void {
   u.reported = true;
 }
 
-/** Usage of a complete (non-streamed) JSON response body; `reported` stays false if it has none. */
-export function usageFromJson(api: ApiFormat, body: string): Usage {
+/**
+ * Reads the `usage` object whose value starts at offset `j` (-1: absent): only that slice is
+ * decoded and parsed. A value that is not an object is ignored, as before.
+ */
+function readUsageAt(api: ApiFormat, base: usize, len: i32, j: i32, u: Usage): void {
+  if (j < 0 || at(base, j) != 0x7b) return;
+  const end = valueEndAt(base, len, j);
+  if (end < 0) return;
+  const parsed = parseJson(String.UTF8.decodeUnsafe(base + <usize>j, <usize>(end - j)));
+  if (parsed.value != null) readUsageObject(api, parsed.value!, u);
+}
+
+/** Offsets (absolute) of `names` in the object whose value starts at `j`; all -1 if it is not an object. */
+function membersAt(base: usize, len: i32, j: i32, names: Array<string>): Int32Array {
+  if (j < 0 || at(base, j) != 0x7b) {
+    const none = new Int32Array(names.length);
+    none.fill(-1);
+    return none;
+  }
+  const end = valueEndAt(base, len, j);
+  // The object's own bytes are read as a document: its members are that document's top level.
+  const rel = topLevelValues(base + <usize>j, (end < 0 ? len : end) - j, names);
+  for (let k = 0; k < rel.length; k++) if (rel[k] >= 0) rel[k] += j;
+  return rel;
+}
+
+/** UTF-8 length of the string value at `j` once unescaped, or -1 when it is not a string. */
+function stringBytesAt(base: usize, len: i32, j: i32): i64 {
+  if (j < 0 || at(base, j) != 0x22) return -1;
+  const end = skipString(base, len, j);
+  if (end < 0) return -1;
+  for (let i = j + 1; i < end - 1; i++) {
+    // An escape: count what it stands for (rare in deltas except \n and quotes).
+    if (at(base, i) == 0x5c) {
+      const s = stringAt(base, len, j);
+      return s == null ? -1 : <i64>String.UTF8.byteLength(s);
+    }
+  }
+  return <i64>(end - j - 2);
+}
+
+/** Usage of a complete (non-streamed) JSON response body of `len` bytes at `base`; `reported` stays false if it has none. */
+export function usageFromBytes(api: ApiFormat, base: usize, len: i32): Usage {
   const u = new Usage();
-  const parsed = parseJson(body);
-  if (parsed.value == null || !parsed.value!.isObject()) return u;
-  const root = parsed.value!;
-  const model = root.get("model");
-  if (model != null && model.isString()) u.model = model.s;
-  const usage = root.get("usage");
-  if (usage != null) readUsageObject(api, usage, u);
+  if (!checkJson(base, len, MAX_NESTING, true).ok) return u;
+  const at_ = topLevelValues(base, len, RESPONSE_MEMBERS);
+  const model = stringAt(base, len, at_[0]);
+  if (model != null) u.model = model;
+  readUsageAt(api, base, len, at_[1], u);
   return u;
+}
+
+/** usageFromJson for a body held as a string (specs, tools): the same reader over its UTF-8 bytes. */
+export function usageFromJson(api: ApiFormat, body: string): Usage {
+  const b = String.UTF8.encode(body);
+  return usageFromBytes(api, changetype<usize>(b), b.byteLength);
 }
 
 /** Folds one SSE event's data into `u` (events of a streamed completion, in order). */
 export function foldStreamEvent(api: ApiFormat, data: string, u: Usage): void {
   if (data == "[DONE]") return;
-  // Every event is parsed: they are small, and deltas carry the text the estimate counts.
-  const parsed = parseJson(data);
-  if (parsed.value == null || !parsed.value!.isObject()) return;
-  const ev = parsed.value!;
+  // The event as UTF-8 bytes (the SSE parser hands out strings): events are small, and reading
+  // the bytes builds no tree; only a `usage` object is parsed.
+  const b = String.UTF8.encode(data);
+  const base = changetype<usize>(b);
+  const len = b.byteLength;
+  if (!checkJson(base, len, MAX_NESTING, true).ok) return;
   if (api == ApiFormat.Anthropic) {
-    const type = ev.get("type");
-    const t = type != null && type.isString() ? type.s : "";
+    const m = topLevelValues(base, len, ANTHROPIC_EVENT_MEMBERS);
+    const type = stringAt(base, len, m[0]);
+    if (type == null) return;
+    const t = type;
     if (t == "message_start") {
-      const msg = ev.get("message");
-      const model = path(msg, "model");
-      if (model != null && model.isString()) u.model = model.s;
-      const usage = path(msg, "usage");
-      if (usage != null) readUsageObject(api, usage, u);
+      const msg = membersAt(base, len, m[1], MESSAGE_MEMBERS);
+      const model = stringAt(base, len, msg[0]);
+      if (model != null) u.model = model;
+      readUsageAt(api, base, len, msg[1], u);
     } else if (t == "message_delta") {
-      const usage = ev.get("usage");
-      if (usage != null) readUsageObject(api, usage, u);
+      readUsageAt(api, base, len, m[2], u);
     } else if (t == "content_block_delta") {
-      const text = path(ev, "delta", "text");
-      if (text != null && text.isString()) u.streamedTextBytes += <u64>String.UTF8.byteLength(text.s);
+      const n = stringBytesAt(base, len, membersAt(base, len, m[3], TEXT_MEMBERS)[0]);
+      if (n > 0) u.streamedTextBytes += <u64>n;
     }
     return;
   }
-  const model = ev.get("model");
-  if (model != null && model.isString() && u.model.length == 0) u.model = model.s;
-  const choices = ev.get("choices");
-  if (choices != null && choices.isArray()) {
-    for (let i = 0; i < choices.items.length; i++) {
-      const content = path(choices.items[i], "delta", "content");
-      if (content != null && content.isString()) u.streamedTextBytes += <u64>String.UTF8.byteLength(content.s);
+  const m = topLevelValues(base, len, OPENAI_CHUNK_MEMBERS);
+  if (u.model.length == 0) {
+    const model = stringAt(base, len, m[0]);
+    if (model != null) u.model = model;
+  }
+  const choices = m[1];
+  if (choices >= 0 && at(base, choices) == 0x5b) {
+    // Each element of the array: its delta.content, when it is a string.
+    let i = choices + 1;
+    while (i < len) {
+      while (i < len && isWs(at(base, i))) i++;
+      if (i >= len || at(base, i) == 0x5d) break;
+      const end = valueEndAt(base, len, i);
+      if (end < 0) break;
+      const delta = membersAt(base, len, i, DELTA_MEMBERS)[0];
+      const n = stringBytesAt(base, len, membersAt(base, len, delta, CONTENT_MEMBERS)[0]);
+      if (n > 0) u.streamedTextBytes += <u64>n;
+      i = end;
+      while (i < len && isWs(at(base, i))) i++;
+      if (i < len && at(base, i) == 0x2c) i++;
     }
   }
-  const usage = ev.get("usage");
-  if (usage != null && usage.isObject()) readUsageObject(api, usage, u);
+  readUsageAt(api, base, len, m[2], u);
 }

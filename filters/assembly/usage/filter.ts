@@ -7,15 +7,15 @@
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
-import { getBuffer, getPropertyString, getRequestHeader, getResponseHeader, logError, logInfo, logWarn, nowMillis, removeHeader, replaceBuffer, replaceHeader, setTickPeriod } from "../sdk/host";
+import { getBuffer, getPropertyString, getRequestHeader, getResponseHeader, logError, logInfo, logWarn, removeHeader, replaceBuffer, replaceHeader, setTickPeriod } from "../sdk/host";
 import { ApiFormat } from "../sdk/api-error";
 import { topLevelString } from "../sdk/json-field";
 import { SseParser } from "../sdk/sse";
 import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
 import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
-import { Usage, usageFromJson, foldStreamEvent } from "./extract";
-import { enableTiming, readModuleTimings, spentMicros, ModuleTime, TIMED_MODULES } from "../sdk/timing";
+import { Usage, usageFromBytes, foldStreamEvent } from "./extract";
+import { enableTiming, readModuleTimings, spentMicros, callbackStartMillis, ModuleTime, TIMED_MODULES } from "../sdk/timing";
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
 import { takesStreamOptions, withIncludeUsage } from "./stream-options";
 import { UsageChunkStripper } from "./usage-chunk";
@@ -187,7 +187,8 @@ class UsageStream extends HttpContext {
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
     if (this.route == null) return HeadersAction.Continue;
-    this.report.upstreamFirstByteMs = nowMillis() - this.startMs;
+    // The clock reading the callback's timing took (sdk/timing.ts): one host call less.
+    this.report.upstreamFirstByteMs = callbackStartMillis(this) - this.startMs;
     const status = getResponseHeader(":status");
     this.report.status = status == null ? 0 : <u32>I32.parseInt(status);
     const type = getResponseHeader("content-type");
@@ -217,7 +218,7 @@ class UsageStream extends HttpContext {
       for (let i = 0; i < events.length; i++) foldStreamEvent(api, events[i].data, this.usage);
       if (stripping) {
         const passed = this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream);
-        replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
+        if (!this.stripper!.unchanged) replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
         if (this.audit != null) this.audit!.response.addBuffer(passed);
       } else if (this.audit != null) {
         this.audit!.response.addBuffer(chunk);
@@ -240,7 +241,7 @@ class UsageStream extends HttpContext {
   /** Starts the report: the route, the clock, and who sent it. */
   begin(route: Route, rid: string | null): void {
     this.route = route;
-    this.startMs = nowMillis();
+    this.startMs = callbackStartMillis(this);
     const r = this.report;
     r.startedAtMs = this.startMs;
     r.provider = route.provider;
@@ -275,8 +276,9 @@ class UsageStream extends HttpContext {
     this.reported = true;
     const r = this.report;
     if (!this.streamed && this.bodyLength > 0) {
-      const text = String.UTF8.decode(joined(this.chunks, this.bodyLength));
-      const u = usageFromJson(this.route!.api, text);
+      // Read from the bytes (extract.ts): no UTF-16 copy of the body, no tree.
+      const body = this.chunks.length == 1 ? this.chunks[0] : joined(this.chunks, this.bodyLength);
+      const u = usageFromBytes(this.route!.api, changetype<usize>(body), body.byteLength);
       if (u.reported) this.usage = u;
     }
     const u = this.usage;
@@ -292,7 +294,7 @@ class UsageStream extends HttpContext {
     // reservation when this is false.
     const details = getPropertyString(["response", "code_details"]);
     r.upstreamResponded = details != null && details == "via_upstream";
-    r.durationMs = nowMillis() - this.startMs;
+    r.durationMs = callbackStartMillis(this) - this.startMs;
     const reservation = getPropertyString(["leash.quota.reservation"]);
     if (reservation != null) r.reservationId = reservation;
     // Every earlier module's total (published as filter state), then this module's own, measured

@@ -38,4 +38,29 @@ describe("SseParser", () => {
     expect(ev.length).toBe(1);
     expect(ev[0].data).toBe("ok");
   });
+
+  it("keeps a line of exactly maxLineBytes, drops one byte more, across chunks", () => {
+    const p = new SseParser(16);
+    // "data: " + 10 bytes = 16 bytes: kept, though it arrives one byte at a time.
+    const line = String.UTF8.encode("data: 0123456789\n\ndata: 0123456789X\n\ndata: ok\n\n");
+    let all = new Array<SseEvent>(0);
+    for (let i = 0; i < line.byteLength; i++) all = all.concat(p.feed(changetype<usize>(line) + <usize>i, 1));
+    expect(p.overflows).toBe(1);
+    expect(all.length).toBe(2);
+    expect(all[0].data).toBe("0123456789");
+    expect(all[1].data).toBe("ok");
+  });
+
+  it("buffers a long line split over many chunks (past the first buffer)", () => {
+    const p = new SseParser();
+    const payload = "y".repeat(5000);
+    const whole = String.UTF8.encode("data: " + payload + "\n\n");
+    let all = new Array<SseEvent>(0);
+    for (let i = 0; i < whole.byteLength; i += 333) {
+      const n = whole.byteLength - i < 333 ? whole.byteLength - i : 333;
+      all = all.concat(p.feed(changetype<usize>(whole) + <usize>i, n));
+    }
+    expect(all.length).toBe(1);
+    expect(all[0].data).toBe(payload);
+  });
 });

@@ -20,6 +20,47 @@ describe("usageFromJson", () => {
     expect(usageFromJson(ApiFormat.OpenAI, "{\"error\":{}}").reported).toBe(false);
     expect(usageFromJson(ApiFormat.OpenAI, "not json").reported).toBe(false);
   });
+  it("finds usage before or after choices, and skips a usage nested inside them", () => {
+    const before = usageFromJson(ApiFormat.OpenAI, "{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4},\"model\":\"m\",\"choices\":[{\"usage\":{\"prompt_tokens\":99}}]}");
+    expect(before.reported).toBe(true);
+    expect(before.promptTokens).toBe(3);
+    expect(before.completionTokens).toBe(4);
+    expect(before.model).toBe("m");
+    const nestedOnly = usageFromJson(ApiFormat.OpenAI, "{\"model\":\"m\",\"choices\":[{\"message\":{\"usage\":{\"prompt_tokens\":99},\"model\":\"inner\"}}]}");
+    expect(nestedOnly.reported).toBe(false);
+    expect(nestedOnly.model).toBe("m");
+    const inString = usageFromJson(ApiFormat.OpenAI, "{\"choices\":[{\"message\":{\"content\":\"\\\"usage\\\":{\\\"prompt_tokens\\\":5}\"}}]}");
+    expect(inString.reported).toBe(false);
+  });
+  it("takes the last of a repeated model or usage member", () => {
+    const u = usageFromJson(ApiFormat.OpenAI, "{\"model\":\"a\",\"usage\":{\"prompt_tokens\":1,\"prompt_tokens\":2},\"model\":\"b\",\"usage\":{\"prompt_tokens\":7,\"prompt_tokens\":8,\"completion_tokens\":1}}");
+    expect(u.model).toBe("b");
+    expect(u.promptTokens).toBe(8);
+    expect(u.completionTokens).toBe(1);
+  });
+  it("decodes an escaped model name", () => {
+    const u = usageFromJson(ApiFormat.OpenAI, "{\"model\":\"gpt\\u002d4o \\\"x\\\" \\u00e9\",\"usage\":{\"prompt_tokens\":1}}");
+    expect(u.model).toBe("gpt-4o \"x\" \u00e9");
+  });
+  it("reads bodies with whitespace anywhere between tokens", () => {
+    const u = usageFromJson(ApiFormat.Anthropic, " \n{ \"model\" :\t\"claude\" ,\r\n \"usage\"\n:\n{ \"input_tokens\" : 5 , \"output_tokens\" : 6 } }\n");
+    expect(u.model).toBe("claude");
+    expect(u.promptTokens).toBe(5);
+    expect(u.completionTokens).toBe(6);
+  });
+  it("reports nothing for a truncated body, a top-level array, or a usage that is not an object", () => {
+    expect(usageFromJson(ApiFormat.OpenAI, "{\"model\":\"m\",\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}").reported).toBe(false);
+    expect(usageFromJson(ApiFormat.OpenAI, "{\"usage\":{\"prompt_tokens\":3}}trailing").reported).toBe(false);
+    expect(usageFromJson(ApiFormat.OpenAI, "[{\"usage\":{\"prompt_tokens\":3}}]").reported).toBe(false);
+    expect(usageFromJson(ApiFormat.OpenAI, "{\"usage\":null}").reported).toBe(false);
+    expect(usageFromJson(ApiFormat.OpenAI, "{\"usage\":[1]}").reported).toBe(false);
+    expect(usageFromJson(ApiFormat.OpenAI, "").reported).toBe(false);
+  });
+  it("keeps the tree parser's number rules inside usage (12.0 is 12, negative is 0)", () => {
+    const u = usageFromJson(ApiFormat.OpenAI, "{\"usage\":{\"prompt_tokens\":12.0,\"completion_tokens\":-3}}");
+    expect(u.promptTokens).toBe(12);
+    expect(u.completionTokens).toBe(0);
+  });
 });
 
 describe("foldStreamEvent", () => {
@@ -51,5 +92,31 @@ describe("foldStreamEvent", () => {
     expect(u.promptTokens).toBe(25);
     expect(u.completionTokens).toBe(15);
     expect(u.streamedTextBytes).toBe(8);
+  });
+  it("counts escaped and multi-byte delta text by its UTF-8 bytes, over every choice", () => {
+    const u = new Usage();
+    foldStreamEvent(ApiFormat.OpenAI, "{\"choices\":[{\"delta\":{\"content\":\"a\\nb\"}},{\"delta\":{\"content\":\"\u00e9\\u00e9\"}},{\"delta\":{}},7]}", u);
+    expect(u.streamedTextBytes).toBe(3 + 4);
+    foldStreamEvent(ApiFormat.Anthropic, "{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"\\\"q\\\"\"}}", u);
+    expect(u.streamedTextBytes).toBe(7 + 3);
+  });
+  it("ignores malformed events, events of other types and a null usage", () => {
+    const u = new Usage();
+    foldStreamEvent(ApiFormat.OpenAI, "{\"choices\":[{\"delta\":{\"content\":\"abcd\"}}]", u);
+    foldStreamEvent(ApiFormat.OpenAI, "{\"model\":\"gpt\",\"choices\":[{\"delta\":{\"content\":\"ab\"}}],\"usage\":null}", u);
+    foldStreamEvent(ApiFormat.Anthropic, "{\"type\":\"ping\",\"usage\":{\"input_tokens\":5}}", u);
+    expect(u.reported).toBe(false);
+    expect(u.streamedTextBytes).toBe(2);
+    expect(u.model).toBe("gpt");
+  });
+  it("keeps the first model of an OpenAI stream, the message's model of an Anthropic one", () => {
+    const u = new Usage();
+    foldStreamEvent(ApiFormat.OpenAI, "{\"model\":\"first\",\"choices\":[]}", u);
+    foldStreamEvent(ApiFormat.OpenAI, "{\"model\":\"second\",\"choices\":[]}", u);
+    expect(u.model).toBe("first");
+    const a = new Usage();
+    foldStreamEvent(ApiFormat.Anthropic, "{\"type\":\"message_start\",\"message\":{\"content\":[{\"model\":\"inner\"}],\"model\":\"claude-y\",\"usage\":{\"input_tokens\":2}}}", a);
+    expect(a.model).toBe("claude-y");
+    expect(a.promptTokens).toBe(2);
   });
 });

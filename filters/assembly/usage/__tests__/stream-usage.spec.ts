@@ -73,4 +73,18 @@ describe("UsageChunkStripper", () => {
     expect(strip(s, "data: {\"choices\":[{}]}", false)).toBe("");
     expect(strip(s, "", true)).toBe("data: {\"choices\":[{}]}");
   });
+  it("says when what it passes on is the chunk itself (no body replace needed)", () => {
+    const s = new UsageChunkStripper();
+    expect(strip(s, chunk + chunk, false)).toBe(chunk + chunk);
+    expect(s.unchanged).toBe(true);
+    expect(strip(s, chunk + "data: {", false)).toBe(chunk);
+    expect(s.unchanged).toBe(false);
+    // The held bytes go out with the next chunk: not the chunk as given.
+    expect(strip(s, "\"choices\":[{}]}\n\n", false)).toBe("data: {\"choices\":[{}]}\n\n");
+    expect(s.unchanged).toBe(false);
+    expect(strip(s, usage, false)).toBe("");
+    expect(s.unchanged).toBe(false);
+    expect(strip(s, done, true)).toBe(done);
+    expect(s.unchanged).toBe(true);
+  });
 });
