@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FakeHost } from "../test/host/index.ts";
-import { buildPassThrough, percentile } from "./vm/pass-through.ts";
+import { buildPassThrough, medianOfRounds, percentile } from "./vm/pass-through.ts";
 import { encodeAuthorizeResponse } from "../test/filters/sidecar-proto.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -69,11 +69,7 @@ for (let round = 0; round < 3; round++) {
 }
 if (auth.grpcCalls.length !== 1) throw new Error(`the warm path called the sidecar ${auth.grpcCalls.length - 1} times`);
 
-const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = (name: string) => {
-  const r = rows.filter((x) => x.module === name);
-  return { p50: median(r.map((x) => x.p50)), p95: median(r.map((x) => x.p95)), p99: median(r.map((x) => x.p99)) };
-};
+const summary = (name: string) => medianOfRounds(rows, (x) => x.module === name);
 const base = summary("pass-through (SDK only)");
 const warm = summary("auth, warm cache");
 const fmt = (n: number): string => n.toFixed(1).padStart(8);

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { parseConfig } from "../config/load.ts";
 import { pluginConfig } from "../envoy/wasm-filters.ts";
 import { FakeHost } from "../test/host/index.ts";
-import { buildPassThrough, percentile } from "./vm/pass-through.ts";
+import { buildPassThrough, median, percentile } from "./vm/pass-through.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -113,7 +113,6 @@ const modules = { redact: await load("redact"), injection: await load("injection
 
 interface Row { module: string; kb: number; p50: number; p95: number; p99: number; perKbP95: number; forwarded: boolean }
 const ROUNDS = 3;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // V8 first runs wasm with its baseline compiler and swaps in optimized code in the background:
 // warm every module up on all sizes before measuring, so the figures are the steady state a
 // long-running Envoy worker is in (whichever size is measured first would otherwise pay it).

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FakeHost } from "../test/host/index.ts";
-import { buildPassThrough, percentile } from "./vm/pass-through.ts";
+import { buildPassThrough, medianOfRounds, percentile } from "./vm/pass-through.ts";
 import { decodeReserveRequest, encodeReserveResponse } from "../test/filters/sidecar-proto.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -114,11 +114,7 @@ for (let round = 0; round < 3; round++) {
 const reserves = quota.grpcCalls.filter((c) => c.method === "Reserve");
 const renewals = reserves.filter((c) => decodeReserveRequest(c.message).leaseOnly === true).length;
 
-const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = (name: string) => {
-  const r = rows.filter((x) => x.module === name);
-  return { p50: median(r.map((x) => x.p50)), p95: median(r.map((x) => x.p95)), p99: median(r.map((x) => x.p99)) };
-};
+const summary = (name: string) => medianOfRounds(rows, (x) => x.module === name);
 const base = summary("pass-through (SDK only)");
 const leased = summary("quota, leased");
 const fmt = (n: number): string => n.toFixed(1).padStart(8);

@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FakeHost } from "../test/host/index.ts";
-import { buildPassThrough, percentile } from "./vm/pass-through.ts";
+import { buildPassThrough, medianOfRounds, percentile } from "./vm/pass-through.ts";
 import { decodeUsageBatch, encodeUsageBatchAck } from "../test/filters/sidecar-proto.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -109,21 +109,17 @@ for (const reply of ["json", "stream"] as const) {
   ackAll(usage);
   if (!r || r.estimated !== false || r.promptTokens !== 14) throw new Error(`${reply}: usage not read: ${JSON.stringify(r)}`);
 }
-const rows: Array<{ module: string; reply: Reply; p50: number; p95: number }> = [];
+const rows: Array<{ module: string; reply: Reply; p50: number; p95: number; p99: number }> = [];
 for (let round = 0; round < 3; round++) {
   for (const reply of ["json", "stream"] as const) {
     for (const [name, host] of [["pass-through", probe], ["usage", usage]] as const) {
       const s = time(host, reply, N);
-      rows.push({ module: name, reply, p50: percentile(s, 50), p95: percentile(s, 95) });
+      rows.push({ module: name, reply, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) });
     }
   }
 }
 
-const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = (module: string, reply: Reply) => {
-  const r = rows.filter((x) => x.module === module && x.reply === reply);
-  return { p50: median(r.map((x) => x.p50)), p95: median(r.map((x) => x.p95)) };
-};
+const summary = (module: string, reply: Reply) => medianOfRounds(rows, (x) => x.module === module && x.reply === reply);
 const fmt = (n: number): string => n.toFixed(1).padStart(8);
 console.log(`usage module cost per request in the VM (fake host, Node ${process.version}), µs, median of 3 rounds × ${N} requests`);
 console.log(`wasm: ${WASM}`);

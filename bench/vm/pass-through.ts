@@ -21,3 +21,17 @@ export async function buildPassThrough(): Promise<string> {
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/** The median of a sample (it is not modified). */
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
+/** Per-round percentiles of one module. */
+export interface RoundRow { p50: number; p95: number; p99: number }
+
+/** Medians over rounds of each percentile, for the rows `pick` selects. */
+export function medianOfRounds<R extends RoundRow>(rows: R[], pick: (r: R) => boolean): RoundRow {
+  const r = rows.filter(pick);
+  return { p50: median(r.map((x) => x.p50)), p95: median(r.map((x) => x.p95)), p99: median(r.map((x) => x.p99)) };
+}

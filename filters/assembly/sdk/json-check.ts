@@ -21,7 +21,7 @@ const stack = new Uint8Array(MAX_SUPPORTED_DEPTH + 1);
 
 class Scanner {
   pos: i32 = 0;
-  constructor(public base: usize, public len: i32, public result: JsonCheck) {}
+  constructor(public base: usize, public len: i32, public result: JsonCheck, public validateUtf8: bool = true) {}
 
   @inline at(i: i32): u32 { return <u32>load<u8>(this.base + <usize>i); }
 
@@ -95,7 +95,7 @@ class Scanner {
         continue;
       }
       if (c < 0x20) return this.fail("control character in string");
-      if (c < 0x80) { this.pos++; continue; }
+      if (c < 0x80 || !this.validateUtf8) { this.pos++; continue; }
       if (!this.utf8Sequence(c)) return false;
     }
     return this.fail("unterminated string");
@@ -124,11 +124,12 @@ class Scanner {
 
 /**
  * Checks `len` bytes at `base`. `maxDepth` bounds nesting (capped at 512). `requireObject` demands
- * a top-level object, as every LLM API request body is one.
+ * a top-level object, as every LLM API request body is one. `validateUtf8` false accepts any bytes
+ * ≥ 0x80 inside strings (for reading what a provider sent, not for judging what a client sends).
  */
-export function checkJson(base: usize, len: i32, maxDepth: i32, requireObject: bool): JsonCheck {
+export function checkJson(base: usize, len: i32, maxDepth: i32, requireObject: bool, validateUtf8: bool = true): JsonCheck {
   const result = new JsonCheck();
-  const s = new Scanner(base, len, result);
+  const s = new Scanner(base, len, result, validateUtf8);
   const limit = maxDepth < MAX_SUPPORTED_DEPTH ? maxDepth : MAX_SUPPORTED_DEPTH;
   let depth: i32 = 0;
   // expectValue: a value must come next; after a value we expect , or a closer.

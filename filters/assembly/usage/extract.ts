@@ -5,7 +5,8 @@
 // the record says so.
 //
 // Read from the bytes, without a tree (this runs for every response): the body is validated once
-// (checkJson, so a truncated or malformed body reports nothing, as the tree parser did), the few
+// (checkJson, so a truncated or malformed body reports nothing, as the tree parser did; bytes that
+// are not UTF-8 inside a string are let through, as the lenient decode before let them), the few
 // members needed are located with the byte-level helpers of sdk/json-field.ts, and only the small
 // `usage` object is parsed (parseJson: its number rules — 12.0 counts as 12 — stay as they were).
 // A member named twice resolves to its last occurrence, like JsonValue.get and the providers' SDKs.
@@ -117,7 +118,7 @@ function stringBytesAt(base: usize, len: i32, j: i32): i64 {
 /** Usage of a complete (non-streamed) JSON response body of `len` bytes at `base`; `reported` stays false if it has none. */
 export function usageFromBytes(api: ApiFormat, base: usize, len: i32): Usage {
   const u = new Usage();
-  if (!checkJson(base, len, MAX_NESTING, true).ok) return u;
+  if (!checkJson(base, len, MAX_NESTING, true, false).ok) return u;
   const at_ = topLevelValues(base, len, RESPONSE_MEMBERS);
   const model = stringAt(base, len, at_[0]);
   if (model != null) u.model = model;
@@ -139,7 +140,7 @@ export function foldStreamEvent(api: ApiFormat, data: string, u: Usage): void {
   const b = String.UTF8.encode(data);
   const base = changetype<usize>(b);
   const len = b.byteLength;
-  if (!checkJson(base, len, MAX_NESTING, true).ok) return;
+  if (!checkJson(base, len, MAX_NESTING, true, false).ok) return;
   if (api == ApiFormat.Anthropic) {
     const m = topLevelValues(base, len, ANTHROPIC_EVENT_MEMBERS);
     const type = stringAt(base, len, m[0]);

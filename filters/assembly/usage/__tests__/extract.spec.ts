@@ -1,4 +1,4 @@
-import { usageFromJson, foldStreamEvent, Usage } from "../extract";
+import { usageFromJson, usageFromBytes, foldStreamEvent, Usage } from "../extract";
 import { ApiFormat } from "../../sdk/api-error";
 
 describe("usageFromJson", () => {
@@ -15,6 +15,19 @@ describe("usageFromJson", () => {
     expect(u.promptTokens).toBe(100);
     expect(u.cachedTokens).toBe(90);
     expect(u.completionTokens).toBe(7);
+  });
+  it("meters a reply whose text has bytes that are not UTF-8 (a provider's bad byte costs no usage record)", () => {
+    const text = String.UTF8.encode("{\"model\":\"m\",\"choices\":[{\"message\":{\"content\":\"ab\"}}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}");
+    const bytes = Uint8Array.wrap(text);
+    // "ab" → "a\xffb"-like: overwrite the "b" of the content with 0xFF (not UTF-8).
+    let at = -1;
+    for (let i = 0; i + 1 < bytes.length; i++) if (bytes[i] == 0x61 && bytes[i + 1] == 0x62) { at = i + 1; break; }
+    expect(at).toBeGreaterThan(0);
+    bytes[at] = 0xff;
+    const u = usageFromBytes(ApiFormat.OpenAI, changetype<usize>(text), text.byteLength);
+    expect(u.reported).toBe(true);
+    expect(u.promptTokens).toBe(3);
+    expect(u.completionTokens).toBe(2);
   });
   it("reports nothing for bodies without usage or not JSON", () => {
     expect(usageFromJson(ApiFormat.OpenAI, "{\"error\":{}}").reported).toBe(false);
