@@ -4,6 +4,8 @@ import { RootContext } from "../sdk/context";
 import { RedactRoot } from "./filter";
 
 export * from "../sdk/exports";
+// Reads response bodies: Envoy calls it for every response chunk.
+export * from "../sdk/exports-response-body";
 
 function newRedactRoot(id: u32): RootContext { return new RedactRoot(id); }
 

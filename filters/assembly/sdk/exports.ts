@@ -1,5 +1,7 @@
 // The proxy-wasm ABI 0.2.1 entry points. A filter's index.ts re-exports everything here
-// (`export * from "../sdk/exports"`) and registers its root context factory.
+// (`export * from "../sdk/exports"`) and registers its root context factory. One entry point is
+// apart: proxy_on_response_body (exports-response-body.ts), which only a module that reads response
+// bodies exports — Envoy skips a module without it for every response chunk (no call into its VM).
 //
 // This replaces @solo-io/proxy-runtime 0.1.8's exports.ts and context bookkeeping (see
 // docs/decisions/0001-own-sdk-layer.md): its proxy_on_configure passed the configuration size as
@@ -94,15 +96,6 @@ export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u3
   if (s == null) return HeadersAction.Continue;
   beginCallback(s);
   const r = s.onResponseHeaders(headers, endOfStream != 0);
-  endCallback(s);
-  return r;
-}
-
-export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u32 {
-  const s = streamOf(id);
-  if (s == null) return DataAction.Continue;
-  beginCallback(s);
-  const r = s.onResponseBody(size, endOfStream != 0);
   endCallback(s);
   return r;
 }
