@@ -38,7 +38,8 @@ const RESPONSE_MEMBERS: Array<string> = ["model", "usage"];
 const OPENAI_CHUNK_MEMBERS: Array<string> = ["model", "choices", "usage"];
 const ANTHROPIC_EVENT_MEMBERS: Array<string> = ["type", "message", "usage", "delta"];
 const MESSAGE_MEMBERS: Array<string> = ["model", "usage"];
-const DELTA_MEMBERS: Array<string> = ["delta"];
+/** A stream choice's text: chat's `delta` (its `content`), or the legacy /completions `text`. */
+const CHOICE_MEMBERS: Array<string> = ["delta", "text"];
 const CONTENT_MEMBERS: Array<string> = ["content"];
 const TEXT_MEMBERS: Array<string> = ["text"];
 
@@ -166,15 +167,17 @@ export function foldStreamEvent(api: ApiFormat, data: string, u: Usage): void {
   }
   const choices = m[1];
   if (choices >= 0 && at(base, choices) == 0x5b) {
-    // Each element of the array: its delta.content, when it is a string.
+    // Each element of the array: its delta.content (chat) or its text (legacy /completions), when
+    // it is a string.
     let i = choices + 1;
     while (i < len) {
       while (i < len && isWs(at(base, i))) i++;
       if (i >= len || at(base, i) == 0x5d) break;
       const end = valueEndAt(base, len, i);
       if (end < 0) break;
-      const delta = membersAt(base, len, i, DELTA_MEMBERS)[0];
-      const n = stringBytesAt(base, len, membersAt(base, len, delta, CONTENT_MEMBERS)[0]);
+      const choice = membersAt(base, len, i, CHOICE_MEMBERS);
+      let n = stringBytesAt(base, len, membersAt(base, len, choice[0], CONTENT_MEMBERS)[0]);
+      if (n < 0) n = stringBytesAt(base, len, choice[1]);
       if (n > 0) u.streamedTextBytes += <u64>n;
       i = end;
       while (i < len && isWs(at(base, i))) i++;

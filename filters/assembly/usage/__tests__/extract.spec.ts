@@ -77,6 +77,17 @@ describe("usageFromJson", () => {
 });
 
 describe("foldStreamEvent", () => {
+  it("counts the text of legacy /completions stream chunks (choices[].text) for the estimate", () => {
+    const u = new Usage();
+    foldStreamEvent(ApiFormat.OpenAI, "{\"object\":\"text_completion\",\"model\":\"gpt-3.5-turbo-instruct\",\"choices\":[{\"text\":\"Hello\",\"index\":0}]}", u);
+    foldStreamEvent(ApiFormat.OpenAI, "{\"choices\":[{\"text\":\" wörld\",\"index\":0},{\"index\":1,\"text\":\"!\"}]}", u);
+    expect(u.streamedTextBytes).toBe(5 + 7 + 1);
+    expect(u.model).toBe("gpt-3.5-turbo-instruct");
+    // A chat chunk with both a delta and a text member counts the delta's content only.
+    const c = new Usage();
+    foldStreamEvent(ApiFormat.OpenAI, "{\"choices\":[{\"delta\":{\"content\":\"abc\"},\"text\":\"zzzzzz\"}]}", c);
+    expect(c.streamedTextBytes).toBe(3);
+  });
   it("takes OpenAI usage from the final chunk", () => {
     const u = new Usage();
     foldStreamEvent(ApiFormat.OpenAI, "{\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\"Hello\"}}]}", u);
