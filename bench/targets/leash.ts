@@ -48,6 +48,9 @@ const PREFIX: string = "/mock";
  */
 const QUOTA_LEASE_TTL_MS: number | null =
   process.env.LEASH_BENCH_QUOTA_LEASE_TTL_MS === undefined ? null : Number(process.env.LEASH_BENCH_QUOTA_LEASE_TTL_MS) || 0;
+/** modules.quota.lease_max_requests when LEASH_BENCH_QUOTA_LEASE_MAX_REQUESTS is set; unset = the shipped default. */
+const QUOTA_LEASE_MAX_REQUESTS: number | null =
+  process.env.LEASH_BENCH_QUOTA_LEASE_MAX_REQUESTS === undefined ? null : Number(process.env.LEASH_BENCH_QUOTA_LEASE_MAX_REQUESTS) || 1;
 
 let envoyCount: number = 0;
 
@@ -132,7 +135,7 @@ modules:
   auth: { enabled: ${modules.auth} }
   redact: { enabled: ${modules.redact} }
   injection: { enabled: ${modules.injection} }
-  quota: { enabled: ${modules.quota}${QUOTA_LEASE_TTL_MS !== null ? `, lease_ttl_ms: ${QUOTA_LEASE_TTL_MS}` : ""} }
+  quota: { enabled: ${modules.quota}${QUOTA_LEASE_TTL_MS !== null ? `, lease_ttl_ms: ${QUOTA_LEASE_TTL_MS}` : ""}${QUOTA_LEASE_MAX_REQUESTS !== null ? `, lease_max_requests: ${QUOTA_LEASE_MAX_REQUESTS}` : ""} }
   usage: { enabled: ${modules.usage} }
 `;
 }
