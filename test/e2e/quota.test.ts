@@ -91,6 +91,14 @@ describe("a request limit over two replicas", () => {
     assert.equal(reached(marker), N);
     assertRefused(refused, "quota.rpm_exceeded");
     assert.deepEqual(allowed.map((o) => rateLimits(o.headers).remainingRequests).sort(), Array.from({ length: N }, (_, i) => i));
+    // Anthropic's names carry the same values, the reset as an instant (RFC 3339, whole seconds).
+    for (const o of [...allowed, ...refused]) {
+      assert.equal(o.headers.get("anthropic-ratelimit-requests-limit"), String(N));
+      assert.equal(Number(o.headers.get("anthropic-ratelimit-requests-remaining")), rateLimits(o.headers).remainingRequests);
+      const reset = Date.parse(o.headers.get("anthropic-ratelimit-requests-reset") ?? "");
+      assert.match(o.headers.get("anthropic-ratelimit-requests-reset") ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.ok(reset > Date.now() - 5_000 && reset <= Date.now() + 61_000, `reset ${reset} within the rolling minute`);
+    }
   });
 });
 

@@ -99,6 +99,39 @@ describe("quota filter: admission", () => {
     assert.equal(s.getResponseHeaders().filter(([n]) => n === "x-ratelimit-limit-requests").length, 1);
   });
 
+  it("on Anthropic routes also Anthropic's anthropic-ratelimit-* (reset as an RFC 3339 instant), replacing the provider's; none on OpenAI routes", async () => {
+    const host = await load();
+    const { s } = start(host, "/anthropic/v1/messages");
+    s.requestBody(BODY, true);
+    host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    s.responseHeaders([[":status", "200"], ["anthropic-ratelimit-requests-remaining", "3999"], ["anthropic-ratelimit-tokens-limit", "400000"]], false);
+    const at = (ms: number): string => new Date(Math.ceil((clockMs + ms) / 1000) * 1000).toISOString().replace(".000Z", "Z");
+    assert.equal(s.responseHeader("anthropic-ratelimit-requests-limit"), "10");
+    assert.equal(s.responseHeader("anthropic-ratelimit-requests-remaining"), "4");
+    assert.equal(s.responseHeader("anthropic-ratelimit-requests-reset"), at(6000));
+    assert.equal(s.responseHeader("anthropic-ratelimit-tokens-limit"), "10000");
+    assert.equal(s.responseHeader("anthropic-ratelimit-tokens-remaining"), "250");
+    assert.equal(s.responseHeader("anthropic-ratelimit-tokens-reset"), at(61500));
+    assert.equal(s.getResponseHeaders().filter(([n]) => n === "anthropic-ratelimit-requests-remaining").length, 1);
+    assert.equal(s.responseHeader("x-ratelimit-remaining-requests"), "4", "OpenAI's names stay on both routes");
+
+    // A token-only tenant: the provider's request headers of the other kind are removed.
+    const only = start(host, "/anthropic/v1/messages").s;
+    only.requestBody(BODY, true);
+    host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({
+      decision: "ALLOW", hasTokenLimit: true, limitTokens: 100, remainingTokens: 40, resetTokensMs: 999,
+    }));
+    only.responseHeaders([[":status", "200"], ["anthropic-ratelimit-requests-limit", "4000"]], false);
+    assert.equal(only.responseHeader("anthropic-ratelimit-requests-limit"), undefined);
+    assert.equal(only.responseHeader("anthropic-ratelimit-tokens-reset"), at(999));
+
+    const openai = start(host).s;
+    openai.requestBody(BODY, true);
+    host.respondGrpc(host.grpcCalls[2].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    openai.responseHeaders([[":status", "200"]], false);
+    assert.equal(openai.getResponseHeaders().filter(([n]) => n.startsWith("anthropic-ratelimit-")).length, 0);
+  });
+
   it("shows only the kind of limit the tenant has, and removes the provider's headers of the other kind", async () => {
     const host = await load();
     const { s } = start(host);
@@ -202,6 +235,21 @@ describe("quota filter: denials", () => {
       type: "error", error: { type: "overloaded_error", message: "Quota store unavailable.", code: "quota.unavailable" },
     });
     assert.equal(header(s, "retry-after"), "1");
+  });
+
+  it("a 429 on an Anthropic route carries anthropic-ratelimit-* beside Retry-After", async () => {
+    const host = await load();
+    const { s } = start(host, "/anthropic/v1/messages");
+    s.requestBody(BODY, true);
+    host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({
+      decision: "DENY", code: "quota.rpm_exceeded", message: "Too many.", httpStatus: 429, retryAfterS: 12,
+      hasRequestLimit: true, limitRequests: 10, remainingRequests: 0, resetRequestsMs: 12000,
+    }));
+    assert.equal(s.localResponse?.status, 429);
+    assert.equal(header(s, "anthropic-ratelimit-requests-limit"), "10");
+    assert.equal(header(s, "anthropic-ratelimit-requests-remaining"), "0");
+    assert.equal(header(s, "anthropic-ratelimit-requests-reset"), new Date(Math.ceil((clockMs + 12000) / 1000) * 1000).toISOString().replace(".000Z", "Z"));
+    assert.equal(header(s, "retry-after"), "12");
   });
 
   it("fills gaps in a deny answer: 429, a generic code and at least 1 s Retry-After", async () => {

@@ -22,7 +22,7 @@ import { Route, matchRoute } from "../sdk/routes";
 import { QuotaConfig, parseQuotaConfig, EXPECTED_SHAPE } from "./config";
 import { estimatePromptTokens, requestFacts, RequestFacts } from "./estimate";
 import { NoLimitsCache } from "./no-limits-cache";
-import { REQUEST_HEADERS, TOKEN_HEADERS, rateLimitHeaders } from "./rate-limit-headers";
+import { REQUEST_HEADERS, TOKEN_HEADERS, ANTHROPIC_REQUEST_HEADERS, ANTHROPIC_TOKEN_HEADERS, rateLimitHeaders, anthropicRateLimitHeaders } from "./rate-limit-headers";
 import { SERVICE, METHOD, RETURN_METHOD, Decision, RateLimits, ReserveRequest, ReserveResponse, encodeReserveRequest, decodeReserveResponse, encodeLeaseReturn } from "./reserve-pb";
 import { Lease, LeaseTable } from "./leases";
 
@@ -326,7 +326,7 @@ class QuotaStream extends HttpContext {
     if (answer.decision != Decision.Allow) {
       const status = answer.httpStatus >= 400 && answer.httpStatus <= 599 ? answer.httpStatus : <u32>429;
       const code = answer.code.length > 0 ? answer.code : "quota.exceeded";
-      const headers = rateLimitHeaders(limits);
+      const headers = this.limitHeaders(limits);
       // Retry-After is whole seconds; at least 1 so a client never retries in a tight loop.
       headers.push("retry-after");
       headers.push((answer.retryAfterS > 0 ? answer.retryAfterS : 1).toString());
@@ -375,11 +375,27 @@ class QuotaStream extends HttpContext {
     const limits = this.limits!;
     // Replace, never add: the provider's own x-ratelimit-* describe the gateway's upstream account,
     // not the tenant's limits, and a kind of limit the tenant does not have must not show them.
-    const headers = rateLimitHeaders(limits);
+    const headers = this.limitHeaders(limits);
     for (let i = 0; i + 1 < headers.length; i += 2) replaceHeader(HeaderMap.ResponseHeaders, headers[i], headers[i + 1]);
     if (!limits.hasRequestLimit) removeAll(REQUEST_HEADERS);
     if (!limits.hasTokenLimit) removeAll(TOKEN_HEADERS);
+    if (this.anthropicRoute) {
+      if (!limits.hasRequestLimit) removeAll(ANTHROPIC_REQUEST_HEADERS);
+      if (!limits.hasTokenLimit) removeAll(ANTHROPIC_TOKEN_HEADERS);
+    }
     return HeadersAction.Continue;
+  }
+
+  get anthropicRoute(): bool { return this.route != null && this.route!.api == ApiFormat.Anthropic; }
+
+  /** OpenAI's x-ratelimit-* for `limits`, and on Anthropic routes Anthropic's anthropic-ratelimit-* too. */
+  limitHeaders(limits: RateLimits): Array<string> {
+    const headers = rateLimitHeaders(limits);
+    if (this.anthropicRoute) {
+      const more = anthropicRateLimitHeaders(limits, nowMillis());
+      for (let i = 0; i < more.length; i++) headers.push(more[i]);
+    }
+    return headers;
   }
 
   deny(status: u32, code: string, message: string, headers: Array<string>): void {

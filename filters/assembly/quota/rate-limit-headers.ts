@@ -44,3 +44,51 @@ export function rateLimitHeaders(limits: RateLimits): Array<string> {
   }
   return out;
 }
+
+// Anthropic's own names for the same figures, sent on Anthropic routes beside OpenAI's (clients of
+// either API find what they read). Their reset is a point in time, RFC 3339 in UTC.
+export const ANTHROPIC_REQUEST_HEADERS: Array<string> = ["anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"];
+export const ANTHROPIC_TOKEN_HEADERS: Array<string> = ["anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"];
+
+function pad2(n: i64): string { return n < 10 ? "0" + n.toString() : n.toString(); }
+
+/** `epochMs` as an RFC 3339 UTC timestamp to the second, e.g. "2026-11-26T16:40:05Z" (proleptic Gregorian). */
+export function formatRfc3339(epochMs: u64): string {
+  const secs = <i64>(epochMs / 1000);
+  const days = secs / 86400;
+  const rem = secs % 86400;
+  // Days since 1970-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted).
+  const z = days + 719468;
+  const era = (z >= 0 ? z : z - 146096) / 146097;
+  const doe = z - era * 146097;
+  const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const mp = (5 * doy + 2) / 153;
+  const day = doy - (153 * mp + 2) / 5 + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return year.toString() + "-" + pad2(month) + "-" + pad2(day) + "T" +
+    pad2(rem / 3600) + ":" + pad2((rem / 60) % 60) + ":" + pad2(rem % 60) + "Z";
+}
+
+/**
+ * Anthropic's anthropic-ratelimit-* headers for `limits` at `nowMs`, as flat [name, value, ...]:
+ * three per kind of limit. The reset instant is rounded up to the second, so it is never earlier
+ * than the moment the remaining is back at the limit.
+ */
+export function anthropicRateLimitHeaders(limits: RateLimits, nowMs: u64): Array<string> {
+  const out = new Array<string>(0);
+  if (limits.hasRequestLimit) {
+    out.push(ANTHROPIC_REQUEST_HEADERS[0]); out.push(limits.limitRequests.toString());
+    out.push(ANTHROPIC_REQUEST_HEADERS[1]); out.push(limits.remainingRequests.toString());
+    out.push(ANTHROPIC_REQUEST_HEADERS[2]); out.push(formatRfc3339(ceilSecond(nowMs + limits.resetRequestsMs)));
+  }
+  if (limits.hasTokenLimit) {
+    out.push(ANTHROPIC_TOKEN_HEADERS[0]); out.push(limits.limitTokens.toString());
+    out.push(ANTHROPIC_TOKEN_HEADERS[1]); out.push(limits.remainingTokens.toString());
+    out.push(ANTHROPIC_TOKEN_HEADERS[2]); out.push(formatRfc3339(ceilSecond(nowMs + limits.resetTokensMs)));
+  }
+  return out;
+}
+
+function ceilSecond(ms: u64): u64 { return (ms + 999) / 1000 * 1000; }

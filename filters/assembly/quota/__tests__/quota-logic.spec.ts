@@ -1,4 +1,4 @@
-import { formatResetDuration, rateLimitHeaders } from "../rate-limit-headers";
+import { formatResetDuration, rateLimitHeaders, formatRfc3339, anthropicRateLimitHeaders } from "../rate-limit-headers";
 import { estimatePromptTokens, requestFacts } from "../estimate";
 import { NoLimitsCache } from "../no-limits-cache";
 import { parseQuotaConfig } from "../config";
@@ -34,6 +34,30 @@ describe("rateLimitHeaders", () => {
     expect(h.join(",")).toBe("x-ratelimit-limit-requests,60,x-ratelimit-remaining-requests,59,x-ratelimit-reset-requests,1s");
     l.hasTokenLimit = true; l.limitTokens = 1000; l.remainingTokens = 0; l.resetTokensMs = 30500;
     expect(rateLimitHeaders(l).slice(6).join(",")).toBe("x-ratelimit-limit-tokens,1000,x-ratelimit-remaining-tokens,0,x-ratelimit-reset-tokens,30.5s");
+  });
+});
+
+describe("formatRfc3339", () => {
+  it("writes UTC instants to the second, across leap days and year ends", () => {
+    expect(formatRfc3339(0)).toBe("1970-01-01T00:00:00Z");
+    expect(formatRfc3339(951782400000)).toBe("2000-02-29T00:00:00Z");
+    expect(formatRfc3339(1700000000999)).toBe("2023-11-14T22:13:20Z");
+    expect(formatRfc3339(1735689599000)).toBe("2024-12-31T23:59:59Z");
+    expect(formatRfc3339(1735689600000)).toBe("2025-01-01T00:00:00Z");
+    expect(formatRfc3339(4107542400000)).toBe("2100-03-01T00:00:00Z");
+  });
+});
+
+describe("anthropicRateLimitHeaders", () => {
+  it("writes Anthropic's names, the reset rounded up to the second", () => {
+    const l = new RateLimits();
+    expect(anthropicRateLimitHeaders(l, 0).length).toBe(0);
+    l.hasTokenLimit = true; l.limitTokens = 1000; l.remainingTokens = 7; l.resetTokensMs = 1;
+    // now + 1 ms lands exactly on a second: that second.
+    expect(anthropicRateLimitHeaders(l, 1735689598999).join(",")).toBe(
+      "anthropic-ratelimit-tokens-limit,1000,anthropic-ratelimit-tokens-remaining,7,anthropic-ratelimit-tokens-reset,2024-12-31T23:59:59Z");
+    // 1 ms past a second: the next one (never earlier than the real reset).
+    expect(anthropicRateLimitHeaders(l, 1735689599000)[5]).toBe("2025-01-01T00:00:00Z");
   });
 });
 
