@@ -17,12 +17,12 @@ import { startMockProvider, type MockProvider } from "../../mock-provider/server
 import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
 import { createApiKey, createTenant } from "../../sidecar-services/src/keys.ts";
 import { freePort, waitFor, RunningEnvoy, httpGet } from "../integration/envoy-harness.ts";
+import { TEST_REDIS_URL } from "../support/redis-prefix.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WASM_DIR = join(ROOT, "build", "release");
 const SIDECAR = join(ROOT, "build", "sidecar", "main.js");
 const ADMIN_DB_URL = process.env.LEASH_TEST_DATABASE_URL || "postgres://leash:leash@127.0.0.1:5432/leash_test";
-const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
 
 /** The credential the gateway holds for the mock provider; it must reach the mock, never a client. */
 export const PROVIDER_KEY = "sk-provider-e2e-" + randomBytes(6).toString("hex");
@@ -154,7 +154,7 @@ sidecar:
   http_port: ${httpPort}
   admin_port: ${sidecarAdminPort}
   database_url: "${databaseUrl}"
-  redis_url: "${opts.redisUrl ?? REDIS_URL}"
+  redis_url: "${opts.redisUrl ?? TEST_REDIS_URL}"
   data_dir: "${join(dir, `data-${n}`)}"${opts.authCacheTtlMs === undefined ? "" : `\n  auth_cache_ttl_ms: ${opts.authCacheTtlMs}`}
 providers:
   - { name: mock, api: openai, prefix: /mock, base_url: "${mockUrl}", api_key_env: ${PROVIDER_KEY_ENV}, timeout_ms: ${timeout} }

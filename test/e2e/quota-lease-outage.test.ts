@@ -20,8 +20,8 @@ import { openaiChat, setTenantLimits, type Outcome } from "./quota-client.ts";
 import { quotaState } from "../support/quota-state.ts";
 import { startRedis, stopRedis } from "../support/redis-server.ts";
 import { freePort, waitFor } from "../integration/envoy-harness.ts";
+import { DEFAULT_KEY_PREFIX } from "../../sidecar-services/src/kv-store.ts";
 
-const PREFIX = "leash:";
 const ROUNDS = 3;
 /** rpm 100: the first Reserve leaves 99 of headroom, so its lease holds ⌊99 / 16⌋ = 6 requests. */
 const RPM = 100;
@@ -69,7 +69,7 @@ async function outageRound(down: () => Promise<void>, up: () => Promise<void>): 
     }, 15_000);
     const grantedAt = Date.now();
     // The grant counted the lease at once: the warm-up and the lease's 6.
-    const counted = (await quotaState(reader, PREFIX, tenant.id)).minuteRequests;
+    const counted = (await quotaState(reader, DEFAULT_KEY_PREFIX, tenant.id)).minuteRequests;
     await down();
     const outage: Outcome[] = [];
     for (let i = 0; i < LEASE + 2; i++) {
@@ -105,7 +105,7 @@ describe("leases when the sidecar or Redis goes away", () => {
     // Redis kept the counters: the warm-up and the whole lease were counted at the grant. The
     // lease's unused rest is given back when it expires if the sidecar is back by then, else it
     // stays counted (conservative): never fewer than admitted, never more than was granted.
-    const s = await quotaState(reader, PREFIX, r.tenant.id);
+    const s = await quotaState(reader, DEFAULT_KEY_PREFIX, r.tenant.id);
     assert.ok(s.minuteRequests >= 1 + admitted && s.minuteRequests <= 1 + LEASE, `${s.minuteRequests} counted for ${1 + admitted} admitted`);
   });
 

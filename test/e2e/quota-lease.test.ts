@@ -11,9 +11,8 @@ import { startGateway, type Gateway, type Replica } from "./gateway.ts";
 import { openaiChat, setTenantLimits, type Outcome } from "./quota-client.ts";
 import { quotaState } from "../support/quota-state.ts";
 import { waitFor } from "../integration/envoy-harness.ts";
-
-const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
-const PREFIX = "leash:";
+import { TEST_REDIS_URL } from "../support/redis-prefix.ts";
+import { DEFAULT_KEY_PREFIX } from "../../sidecar-services/src/kv-store.ts";
 
 let gw: Gateway;
 let second: Replica;
@@ -22,7 +21,7 @@ before(async () => {
   // Short leases: expiry (and the return of unused units) comes soon after the traffic stops.
   gw = await startGateway({ quota: { leaseTtlMs: 200 } });
   second = await gw.addReplica();
-  redis = new Redis(REDIS_URL);
+  redis = new Redis(TEST_REDIS_URL);
 });
 after(async () => {
   redis?.disconnect();
@@ -66,7 +65,7 @@ describe("quota leases", () => {
     // Leases expire 200 ms after their grant; the modules give back their unused part on the next
     // tick and the usage reports settle each request's real count.
     const state = await waitFor("counters equal to the usage", async () => {
-      const s = await quotaState(redis, PREFIX, t.id);
+      const s = await quotaState(redis, DEFAULT_KEY_PREFIX, t.id);
       return s.minuteRequests === 80 && s.minuteTokens === used && s.dayRequests === 80 && s.dayTokens === used ? s : undefined;
     }, 15_000);
     assert.equal(state.monthTokens, used);
@@ -96,7 +95,7 @@ describe("quota leases", () => {
       const used = outcomes.reduce((n, o) => n + o.tokens!, 0);
       // The last lease expires 1 s after its grant; its rest is given back, the reports settle.
       await waitFor("counters equal to the usage", async () => {
-        const s = await quotaState(redis, PREFIX, t.id);
+        const s = await quotaState(redis, DEFAULT_KEY_PREFIX, t.id);
         return s.minuteRequests === 40 && s.minuteTokens === used && s.dayRequests === 40 && s.dayTokens === used ? s : undefined;
       }, 15_000);
     } finally {

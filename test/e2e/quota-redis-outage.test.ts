@@ -18,8 +18,8 @@ import { anthropicMessage, openaiChat, rateLimits, setTenantLimits, type Outcome
 import { quotaState } from "../support/quota-state.ts";
 import { startRedis, stopRedis } from "../support/redis-server.ts";
 import { freePort, httpGet, waitFor } from "../integration/envoy-harness.ts";
+import { DEFAULT_KEY_PREFIX } from "../../sidecar-services/src/kv-store.ts";
 
-const PREFIX = "leash:";
 const ROUNDS = 3;
 
 let gw: Gateway;
@@ -104,12 +104,12 @@ describe("Redis killed under the gateway", () => {
     // Restarted empty (no persistence): the first allowed request after the sidecar reconnects
     // starts the count again.
     await waitFor("the sidecar back on Redis", async () => ((await ask(closed, "resume")).status === 200 ? true : undefined), 15_000);
-    const before = await quotaState(reader, PREFIX, closed.id);
+    const before = await quotaState(reader, DEFAULT_KEY_PREFIX, closed.id);
     const first = await ask(closed, "after 1");
     const second = await ask(closed, "after 2");
     assert.equal(first.status, 200);
     assert.equal(second.status, 200);
-    const after = await quotaState(reader, PREFIX, closed.id);
+    const after = await quotaState(reader, DEFAULT_KEY_PREFIX, closed.id);
     assert.equal(after.minuteRequests, before.minuteRequests + 2);
     assert.equal(rateLimits(second.headers).remainingRequests, 100 - after.minuteRequests);
   });

@@ -11,9 +11,8 @@ import { startGateway, type Gateway } from "./gateway.ts";
 import { openaiChat, setTenantLimits } from "./quota-client.ts";
 import { openReservations, quotaState, reservationRecord } from "../support/quota-state.ts";
 import { freePort, waitFor } from "../integration/envoy-harness.ts";
-
-const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
-const PREFIX = "leash:";
+import { TEST_REDIS_URL } from "../support/redis-prefix.ts";
+import { DEFAULT_KEY_PREFIX } from "../../sidecar-services/src/kv-store.ts";
 
 let gw: Gateway;
 let redis: Redis;
@@ -26,7 +25,7 @@ before(async () => {
     quota: { leaseTtlMs: 0 },
     extraProviders: [`{ name: dead, api: openai, prefix: /dead, base_url: "http://127.0.0.1:${deadPort}", api_key_env: LEASH_E2E_PROVIDER_KEY, timeout_ms: 30000 }`],
   });
-  redis = new Redis(REDIS_URL);
+  redis = new Redis(TEST_REDIS_URL);
 });
 after(async () => {
   redis?.disconnect();
@@ -47,10 +46,10 @@ describe("reservation ids", () => {
       { headers: { "x-request-id": victimId, "x-mock-hang": "1" }, signal: abort.signal },
     ).catch((err: unknown) => err);
     const [open] = await waitFor("the victim's reservation", async () => {
-      const ids = await openReservations(redis, PREFIX, t.id);
+      const ids = await openReservations(redis, DEFAULT_KEY_PREFIX, t.id);
       return ids.length === 1 && gw.mock.hanging === 1 ? ids : undefined;
     });
-    const reserved = (await reservationRecord(redis, PREFIX, t.id, open!))!;
+    const reserved = (await reservationRecord(redis, DEFAULT_KEY_PREFIX, t.id, open!))!;
     assert.ok(!open!.includes(victimId), "the reservation is not named by the client's x-request-id");
 
     // Under the victim's x-request-id: a provider 5xx (would release) and a success (would settle).
@@ -62,9 +61,9 @@ describe("reservation ids", () => {
 
     // Both reports settled their own reservations; the victim's is untouched.
     const state = await waitFor("the attacker's reports settled", async () =>
-      (await openReservations(redis, PREFIX, t.id)).length === 1 ? quotaState(redis, PREFIX, t.id) : undefined, 10_000);
-    assert.deepEqual(await openReservations(redis, PREFIX, t.id), [open]);
-    assert.deepEqual(await reservationRecord(redis, PREFIX, t.id, open!), reserved);
+      (await openReservations(redis, DEFAULT_KEY_PREFIX, t.id)).length === 1 ? quotaState(redis, DEFAULT_KEY_PREFIX, t.id) : undefined, 10_000);
+    assert.deepEqual(await openReservations(redis, DEFAULT_KEY_PREFIX, t.id), [open]);
+    assert.deepEqual(await reservationRecord(redis, DEFAULT_KEY_PREFIX, t.id, open!), reserved);
     assert.equal(state.minuteRequests, 2, "the victim and the settled success; the 5xx released its own");
     assert.equal(state.minuteTokens, Number(reserved.tok) + ok.tokens!, "the victim still at its estimate");
 
@@ -79,7 +78,7 @@ describe("reservation ids", () => {
     const failure = await client.chat.completions.create({ model: "mock-gpt", messages: [{ role: "user", content: "nobody home" }] }).catch((err: unknown) => err);
     assert.ok(failure instanceof OpenAI.APIError && failure.status === 503, String(failure));
     const state = await waitFor("release", async () =>
-      (await openReservations(redis, PREFIX, t.id)).length === 0 ? quotaState(redis, PREFIX, t.id) : undefined, 10_000);
+      (await openReservations(redis, DEFAULT_KEY_PREFIX, t.id)).length === 0 ? quotaState(redis, DEFAULT_KEY_PREFIX, t.id) : undefined, 10_000);
     assert.equal(state.minuteRequests, 0, "no upstream answer: the request is given back");
     // With rpm 1, only a released reservation lets the next request in.
     const next = await openaiChat(gw.url, t.key, { messages: [{ role: "user", content: "my turn" }] });

@@ -13,15 +13,14 @@ import { startGateway, type Gateway } from "./gateway.ts";
 import { openaiChat, rateLimits, setTenantLimits } from "./quota-client.ts";
 import { openLeases, openReservations, quotaState, type ScopeUsage } from "../support/quota-state.ts";
 import { waitFor } from "../integration/envoy-harness.ts";
-
-const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
-const PREFIX = "leash:";
+import { TEST_REDIS_URL } from "../support/redis-prefix.ts";
+import { DEFAULT_KEY_PREFIX } from "../../sidecar-services/src/kv-store.ts";
 
 let gw: Gateway;
 let redis: Redis;
 before(async () => {
   gw = await startGateway();
-  redis = new Redis(REDIS_URL);
+  redis = new Redis(TEST_REDIS_URL);
 });
 after(async () => {
   redis?.disconnect();
@@ -42,8 +41,8 @@ function requestIdOf(marker: string): string {
  */
 function settled(tenantId: string): Promise<ScopeUsage> {
   return waitFor(`settlement for ${tenantId}`, async () =>
-    (await openReservations(redis, PREFIX, tenantId)).length === 0 && (await openLeases(redis, PREFIX, tenantId)).length === 0
-      ? quotaState(redis, PREFIX, tenantId) : undefined, 10_000);
+    (await openReservations(redis, DEFAULT_KEY_PREFIX, tenantId)).length === 0 && (await openLeases(redis, DEFAULT_KEY_PREFIX, tenantId)).length === 0
+      ? quotaState(redis, DEFAULT_KEY_PREFIX, tenantId) : undefined, 10_000);
 }
 
 describe("streamed completions settle their reservation", () => {

@@ -11,10 +11,8 @@ import { startGateway, type Gateway, type Replica } from "./gateway.ts";
 import { anthropicMessage, openaiChat, rateLimits, resetMs, setTenantLimits, type Outcome } from "./quota-client.ts";
 import { openReservations, quotaState } from "../support/quota-state.ts";
 import { waitFor } from "../integration/envoy-harness.ts";
-
-const REDIS_URL = process.env.LEASH_TEST_REDIS_URL || "redis://127.0.0.1:6379/0";
-/** The sidecar's default Redis key prefix (the e2e sidecars keep it). */
-const PREFIX = "leash:";
+import { TEST_REDIS_URL } from "../support/redis-prefix.ts";
+import { DEFAULT_KEY_PREFIX } from "../../sidecar-services/src/kv-store.ts";
 
 let gw: Gateway;
 let second: Replica;
@@ -22,7 +20,7 @@ let redis: Redis;
 before(async () => {
   gw = await startGateway();
   second = await gw.addReplica();
-  redis = new Redis(REDIS_URL);
+  redis = new Redis(TEST_REDIS_URL);
 });
 after(async () => {
   redis?.disconnect();
@@ -77,7 +75,7 @@ describe("a request limit over two replicas", () => {
       assert.equal(h.limitTokens, null, "no token limit, no token headers");
     }
     for (const o of refused) assert.equal(rateLimits(o.headers).remainingRequests, 0);
-    const state = await quotaState(redis, PREFIX, t.id);
+    const state = await quotaState(redis, DEFAULT_KEY_PREFIX, t.id);
     assert.equal(state.minuteRequests, N, "Redis counted exactly the admitted requests");
   });
 
@@ -137,7 +135,7 @@ describe("x-ratelimit-* headers against Redis", () => {
     await setTenantLimits(gw, t.id, { rpm, tpm });
     const marker = `headers-${randomBytes(4).toString("hex")}`;
     for (const [i, url] of [gw.url, second.url, gw.url].entries()) {
-      const before = await quotaState(redis, PREFIX, t.id);
+      const before = await quotaState(redis, DEFAULT_KEY_PREFIX, t.id);
       const content = `${marker} ${i}`;
       const body = { messages: [{ role: "user" as const, content }], max_tokens: 30 };
       const out = await openaiChat(url, t.key, body);
@@ -148,7 +146,7 @@ describe("x-ratelimit-* headers against Redis", () => {
       assert.equal(h.remainingTokens, tpm - before.minuteTokens - reserved);
       // Once the usage report settled this request, Redis holds its real tokens.
       const usage = await waitFor("settlement", async () => {
-        return (await openReservations(redis, PREFIX, t.id)).length === 0 ? quotaState(redis, PREFIX, t.id) : undefined;
+        return (await openReservations(redis, DEFAULT_KEY_PREFIX, t.id)).length === 0 ? quotaState(redis, DEFAULT_KEY_PREFIX, t.id) : undefined;
       }, 10_000);
       assert.equal(usage.minuteRequests, before.minuteRequests + 1);
       assert.equal(usage.minuteTokens, before.minuteTokens + out.tokens!, "settled at the provider's count");
@@ -164,7 +162,7 @@ describe("x-ratelimit-* headers against Redis", () => {
     assert.equal(rateLimits(out.headers).limitRequests, 10);
     assert.equal(rateLimits(out.headers).remainingRequests, 9);
     const state = await waitFor("release", async () =>
-      (await openReservations(redis, PREFIX, t.id)).length === 0 ? quotaState(redis, PREFIX, t.id) : undefined, 10_000);
+      (await openReservations(redis, DEFAULT_KEY_PREFIX, t.id)).length === 0 ? quotaState(redis, DEFAULT_KEY_PREFIX, t.id) : undefined, 10_000);
     assert.equal(state.minuteRequests, 0, "the provider failed: the request is given back");
   });
 });
