@@ -60,7 +60,8 @@ function answerReserves(host: FakeHost): number {
   return answered;
 }
 
-function oneRequest(host: FakeHost, tenant: boolean): void {
+/** One request through `host`; true when it was held for its own Reserve (no lease fitted). */
+function oneRequest(host: FakeHost, tenant: boolean): boolean {
   const s = host.newHttpStream();
   if (tenant) {
     s.filterState.set("leash.tenant_id", TENANT);
@@ -70,33 +71,29 @@ function oneRequest(host: FakeHost, tenant: boolean): void {
   s.requestBody(BODY, true);
   // Held for its own Reserve (no lease fits yet): answered at once, inside the timing (the fake
   // host's answer costs what a real answer's callback costs, not the round trip).
-  if (answerReserves(host) > 0) held++;
+  const held = answerReserves(host) > 0;
   s.responseHeaders(RESPONSE, false);
   s.done();
+  return held;
 }
 
 /** Per-request µs (headers, body, response headers, end); background renewals are answered between requests, outside the timing. */
 function time(host: FakeHost, tenant: boolean, iterations: number): { samples: number[]; held: number } {
   const samples: number[] = [];
-  held = 0;
-  let heldAfterWarm = 0;
+  let held = 0;
   for (let i = 0; i < iterations + WARM; i++) {
-    const before = held;
     const t0 = process.hrtime.bigint();
-    oneRequest(host, tenant);
+    const wasHeld = oneRequest(host, tenant);
     const dt = Number(process.hrtime.bigint() - t0) / 1000;
     if (i >= WARM) {
       samples.push(dt);
-      heldAfterWarm += held - before;
+      if (wasHeld) held++;
     }
     answerReserves(host);
     clockMs += 1; // 1000 requests per second of VM time: leases last ~100 ms, renewals run
   }
-  return { samples: samples.sort((a, b) => a - b), held: heldAfterWarm };
+  return { samples: samples.sort((a, b) => a - b), held };
 }
-
-/** Requests of the current timing loop that were held for their own Reserve. */
-let held = 0;
 
 const quota = await FakeHost.load(join(ROOT, "build", "release", "quota.wasm"), { rootId: "quota", pluginConfig: CONFIG, now, allowOnHeadersStopIteration: true });
 if (!quota.startOk) throw new Error("quota.wasm did not start");
