@@ -32,17 +32,16 @@ export function formatResetDuration(ms: u64): string {
 /** The headers for `limits` as flat [name, value, ...]: three per kind of limit the answer has. */
 export function rateLimitHeaders(limits: RateLimits): Array<string> {
   const out = new Array<string>(0);
-  if (limits.hasRequestLimit) {
-    out.push(REQUEST_HEADERS[0]); out.push(limits.limitRequests.toString());
-    out.push(REQUEST_HEADERS[1]); out.push(limits.remainingRequests.toString());
-    out.push(REQUEST_HEADERS[2]); out.push(formatResetDuration(limits.resetRequestsMs));
-  }
-  if (limits.hasTokenLimit) {
-    out.push(TOKEN_HEADERS[0]); out.push(limits.limitTokens.toString());
-    out.push(TOKEN_HEADERS[1]); out.push(limits.remainingTokens.toString());
-    out.push(TOKEN_HEADERS[2]); out.push(formatResetDuration(limits.resetTokensMs));
-  }
+  if (limits.hasRequestLimit) pushKind(out, REQUEST_HEADERS, limits.limitRequests, limits.remainingRequests, formatResetDuration(limits.resetRequestsMs));
+  if (limits.hasTokenLimit) pushKind(out, TOKEN_HEADERS, limits.limitTokens, limits.remainingTokens, formatResetDuration(limits.resetTokensMs));
   return out;
+}
+
+/** Appends one kind's three headers (`names`: limit, remaining, reset) to flat [name, value, ...]. */
+function pushKind(out: Array<string>, names: Array<string>, limit: u64, remaining: u64, reset: string): void {
+  out.push(names[0]); out.push(limit.toString());
+  out.push(names[1]); out.push(remaining.toString());
+  out.push(names[2]); out.push(reset);
 }
 
 // Anthropic's own names for the same figures, sent on Anthropic routes beside OpenAI's (clients of
@@ -78,16 +77,8 @@ export function formatRfc3339(epochMs: u64): string {
  */
 export function anthropicRateLimitHeaders(limits: RateLimits, nowMs: u64): Array<string> {
   const out = new Array<string>(0);
-  if (limits.hasRequestLimit) {
-    out.push(ANTHROPIC_REQUEST_HEADERS[0]); out.push(limits.limitRequests.toString());
-    out.push(ANTHROPIC_REQUEST_HEADERS[1]); out.push(limits.remainingRequests.toString());
-    out.push(ANTHROPIC_REQUEST_HEADERS[2]); out.push(formatRfc3339(ceilSecond(nowMs + limits.resetRequestsMs)));
-  }
-  if (limits.hasTokenLimit) {
-    out.push(ANTHROPIC_TOKEN_HEADERS[0]); out.push(limits.limitTokens.toString());
-    out.push(ANTHROPIC_TOKEN_HEADERS[1]); out.push(limits.remainingTokens.toString());
-    out.push(ANTHROPIC_TOKEN_HEADERS[2]); out.push(formatRfc3339(ceilSecond(nowMs + limits.resetTokensMs)));
-  }
+  if (limits.hasRequestLimit) pushKind(out, ANTHROPIC_REQUEST_HEADERS, limits.limitRequests, limits.remainingRequests, formatRfc3339(ceilSecond(nowMs + limits.resetRequestsMs)));
+  if (limits.hasTokenLimit) pushKind(out, ANTHROPIC_TOKEN_HEADERS, limits.limitTokens, limits.remainingTokens, formatRfc3339(ceilSecond(nowMs + limits.resetTokensMs)));
   return out;
 }
 
