@@ -284,22 +284,89 @@ describe("auth filter decision cache and model policy", () => {
     return s;
   }
 
-  it("reuses an answer for its cache_ttl_ms without calling the sidecar, then asks again", async () => {
+  it("reuses an answer for its cache_ttl_ms without making a request wait, then asks again", async () => {
     const host = await load();
     const first = ask(host);
     host.respondGrpc(host.grpcCalls[0].token, allowCached(1000));
     assert.equal(first.continued.request, true);
 
-    clockMs += 999;
+    clockMs += 499;
     const warm = ask(host);
     assert.equal(host.grpcCalls.length, 1, "a warm key called the sidecar");
     assert.equal(warm.localResponse, null);
     assert.equal(warm.requestHeader("authorization"), "Bearer sk-provider");
     assert.equal(host.metric("leash_auth.cache_hits"), 1);
 
+    // Past half its life the answer is still used, and refreshed in the background (left unanswered here).
+    clockMs += 500;
+    const late = ask(host);
+    assert.equal(late.requestHeader("authorization"), "Bearer sk-provider", "a request waited for the refresh");
+    assert.equal(host.grpcCalls.length, 2);
+
     clockMs += 1;
+    const expired = ask(host);
+    assert.equal(host.grpcCalls.length, 3, "an expired answer was reused");
+    assert.equal(expired.continued.request, false, "a request went on without an answer");
+    host.respondGrpc(host.grpcCalls[2].token, allowCached(1000));
+    assert.equal(expired.continued.request, true);
+  });
+
+  it("refreshes an answer past half its life once, in the background, and the new answer replaces it", async () => {
+    const host = await load();
     ask(host);
-    assert.equal(host.grpcCalls.length, 2, "an expired answer was reused");
+    host.respondGrpc(host.grpcCalls[0].token, allowCached(1000));
+    clockMs += 500;
+    const noticing = ask(host);
+    assert.equal(noticing.localResponse, null);
+    assert.equal(noticing.requestHeader("authorization"), "Bearer sk-provider");
+    assert.equal(host.grpcCalls.length, 2, "no refresh at half the TTL");
+    const refresh = host.grpcCalls[1];
+    assert.equal(refresh.method, "Authorize");
+    ask(host);
+    assert.equal(host.grpcCalls.length, 2, "a second refresh for the same answer");
+
+    clockMs += 100;
+    host.respondGrpc(refresh.token, encodeAuthorizeResponse({
+      decision: "ALLOW", tenant_id: "acme", key_id: "abcdefghijkl", upstream_auth_header: "authorization",
+      upstream_auth_value: "Bearer sk-rotated", cache_ttl_ms: 1000,
+    }));
+    clockMs += 450; // past the first answer's expiry, before the refreshed one is due for its own refresh
+    const after = ask(host);
+    assert.equal(host.grpcCalls.length, 2, "the refreshed answer was not cached");
+    assert.equal(after.requestHeader("authorization"), "Bearer sk-rotated");
+    assert.equal(host.metric("leash_auth.cache_refreshes"), 1);
+    assert.equal(host.metric("leash_auth.cache_refresh_errors"), 0);
+    assert.equal(host.trapped, null);
+  });
+
+  it("a refresh that answers DENY refuses the next request; a failed one leaves the answer to expire", async () => {
+    const revoked = await load();
+    ask(revoked);
+    revoked.respondGrpc(revoked.grpcCalls[0].token, allowCached(1000));
+    clockMs += 600;
+    assert.equal(ask(revoked).localResponse, null);
+    revoked.respondGrpc(revoked.grpcCalls[1].token, encodeAuthorizeResponse({ decision: "DENY", code: "auth.key_revoked", http_status: 401, cache_ttl_ms: 1000 }));
+    const refused = ask(revoked);
+    assert.equal(revoked.grpcCalls.length, 2);
+    assert.equal(refused.localResponse?.status, 401);
+    assert.equal((jsonBody(refused).error as { code: string }).code, "auth.key_revoked");
+
+    const failing = await load();
+    ask(failing);
+    failing.respondGrpc(failing.grpcCalls[0].token, allowCached(1000));
+    clockMs += 600;
+    ask(failing);
+    failing.failGrpc(failing.grpcCalls[1].token, 14, "unavailable");
+    assert.equal(failing.metric("leash_auth.cache_refresh_errors"), 1);
+    const still = ask(failing);
+    assert.equal(still.requestHeader("authorization"), "Bearer sk-provider");
+    assert.equal(failing.grpcCalls.length, 2, "a failed refresh was retried for the same answer");
+    clockMs += 400;
+    const expired = ask(failing);
+    assert.equal(failing.grpcCalls.length, 3);
+    failing.failGrpc(failing.grpcCalls[2].token, 14, "unavailable");
+    assert.equal(expired.localResponse?.status, 503, "closed: the expired answer was not used after a failed refresh");
+    assert.equal(failing.trapped, null);
   });
 
   it("caches per provider and per exact key", async () => {

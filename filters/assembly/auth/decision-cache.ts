@@ -3,13 +3,20 @@
 // and an exact match can never hand one tenant's answer to another key. Each entry lives as long
 // as the sidecar allowed (cache_ttl_ms, ≤ 2 s so revocations reach every replica in time).
 //
+// Refreshed ahead: once an entry has lived half its TTL, the next request that uses it also asks
+// the sidecar again in the background (dueForRefresh, once per entry), so a key in steady use never
+// expires under load and no request waits for the answer that replaces it. The refresh does not
+// lengthen the old entry: revocations still reach the VM within the same bound.
+//
 // Not shared across workers through proxy-wasm shared data on purpose: the ABI has no delete and
 // no TTL there, so entries for a stream of random (hostile) keys would grow without bound in every
 // Envoy process; see docs/decisions/0003-auth-decision-cache.md.
 import { AuthorizeResponse } from "./authorize-pb";
 
 class Entry {
-  constructor(public answer: AuthorizeResponse, public expiresAtMs: u64) {}
+  /** Set once a background refresh was started for this entry (at most one per entry). */
+  refreshing: bool = false;
+  constructor(public answer: AuthorizeResponse, public refreshAtMs: u64, public expiresAtMs: u64) {}
 }
 
 export class DecisionCache {
@@ -32,10 +39,22 @@ export class DecisionCache {
     return e.answer;
   }
 
+  /**
+   * True once for a live entry past half its TTL: the caller then asks the sidecar again in the
+   * background and puts the answer. A refresh that fails leaves the entry to expire as usual.
+   */
+  dueForRefresh(key: string, nowMs: u64): bool {
+    if (!this.entries.has(key)) return false;
+    const e = this.entries.get(key);
+    if (e.refreshing || nowMs < e.refreshAtMs || e.expiresAtMs <= nowMs) return false;
+    e.refreshing = true;
+    return true;
+  }
+
   put(key: string, answer: AuthorizeResponse, ttlMs: u32, nowMs: u64): void {
     if (ttlMs == 0 || this.maxEntries <= 0) return;
     if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.evict(nowMs);
-    this.entries.set(key, new Entry(answer, nowMs + <u64>ttlMs));
+    this.entries.set(key, new Entry(answer, nowMs + <u64>(ttlMs / 2), nowMs + <u64>ttlMs));
   }
 
   get size(): i32 { return this.entries.size; }

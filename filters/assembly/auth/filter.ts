@@ -4,7 +4,7 @@
 // must carry a well-formed JSON body within the size limit, naming a model the tenant may use.
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
-import { grpcCall, grpcServiceForCluster } from "../sdk/callouts";
+import { grpcCall, grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
 import { continueRequest, getRequestHeader, removeHeader, replaceHeader, setProperty, setEffectiveContext, getBuffer, logError, logInfo, logWarn, nowMillis } from "../sdk/host";
 import { denyRequest, ApiFormat } from "../sdk/api-error";
 import { checkJson } from "../sdk/json-check";
@@ -35,6 +35,10 @@ export class AuthRoot extends RootContext {
    * flight): when an answer expires under load, one call refreshes it instead of one per request.
    */
   waiting: Map<string, Array<AuthStream>> = new Map<string, Array<AuthStream>>();
+  /** Background refreshes of cached answers in flight: call token → cache key. */
+  refreshes: Map<u32, string> = new Map<u32, string>();
+  cacheRefreshes: Counter = new Counter("leash_auth.cache_refreshes");
+  cacheRefreshErrors: Counter = new Counter("leash_auth.cache_refresh_errors");
 
   onConfigure(configuration: string): bool {
     const r = parseAuthConfig(configuration);
@@ -47,12 +51,45 @@ export class AuthRoot extends RootContext {
     enableTiming(this, "auth");
     // A new configuration may change routes or providers: start from an empty cache.
     this.cache = new DecisionCache(this.config.cacheMaxEntries);
+    this.refreshes.clear();
     logInfo("auth: configured with " + this.config.routes.length.toString() + " routes, failure_mode=" +
       (this.config.failOpen ? "open" : "closed"));
     return true;
   }
 
   newHttpContext(id: u32): HttpContext { return new AuthStream(id, this); }
+
+  /**
+   * Asks the sidecar again, in the background, for a cached answer past half its life (see
+   * DecisionCache). Nobody waits: the request that noticed goes on with the cached answer.
+   */
+  refresh(cacheKey: string, message: ArrayBuffer, metadata: Array<string>): void {
+    const token = grpcCallDetached(this, this.upstream, SERVICE, METHOD, metadata, message, this.config.timeoutMs);
+    if (token == 0) {
+      this.cacheRefreshErrors.increment(1);
+      return;
+    }
+    this.refreshes.set(token, cacheKey);
+    this.cacheRefreshes.increment(1);
+  }
+
+  /** A refresh answered: its answer replaces the cached one; a failure leaves that one to expire. */
+  onCallReply(reply: CallReply): void {
+    if (!this.refreshes.has(reply.token)) return;
+    const key = this.refreshes.get(reply.token);
+    this.refreshes.delete(reply.token);
+    const answer = reply.ok ? decodeAuthorizeResponse(reply.body) : null;
+    if (answer == null || answer.decision == Decision.Unspecified) {
+      this.cacheRefreshErrors.increment(1);
+      return;
+    }
+    this.cache.put(key, answer, this.cacheTtl(answer), nowMillis());
+  }
+
+  /** How long `answer` may be reused: what the sidecar allows, at most cache_max_ttl_ms. */
+  cacheTtl(answer: AuthorizeResponse): u32 {
+    return answer.cacheTtlMs < this.config.cacheMaxTtlMs ? answer.cacheTtlMs : this.config.cacheMaxTtlMs;
+  }
 }
 
 enum Phase { Idle, Waiting, Allowed, Denied }
@@ -94,9 +131,14 @@ class AuthStream extends HttpContext {
     }
 
     this.cacheKey = DecisionCache.keyOf(route.provider, key);
-    const cached = this.auth.cache.get(this.cacheKey, nowMillis());
+    const now = nowMillis();
+    const cached = this.auth.cache.get(this.cacheKey, now);
     if (cached != null) {
       this.auth.cacheHits.increment(1);
+      if (this.auth.cache.dueForRefresh(this.cacheKey, now)) {
+        const rid = getRequestHeader("x-request-id");
+        this.auth.refresh(this.cacheKey, encodeAuthorizeRequest(key, route.provider, rid == null ? "" : rid, m, path), requestCallMetadata());
+      }
       // Headers are still held by this callback: edit them and let the request go on.
       return this.decide(cached) ? HeadersAction.Continue : HeadersAction.StopIteration;
     }
@@ -134,8 +176,7 @@ class AuthStream extends HttpContext {
         logError("auth: sidecar answer could not be decoded");
         answer = null;
       } else {
-        const ttl = answer.cacheTtlMs < this.auth.config.cacheMaxTtlMs ? answer.cacheTtlMs : this.auth.config.cacheMaxTtlMs;
-        this.auth.cache.put(this.cacheKey, answer, ttl, nowMillis());
+        this.auth.cache.put(this.cacheKey, answer, this.auth.cacheTtl(answer), nowMillis());
       }
     }
     this.settle(answer);

@@ -23,6 +23,22 @@ describe("DecisionCache", () => {
     expect(c.get(k, 5999)!.tenantId).toBe("t1");
     expect(c.get(k, 6000)).toBeNull();
   });
+  it("is due for one background refresh once half its TTL has passed, while still live", () => {
+    const c = new DecisionCache(10);
+    const k = DecisionCache.keyOf("openai", "lsh_a");
+    c.put(k, answer("t1"), 1000, 5000);
+    expect(c.dueForRefresh(k, 5499)).toBe(false);
+    expect(c.dueForRefresh(k, 5500)).toBe(true);
+    expect(c.dueForRefresh(k, 5600)).toBe(false);
+    expect(c.get(k, 5999)!.tenantId).toBe("t1");
+    c.put(k, answer("t2"), 1000, 5700);
+    expect(c.dueForRefresh(k, 6199)).toBe(false);
+    expect(c.dueForRefresh(k, 6200)).toBe(true);
+    expect(c.dueForRefresh("absent", 6200)).toBe(false);
+    const e = new DecisionCache(10);
+    e.put(k, answer("t3"), 1000, 0);
+    expect(e.dueForRefresh(k, 1000)).toBe(false);
+  });
   it("keys by provider and exact key", () => {
     const c = new DecisionCache(10);
     c.put(DecisionCache.keyOf("openai", "lsh_a"), answer("t1"), 1000, 0);
