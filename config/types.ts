@@ -168,9 +168,9 @@ export interface QuotaModuleConfig extends ModuleConfig {
    * a Reserve call. Default 1000, range 0..1000.
    */
   lease_ttl_ms: number;
-  /** Most requests one lease holds. Default 100, range 1..10000. */
+  /** Most requests one lease holds. Default 1000, range 1..10000. */
   lease_max_requests: number;
-  /** Most tokens (request estimates) one lease holds. Default 200000, range 1..100000000. */
+  /** Most tokens (request estimates) one lease holds. Default 2000000, range 1..100000000. */
   lease_max_tokens: number;
 }
 

@@ -364,8 +364,8 @@ function readQuotaModule(value: unknown, problems: Problems): QuotaModuleConfig 
     default_output_tokens: readInteger(m, key, "default_output_tokens", 1024, 1, MAX_DEFAULT_OUTPUT_TOKENS, problems),
     // Longer leases hold more of a limit in VMs and delay the rolling minute's accounting more.
     lease_ttl_ms: readInteger(m, key, "lease_ttl_ms", 1000, 0, 1000, problems),
-    lease_max_requests: readInteger(m, key, "lease_max_requests", 100, 1, 10000, problems),
-    lease_max_tokens: readInteger(m, key, "lease_max_tokens", 200000, 1, 100000000, problems),
+    lease_max_requests: readInteger(m, key, "lease_max_requests", 1000, 1, 10000, problems),
+    lease_max_tokens: readInteger(m, key, "lease_max_tokens", 2000000, 1, 100000000, problems),
   };
 }
 

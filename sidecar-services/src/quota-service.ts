@@ -35,6 +35,9 @@ export interface ReserveRequest {
    * fields describe the request that prompted it (the lease must hold at least that much).
    */
   lease_only?: boolean;
+  /** Fields 11, 12: what the VM expects to admit on the lease (0 = no estimate): caps its size. */
+  lease_requests_wanted?: string | number;
+  lease_tokens_wanted?: string | number;
 }
 
 /** LeaseReturn: a lease's unused part, sent by the quota module once per lease. */
@@ -166,6 +169,20 @@ function micro(usd: number | null): number {
   return usd === null ? 0 : Math.ceil(Math.round(usd * 1e9) / 1000);
 }
 
+/**
+ * The most a lease may hold for this ask: the configured maxima, lowered to what the VM expects to
+ * admit on it (0 = no estimate), but never below the minimum lease nor below this request's tokens
+ * (a lease that cannot hold the request that asked is no lease).
+ */
+function leaseSize(cfg: LeaseSettings, r: ReserveRequest, tokens: number): { maxRequests: number; maxTokens: number } {
+  const wantedRequests = tokenCount(r.lease_requests_wanted ?? 0)!;
+  const wantedTokens = tokenCount(r.lease_tokens_wanted ?? 0)!;
+  return {
+    maxRequests: wantedRequests > 0 ? Math.min(cfg.maxRequests, Math.max(wantedRequests, LEASE_MIN_REQUESTS)) : cfg.maxRequests,
+    maxTokens: wantedTokens > 0 ? Math.min(cfg.maxTokens, Math.max(wantedTokens, tokens)) : cfg.maxTokens,
+  };
+}
+
 /** What is wrong with a Reserve request, or null. */
 function invalidReason(req: Partial<ReserveRequest>): string | null {
   const id = req.request_id;
@@ -187,6 +204,9 @@ function invalidReason(req: Partial<ReserveRequest>): string | null {
   if (typeof req.model !== "string" || req.model.length > 200 || CONTROL.test(req.model)) return "model must be at most 200 characters";
   if (tokenCount(req.estimated_prompt_tokens ?? 0) === null || tokenCount(req.max_output_tokens ?? 0) === null) {
     return `token counts must be integers in 0..${MAX_TOKENS}`;
+  }
+  if (tokenCount(req.lease_requests_wanted ?? 0) === null || tokenCount(req.lease_tokens_wanted ?? 0) === null) {
+    return `lease_requests_wanted and lease_tokens_wanted must be integers in 0..${MAX_TOKENS}`;
   }
   return null;
 }
@@ -252,7 +272,7 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
     const leaseTtl = deps.lease && r.lease_id ? Math.min(deps.lease.ttlMs, calendarWindows(t).dayEndMs - t) : 0;
     const lease =
       deps.lease && r.lease_id && leaseTtl >= LEASE_MIN_TTL_MS
-        ? { id: r.lease_id, maxRequests: deps.lease.maxRequests, maxTokens: deps.lease.maxTokens, divisor: LEASE_DIVISOR, minRequests: LEASE_MIN_REQUESTS, renewal: r.lease_only === true }
+        ? { id: r.lease_id, ...leaseSize(deps.lease, r, tokens), divisor: LEASE_DIVISOR, minRequests: LEASE_MIN_REQUESTS, renewal: r.lease_only === true }
         : undefined;
     // A renewal that cannot have a lease (leases off, the day ending) has nothing to count.
     if (r.lease_only === true && !lease) return allow();

@@ -114,6 +114,36 @@ describe("quota filter: leases", () => {
     assert.equal(host.metric("leash_quota.leases_granted"), 2);
   });
 
+  it("sizes each lease ask to the pair's traffic: the first wants 32 requests, a renewal what half a lifetime holds at the rate it spends", async () => {
+    const host = await load();
+    request(host);
+    const first = decodeReserveRequest(host.grpcCalls[0].message);
+    assert.deepEqual([first.leaseRequestsWanted, first.leaseTokensWanted], [32, 32 * TOKENS]);
+    grant(host, 64, 64 * TOKENS, 1000);
+    // One request every 10 ms: the 32nd on the lease leaves it half spent, 310 ms after the first.
+    for (let i = 0; i < 32; i++) {
+      if (i > 0) clockMs += 10;
+      assert.equal(request(host).action, 0);
+    }
+    assert.equal(host.grpcCalls.length, 2);
+    const renewal = decodeReserveRequest(host.grpcCalls[1].message);
+    assert.equal(renewal.leaseOnly, true);
+    assert.equal(renewal.leaseRequestsWanted, Math.ceil((32 * 1000) / (2 * 310)), "requests in half a lifetime at 32 per 310 ms");
+    assert.equal(renewal.leaseTokensWanted, Math.ceil((32 * TOKENS * 1000) / (2 * 310)));
+
+    // A quiet pair (one request per 100 ms) asks for no less than the first size.
+    const quiet = await load();
+    request(quiet);
+    grant(quiet, 8, 8 * TOKENS, 1000);
+    for (let i = 0; i < 4; i++) {
+      if (i > 0) clockMs += 100;
+      assert.equal(request(quiet).action, 0);
+    }
+    const slow = decodeReserveRequest(quiet.grpcCalls[1].message);
+    assert.equal(slow.leaseOnly, true);
+    assert.deepEqual([slow.leaseRequestsWanted, slow.leaseTokensWanted], [32, 32 * TOKENS]);
+  });
+
   it("a renewal answered early: its lease waits until the current one is spent, so nothing comes back", async () => {
     const host = await load();
     request(host);

@@ -74,7 +74,7 @@ describe("quota filter: admission", () => {
     assert.equal(leaseId, "", "no lease asked for without settings.lease");
     assert.deepEqual(req, {
       requestId: "rid-7", tenantId: "acme", keyId: "abcdefghijkl", provider: "openai", model: "gpt-4o-mini",
-      estimatedPromptTokens: Math.ceil(enc(BODY).length / 4), maxOutputTokens: 300, leaseOnly: false,
+      estimatedPromptTokens: Math.ceil(enc(BODY).length / 4), maxOutputTokens: 300, leaseOnly: false, leaseRequestsWanted: 0, leaseTokensWanted: 0,
     });
     assert.ok(s.paused.request);
     host.respondGrpc(call.token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));

@@ -278,6 +278,27 @@ describe("quota leases: redis", () => {
       assert.deepEqual([d.decision, d.code], ["DENY", "quota.invalid_request"]);
     });
 
+    it("sizes a lease to what the VM wants: at most the wanted counts, at least the minimum lease and this request's tokens", async () => {
+      clock = NOON;
+      const sized = await service.reserve({ ...req(tenant()), lease_requests_wanted: "6", lease_tokens_wanted: "600" });
+      assert.deepEqual([sized.decision, sized.lease_requests, sized.lease_tokens], ["ALLOW", 6, 600]);
+      // Below the minimum lease (4 requests) and below this request's 110 tokens: raised to them.
+      const tiny = await service.reserve({ ...req(tenant()), lease_requests_wanted: "1", lease_tokens_wanted: "5" });
+      assert.deepEqual([tiny.lease_requests, tiny.lease_tokens], [4, 110]);
+      // More than the configured maxima: capped; 0 = no estimate: the maxima.
+      const big = await service.reserve({ ...req(tenant()), lease_requests_wanted: "1000", lease_tokens_wanted: "900000" });
+      assert.deepEqual([big.lease_requests, big.lease_tokens], [10, 5_000]);
+      const none = await service.reserve({ ...req(tenant()), lease_requests_wanted: "0", lease_tokens_wanted: "0" });
+      assert.deepEqual([none.lease_requests, none.lease_tokens], [10, 5_000]);
+      // What is counted is what was granted: one request of 110 tokens and a lease of 6 / 600.
+      const t = tenant();
+      await service.reserve({ ...req(t), lease_requests_wanted: "6", lease_tokens_wanted: "600" });
+      const u = await a.read(t, "", NOON);
+      assert.deepEqual([u.minuteRequests, u.minuteTokens], [7, 710]);
+      const bad = await service.reserve({ ...req(tenant()), lease_requests_wanted: "-1" });
+      assert.deepEqual([bad.decision, bad.code], ["DENY", "quota.invalid_request"]);
+    });
+
     it("ReturnLease: once, only for a granted lease of that tenant", async () => {
       clock = NOON;
       const t = tenant();

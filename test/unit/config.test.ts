@@ -89,7 +89,7 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
   ],
   modules: {
     auth: { enabled: true, failure_mode: "closed", timeout_ms: 250 },
-    quota: { enabled: true, failure_mode: "closed", timeout_ms: 250, default_output_tokens: 1024, lease_ttl_ms: 1000, lease_max_requests: 100, lease_max_tokens: 200000 },
+    quota: { enabled: true, failure_mode: "closed", timeout_ms: 250, default_output_tokens: 1024, lease_ttl_ms: 1000, lease_max_requests: 1000, lease_max_tokens: 2000000 },
     usage: { enabled: true, failure_mode: "closed", timeout_ms: 1000 },
     redact: { enabled: false, failure_mode: "closed", entities: defaultEntityActions(), responses: true, stream_holdback_chars: 4096 },
     injection: { enabled: false, failure_mode: "closed", action: "block", threshold: 0.7 },

@@ -112,8 +112,7 @@ export class QuotaRoot extends RootContext {
    * sidecar counts only the lease). Nothing waits for it; without an answer the pair goes on with
    * what it holds, then Reserves per request as without leases.
    */
-  renew(cacheKey: string, r: ReserveRequest): void {
-    const now = nowMillis();
+  renew(cacheKey: string, r: ReserveRequest, tokens: u64, now: u64): void {
     const ask = new ReserveRequest();
     ask.requestId = r.requestId;
     ask.tenantId = r.tenantId;
@@ -123,6 +122,9 @@ export class QuotaRoot extends RootContext {
     ask.estimatedPromptTokens = r.estimatedPromptTokens;
     ask.maxOutputTokens = r.maxOutputTokens;
     ask.leaseOnly = true;
+    const want = this.leases.wanted(cacheKey, tokens, now);
+    ask.leaseRequestsWanted = want.requests;
+    ask.leaseTokensWanted = want.tokens;
     ask.leaseId = randomHex(RESERVATION_ID_BYTES);
     if (ask.leaseId.length == 0) return;
     const token = grpcCallDetached(this, this.upstream, SERVICE, METHOD, new Array<string>(0), encodeReserveRequest(ask), this.config.timeoutMs);
@@ -161,7 +163,7 @@ export class QuotaRoot extends RootContext {
     }
     if (answer.decision != Decision.Allow || answer.unmetered || answer.leaseRequests == 0) return;
     this.leases.put(key, new Lease(ask.leaseId, ask.tenantId, answer.leaseRequests, answer.leaseTokens,
-      nowMillis() + <u64>answer.leaseTtlMs, answer.limits));
+      nowMillis() + <u64>answer.leaseTtlMs, answer.limits, <u64>answer.leaseTtlMs));
     this.leasesGranted.increment(1);
   }
 }
@@ -262,13 +264,18 @@ class QuotaStream extends HttpContext {
       const lease = this.quota.leases.take(this.cacheKey, tokens, now);
       if (lease != null) {
         this.admitLeased(lease, tokens);
-        if (this.quota.leases.shouldRenew(this.cacheKey, now)) this.quota.renew(this.cacheKey, r);
+        if (this.quota.leases.shouldRenew(this.cacheKey, now)) this.quota.renew(this.cacheKey, r, tokens, now);
         return false;
       }
       if (this.quota.leases.mayAsk(this.cacheKey, now)) {
         // Empty when the host gives no randomness: then simply no lease is asked for.
         r.leaseId = randomHex(RESERVATION_ID_BYTES);
-        if (r.leaseId.length > 0) this.quota.leases.asked(this.cacheKey, now + <u64>this.quota.config.timeoutMs);
+        if (r.leaseId.length > 0) {
+          this.quota.leases.asked(this.cacheKey, now + <u64>this.quota.config.timeoutMs);
+          const want = this.quota.leases.wanted(this.cacheKey, tokens, now);
+          r.leaseRequestsWanted = want.requests;
+          r.leaseTokensWanted = want.tokens;
+        }
       }
     }
     r.reservationId = randomHex(RESERVATION_ID_BYTES);
@@ -340,7 +347,7 @@ class QuotaStream extends HttpContext {
     if (!answer.unmetered) setProperty(RESERVATION_PROPERTY, this.reserve.reservationId);
     if (answer.leaseRequests > 0 && !answer.unmetered && this.reserve.leaseId.length > 0) {
       const lease = new Lease(this.reserve.leaseId, this.reserve.tenantId, answer.leaseRequests, answer.leaseTokens,
-        nowMillis() + <u64>answer.leaseTtlMs, limits);
+        nowMillis() + <u64>answer.leaseTtlMs, limits, <u64>answer.leaseTtlMs);
       this.quota.leases.put(this.cacheKey, lease);
       this.quota.leasesGranted.increment(1);
       // The answer counted the whole lease as used; none of it is yet.

@@ -6,12 +6,17 @@
 // the root context gives those back to the sidecar (ReturnLease) on its next tick, so counters end
 // exact. When half of a lease is spent the root asks for the next one in the background (a renewal,
 // ReserveRequest.lease_only): requests keep spending the rest meanwhile and never wait for it.
+// Leases are sized to the pair's traffic (wanted): a renewal asks for what the pair admits in half a
+// lease's lifetime at the rate it spends the current one, so a busy pair renews about twice per
+// lifetime, whatever its rate, and a quiet one holds only small leases.
 import { RateLimits } from "./reserve-pb";
 
 export class Lease {
   /** What was granted, to see when the lease runs low. */
   grantedRequests: u64 = 0;
   grantedTokens: u64 = 0;
+  /** Epoch ms of the first request spent on it (0 = none yet): a queued lease's rate starts there. */
+  startedAt: u64 = 0;
 
   constructor(
     /** 128 random bits, hex: names the lease record; never shown to clients. */
@@ -24,6 +29,8 @@ export class Lease {
     public expiresAt: u64,
     /** The answer that granted it: its remaining counts the whole lease as used. */
     public limits: RateLimits,
+    /** Lifetime granted, ms: a renewal sizes the next lease on it. */
+    public ttlMs: u64 = 0,
   ) {
     this.grantedRequests = requests;
     this.grantedTokens = tokens;
@@ -39,6 +46,17 @@ export class Lease {
     return this.requests * 2 <= this.grantedRequests || this.tokens * 2 <= this.grantedTokens;
   }
 }
+
+/** What a lease ask wants to hold (ReserveRequest.lease_*_wanted); 0 = no estimate. */
+export class LeaseWant {
+  constructor(public requests: u64, public tokens: u64) {}
+}
+
+/**
+ * Requests a pair's first lease asks for (no rate seen yet), and the fewest any ask asks for: small
+ * enough that a pair seen once holds little, large enough to measure its rate on.
+ */
+export const FIRST_LEASE_REQUESTS: u64 = 32;
 
 /** Bound on leases waiting to be given back (a sidecar unreachable for long): older ones are dropped. */
 const MAX_RETURNS: i32 = 1000;
@@ -73,6 +91,7 @@ export class LeaseTable {
       const l = held[0];
       const live = l.expiresAt > nowMs;
       if (live && l.requests >= 1 && l.tokens >= tokens) {
+        if (l.startedAt == 0) l.startedAt = nowMs;
         l.requests -= 1;
         l.tokens -= tokens;
         return l;
@@ -93,6 +112,28 @@ export class LeaseTable {
     if (!this.leases.has(key)) return false;
     const held = this.leases.get(key);
     return held.length == 1 && held[0].low && this.mayAsk(key, nowMs);
+  }
+
+  /**
+   * What the pair's renewal should ask for: what it spends in half a lifetime at the rate it spends
+   * the lease it holds (since that lease's first request), at least FIRST_LEASE_REQUESTS requests
+   * and tokens for as many requests like the one asking (`tokens`). Half: the next lease waits behind what is left of this one and
+   * must be half spent (the next renewal) before it expires. Without a lease to measure on, the
+   * first ask's size.
+   */
+  wanted(key: string, tokens: u64, nowMs: u64): LeaseWant {
+    const first = new LeaseWant(FIRST_LEASE_REQUESTS, FIRST_LEASE_REQUESTS * tokens);
+    if (!this.leases.has(key)) return first;
+    const held = this.leases.get(key);
+    if (held.length == 0) return first;
+    const l = held[0];
+    const spentRequests = l.grantedRequests - l.requests;
+    if (l.startedAt == 0 || spentRequests == 0 || l.ttlMs == 0) return first;
+    const elapsed: u64 = nowMs > l.startedAt ? nowMs - l.startedAt : 1;
+    const requests = ceilDiv(spentRequests * l.ttlMs, 2 * elapsed);
+    const spentTokens = l.grantedTokens - l.tokens;
+    const wantTokens = ceilDiv(spentTokens * l.ttlMs, 2 * elapsed);
+    return new LeaseWant(max<u64>(requests, FIRST_LEASE_REQUESTS), max<u64>(wantTokens, FIRST_LEASE_REQUESTS * tokens));
   }
 
   /**
@@ -165,3 +206,5 @@ export class LeaseTable {
     this.returns.push(l);
   }
 }
+
+function ceilDiv(a: u64, b: u64): u64 { return (a + b - 1) / b; }

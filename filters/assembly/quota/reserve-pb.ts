@@ -21,6 +21,9 @@ export class ReserveRequest {
   leaseId: string = "";
   /** A renewal: only the lease is asked for, no request of its own (reservationId ""). */
   leaseOnly: bool = false;
+  /** With leaseId: what the VM expects to admit on the lease (0 = no estimate); caps its size. */
+  leaseRequestsWanted: u64 = 0;
+  leaseTokensWanted: u64 = 0;
 }
 
 export function encodeReserveRequest(r: ReserveRequest): ArrayBuffer {
@@ -35,6 +38,8 @@ export function encodeReserveRequest(r: ReserveRequest): ArrayBuffer {
   w.string(8, r.reservationId);
   if (r.leaseId.length > 0) w.string(9, r.leaseId);
   if (r.leaseOnly) w.bool(10, true);
+  if (r.leaseRequestsWanted > 0) w.uint(11, r.leaseRequestsWanted);
+  if (r.leaseTokensWanted > 0) w.uint(12, r.leaseTokensWanted);
   return w.finish();
 }
 
