@@ -13,6 +13,7 @@ import { quotaState } from "../support/quota-state.ts";
 import { waitFor } from "../integration/envoy-harness.ts";
 import { TEST_REDIS_URL } from "../support/redis-prefix.ts";
 import { DEFAULT_KEY_PREFIX } from "../../sidecar-services/src/kv-store.ts";
+import { metricSum } from "../support/prometheus-text.ts";
 
 let gw: Gateway;
 let second: Replica;
@@ -27,16 +28,6 @@ after(async () => {
   redis?.disconnect();
   await gw?.stop();
 });
-
-/** Sum of a counter's samples in a Prometheus text exposition whose labels contain every `labels` entry. */
-function metricSum(text: string, name: string, labels: string[]): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) || !labels.every((l) => line.includes(l))) continue;
-    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return sum;
-}
 
 async function reserveCalls(): Promise<number> {
   let n = 0;

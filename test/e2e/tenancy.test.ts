@@ -9,6 +9,7 @@ import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { startGateway, PROVIDER_KEY, type Gateway, type Replica } from "./gateway.ts";
 import { waitFor } from "../integration/envoy-harness.ts";
+import { metricSum } from "../support/prometheus-text.ts";
 
 let gw: Gateway;
 let second: Replica;
@@ -64,6 +65,25 @@ describe("keys across two replicas", () => {
       }, 2000);
     }
     assert.ok(Date.now() - start <= 2000, "revocation took longer than 2 s");
+  });
+
+  it("a key in steady use is refreshed in the background: after its first request none waits for the sidecar", async () => {
+    const tenant = await createTenant("steady");
+    const k = await createKey(tenant);
+    const stats = async (): Promise<{ misses: number; refreshes: number }> => {
+      const text = await gw.envoyStats();
+      return { misses: metricSum(text, "leash_auth_cache_misses"), refreshes: metricSum(text, "leash_auth_cache_refreshes") };
+    };
+    const before = await stats();
+    // Requests one after another until two answers were refreshed (each past half its 1 s TTL).
+    const statuses: number[] = [];
+    await waitFor("two background refreshes", async () => {
+      statuses.push((await attempt(gw, k.key)).status);
+      return (await stats()).refreshes - before.refreshes >= 2 ? true : undefined;
+    }, 10_000);
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], "a request of the key was refused");
+    const now = await stats();
+    assert.equal(now.misses - before.misses, 1, "a request of a key in steady use missed the cache after its first");
   });
 
   it("rotation keeps the key id, issues a new secret, and honours the grace for the old one", async () => {
