@@ -202,7 +202,8 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
     const sidecar: ManagedProcess = new ManagedProcess({
       name: `${name}-sidecar`,
       command: process.execPath,
-      args: [SIDECAR_BUNDLE, "--config", configPath],
+      // LEASH_BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+      args: [...(process.env.LEASH_BENCH_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a: string) => a !== ""), SIDECAR_BUNDLE, "--config", configPath],
       // The master key and admin token are for sidecars that have them (issue 3); older ones ignore them.
       env: {
         ...process.env,
