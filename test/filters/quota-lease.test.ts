@@ -114,7 +114,7 @@ describe("quota filter: leases", () => {
     assert.equal(host.metric("leash_quota.leases_granted"), 2);
   });
 
-  it("sizes each lease ask to the pair's traffic: the first wants 32 requests, a renewal what half a lifetime holds at the rate it spends", async () => {
+  it("sizes each lease ask to the pair's traffic: the first wants 32 requests, a renewal what half a lifetime holds at the rate it spends (at least 4)", async () => {
     const host = await load();
     request(host);
     const first = decodeReserveRequest(host.grpcCalls[0].message);
@@ -131,7 +131,7 @@ describe("quota filter: leases", () => {
     assert.equal(renewal.leaseRequestsWanted, Math.ceil((32 * 1000) / (2 * 310)), "requests in half a lifetime at 32 per 310 ms");
     assert.equal(renewal.leaseTokensWanted, Math.ceil((32 * TOKENS * 1000) / (2 * 310)));
 
-    // A quiet pair (one request per 100 ms) asks for no less than the first size.
+    // A quiet pair (one request per 100 ms: 4 in 300 ms) asks for what half a lifetime holds at that rate.
     const quiet = await load();
     request(quiet);
     grant(quiet, 8, 8 * TOKENS, 1000);
@@ -141,7 +141,7 @@ describe("quota filter: leases", () => {
     }
     const slow = decodeReserveRequest(quiet.grpcCalls[1].message);
     assert.equal(slow.leaseOnly, true);
-    assert.deepEqual([slow.leaseRequestsWanted, slow.leaseTokensWanted], [32, 32 * TOKENS]);
+    assert.deepEqual([slow.leaseRequestsWanted, slow.leaseTokensWanted], [Math.ceil((4 * 1000) / 600), Math.ceil((4 * TOKENS * 1000) / 600)]);
   });
 
   it("a renewal answered early: its lease waits until the current one is spent, so nothing comes back", async () => {

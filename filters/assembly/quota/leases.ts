@@ -53,10 +53,13 @@ export class LeaseWant {
 }
 
 /**
- * Requests a pair's first lease asks for (no rate seen yet), and the fewest any ask asks for: small
- * enough that a pair seen once holds little, large enough to measure its rate on.
+ * Requests a pair's first lease asks for (no rate seen yet): small enough that a pair seen once
+ * holds little, large enough to measure its rate on.
  */
 export const FIRST_LEASE_REQUESTS: u64 = 32;
+
+/** The fewest requests a renewal asks for: the sidecar's smallest lease (LEASE_MIN_REQUESTS). */
+export const MIN_LEASE_REQUESTS: u64 = 4;
 
 /** Bound on leases waiting to be given back (a sidecar unreachable for long): older ones are dropped. */
 const MAX_RETURNS: i32 = 1000;
@@ -116,8 +119,9 @@ export class LeaseTable {
 
   /**
    * What the pair's renewal should ask for: what it spends in half a lifetime at the rate it spends
-   * the lease it holds (since that lease's first request), at least FIRST_LEASE_REQUESTS requests
-   * and tokens for as many requests like the one asking (`tokens`). Half: the next lease waits behind what is left of this one and
+   * the lease it holds (since that lease's first request), at least MIN_LEASE_REQUESTS requests
+   * and tokens for as many requests like the one asking (`tokens`). A floor any higher would make a
+   * lease outlive its lifetime at low rates, so its successor would expire before it is half spent. Half: the next lease waits behind what is left of this one and
    * must be half spent (the next renewal) before it expires. Without a lease to measure on, the
    * first ask's size.
    */
@@ -133,7 +137,7 @@ export class LeaseTable {
     const requests = ceilDiv(spentRequests * l.ttlMs, 2 * elapsed);
     const spentTokens = l.grantedTokens - l.tokens;
     const wantTokens = ceilDiv(spentTokens * l.ttlMs, 2 * elapsed);
-    return new LeaseWant(max<u64>(requests, FIRST_LEASE_REQUESTS), max<u64>(wantTokens, FIRST_LEASE_REQUESTS * tokens));
+    return new LeaseWant(max<u64>(requests, MIN_LEASE_REQUESTS), max<u64>(wantTokens, MIN_LEASE_REQUESTS * tokens));
   }
 
   /**
