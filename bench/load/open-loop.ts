@@ -30,6 +30,12 @@ export interface OpenLoopOptions {
   agent: Agent;
   /** Aborting stops scheduling; requests in flight still finish (or time out). */
   signal?: AbortSignal;
+  /**
+   * Called once for every request the generator got to, with its index in the schedule: its
+   * latency from the scheduled start, or its error kind (latency NaN). For tools that need to know
+   * *when* a request was slow (bench/timeline.ts); the result above is the same with or without it.
+   */
+  onRequest?: (index: number, latencyMs: number, error: string | null) => void;
 }
 
 export interface OpenLoopResult {
@@ -60,8 +66,13 @@ export interface OpenLoopResult {
   generatorCpuPercent: number;
 }
 
+/** How many requests a run of `durationMs` at `ratePerSec` schedules (indexes 0 … n − 1). */
+export function scheduledCount(ratePerSec: number, durationMs: number): number {
+  return Math.max(1, Math.round((ratePerSec * durationMs) / 1000));
+}
+
 export function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
-  const total: number = Math.max(1, Math.round((opts.ratePerSec * opts.durationMs) / 1000));
+  const total: number = scheduledCount(opts.ratePerSec, opts.durationMs);
   const intervalMs: number = 1000 / opts.ratePerSec;
   const headers: Record<string, string> = requestHeaders(opts.spec);
   const latencyMs: Float64Array = new Float64Array(total);
@@ -108,13 +119,14 @@ export function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
       });
     };
 
-    const fire = (scheduledAt: number): void => {
+    const fire = (index: number, scheduledAt: number): void => {
       const sentAt: number = performance.now();
       sendLagMs[attempted] = sentAt - scheduledAt;
       attempted += 1;
       lastAttemptAt = sentAt;
       if (inFlight >= opts.maxInFlight) {
         fail("client_inflight_cap");
+        opts.onRequest?.(index, Number.NaN, "client_inflight_cap");
         return;
       }
       sent += 1;
@@ -123,6 +135,7 @@ export function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
       call(opts.agent, opts.spec, headers, opts.timeoutMs, (result: CallResult): void => {
         inFlight -= 1;
         lastEndAt = Math.max(lastEndAt, result.endAt);
+        opts.onRequest?.(index, result.error === null ? result.endAt - scheduledAt : Number.NaN, result.error);
         if (result.error !== null) {
           fail(result.error);
         } else {
@@ -145,7 +158,7 @@ export function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
       }
       const now: number = performance.now();
       while (next < total && t0 + next * intervalMs <= now) {
-        fire(t0 + next * intervalMs);
+        fire(next, t0 + next * intervalMs);
         next += 1;
       }
       if (next >= total) {
