@@ -2,12 +2,11 @@
 // open-loop generator, CPU and memory of the target's processes and of the mock from /proc — and
 // decide whether the measurement is valid, i.e. whether the load side kept up.
 
-import { Agent } from "node:http";
-
-import { runOpenLoop, type OpenLoopResult } from "./load/open-loop.ts";
+import { runOpenLoop, type OpenLoopOptions, type OpenLoopResult } from "./load/open-loop.ts";
 import type { RequestSpec } from "./load/http-call.ts";
 import { chatBody } from "./load/payload.ts";
 import { percentiles } from "./load/percentiles.ts";
+import { loadPool, type LoadPool } from "./load/pool.ts";
 import type { Scenario } from "./plan.ts";
 import { sampleGroup, usageBetween, type GroupSample, type RoleUsage } from "./procs/proc-stats.ts";
 import type { PointResult } from "./report/result-types.ts";
@@ -48,32 +47,50 @@ const MAX_CPU_PERCENT: number = 90;
 
 /** Bodies are built once per size and kind and shared by all targets (same bytes for everyone). */
 const bodies: Map<string, Buffer> = new Map<string, Buffer>();
-function bodyFor(scenario: Scenario): Buffer {
-  const key: string = `${scenario.sizeBytes}/${scenario.stream}`;
+export function bodyFor(sizeBytes: number, stream: boolean): Buffer {
+  const key: string = `${sizeBytes}/${stream}`;
   let body: Buffer | undefined = bodies.get(key);
   if (body === undefined) {
-    body = chatBody(scenario.sizeBytes, scenario.stream);
+    body = chatBody(sizeBytes, stream);
     bodies.set(key, body);
   }
   return body;
 }
 
-/**
- * In-flight bound: one second's worth of requests (at least 64). A target slower than a second
- * per request at this rate is failing anyway; the bound stops the generator from opening
- * connections without end against it.
- */
-function maxInFlight(rate: number): number {
-  return Math.max(64, Math.min(rate, 5000));
+/** One open-loop run of non-streaming requests, outside the rounds (bench/warm-up.ts, bench/timeline.ts). */
+export interface LoadSettings {
+  /** Requests per second. */
+  rate: number;
+  sizeBytes: number;
+  durationMs: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** Sends `settings`' load to `target` through a pool of its own; `onRequest` as in OpenLoopOptions. */
+export async function loadTarget(target: RunningTarget, settings: LoadSettings, onRequest?: OpenLoopOptions["onRequest"]): Promise<OpenLoopResult> {
+  const { agent, maxInFlight }: LoadPool = loadPool(settings.rate);
+  try {
+    return await runOpenLoop({
+      spec: target.request(bodyFor(settings.sizeBytes, false), false),
+      ratePerSec: settings.rate,
+      durationMs: settings.durationMs,
+      timeoutMs: settings.timeoutMs,
+      maxInFlight,
+      agent,
+      signal: settings.signal,
+      onRequest,
+    });
+  } finally {
+    agent.destroy();
+  }
 }
 
 export async function measurePoint(target: RunningTarget, scenario: Scenario, round: number, settings: MeasureSettings): Promise<PointResult> {
-  const spec: RequestSpec = target.request(bodyFor(scenario), scenario.stream);
-  const cap: number = maxInFlight(scenario.rate);
-  // LIFO reuse keeps the fewest connections busy, as a client pool would.
-  const agent: Agent = new Agent({ keepAlive: true, maxSockets: cap, maxFreeSockets: cap, scheduling: "lifo" });
+  const spec: RequestSpec = target.request(bodyFor(scenario.sizeBytes, scenario.stream), scenario.stream);
+  const { agent, maxInFlight }: LoadPool = loadPool(scenario.rate);
   const load = (durationMs: number): Promise<OpenLoopResult> =>
-    runOpenLoop({ spec, ratePerSec: scenario.rate, durationMs, timeoutMs: settings.timeoutMs, maxInFlight: cap, agent, signal: settings.signal });
+    runOpenLoop({ spec, ratePerSec: scenario.rate, durationMs, timeoutMs: settings.timeoutMs, maxInFlight, agent, signal: settings.signal });
   try {
     if (settings.warmupMs > 0) await load(settings.warmupMs);
     const roles: Record<string, number[]> = { ...target.processes, mock: [settings.mockPid] };

@@ -56,7 +56,10 @@ export function plan(opts: BenchOptions, targets: readonly TargetName[]): Planne
   return points;
 }
 
-/** Rough wall time of a plan, for the start-up message: every point's warmup, measurement and drain. */
-export function estimateSeconds(opts: BenchOptions, pointCount: number): number {
-  return Math.ceil((pointCount * (opts.warmupMs + opts.durationMs + 300)) / 1000);
+/**
+ * Rough wall time of a plan, for the start-up message: each target's warm-up before round 1, then
+ * every point's warm-up, measurement and drain.
+ */
+export function estimateSeconds(opts: BenchOptions, pointCount: number, targetCount: number): number {
+  return Math.ceil((targetCount * opts.targetWarmupMs + pointCount * (opts.warmupMs + opts.durationMs + 300)) / 1000);
 }

@@ -12,15 +12,16 @@ import { parseOptions, USAGE, type BenchOptions } from "./cli/options.ts";
 import { sizeLabel } from "./load/payload.ts";
 import { measurePoint, overloaded, VALIDITY_RULES } from "./measure.ts";
 import { estimateSeconds, plan, type PlannedPoint } from "./plan.ts";
-import { installSignalHandlers, interrupted, onCleanup, runCleanups } from "./procs/cleanup.ts";
+import { interrupted, onCleanup, runEntry } from "./procs/cleanup.ts";
 import { planPinning, pinSelf, type PinPlan } from "./procs/pinning.ts";
 import { waitQuiet } from "./procs/quiet.ts";
 import { sampleGroup, type GroupSample, type ProcSample } from "./procs/proc-stats.ts";
 import { renderMarkdown } from "./report/markdown.ts";
-import type { BenchResult, PointResult, SkippedPoint, TargetReport } from "./report/result-types.ts";
+import type { BenchResult, PointResult, SkippedPoint, TargetReport, TargetWarmup } from "./report/result-types.ts";
 import { moduleCosts } from "./report/module-cost.ts";
 import { goalChecks, ratios, summarize, sustainedRates } from "./report/summary.ts";
 import { writeResults, type WrittenFiles } from "./report/write.ts";
+import { warmTargets } from "./warm-up.ts";
 import { envoyVersion } from "./targets/leash.ts";
 import { startMock, type RunningMock } from "./targets/mock.ts";
 import { REPO_ROOT } from "./targets/paths.ts";
@@ -96,13 +97,22 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
 
   const names: TargetName[] = running.map((t: RunningTarget) => t.name);
   const points: PlannedPoint[] = plan(opts, names);
-  log(`bench: ${points.length} points (${names.join(", ")}), about ${Math.ceil(estimateSeconds(opts, points.length) / 60)} min`);
+  log(`bench: ${points.length} points (${names.join(", ")}), about ${Math.ceil(estimateSeconds(opts, points.length, names.length) / 60)} min`);
+
+  // Every target alike, at the plan's lowest non-streaming rate and smallest size (both sorted).
+  const targetWarmup: TargetWarmup = await warmTargets(
+    running,
+    { rate: opts.rates[0], sizeBytes: opts.sizes[0], durationMs: opts.targetWarmupMs, timeoutMs: opts.timeoutMs, signal: interrupted },
+    log,
+  );
 
   const results: PointResult[] = [];
   const skipped: SkippedPoint[] = [];
   /** round/target/size/stream → the rate at which that series failed. */
   const failedAt: Map<string, number> = new Map<string, number>();
-  let previous: RunningTarget | null = null;
+  // The last target warmed may still be working off its warm-up when the first point starts.
+  const lastWarmed: TargetName | undefined = targetWarmup.targets.at(-1)?.target;
+  let previous: RunningTarget | null = running.find((t: RunningTarget) => t.name === lastWarmed) ?? null;
   for (const [i, point] of points.entries()) {
     if (interrupted.aborted) return;
     const s = point.scenario;
@@ -178,6 +188,7 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
       streamRates: opts.streamRates,
       durationMs: opts.durationMs,
       warmupMs: opts.warmupMs,
+      targetWarmupMs: opts.targetWarmupMs,
       rounds: opts.rounds,
       mockLatencyMs: opts.mockLatencyMs,
       chunkDelayMs: opts.chunkDelayMs,
@@ -193,6 +204,7 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
     },
     source: sourceVersion(),
     pinning: pin.description,
+    targetWarmup,
     generator: GENERATOR,
     validity: [...VALIDITY_RULES],
     targets,
@@ -209,22 +221,5 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
   log(`bench: wrote ${[files.json, files.markdown, files.chart].map((f: string) => relative(process.cwd(), f) || f).join(", ")}`);
 }
 
-let options: BenchOptions;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error: unknown) {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
-  process.exit(2);
-}
-installSignalHandlers();
 const command: string = `node --import tsx ${relative(REPO_ROOT, process.argv[1]) || "bench/run.ts"} ${process.argv.slice(2).join(" ")}`.trim();
-let exitCode: number = 0;
-try {
-  await main(options, command);
-} catch (error: unknown) {
-  log(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  exitCode = 1;
-} finally {
-  await runCleanups();
-}
-process.exit(exitCode);
+await runEntry("bench", USAGE, () => parseOptions(process.argv.slice(2)), (options: BenchOptions) => main(options, command));

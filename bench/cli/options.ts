@@ -21,6 +21,12 @@ export interface BenchOptions {
   durationMs: number;
   /** Load at the point's rate before it is measured (connections, JIT, caches); discarded. */
   warmupMs: number;
+  /**
+   * Load on each target, once, after all have started and before round 1: at the lowest
+   * non-streaming rate with the smallest body, so round 1 does not measure V8 and Node tiering
+   * up (see bench/README.md, "Warming the targets"); not measured. 0: off.
+   */
+  targetWarmupMs: number;
   rounds: number;
   outDir: string;
   /** Pin the load side and the targets to separate cores with taskset. */
@@ -45,6 +51,7 @@ export const USAGE: string = `usage: node --import tsx bench/run.ts [flags]
   --stream-rates 250      rates of the streaming points, smallest size (default: the lowest rate; "none" for none)
   --duration 10s          measured time per point (default 10s; smoke 1500ms)
   --warmup 2s             unmeasured load before each point (default 2s; smoke 300ms)
+  --target-warmup 15s     unmeasured load on each target before round 1, lowest rate, smallest size (default 15s; smoke 300ms; 0 = off)
   --rounds 3              interleaved rounds; figures are medians over rounds (default 3; smoke 1)
   --out bench/results     where <timestamp>.json/.md/.svg go
   --pin on|off            taskset pinning (default on when taskset and 2+ cores exist)
@@ -62,6 +69,11 @@ export function parseDuration(text: string): number {
   const ms: number = match[2] === "ms" ? value : match[2] === "s" ? value * 1000 : value * 60_000;
   if (ms < 100 || ms > 30 * 60_000) throw new Error(`duration must be from 100ms to 30m, got "${text}"`);
   return Math.round(ms);
+}
+
+/** A duration that may be "0" (off). */
+export function parseOptionalDuration(text: string): number {
+  return text.trim() === "0" ? 0 : parseDuration(text);
 }
 
 function parseRates(text: string): number[] {
@@ -83,7 +95,7 @@ function parseTargets(text: string): TargetName[] {
   return TARGET_NAMES.filter((n: TargetName) => wanted.has(n));
 }
 
-function integer(name: string, text: string, min: number, max: number): number {
+export function integer(name: string, text: string, min: number, max: number): number {
   const n: number = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return n;
@@ -101,6 +113,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       "stream-rates": { type: "string" },
       duration: { type: "string" },
       warmup: { type: "string" },
+      "target-warmup": { type: "string" },
       rounds: { type: "string" },
       out: { type: "string" },
       pin: { type: "string", default: "on" },
@@ -129,6 +142,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     streamRates: values["stream-rates"] !== undefined ? parseRates(values["stream-rates"]) : [Math.min(...rates)],
     durationMs: parseDuration(values.duration ?? (smoke ? "1500ms" : "10s")),
     warmupMs: parseDuration(values.warmup ?? (smoke ? "300ms" : "2s")),
+    targetWarmupMs: parseOptionalDuration(values["target-warmup"] ?? (smoke ? "300ms" : "15s")),
     rounds: integer("--rounds", values.rounds ?? (smoke ? "1" : "3"), 1, 20),
     outDir: resolve(values.out ?? `${BENCH_DIR}/results`),
     pin: values.pin === "on",

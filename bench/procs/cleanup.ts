@@ -54,3 +54,29 @@ export function installSignalHandlers(): void {
   process.on("SIGINT", handle);
   process.on("SIGTERM", handle);
 }
+
+/**
+ * The life of a bench entry point (`name`: its log prefix): flags parsed by `parse` (a bad flag
+ * prints the message and `usage`, exit 2), then `main` under the signal handlers; whatever
+ * happens, everything registered is cleaned up before the exit (0, or 1 after a failure).
+ */
+export async function runEntry<T>(name: string, usage: string, parse: () => T, main: (options: T) => Promise<void>): Promise<never> {
+  let options: T;
+  try {
+    options = parse();
+  } catch (error: unknown) {
+    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n${usage}\n`);
+    process.exit(2);
+  }
+  installSignalHandlers();
+  let exitCode: number = 0;
+  try {
+    await main(options);
+  } catch (error: unknown) {
+    process.stderr.write(`${name}: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    exitCode = 1;
+  } finally {
+    await runCleanups();
+  }
+  process.exit(exitCode);
+}

@@ -208,6 +208,17 @@ function invalidList(rows: readonly SummaryRow[], skipped: readonly SkippedPoint
   return lines.length === 0 ? "None: the generator and the mock kept up at every point." : lines.join("\n");
 }
 
+/** The plan's words on the warm-up before round 1, with any errors it ignored. */
+function targetWarmup(result: BenchResult): string {
+  const w = result.targetWarmup;
+  // Runs written before the warm-up existed did not warm their targets.
+  if (w === undefined) return "targets not warmed before round 1";
+  const failed: string[] = w.targets
+    .filter((t) => Object.keys(t.errors).length > 0)
+    .map((t) => `${t.target} ${Object.entries(t.errors).map(([k, n]) => `${k}×${n}`).join(", ")}`);
+  return failed.length === 0 ? w.description : `${w.description} (errors during it, ignored: ${failed.join("; ")})`;
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const o = result.options;
   const m = result.machine;
@@ -218,7 +229,7 @@ export function renderMarkdown(result: BenchResult): string {
 - Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}, Envoy ${m.envoy}
 - Placement: ${result.pinning}
 - Load: ${result.generator}
-- Plan: ${o.rounds} interleaved round(s); ${o.durationMs} ms measured per point after ${o.warmupMs} ms warm-up; sizes ${o.sizes.join(", ")}; rates ${o.rates.join(", ")}/s; streaming at ${o.streamRates.length > 0 ? `${o.streamRates.join(", ")}/s` : "none"}; request timeout ${o.timeoutMs} ms
+- Plan: ${o.rounds} interleaved round(s); ${o.durationMs} ms measured per point after ${o.warmupMs} ms warm-up; sizes ${o.sizes.join(", ")}; rates ${o.rates.join(", ")}/s; streaming at ${o.streamRates.length > 0 ? `${o.streamRates.join(", ")}/s` : "none"}; request timeout ${o.timeoutMs} ms; ${targetWarmup(result)}
 - Mock: ${o.mockLatencyMs === 0 ? "zero-latency" : `fixed ${o.mockLatencyMs} ms latency`}, ${o.chunkDelayMs} ms between SSE events
 - Figures are medians over the valid rounds ("rounds" = valid/measured) of each round's value, in ms. Overhead = target pN − direct pN in the same round. Latency runs from each request's *scheduled* start.
 

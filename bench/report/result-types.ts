@@ -153,6 +153,27 @@ export interface GoalCheck {
   by: string;
 }
 
+/** One target's warm-up before round 1 (bench/warm-up.ts): not measured; errors ignored but counted. */
+export interface WarmupOutcome {
+  target: TargetName;
+  scheduled: number;
+  ok: number;
+  errors: Record<string, number>;
+}
+
+/** The warm-up every target got once before round 1. */
+export interface TargetWarmup {
+  /** 0: off (--target-warmup 0). */
+  durationMs: number;
+  /** The plan's lowest non-streaming rate. */
+  rate: number;
+  /** The plan's smallest body size ("1k"). */
+  size: string;
+  /** "each target warmed for 15 s at 250/s (1k bodies) before round 1, not measured", or that it was off. */
+  description: string;
+  targets: WarmupOutcome[];
+}
+
 export interface BenchResult {
   schema: 1;
   startedAt: string;
@@ -166,6 +187,8 @@ export interface BenchResult {
     streamRates: number[];
     durationMs: number;
     warmupMs: number;
+    /** Absent in runs written before it existed. */
+    targetWarmupMs?: number;
     rounds: number;
     mockLatencyMs: number;
     chunkDelayMs: number;
@@ -175,6 +198,8 @@ export interface BenchResult {
   /** The Leash code measured: the checkout's commit, and whether it had uncommitted changes. */
   source: { commit: string; dirty: boolean };
   pinning: string;
+  /** Absent in runs written before it existed (their targets were not warmed before round 1). */
+  targetWarmup?: TargetWarmup;
   generator: string;
   /** The validity rules applied to every point. */
   validity: string[];

@@ -81,6 +81,17 @@ describe("bench/run.ts --smoke", () => {
     assert.match(run.stdout, /\| size \| rate\/s \| target \|/);
   });
 
+  it("warms every target once before round 1, at the lowest rate and smallest size, and says so in the plan", () => {
+    const warmup = result.targetWarmup;
+    assert.ok(warmup !== undefined, "targetWarmup missing");
+    assert.ok(warmup.durationMs > 0 && warmup.durationMs === result.options.targetWarmupMs, JSON.stringify(warmup));
+    assert.equal(warmup.rate, Math.min(...result.options.rates));
+    assert.equal(warmup.size, result.options.sizes[0]);
+    assert.deepEqual(warmup.targets.map((t) => t.target), [...SMOKE_TARGETS]);
+    for (const t of warmup.targets) assert.ok(t.scheduled > 0, `${t.target}: nothing scheduled`);
+    assert.ok(readFileSync(`${base}.md`, "utf8").includes(warmup.description), "the plan line names the warm-up");
+  });
+
   it("runs every smoke target, each with requests at every scenario", () => {
     for (const name of SMOKE_TARGETS) {
       const report: TargetReport | undefined = result.targets.find((t: TargetReport) => t.name === name);

@@ -1,0 +1,33 @@
+// bench/run.ts's flag for the warm-up of each target before round 1, and the plan's words about
+// it. Pure parsing: no target is started.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { parseOptions } from "../../bench/cli/options.ts";
+import { describeTargetWarmup } from "../../bench/warm-up.ts";
+
+describe("bench/run.ts --target-warmup", () => {
+  it("warms each target for 15 s by default, and briefly in smoke mode", () => {
+    assert.equal(parseOptions([]).targetWarmupMs, 15_000);
+    const smoke = parseOptions(["--smoke"]);
+    assert.ok(smoke.targetWarmupMs > 0 && smoke.targetWarmupMs <= smoke.warmupMs, `smoke: ${smoke.targetWarmupMs} ms`);
+  });
+
+  it("takes a duration, and 0 for off", () => {
+    assert.equal(parseOptions(["--target-warmup", "5s"]).targetWarmupMs, 5000);
+    assert.equal(parseOptions(["--target-warmup", "0"]).targetWarmupMs, 0);
+    assert.equal(parseOptions(["--smoke", "--target-warmup", "0"]).targetWarmupMs, 0);
+  });
+
+  it("refuses what is not a duration", () => {
+    assert.throws(() => parseOptions(["--target-warmup", "fifteen"]), /duration must look like/);
+    assert.throws(() => parseOptions(["--target-warmup=-1s"]), /duration must look like/);
+  });
+
+  it("is described in the plan with its rate and size, or as off", () => {
+    assert.equal(describeTargetWarmup(15_000, 250, "1k"), "each target warmed for 15 s at 250/s (1k bodies) before round 1, not measured");
+    assert.equal(describeTargetWarmup(300, 50, "1k"), "each target warmed for 0.3 s at 50/s (1k bodies) before round 1, not measured");
+    assert.equal(describeTargetWarmup(0, 250, "1k"), "targets not warmed before round 1 (--target-warmup 0)");
+  });
+});
