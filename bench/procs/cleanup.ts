@@ -69,6 +69,10 @@ export async function runEntry<T>(name: string, usage: string, parse: () => T, m
     process.exit(2);
   }
   installSignalHandlers();
+  // A reader that went away (`… 2>&1 | head`) makes the next write fail with EPIPE; unhandled, that
+  // error ends the process at once and leaves what it started running. The output is lost either
+  // way; the run goes on to its end and its cleanup.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   let exitCode: number = 0;
   try {
     await main(options);
