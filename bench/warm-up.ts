@@ -1,5 +1,5 @@
 // Warming each target once before round 1. A freshly started Leash target is slow for its first
-// ~15 s of load while V8 tiers up Envoy's wasm modules and Node's JIT the sidecar (evidence in
+// ~15 s of load while Node's JIT warms the sidecar and Envoy pays its first-use costs (evidence in
 // bench/README.md, "Warming the targets"); the short warm-up before each point does not cover
 // that, so without this round 1 measures JIT warm-up and its P99 differs from later rounds'.
 

@@ -23,8 +23,8 @@ export interface BenchOptions {
   warmupMs: number;
   /**
    * Load on each target, once, after all have started and before round 1: at the lowest
-   * non-streaming rate with the smallest body, so round 1 does not measure V8 and Node tiering
-   * up (see bench/README.md, "Warming the targets"); not measured. 0: off.
+   * non-streaming rate with the smallest body, so round 1 does not measure JIT and first-use
+   * warm-up (see bench/README.md, "Warming the targets"); not measured. 0: off.
    */
   targetWarmupMs: number;
   rounds: number;
