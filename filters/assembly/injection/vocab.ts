@@ -116,9 +116,19 @@ function fill(): void {
 
 // ---- the table --------------------------------------------------------------------------------
 
+// Open addressing over flat arrays: a slot holds the word's full hash, its length (0 = empty) and
+// where its bytes start in `pool`. A probe compares the hash and the length first, so a word
+// outside the vocabulary almost never reads a byte of a stored one, and no lookup touches a
+// String (the words are ASCII: `pool` holds them one byte a letter).
 const TABLE_SIZE: i32 = 4096; // power of two, > 4 × the vocabulary: short probe chains
-const slotWord = new StaticArray<string | null>(TABLE_SIZE);
+const slotHash = new StaticArray<u32>(TABLE_SIZE);
+const slotLen = new StaticArray<i32>(TABLE_SIZE);
+const slotOff = new StaticArray<i32>(TABLE_SIZE);
 const slotMask = new StaticArray<u64>(TABLE_SIZE);
+let pool = new StaticArray<u8>(8192); // grows at build if the lists outgrow it
+let poolUsed: i32 = 0;
+/** Longest word of the vocabulary: a longer one needs no lookup. */
+let longest: i32 = 0;
 let built: bool = false;
 
 /** FNV-1a over `len` bytes at `ptr`. */
@@ -128,20 +138,42 @@ let built: bool = false;
   return h;
 }
 
-function hashString(s: string): u32 {
-  let h: u32 = 2166136261;
-  for (let i = 0; i < s.length; i++) h = (h ^ <u32>s.charCodeAt(i)) * 16777619;
-  return h;
+/** Where word `ptr`/`len` sits in the table, or the empty slot where it would go (index, or -1 - index). */
+function findSlot(h: u32, ptr: usize, len: i32): i32 {
+  let i = <i32>(h & <u32>(TABLE_SIZE - 1));
+  while (true) {
+    const l = unchecked(slotLen[i]);
+    if (l == 0) return -1 - i;
+    if (unchecked(slotHash[i]) == h && l == len &&
+      memory.compare(changetype<usize>(pool) + <usize>unchecked(slotOff[i]), ptr, <usize>len) == 0) return i;
+    i = (i + 1) & (TABLE_SIZE - 1);
+  }
 }
 
 function addWord(mask: u64, w: string): void {
-  let i = <i32>(hashString(w) & <u32>(TABLE_SIZE - 1));
-  while (true) {
-    const cur = slotWord[i];
-    if (cur == null) { slotWord[i] = w; slotMask[i] = mask; return; }
-    if (cur == w) { slotMask[i] |= mask; return; }
-    i = (i + 1) & (TABLE_SIZE - 1);
+  // The lists are lower-case ASCII (checked here, so a typo cannot make a word unreachable).
+  const len = w.length;
+  if (poolUsed + len > pool.length) {
+    const bigger = new StaticArray<u8>(pool.length * 2);
+    memory.copy(changetype<usize>(bigger), changetype<usize>(pool), <usize>poolUsed);
+    pool = bigger;
   }
+  const at = changetype<usize>(pool) + <usize>poolUsed;
+  for (let k = 0; k < len; k++) {
+    const c = w.charCodeAt(k);
+    assert(c >= 0x61 && c <= 0x7A, "injection vocabulary: not a normalized word: " + w);
+    store<u8>(at + <usize>k, <u8>c);
+  }
+  const h = hashBytes(at, len);
+  const i = findSlot(h, at, len);
+  if (i >= 0) { unchecked(slotMask[i] |= mask); return; }
+  const e = -1 - i;
+  unchecked(slotHash[e] = h);
+  unchecked(slotLen[e] = len);
+  unchecked(slotOff[e] = poolUsed);
+  unchecked(slotMask[e] = mask);
+  poolUsed += len;
+  if (len > longest) longest = len;
 }
 
 function add(mask: u64, words: string): void {
@@ -158,18 +190,9 @@ export function buildVocab(): void {
 
 /** The concepts of the ASCII word of `len` bytes at `ptr`; 0 for a word outside the vocabulary. */
 export function lookupWord(ptr: usize, len: i32): u64 {
-  let i = <i32>(hashBytes(ptr, len) & <u32>(TABLE_SIZE - 1));
-  while (true) {
-    const cur = slotWord[i];
-    if (cur == null) return 0;
-    if (cur.length == len && sameBytes(cur, ptr, len)) return slotMask[i];
-    i = (i + 1) & (TABLE_SIZE - 1);
-  }
-}
-
-function sameBytes(w: string, ptr: usize, len: i32): bool {
-  for (let k = 0; k < len; k++) if (<u32>w.charCodeAt(k) != <u32>load<u8>(ptr + <usize>k)) return false;
-  return true;
+  if (len == 0 || len > longest) return 0;
+  const i = findSlot(hashBytes(ptr, len), ptr, len);
+  return i < 0 ? 0 : unchecked(slotMask[i]);
 }
 
 /** The concepts of `word` (already normalized); for tests and the pattern table. */
