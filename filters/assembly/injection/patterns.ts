@@ -152,22 +152,44 @@ function fill(): void {
   add(H, 0.4, "system_colon", "EOS ~0 SYSTEM ~0 COLON");
 }
 
+/**
+ * Which patterns can start on a word, by concept: the scorer looks up the concepts a word carries
+ * instead of testing the word against every pattern's first slot.
+ */
+export class StartIndex {
+  /** Every concept some pattern starts with: a word with none of them starts no pattern. */
+  any: u64 = 0;
+  /** u64 words per concept in `bits` (one bit per pattern, table order). */
+  words: i32 = 0;
+  /** Concept b's patterns are bits [b * words, (b + 1) * words) (bit p of word k = pattern 64k + p). */
+  bits: StaticArray<u64> = new StaticArray<u64>(0);
+}
+
 let compiled: StaticArray<Pattern> = new StaticArray<Pattern>(0);
-let firstSlots: StaticArray<u64> = new StaticArray<u64>(0);
+const startIndex = new StartIndex();
 
 /** Every pattern, compiled once per VM. */
 export function patterns(): StaticArray<Pattern> {
   if (compiled.length == 0) {
     fill();
     compiled = StaticArray.fromArray<Pattern>(table);
-    firstSlots = new StaticArray<u64>(table.length);
-    for (let i = 0; i < table.length; i++) firstSlots[i] = table[i].slots[0];
+    const words = (table.length + 63) >> 6;
+    const bits = new StaticArray<u64>(64 * words);
+    for (let p = 0; p < table.length; p++) {
+      const first = table[p].slots[0];
+      startIndex.any |= first;
+      for (let b = 0; b < 64; b++) {
+        if ((first & ((<u64>1) << <u64>b)) != 0) bits[b * words + (p >> 6)] |= (<u64>1) << <u64>(p & 63);
+      }
+    }
+    startIndex.words = words;
+    startIndex.bits = bits;
   }
   return compiled;
 }
 
-/** The first slot of every pattern, in table order: the scorer's inner loop tests only these. */
-export function patternStarts(): StaticArray<u64> {
+/** The index of the patterns' first slots: the scorer's inner loop tries only what it gives. */
+export function patternStarts(): StartIndex {
   patterns();
-  return firstSlots;
+  return startIndex;
 }

@@ -65,6 +65,7 @@ export class Score {
 export function scoreTokens(t: Tokens): Score {
   const list = patterns();
   const starts = patternStarts();
+  const words = starts.words;
   const n = list.length;
   const s = new Score(n + 3);
   let meta = false;
@@ -75,14 +76,21 @@ export function scoreTokens(t: Tokens): Score {
     // Patterns that start on the same word describe the same phrase: only the strongest counts.
     let best = -1;
     let bestWeight: f64 = 0;
-    for (let p = 0; p < n; p++) {
-      if ((m & unchecked(starts[p])) == 0) continue;
-      const pat = unchecked(list[p]);
-      if (pat.weight <= bestWeight || unchecked(s.signal[p]) >= pat.weight) continue;
-      if (pat.negatable && negatedBefore(t, i)) continue;
-      if (!matchFrom(t, pat, 1, i)) continue;
-      best = p;
-      bestWeight = pat.weight;
+    const hits = m & starts.any;
+    // The patterns that start with one of this word's concepts, in table order (ties go to the
+    // first): the union of each concept's set, read one u64 of the pattern set at a time.
+    for (let w = 0; hits != 0 && w < words; w++) {
+      let cand: u64 = 0;
+      for (let c = hits; c != 0; c &= c - 1) cand |= unchecked(starts.bits[<i32>ctz(c) * words + w]);
+      for (; cand != 0; cand &= cand - 1) {
+        const p = (w << 6) + <i32>ctz(cand);
+        const pat = unchecked(list[p]);
+        if (pat.weight <= bestWeight || unchecked(s.signal[p]) >= pat.weight) continue;
+        if (pat.negatable && negatedBefore(t, i)) continue;
+        if (!matchFrom(t, pat, 1, i)) continue;
+        best = p;
+        bestWeight = pat.weight;
+      }
     }
     if (best >= 0) {
       const pat = unchecked(list[best]);
