@@ -69,8 +69,15 @@ function feedString(base: usize, len: i32, i: i32, t: Tokens): i32 {
       continue;
     }
     high = 0;
+    if (c < 0x80) {
+      // A run of plain ASCII (no quote, no escape) goes to the tokenizer in one call. It feeds
+      // nothing only for a backslash in the last byte, which checkJson rules out.
+      let k = t.feedAscii(base + <usize>i, len - i);
+      if (k == 0) { t.feed(<i32>c); k++; }
+      i += k;
+      continue;
+    }
     // UTF-8 (validated by checkJson): lead byte gives the length.
-    if (c < 0x80) { t.feed(<i32>c); i++; continue; }
     let cp: i32; let n: i32;
     if (c >= 0xF0) { cp = <i32>(c & 0x07); n = 3; }
     else if (c >= 0xE0) { cp = <i32>(c & 0x0F); n = 2; }

@@ -10,21 +10,12 @@ import { conceptBit, IGNORE, PRIOR, INSTR, SYSPROMPT, DEVMODE, EOS } from "../co
 import { patterns, Family } from "../patterns";
 import { feedPromptText } from "../prompt-text";
 import { parseInjectionConfig, policyFor, Policy, Action } from "../config";
+import { feedText } from "./feed-text";
 
 // Module-level: AssemblyScript test callbacks cannot capture locals.
 const t = new Tokens();
 
-function tokenize(text: string): Tokens {
-  t.reset();
-  t.boundary();
-  for (let i = 0; i < text.length; i++) {
-    let cp = text.codePointAt(i);
-    if (cp > 0xFFFF) i++;
-    t.feed(cp);
-  }
-  t.boundary();
-  return t;
-}
+function tokenize(text: string): Tokens { return feedText(t, text); }
 
 function score(text: string): f64 { return scoreTokens(tokenize(text)).score; }
 function reasons(text: string): string { return scoreTokens(tokenize(text)).reasons(); }
