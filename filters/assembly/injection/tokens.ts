@@ -5,6 +5,13 @@
 // 1 MB prompt of ordinary prose keeps a few thousand entries.
 //
 // The buffers are reused across requests (one stream at a time per VM thread) and only grow.
+//
+// The reading state lives in an unmanaged object (Reader) that the garbage collector does not see,
+// and the entries are written through raw pointers into Tokens' arrays: a method on a managed
+// object spills `this` to the shadow stack at every field access and sets up a frame on every
+// call, which was a quarter of the tokenizer's time, once per character. Safe because Tokens
+// owns both: it keeps the arrays alive, sets the pointers again whenever it replaces them
+// (grow), and the Reader lives as long as the VM (never freed, one per Tokens).
 import { fold, INVISIBLE, SKIP, QUOTE, END, COLON_CHAR, OPEN_MARK, FOREIGN, APOSTROPHE } from "./normalize";
 import { lookupWord, buildVocab } from "./vocab";
 import { EOS, COLON, LT, SYSTEM, PROMPT, INSTR, SYSPROMPT, DEV, MODE, DEVMODE } from "./concepts";
@@ -25,20 +32,70 @@ export class Tokens {
   pos: StaticArray<i32> = new StaticArray<i32>(256);
   mask: StaticArray<u64> = new StaticArray<u64>(256);
   flags: StaticArray<u8> = new StaticArray<u8>(256);
-  /** Entries kept (words with a concept, and punctuation the patterns use). */
-  n: i32 = 0;
-  /** Position of the last word or mark (every word counts, known or not). */
-  at: i32 = 0;
+  private r!: Reader;
 
+  constructor() {
+    buildVocab();
+    this.r = new Reader(changetype<usize>(this));
+    this.r.entries(this.pos, this.mask, this.flags);
+  }
+
+  /** Entries kept (words with a concept, and punctuation the patterns use). */
+  get n(): i32 { return this.r.n; }
+  /** Position of the last word or mark (every word counts, known or not). */
+  get at(): i32 { return this.r.at; }
   // Evidence gathered while reading, for the structural signals of the scorer.
   /** Invisible characters found inside a word (between letters). */
-  invisibleInWords: i32 = 0;
+  get invisibleInWords(): i32 { return this.r.invisibleInWords; }
   /** Unicode tag characters (U+E0020..U+E007E), which render as nothing and decode to ASCII. */
-  tagChars: i32 = 0;
+  get tagChars(): i32 { return this.r.tagChars; }
   /** Longest run of consecutive tag characters (flag emoji use at most 6). */
+  get longestTagRun(): i32 { return this.r.longestTagRun; }
+
+  /** Forgets everything (start of a request); keeps the buffers. */
+  reset(): void { this.r.reset(); }
+  /** One code point of prompt text. */
+  feed(cp: i32): void { this.r.feed(cp); }
+  /** See Reader.feedAscii. */
+  feedAscii(ptr: usize, len: i32): i32 { return this.r.feedAscii(ptr, len); }
+  /** End of one prompt part (a message, a content part, the system prompt). */
+  boundary(): void { this.r.boundary(); }
+
+  /** Doubles the entry arrays (the Reader found them full). */
+  grow(): void {
+    const n = this.r.n;
+    const size = this.mask.length * 2;
+    const p = new StaticArray<i32>(size);
+    const m = new StaticArray<u64>(size);
+    const f = new StaticArray<u8>(size);
+    memory.copy(changetype<usize>(p), changetype<usize>(this.pos), <usize>n * 4);
+    memory.copy(changetype<usize>(m), changetype<usize>(this.mask), <usize>n * 8);
+    memory.copy(changetype<usize>(f), changetype<usize>(this.flags), <usize>n);
+    this.pos = p; this.mask = m; this.flags = f;
+    this.r.entries(p, m, f);
+  }
+}
+
+/** Tokens.grow() of the Tokens at `owner` (the Reader holds it as a plain address). */
+function growEntries(owner: usize): void { changetype<Tokens>(owner).grow(); }
+
+/** What Tokens reads with: the state between two characters, and where the entries go. */
+@unmanaged
+class Reader {
+  n: i32 = 0;
+  at: i32 = 0;
+  invisibleInWords: i32 = 0;
+  tagChars: i32 = 0;
   longestTagRun: i32 = 0;
 
-  private word: StaticArray<u8> = new StaticArray<u8>(MAX_WORD);
+  // Tokens' entry arrays (pos, mask, flags): their data and how many entries they hold.
+  private posAt: usize = 0;
+  private maskAt: usize = 0;
+  private flagsAt: usize = 0;
+  private capacity: i32 = 0;
+
+  /** MAX_WORD bytes, allocated with the Reader and never freed. */
+  private word: usize = heap.alloc(<usize>MAX_WORD);
   private wordLen: i32 = 0;
   private wordTooLong: bool = false;
   private wordForeign: bool = false;
@@ -55,7 +112,15 @@ export class Tokens {
   /** An apostrophe ended the last word: a letter next means it was one (don't), else a closing quote. */
   private apostrophe: bool = false;
 
-  constructor() { buildVocab(); }
+  /** `owner`: the address of the Tokens whose arrays this fills. */
+  constructor(private owner: usize) {}
+
+  entries(pos: StaticArray<i32>, mask: StaticArray<u64>, flags: StaticArray<u8>): void {
+    this.posAt = changetype<usize>(pos);
+    this.maskAt = changetype<usize>(mask);
+    this.flagsAt = changetype<usize>(flags);
+    this.capacity = mask.length;
+  }
 
   /** Forgets everything (start of a request); keeps the buffers. */
   reset(): void {
@@ -65,7 +130,6 @@ export class Tokens {
     this.quoted = false; this.comment = false; this.c1 = 0; this.c2 = 0; this.c3 = 0; this.apostrophe = false;
   }
 
-  /** One code point of prompt text. */
   feed(cp: i32): void {
     // Fast path for the common case, an ASCII letter inside or starting a word.
     const lower = cp | 0x20;
@@ -115,7 +179,7 @@ export class Tokens {
   private letterRun(ptr: usize, i: i32, len: i32): i32 {
     const start = i;
     let wl = this.wordLen;
-    const w = changetype<usize>(this.word);
+    const w = this.word;
     // letter() on each: up to MAX_WORD they are kept, the rest only mark the word too long.
     while (i < len) {
       const c = <u32>load<u8>(ptr + <usize>i);
@@ -169,7 +233,6 @@ export class Tokens {
     else if (f == QUOTE) this.quoted = !this.quoted;
   }
 
-  /** End of one prompt part (a message, a content part, the system prompt). */
   boundary(): void {
     this.endWord();
     this.mark(EOS);
@@ -187,7 +250,7 @@ export class Tokens {
 
   @inline private letter(c: i32): void {
     if (this.wordLen >= MAX_WORD) { this.wordTooLong = true; return; }
-    unchecked(this.word[this.wordLen] = <u8>c);
+    store<u8>(this.word + <usize>this.wordLen, <u8>c);
     this.wordLen++;
     // Every letter folds to a-z; below that are only the digits, "@" and "$".
     if (c >= 0x61) this.wordLetters = true; else this.wordLeet = true;
@@ -204,13 +267,13 @@ export class Tokens {
     this.wordLetters = false; this.wordLeet = false;
     if (!known) return;
     if (letters && leet) deLeet(this.word, len);
-    const m = lookupWord(changetype<usize>(this.word), len);
+    const m = lookupWord(this.word, len);
     if (m != 0) this.push(this.derive(m));
   }
 
   /** Punctuation the patterns use; repeated sentence ends collapse into one. */
   private mark(m: u64): void {
-    if (m == EOS && this.n > 0 && unchecked(this.mask[this.n - 1]) == EOS) return;
+    if (m == EOS && this.n > 0 && load<u64>(this.maskAt + (<usize>(this.n - 1) << 3)) == EOS) return;
     this.at++;
     this.push(m);
   }
@@ -221,38 +284,27 @@ export class Tokens {
    */
   private derive(m: u64): u64 {
     if (this.n == 0) return m;
-    const prev = unchecked(this.mask[this.n - 1]);
-    const dist = this.at - unchecked(this.pos[this.n - 1]);
+    const prev = load<u64>(this.maskAt + (<usize>(this.n - 1) << 3));
+    const dist = this.at - load<i32>(this.posAt + (<usize>(this.n - 1) << 2));
     if (dist <= 2 && (((m & (PROMPT | INSTR)) != 0 && (prev & SYSTEM) != 0) || ((m & SYSTEM) != 0 && (prev & (PROMPT | INSTR)) != 0))) m |= SYSPROMPT;
     if (dist == 1 && (((m & MODE) != 0 && (prev & DEV) != 0) || ((m & DEV) != 0 && (prev & MODE) != 0))) m |= DEVMODE;
     return m;
   }
 
   private push(m: u64): void {
-    if (this.n == this.mask.length) this.grow();
-    const i = this.n;
-    unchecked(this.pos[i] = this.at);
-    unchecked(this.mask[i] = m);
-    unchecked(this.flags[i] = (this.quoted ? IN_QUOTE : 0) | (this.comment ? IN_COMMENT : 0));
-    this.n = i + 1;
-  }
-
-  private grow(): void {
-    const size = this.mask.length * 2;
-    const p = new StaticArray<i32>(size);
-    const m = new StaticArray<u64>(size);
-    const f = new StaticArray<u8>(size);
-    memory.copy(changetype<usize>(p), changetype<usize>(this.pos), <usize>this.n * 4);
-    memory.copy(changetype<usize>(m), changetype<usize>(this.mask), <usize>this.n * 8);
-    memory.copy(changetype<usize>(f), changetype<usize>(this.flags), <usize>this.n);
-    this.pos = p; this.mask = m; this.flags = f;
+    if (this.n == this.capacity) growEntries(this.owner); // calls entries() with the new arrays
+    const i = <usize>this.n;
+    store<i32>(this.posAt + (i << 2), this.at);
+    store<u64>(this.maskAt + (i << 3), m);
+    store<u8>(this.flagsAt + i, (this.quoted ? IN_QUOTE : 0) | (this.comment ? IN_COMMENT : 0));
+    this.n = <i32>i + 1;
   }
 }
 
 /** Leetspeak inside a word of letters: 1gn0r3 → ignore, @ → a, $ → s. */
-function deLeet(w: StaticArray<u8>, len: i32): void {
+function deLeet(w: usize, len: i32): void {
   for (let i = 0; i < len; i++) {
-    const c = unchecked(w[i]);
+    const c = load<u8>(w + <usize>i);
     let r: u8 = c;
     if (c == 0x30) r = 0x6F;       // 0 → o
     else if (c == 0x31) r = 0x69;  // 1 → i
@@ -262,6 +314,6 @@ function deLeet(w: StaticArray<u8>, len: i32): void {
     else if (c == 0x37) r = 0x74;  // 7 → t
     else if (c == 0x40) r = 0x61;  // @ → a
     else if (c == 0x24) r = 0x73;  // $ → s
-    unchecked(w[i] = r);
+    store<u8>(w + <usize>i, r);
   }
 }
