@@ -68,11 +68,15 @@ export function scoreTokens(t: Tokens): Score {
   const words = starts.words;
   const n = list.length;
   const s = new Score(n + 3);
+  // Read once: the loops below would otherwise go through Tokens' getter and fields per entry.
+  const count = t.n;
+  const mask = t.mask;
+  const flags = t.flags;
   let meta = false;
-  for (let i = 0; i < t.n; i++) if ((unchecked(t.mask[i]) & META) != 0) { meta = true; break; }
+  for (let i = 0; i < count; i++) if ((unchecked(mask[i]) & META) != 0) { meta = true; break; }
 
-  for (let i = 0; i < t.n; i++) {
-    const m = unchecked(t.mask[i]);
+  for (let i = 0; i < count; i++) {
+    const m = unchecked(mask[i]);
     // Patterns that start on the same word describe the same phrase: only the strongest counts.
     let best = -1;
     let bestWeight: f64 = 0;
@@ -95,10 +99,10 @@ export function scoreTokens(t: Tokens): Score {
     if (best >= 0) {
       const pat = unchecked(list[best]);
       let w = bestWeight;
-      if (meta && (unchecked(t.flags[i]) & IN_QUOTE) != 0) w *= QUOTED_DISCUSSION_FACTOR;
+      if (meta && (unchecked(flags[i]) & IN_QUOTE) != 0) w *= QUOTED_DISCUSSION_FACTOR;
       s.note(best, pat.family, w, pat.name);
     }
-    if ((unchecked(t.flags[i]) & IN_COMMENT) != 0 && (m & (AI | IGNORE | INSTR | YOU | REVEAL)) != 0) {
+    if ((unchecked(flags[i]) & IN_COMMENT) != 0 && (m & (AI | IGNORE | INSTR | YOU | REVEAL)) != 0) {
       s.note(n, Family.Hidden, COMMENT_WEIGHT, "html_comment");
     }
   }
@@ -116,7 +120,8 @@ function matchFrom(t: Tokens, p: Pattern, k: i32, prev: i32): bool {
   if (k >= p.slots.length) return true;
   const want = unchecked(p.slots[k]);
   const limit = unchecked(t.pos[prev]) + unchecked(p.gaps[k]) + 1;
-  for (let j = prev + 1; j < t.n; j++) {
+  const count = t.n;
+  for (let j = prev + 1; j < count; j++) {
     if (unchecked(t.pos[j]) > limit) return false;
     const m = unchecked(t.mask[j]);
     if ((m & want) != 0 && matchFrom(t, p, k + 1, j)) return true;
