@@ -90,27 +90,34 @@ export function ipv6Valid(text: string, start: i32, end: i32): bool {
   return groupsSeen == 8;
 }
 
-/** Appends the IPv6 addresses of `text` to `out`. */
-export function findIpv6s(text: string, out: Array<Finding>): void {
+/**
+ * Appends the IPv6 addresses of `text` to `out`, given the positions of its colons (ascending;
+ * findPii lists them). An address is read from a maximal run of hex digits, colons and dots with
+ * two or more colons, so only the runs around colons are visited, not the whole text: in prose a
+ * colon ends a label ("Note:") and its run is a word or nothing.
+ */
+export function findIpv6s(text: string, colons: Array<i32>, out: Array<Finding>): void {
   const n = text.length;
-  let i = 0;
-  while (i < n) {
-    const c = <i32>codeAt(text, i);
-    if (!isV6Char(c) || c == 0x2e) { i++; continue; }
-    // Start only where the run starts: not inside a word or a longer hex/colon run.
-    const prev = i > 0 ? <i32>codeAt(text, i - 1) : 0;
-    if (i > 0 && (isWordChar(prev) || isV6Char(prev))) { i++; continue; }
-    let j = i;
+  // End of the last run read: the colons inside it belong to it.
+  let done = 0;
+  for (let k = 0; k < colons.length; k++) {
+    const p = colons[k];
+    if (p < done) continue;
+    let i = p;
+    while (i > 0 && isV6Char(<i32>codeAt(text, i - 1))) i--;
+    let j = p + 1;
     while (j < n && isV6Char(<i32>codeAt(text, j))) j++;
-    const runEnd = j;
+    done = j;
+    // The run is read only from its start, and not when it starts with "." or is glued to a word
+    // on the left (std::vector, Foo::Bar): its colons then start nothing either.
+    if (codeAt(text, i) == 0x2e || (i > 0 && isWordChar(<i32>codeAt(text, i - 1)))) continue;
     // Sentence punctuation after an address: "…::1." or "fe80::1:" before a port-less colon.
     while (j > i && codeAt(text, j - 1) == 0x2e) j--;
     if (j - i >= 2 && codeAt(text, j - 1) == 0x3a && codeAt(text, j - 2) != 0x3a) j--;
-    let colons = 0;
-    for (let k = i; k < j && colons < 2; k++) if (codeAt(text, k) == 0x3a) colons++;
-    if (colons >= 2 && ipv6Valid(text, i, j) && rightBoundary(text, j) && leftBoundary(text, i)) {
+    let seen = 0;
+    for (let q = i; q < j && seen < 2; q++) if (codeAt(text, q) == 0x3a) seen++;
+    if (seen >= 2 && ipv6Valid(text, i, j) && rightBoundary(text, j) && leftBoundary(text, i)) {
       out.push(new Finding(EntityKind.Ipv6, i, j));
     }
-    i = runEnd > i ? runEnd : i + 1;
   }
 }

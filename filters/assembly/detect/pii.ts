@@ -21,6 +21,8 @@ const NUMBER_KINDS: u32 = kindBit(EntityKind.Phone) | kindBit(EntityKind.Card) |
 const runStarts: Array<i32> = new Array<i32>();
 /** Where the "@"s are (e-mail addresses are read outward from them); reused. */
 const atSigns: Array<i32> = new Array<i32>();
+/** Where the colons are (IPv6 addresses are read from the runs around them); reused. */
+const colonsAt: Array<i32> = new Array<i32>();
 /** Where an IBAN may start: two before each digit that follows a letter (country code, check digit); reused. */
 const ibanStarts: Array<i32> = new Array<i32>();
 
@@ -29,14 +31,14 @@ const ibanStarts: Array<i32> = new Array<i32>();
  * across kinds, may overlap: the redactor resolves that). Linear in text.length for any input.
  */
 export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
-  // One pass first: where number runs, e-mail addresses ("@") and IBANs may start, and whether
-  // IPv6 (two ":") can occur at all. Most prose skips most detectors, and the others visit only
+  // One pass first: where number runs, e-mail addresses ("@") and IBANs may start, and where
+  // the colons are (IPv6 needs two). Most prose skips most detectors, and the others visit only
   // these positions instead of searching the text again.
   const n = text.length;
-  let colons = 0;
   let digits = 0;
   runStarts.length = 0;
   atSigns.length = 0;
+  colonsAt.length = 0;
   ibanStarts.length = 0;
   const data = changetype<usize>(text);
   for (let i = 0; i < n; i++) {
@@ -44,7 +46,7 @@ export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
     // Every character this pass looks for is at most '@': one compare settles letters.
     if (c > 0x40) continue;
     if (c == 0x40) atSigns.push(i);
-    else if (c == 0x3a) colons++;
+    else if (c == 0x3a) colonsAt.push(i);
     else if (isDigit(c) || c == 0x2b || c == 0x28) {
       if (isDigit(c)) {
         digits++;
@@ -65,7 +67,7 @@ export function findPii(text: string, kinds: u32, out: Array<Finding>): void {
     if (wants(kinds, EntityKind.Ipv4)) findIpv4s(text, runStarts, out);
     if (digits >= 2 && wants(kinds, EntityKind.Iban)) findIbans(text, ibanStarts, out);
   }
-  if (colons >= 2 && wants(kinds, EntityKind.Ipv6)) findIpv6s(text, out);
+  if (colonsAt.length >= 2 && wants(kinds, EntityKind.Ipv6)) findIpv6s(text, colonsAt, out);
 }
 
 /** Characters of a digit run as the number detectors read it (digits, group separators, + ( )). */

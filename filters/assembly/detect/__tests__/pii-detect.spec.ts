@@ -113,6 +113,16 @@ describe("ipv6", () => {
     expectNone(["12:30:45", "12:30", "00:1A:2B:3C:4D:5E", "std::vector", "Foo::bar", "::", "::1", "1:2:3:4:5:6:7",
       "1:2:3:4:5:6:7:8:9", "2001:db8::1::2", "12345::1", "deadbeefcafebabe", "g001:db8::1"]);
   });
+  // Addresses are read from the runs around the colons findPii lists, not from a pass of their own.
+  it("reads each run around colons once, from its start, wherever it sits", () => {
+    expect(spans("2001:db8::1")).toBe("ipv6:2001:db8::1");
+    expect(spans("at fe80::1")).toBe("ipv6:fe80::1");
+    expect(spans("Note: a: fe80::1:2 then 2001:db8::7: and b:c")).toBe("ipv6:fe80::1:2|ipv6:2001:db8::7");
+    expect(spans("x.fe80::1 _fe80::1 std::fe80::1 .fe80::1 ::1 fe80::1")).toBe("ipv6:fe80::1");
+    expect(spans("\u65e5\u672c2001:db8::1\u3002")).toBe("ipv6:2001:db8::1");
+    expect(spans("2001:db8::1.")).toBe("ipv6:2001:db8::1");
+    expect(spans("1:2 3:4 5:6")).toBe("");
+  });
 });
 
 describe("mixed text", () => {
