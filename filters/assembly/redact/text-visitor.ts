@@ -6,6 +6,7 @@
 // checksum-valid digit run would be noise and a rewrite would corrupt the file.
 import { JsonVisitor, JsonWalker } from "./json-walk";
 import { RedactPolicy, RedactState, redactText } from "../detect/redactor";
+import { mayHoldEntity } from "../detect/prefilter";
 
 const SKIP_KEYS: Array<string> = [
   "model", "role", "type", "id", "object", "name", "tool_call_id", "tool_use_id", "finish_reason",
@@ -46,7 +47,8 @@ export class TextVisitor extends JsonVisitor {
     if (end - start <= 2) return false; // ""
     if (SKIP_KEYS.includes(w.governingKey()) && !underFreeform(w)) return false;
     if (isDataUrl(base, start, end)) return false;
-    return true;
+    // A string in which no detector can fire is neither decoded nor scanned: visit() would keep it.
+    return mayHoldEntity(base + <usize>(start + 1), end - start - 2);
   }
 
   visit(w: JsonWalker, value: string): string | null {
