@@ -26,7 +26,7 @@ const SECRET_KINDS: u32 = kindBit(EntityKind.OpenAiKey) | kindBit(EntityKind.Ant
  */
 export function findSecrets(text: string, kinds: u32, out: Array<Finding>): void {
   if ((kinds & SECRET_KINDS) == 0 || text.length == 0) return;
-  const all = new Array<Finding>();
+  all.length = 0;
   // One pass over the text reads its token runs (prefixed keys and JWTs start one), runs the
   // keyword rule at each ':' and '=', and notes whether the literals that the PEM, URL and webhook
   // rules search for can occur at all ("-----BEGIN " needs "--", "://" needs ":/",
@@ -110,6 +110,8 @@ function byStartThenPriority(a: Finding, b: Finding): i32 {
 function isEscapeLetter(c: i32): bool { return c == 0x6e || c == 0x72 || c == 0x74 || c == 0x62 || c == 0x66; }
 
 const M: TokenMatch = new TokenMatch();
+/** Every rule's findings of the current text, before overlaps are dropped (reused: findSecrets runs on every string). */
+const all: Array<Finding> = new Array<Finding>();
 /** The token rules' and the keyword rule's findings of the current text (reused). */
 const tokens: Array<Finding> = new Array<Finding>();
 const generic: Array<Finding> = new Array<Finding>();

@@ -8,20 +8,43 @@ import { BoundedBytes } from "../sdk/bounded-bytes";
 import { RedactState } from "../detect/redactor";
 import { ENTITY_KINDS, EntityKind, entityName } from "../detect/finding";
 
-/** `name=count,...` of the non-zero kinds in `counts`, in EntityKind order: names only, never values. */
-function kindCounts(counts: StaticArray<i32>): string {
-  let out = "";
+// A summary is assembled in one reused buffer and copied out once: it is published on every request
+// with an entity, and building it by concatenation allocated a dozen strings. Bound: "redact:" and
+// a decision word, then at most ENTITY_KINDS entries of a name (under 24 characters), "=", up to
+// 10 digits and ",", then ")".
+const SUMMARY_MAX: i32 = 64 + ENTITY_KINDS * 36;
+const summary: StaticArray<u16> = new StaticArray<u16>(SUMMARY_MAX);
+let used: i32 = 0;
+
+function putUnit(c: i32): void { summary[used++] = <u16>c; }
+
+function putString(s: string): void {
+  for (let i = 0; i < s.length; i++) putUnit(<i32>s.charCodeAt(i));
+}
+
+/** `redact:<decision>(name=count,...)` over the non-zero kinds in `counts`, in EntityKind order: names only, never values. */
+function summaryOf(decision: string, counts: StaticArray<i32>): string {
+  used = 0;
+  putString("redact:");
+  putString(decision);
+  putUnit(0x28); // (
+  let first = true;
   for (let k = 0; k < ENTITY_KINDS; k++) {
-    if (counts[k] <= 0) continue;
-    if (out.length > 0) out += ",";
-    out += entityName(<EntityKind>k) + "=" + counts[k].toString();
+    const n = counts[k];
+    if (n <= 0) continue;
+    if (!first) putUnit(0x2c); // ,
+    first = false;
+    putString(entityName(<EntityKind>k));
+    putUnit(0x3d); // =
+    putString(n.toString());
   }
-  return out;
+  putUnit(0x29); // )
+  return String.UTF16.decodeUnsafe(changetype<usize>(summary), <usize>used << 1);
 }
 
 /** `redact:blocked(openai_key=1)`: the kinds that made the module refuse the request. */
 export function publishBlocked(state: RedactState): void {
-  publishGuardDecision("redact", "redact:blocked(" + kindCounts(state.blocked) + ")");
+  publishGuardDecision("redact", summaryOf("blocked", state.blocked));
 }
 
 /**
@@ -31,7 +54,7 @@ export function publishBlocked(state: RedactState): void {
  */
 export function publishMasked(state: RedactState): void {
   if (state.total() == 0) return;
-  publishGuardDecision("redact", "redact:masked(" + kindCounts(state.found) + ")");
+  publishGuardDecision("redact", summaryOf("masked", state.found));
 }
 
 /**
