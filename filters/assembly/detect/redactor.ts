@@ -2,7 +2,7 @@
 // placeholder numbering shared by every string of one request or stream (the same value gets the
 // same [EMAIL_1] wherever it appears, so the model can still tell two addresses apart) and the
 // counts per kind that drive metrics and block decisions. The value itself is never reported.
-import { EntityKind, ENTITY_KINDS, Finding, entityLabel, isSecret, kindBit } from "./finding";
+import { ALL_KINDS, EntityKind, ENTITY_KINDS, Finding, entityLabel, isSecret, kindBit } from "./finding";
 import { findEntities } from "./scan";
 import { hmacSha256, toHex, utf8 } from "./sha256";
 
@@ -175,8 +175,11 @@ export function applyRedactions(text: string, from: i32, to: i32, findings: Arra
 
 const scratch: Array<Finding> = new Array<Finding>();
 
-/** Detects the policy's kinds in `text` and returns it redacted; counts and numbering go to `state`. */
-export function redactText(text: string, policy: RedactPolicy, state: RedactState): string {
-  findEntities(text, policy.kinds(), scratch);
+/**
+ * Detects the policy's kinds in `text` and returns it redacted; counts and numbering go to `state`.
+ * `only` narrows the kinds looked for to those a prefilter (prefilter.ts) left possible.
+ */
+export function redactText(text: string, policy: RedactPolicy, state: RedactState, only: u32 = ALL_KINDS): string {
+  findEntities(text, policy.kinds() & only, scratch);
   return applyRedactions(text, 0, text.length, scratch, policy, state);
 }

@@ -6,7 +6,7 @@
 // checksum-valid digit run would be noise and a rewrite would corrupt the file.
 import { JsonVisitor, JsonWalker } from "./json-walk";
 import { RedactPolicy, RedactState, redactText } from "../detect/redactor";
-import { mayHoldEntity } from "../detect/prefilter";
+import { kindsThatMayFire } from "../detect/prefilter";
 
 const SKIP_KEYS: Array<string> = [
   "model", "role", "type", "id", "object", "name", "tool_call_id", "tool_use_id", "finish_reason",
@@ -36,6 +36,8 @@ function underFreeform(w: JsonWalker): bool {
 export class TextVisitor extends JsonVisitor {
   policy: RedactPolicy = RedactPolicy.defaults();
   state: RedactState = new RedactState();
+  /** The kinds that may be found in the string wants() accepted last; the walker visits it next. */
+  private possible: u32 = 0;
 
   /** Starts a new document (request or response) under `policy`. */
   begin(policy: RedactPolicy, state: RedactState): void {
@@ -47,12 +49,14 @@ export class TextVisitor extends JsonVisitor {
     if (end - start <= 2) return false; // ""
     if (SKIP_KEYS.includes(w.governingKey()) && !underFreeform(w)) return false;
     if (isDataUrl(base, start, end)) return false;
-    // A string in which no detector can fire is neither decoded nor scanned: visit() would keep it.
-    return mayHoldEntity(base + <usize>(start + 1), end - start - 2);
+    // A string in which no detector can fire is neither decoded nor scanned (visit() would keep
+    // it); on the others only the detector families that can fire run.
+    this.possible = kindsThatMayFire(base + <usize>(start + 1), end - start - 2);
+    return this.possible != 0;
   }
 
   visit(w: JsonWalker, value: string): string | null {
-    const out = redactText(value, this.policy, this.state);
+    const out = redactText(value, this.policy, this.state, this.possible);
     return out == value ? null : out;
   }
 }

@@ -1,8 +1,11 @@
-// The prefilter never skips a string in which a detector finds something: every entity kind and
-// every secret rule, alone, at the start and end of a string, after JSON escapes, written with a
-// \u escape, in non-ASCII text; then random texts built from the same pieces. And it does skip
-// ordinary prose, which is what it is for.
-import { mayHoldEntity, MIN_TOKEN_RUN } from "../prefilter";
+// The prefilter never drops a detector family (PII, secrets) from a string in which that family
+// finds something: every entity kind and every secret rule, alone, at the start and end of a
+// string, after JSON escapes, written with \u escapes, in non-ASCII text; then random texts built
+// from the same pieces. And it does drop them from ordinary prose, which is what it is for.
+import { kindsThatMayFire, MIN_TOKEN_RUN } from "../prefilter";
+import { ALL_KINDS, Finding } from "../finding";
+import { findPii, PII_KINDS } from "../pii";
+import { findSecrets } from "../secrets";
 import { spans } from "./spans";
 import {
   openaiLegacy, openaiProject, openaiSvc, openaiAdmin, anthropicKey, anthropicAdmin, awsId, githubClassic,
@@ -12,20 +15,36 @@ import { ByteSink } from "../../redact/byte-sink";
 import { writeJsonString } from "../../redact/json-text";
 
 const sink = new ByteSink();
+const SECRETS: u32 = ALL_KINDS & ~PII_KINDS;
+const found = new Array<Finding>();
 const UPPER: string = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const LETTERS: string = UPPER + "abcdefghijklmnopqrstuvwxyz";
 
 /** The prefilter on `text` as a JSON body holds it (escaped, UTF-8; quotes excluded). */
-function mayJson(text: string): bool {
+function kindsJson(text: string): u32 {
   sink.reset();
   writeJsonString(sink, text);
-  return mayHoldEntity(sink.ptr + 1, sink.len - 2);
+  return kindsThatMayFire(sink.ptr + 1, sink.len - 2);
 }
 
 /** The prefilter on `raw`, taken as the string's content exactly as a body would hold it. */
-function mayRaw(raw: string): bool {
+function kindsRaw(raw: string): u32 {
   const b = String.UTF8.encode(raw);
-  return mayHoldEntity(changetype<usize>(b), b.byteLength);
+  return kindsThatMayFire(changetype<usize>(b), b.byteLength);
+}
+
+function mayJson(text: string): bool { return kindsJson(text) != 0; }
+function mayRaw(raw: string): bool { return kindsRaw(raw) != 0; }
+
+/** Each family that finds something in `text` is kept for it. */
+function expectFamiliesKept(text: string): void {
+  const kinds = kindsJson(text);
+  findPii(text, ALL_KINDS, found);
+  if (found.length > 0) expect(kinds & PII_KINDS).toBe(PII_KINDS, "pii: " + text);
+  found.length = 0;
+  findSecrets(text, ALL_KINDS, found);
+  if (found.length > 0) expect(kinds & SECRETS).toBe(SECRETS, "secrets: " + text);
+  found.length = 0;
 }
 
 function values(): Array<string> {
@@ -46,6 +65,7 @@ function values(): Array<string> {
     "postgres://app:S3cr3tPa55w0rd!x@db.internal:5432/app", "redis://:hunter2Xk9pQ7zL@cache:6379",
     // without a digit, an '@' or a ':' (found by their run of token characters alone)
     "AKIA" + rnd(16, UPPER), "ghp_" + rnd(36, LETTERS), "sk-ant-api03-" + rnd(93, LETTERS), "password=Xk#mP$vL!qTzW",
+    "pwd: Xk9#mP2$vL7q!",
   ];
 }
 
@@ -61,22 +81,29 @@ describe("prefilter", () => {
     for (let i = 0; i < vs.length; i++) {
       const cs = contexts(vs[i]);
       for (let k = 0; k < cs.length; k++) {
-        const found = spans(cs[k]);
         // The case must be one a detector fires on, or it shows nothing about the prefilter.
-        if (k == 0) expect(found).not.toBe("", vs[i]);
-        if (found != "") expect(mayJson(cs[k])).toBe(true, cs[k]);
+        if (k == 0) expect(spans(cs[k])).not.toBe("", vs[i]);
+        expectFamiliesKept(cs[k]);
       }
     }
   });
 
-  it("keeps strings whose entity is written with \\u escapes (an ASCII character's has digits)", () => {
-    expect(mayRaw("mail jane.doe\\u0040example.com")).toBe(true);
-    expect(mayRaw("\\u0034111 1111 1111 1111")).toBe(true);
-    expect(mayRaw("\\u0065yJ...")).toBe(true);
-    // A \u escape of a non-ASCII character stands for one no detector reads; its letters still count in a run.
-    expect(mayRaw("just \\u00e9 text")).toBe(true); // the 00 of \u00XX
-    expect(mayRaw("caf\\uabcd tea")).toBe(false);
-    expect(mayRaw("\\uabcdefghijklmnop")).toBe(true);
+  it("keeps both families for any \\u escape: it may stand for a trigger or a run's letter", () => {
+    expect(kindsRaw("mail jane.doe\\u0040example.com")).toBe(ALL_KINDS);
+    expect(kindsRaw("sk-ant-api03-\\u0041bcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")).toBe(ALL_KINDS);
+    expect(kindsRaw("caf\\uabcd tea")).toBe(ALL_KINDS);
+    expect(kindsRaw("a \\\\u is a backslash and a u")).toBe(ALL_KINDS); // conservative: read as \u
+  });
+
+  it("keeps only the family whose trigger it saw", () => {
+    expect(kindsJson("the 12 reports of 2024")).toBe(PII_KINDS);
+    expect(kindsJson("write to me at home@")).toBe(PII_KINDS);
+    expect(kindsJson("set x = y")).toBe(SECRETS);
+    expect(kindsJson("and/or")).toBe(SECRETS);
+    expect(kindsJson("wait -- what")).toBe(SECRETS);
+    expect(kindsJson("abcdefghijklmnopqrstuvwxyz")).toBe(SECRETS);
+    expect(kindsJson("Note: this")).toBe(ALL_KINDS);
+    expect(kindsJson("12 reports, and/or more")).toBe(ALL_KINDS);
   });
 
   it("keeps a run of 16 token characters, whatever splits it into bytes and escapes", () => {
@@ -104,17 +131,18 @@ describe("prefilter", () => {
 
   it("keeps each trigger on its own, at the start, in the middle and at the end", () => {
     const triggers = ["@", "0", "9", ":", "=", "/", "--"];
+    const kept: Array<u32> = [PII_KINDS, PII_KINDS, PII_KINDS, ALL_KINDS, SECRETS, SECRETS, SECRETS];
     for (let t = 0; t < triggers.length; t++) {
       const tr = triggers[t];
-      expect(mayJson(tr)).toBe(true, tr);
-      expect(mayJson(tr + " the rest of a sentence")).toBe(true, tr);
-      expect(mayJson("a sentence with " + tr + " inside")).toBe(true, tr);
-      expect(mayJson("a longer sentence that ends" + tr)).toBe(true, tr);
+      expect(kindsJson(tr)).toBe(kept[t], tr);
+      expect(kindsJson(tr + " the rest of a sentence")).toBe(kept[t], tr);
+      expect(kindsJson("a sentence with " + tr + " inside")).toBe(kept[t], tr);
+      expect(kindsJson("a longer sentence that ends" + tr)).toBe(kept[t], tr);
     }
-    expect(mayRaw("ends with a slash \\/")).toBe(true);
+    expect(kindsRaw("ends with a slash \\/")).toBe(SECRETS);
   });
 
-  it("never says no where a detector finds something, on random texts of the same pieces", () => {
+  it("never drops a family that finds something, on random texts of the same pieces", () => {
     const vs = values();
     const fill = ["the ", "report", " ", "\n", "\t", "-", "_", "\u00e9", "\u65e5", ". ", "Summarise", "aaaaaaaaaaaaaaa", "\"", "\\"];
     let seed: u32 = 12345;
@@ -126,7 +154,7 @@ describe("prefilter", () => {
         const r = <i32>((seed >> 8) % 100);
         text += r < 30 ? vs[<i32>((seed >> 16) % <u32>vs.length)] : fill[r % fill.length];
       }
-      if (spans(text) != "") expect(mayJson(text)).toBe(true, text);
+      expectFamiliesKept(text);
     }
   });
 });
