@@ -104,6 +104,12 @@ describe("prefilter", () => {
     expect(kindsJson("abcdefghijklmnopqrstuvwxyz")).toBe(SECRETS);
     expect(kindsJson("Note: this")).toBe(ALL_KINDS);
     expect(kindsJson("12 reports, and/or more")).toBe(ALL_KINDS);
+    // After a digit has kept PII, the secret triggers are still looked for, in any eight bytes.
+    const triggers = ["=", "/", "--", ":", "abcdefghijklmnopqrstuvwxyz", "\\u0041"];
+    for (let t = 0; t < triggers.length; t++) {
+      expect(kindsJson("in 2024 we wrote " + triggers[t] + " here")).toBe(ALL_KINDS, triggers[t]);
+      expect(kindsJson("in 2024, and then a lot later in the text, we wrote" + triggers[t])).toBe(ALL_KINDS, triggers[t]);
+    }
   });
 
   it("keeps a run of 16 token characters, whatever splits it into bytes and escapes", () => {
