@@ -133,14 +133,23 @@ export function usageFromJson(api: ApiFormat, body: string): Usage {
   return usageFromBytes(api, changetype<usize>(b), b.byteLength);
 }
 
+/** Whether the bytes are "[DONE]", the end of an OpenAI stream. */
+function isDone(base: usize, len: i32): bool {
+  return len == 6 && at(base, 0) == 0x5b && at(base, 1) == 0x44 && at(base, 2) == 0x4f && at(base, 3) == 0x4e &&
+    at(base, 4) == 0x45 && at(base, 5) == 0x5d;
+}
+
 /** Folds one SSE event's data into `u` (events of a streamed completion, in order). */
 export function foldStreamEvent(api: ApiFormat, data: string, u: Usage): void {
   if (data == "[DONE]") return;
-  // The event as UTF-8 bytes (the SSE parser hands out strings): events are small, and reading
-  // the bytes builds no tree; only a `usage` object is parsed.
+  // The event as UTF-8 bytes: reading the bytes builds no tree; only a `usage` object is parsed.
   const b = String.UTF8.encode(data);
-  const base = changetype<usize>(b);
-  const len = b.byteLength;
+  foldStreamEventBytes(api, changetype<usize>(b), b.byteLength, u);
+}
+
+/** foldStreamEvent for an event's data held as `len` UTF-8 bytes at `base` (stream-events.ts). */
+export function foldStreamEventBytes(api: ApiFormat, base: usize, len: i32, u: Usage): void {
+  if (isDone(base, len)) return;
   if (!checkJson(base, len, MAX_NESTING, true, false).ok) return;
   if (api == ApiFormat.Anthropic) {
     const m = topLevelValues(base, len, ANTHROPIC_EVENT_MEMBERS);

@@ -10,11 +10,11 @@ import { grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
 import { getBuffer, getPropertyString, getRequestHeader, getResponseHeader, logError, logInfo, logWarn, removeHeader, replaceBuffer, replaceHeader, setTickPeriod } from "../sdk/host";
 import { ApiFormat } from "../sdk/api-error";
 import { topLevelString } from "../sdk/json-field";
-import { SseParser } from "../sdk/sse";
 import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
 import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
-import { Usage, usageFromBytes, foldStreamEvent } from "./extract";
+import { Usage, usageFromBytes } from "./extract";
+import { StreamEvents } from "./stream-events";
 import { enableTiming, readModuleTimings, spentMicros, callbackStartMillis, ModuleTime, TIMED_MODULES } from "../sdk/timing";
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
 import { takesStreamOptions, withIncludeUsage } from "./stream-options";
@@ -119,7 +119,7 @@ class UsageStream extends HttpContext {
   usage: Usage = new Usage();
   startMs: u64 = 0;
   streamed: bool = false;
-  sse: SseParser | null = null;
+  sse: StreamEvents | null = null;
   /** Chunks of a non-streamed body (copies), joined once at the end. */
   chunks: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
   bodyLength: i32 = 0;
@@ -193,7 +193,7 @@ class UsageStream extends HttpContext {
     this.report.status = status == null ? 0 : <u32>I32.parseInt(status);
     const type = getResponseHeader("content-type");
     this.streamed = type != null && type.toLowerCase().includes("text/event-stream");
-    if (this.streamed) this.sse = new SseParser(1 << 20);
+    if (this.streamed) this.sse = new StreamEvents(this.route!.api, 1 << 20);
     if (this.stripper != null) {
       // Only a successful, uncompressed stream carries a usage chunk this can find (compressed
       // bytes would only be held back waiting for an event end); a body that shrinks cannot keep
@@ -212,10 +212,8 @@ class UsageStream extends HttpContext {
     if (bodySize == 0 && !(stripping && endOfStream)) return DataAction.Continue;
     // Each callback sees this chunk only (Continue passes it on); copy, never hold it back.
     const chunk = getBuffer(BufferType.HttpResponseBody, 0, bodySize);
-    const api = this.route!.api;
     if (this.streamed) {
-      const events = this.sse!.feed(changetype<usize>(chunk), chunk.byteLength);
-      for (let i = 0; i < events.length; i++) foldStreamEvent(api, events[i].data, this.usage);
+      this.sse!.feed(changetype<usize>(chunk), chunk.byteLength, this.usage);
       if (stripping) {
         const passed = this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream);
         if (!this.stripper!.unchanged) replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
