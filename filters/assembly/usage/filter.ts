@@ -215,7 +215,7 @@ class UsageStream extends HttpContext {
     if (this.streamed) {
       this.sse!.feed(changetype<usize>(chunk), chunk.byteLength, this.usage);
       if (stripping) {
-        const passed = this.stripper!.next(changetype<usize>(chunk), chunk.byteLength, endOfStream);
+        const passed = this.stripper!.nextChunk(chunk, endOfStream);
         if (!this.stripper!.unchanged) replaceBuffer(BufferType.HttpResponseBody, bodySize, passed);
         if (this.audit != null) this.audit!.response.addBuffer(passed);
       } else if (this.audit != null) {

@@ -165,7 +165,7 @@ function isAscii(at: usize, n: i32): bool {
 }
 
 /** Index of the first newline byte at or after `i`, or -1 (as sdk/sse.ts finds it). */
-function newlineFrom(base: usize, len: i32, i: i32): i32 {
+export function newlineFrom(base: usize, len: i32, i: i32): i32 {
   // Safe: the load reads bytes [i, i + 8) < len.
   while (i + 8 <= len && !hasByte(load<u64>(base + <usize>i), 0x0a)) i += 8;
   while (i < len) {
