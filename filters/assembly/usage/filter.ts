@@ -9,7 +9,7 @@ import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
 import { getBuffer, getPropertyString, getRequestHeader, getResponseHeader, logError, logInfo, logWarn, removeHeader, replaceBuffer, replaceHeader, setTickPeriod } from "../sdk/host";
 import { ApiFormat } from "../sdk/api-error";
-import { topLevelString } from "../sdk/json-field";
+import { topLevelValues, stringAt } from "../sdk/json-field";
 import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
 import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
@@ -17,12 +17,15 @@ import { Usage, usageFromBytes } from "./extract";
 import { StreamEvents } from "./stream-events";
 import { enableTiming, readModuleTimings, spentMicros, callbackStartMillis, ModuleTime, TIMED_MODULES } from "../sdk/timing";
 import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
-import { takesStreamOptions, withIncludeUsage } from "./stream-options";
+import { takesStreamOptions, withIncludeUsageAt } from "./stream-options";
 import { UsageChunkStripper } from "./usage-chunk";
 import { readGuardDecisions } from "../sdk/guard-decision";
 import { auditEnabled } from "../sdk/audit-policy";
 import { AuditCapture } from "./audit-capture";
 import { refusedRoute, responseCode } from "./refused";
+
+/** The request body's members this module reads: the model, and what include_usage depends on. */
+const REQUEST_MEMBERS: Array<string> = ["model", "stream", "stream_options"];
 
 export class UsageRoot extends RootContext {
   config: UsageConfig = new UsageConfig();
@@ -149,8 +152,8 @@ class UsageStream extends HttpContext {
     // The provider leg is uncompressed; Envoy still talks to the client as before.
     removeHeader(HeaderMap.RequestHeaders, "accept-encoding");
     if (auditEnabled()) this.audit = new AuditCapture(this.root_.config.auditMaxBodyBytes);
-    const method = getRequestHeader(":method");
-    if (route.api == ApiFormat.OpenAI && !endOfStream && method != null && method == "POST" && takesStreamOptions(path)) {
+    // :method is read last: a host call, needed only for an OpenAI completion endpoint.
+    if (route.api == ApiFormat.OpenAI && !endOfStream && takesStreamOptions(path) && isPost()) {
       // The body may grow (include_usage): hold the headers, so Content-Length can still be fixed
       // before they go upstream (the plugin's allow_on_headers_stop_iteration keeps the body coming).
       this.mayAskUsage = true;
@@ -166,12 +169,15 @@ class UsageStream extends HttpContext {
     // The auth module buffered and checked the whole body, so it arrives here in one piece.
     const body = getBuffer(BufferType.HttpRequestBody, 0, bodySize);
     const base = changetype<usize>(body);
-    if (this.report.model.length == 0) {
-      const model = topLevelString(base, body.byteLength, "model");
-      if (model != null) this.report.model = model.length > 200 ? model.substring(0, 200) : model;
-    }
-    if (this.mayAskUsage) {
-      const changed = withIncludeUsage(base, body.byteLength);
+    const needModel = this.report.model.length == 0;
+    if (needModel || this.mayAskUsage) {
+      // model, stream and stream_options located in one pass over the body (prompts can be large).
+      const found = topLevelValues(base, body.byteLength, REQUEST_MEMBERS);
+      if (needModel) {
+        const model = stringAt(base, body.byteLength, found[0]);
+        if (model != null) this.report.model = model.length > 200 ? model.substring(0, 200) : model;
+      }
+      const changed = this.mayAskUsage ? withIncludeUsageAt(base, body.byteLength, found[1], found[2]) : null;
       if (changed != null && replaceBuffer(BufferType.HttpRequestBody, bodySize, changed)) {
         if (getRequestHeader("content-length") != null) {
           replaceHeader(HeaderMap.RequestHeaders, "content-length", changed.byteLength.toString());
@@ -303,6 +309,11 @@ class UsageStream extends HttpContext {
     r.moduleTimings.push(new ModuleTime("usage", spentMicros(this)));
     this.root_.send(encodeUsageReport(r));
   }
+}
+
+function isPost(): bool {
+  const method = getRequestHeader(":method");
+  return method != null && method == "POST";
 }
 
 function joined(chunks: Array<ArrayBuffer>, length: i32): ArrayBuffer {

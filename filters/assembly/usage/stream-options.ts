@@ -42,8 +42,15 @@ const INNER: Array<string> = ["include_usage"];
  */
 export function withIncludeUsage(base: usize, len: i32): ArrayBuffer | null {
   const found = topLevelValues(base, len, TOP);
-  if (!trueAt(base, len, found[0])) return null;
-  const so = found[1];
+  return withIncludeUsageAt(base, len, found[0], found[1]);
+}
+
+/**
+ * withIncludeUsage for a caller that already located the top-level `stream` and `stream_options`
+ * values (topLevelValues offsets, -1 if absent), e.g. together with `model`: one pass over the body.
+ */
+export function withIncludeUsageAt(base: usize, len: i32, stream: i32, so: i32): ArrayBuffer | null {
+  if (!trueAt(base, len, stream)) return null;
   if (so < 0) {
     let end = len - 1;
     while (end >= 0 && isSpace(at(base, end))) end--;
