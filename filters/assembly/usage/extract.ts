@@ -83,8 +83,88 @@ function readUsageAt(api: ApiFormat, base: usize, len: i32, j: i32, u: Usage): v
   if (j < 0 || at(base, j) != 0x7b) return;
   const end = valueEndAt(base, len, j);
   if (end < 0) return;
+  if (!usageFromObjectBytes(api, base, j, end, u)) usageFromParsedObject(api, base, j, end, u);
+}
+
+/** The `usage` object in [j, end) read through the tree parser (the general path). */
+export function usageFromParsedObject(api: ApiFormat, base: usize, j: i32, end: i32, u: Usage): void {
   const parsed = parseJson(String.UTF8.decodeUnsafe(base + <usize>j, <usize>(end - j)));
   if (parsed.value != null) readUsageObject(api, parsed.value!, u);
+}
+
+const OPENAI_USAGE_MEMBERS: Array<string> = ["prompt_tokens", "completion_tokens", "prompt_tokens_details"];
+const CACHED_MEMBERS: Array<string> = ["cached_tokens"];
+const ANTHROPIC_USAGE_MEMBERS: Array<string> = ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"];
+/** A count the fast path cannot read the way the tree parser does (the general path decides). */
+const NOT_PLAIN: i64 = -1;
+
+/**
+ * The `usage` object in [j, end) read from the bytes, as readUsageObject reads its tree, without
+ * building one (this runs once per request). Only for the usual shape, where both readers surely
+ * agree: ASCII without escapes, shallow, every count read a plain integer of up to 15 digits (exact
+ * as a parsed f64). Anything else returns false with `u` untouched, for the tree parser to read.
+ */
+export function usageFromObjectBytes(api: ApiFormat, base: usize, j: i32, end: i32, u: Usage): bool {
+  if (!plainObject(base, j, end)) return false;
+  if (api == ApiFormat.Anthropic) {
+    const m = membersAt(base, end, j, ANTHROPIC_USAGE_MEMBERS);
+    const input = countAt(base, end, m[0]);
+    const cacheRead = countAt(base, end, m[1]);
+    const cacheWrite = countAt(base, end, m[2]);
+    const output = countAt(base, end, m[3]);
+    if (input == NOT_PLAIN || cacheRead == NOT_PLAIN || cacheWrite == NOT_PLAIN || output == NOT_PLAIN) return false;
+    if (m[0] >= 0) u.promptTokens = <u64>input + <u64>cacheRead + <u64>cacheWrite;
+    if (m[1] >= 0) u.cachedTokens = <u64>cacheRead;
+    if (m[3] >= 0) u.completionTokens = <u64>output;
+  } else {
+    const m = membersAt(base, end, j, OPENAI_USAGE_MEMBERS);
+    const prompt = countAt(base, end, m[0]);
+    const completion = countAt(base, end, m[1]);
+    // prompt_tokens_details.cached_tokens: 0 when details is absent or not an object.
+    const cached = countAt(base, end, membersAt(base, end, m[2], CACHED_MEMBERS)[0]);
+    if (prompt == NOT_PLAIN || completion == NOT_PLAIN || cached == NOT_PLAIN) return false;
+    u.promptTokens = <u64>prompt;
+    u.completionTokens = <u64>completion;
+    u.cachedTokens = <u64>cached;
+  }
+  u.reported = true;
+  return true;
+}
+
+/**
+ * num() of the value at `k` (-1: absent) without a tree: 0 for an absent member, a value that is
+ * not a number, or a negative number; the count for a plain integer of up to 15 digits;
+ * NOT_PLAIN for any other number (fraction, exponent, more digits).
+ */
+function countAt(base: usize, len: i32, k: i32): i64 {
+  if (k < 0) return 0;
+  const c = at(base, k);
+  if (c == 0x2d) return 0; // negative: num() counts it as 0
+  if (c < 0x30 || c > 0x39) return 0;
+  let v: i64 = 0;
+  let i = k;
+  while (i < len && at(base, i) >= 0x30 && at(base, i) <= 0x39) {
+    if (i - k == 15) return NOT_PLAIN;
+    v = v * 10 + <i64>(at(base, i) - 0x30);
+    i++;
+  }
+  if (i < len && (at(base, i) == 0x2e || (at(base, i) | 0x20) == 0x65)) return NOT_PLAIN;
+  return v;
+}
+
+/** Whether [j, end) is ASCII without a backslash and nested at most 16 deep. */
+function plainObject(base: usize, j: i32, end: i32): bool {
+  let depth = 0;
+  let inString = false;
+  for (let i = j; i < end; i++) {
+    const c = at(base, i);
+    if (c >= 0x80 || c == 0x5c) return false;
+    if (c == 0x22) { inString = !inString; continue; }
+    if (inString) continue;
+    if (c == 0x7b || c == 0x5b) { if (++depth > 16) return false; }
+    else if (c == 0x7d || c == 0x5d) depth--;
+  }
+  return true;
 }
 
 /** Offsets (absolute) of `names` in the object whose value starts at `j`; all -1 if it is not an object. */
