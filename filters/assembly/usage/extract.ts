@@ -174,7 +174,11 @@ function membersAt(base: usize, len: i32, j: i32, names: Array<string>): Int32Ar
     none.fill(-1);
     return none;
   }
-  const end = valueEndAt(base, len, j);
+  return membersIn(base, j, valueEndAt(base, len, j), len, names);
+}
+
+/** membersAt for an object at `j` whose end (valueEndAt) is already known: it is not walked again. */
+function membersIn(base: usize, j: i32, end: i32, len: i32, names: Array<string>): Int32Array {
   // The object's own bytes are read as a document: its members are that document's top level.
   const rel = topLevelValues(base + <usize>j, (end < 0 ? len : end) - j, names);
   for (let k = 0; k < rel.length; k++) if (rel[k] >= 0) rel[k] += j;
@@ -264,7 +268,7 @@ export function foldStreamEventBytes(api: ApiFormat, base: usize, len: i32, u: U
       if (i >= len || at(base, i) == 0x5d) break;
       const end = valueEndAt(base, len, i);
       if (end < 0) break;
-      const choice = membersAt(base, len, i, CHOICE_MEMBERS);
+      const choice = at(base, i) == 0x7b ? membersIn(base, i, end, len, CHOICE_MEMBERS) : membersAt(base, len, i, CHOICE_MEMBERS);
       let n = stringBytesAt(base, len, membersAt(base, len, choice[0], CONTENT_MEMBERS)[0]);
       if (n < 0) n = stringBytesAt(base, len, choice[1]);
       if (n > 0) u.streamedTextBytes += <u64>n;

@@ -204,9 +204,8 @@ class UsageStream extends HttpContext {
       // Only a successful, uncompressed stream carries a usage chunk this can find (compressed
       // bytes would only be held back waiting for an event end); a body that shrinks cannot keep
       // a length.
-      const encoding = getResponseHeader("content-encoding");
-      const plain = encoding == null || encoding.toLowerCase() == "identity";
-      if (this.streamed && this.report.status == 200 && plain) removeHeader(HeaderMap.ResponseHeaders, "content-length");
+      // (content-encoding is read only when it decides: a host call.)
+      if (this.streamed && this.report.status == 200 && plainEncoding()) removeHeader(HeaderMap.ResponseHeaders, "content-length");
       else this.stripper = null;
     }
     return HeadersAction.Continue;
@@ -309,6 +308,11 @@ class UsageStream extends HttpContext {
     r.moduleTimings.push(new ModuleTime("usage", spentMicros(this)));
     this.root_.send(encodeUsageReport(r));
   }
+}
+
+function plainEncoding(): bool {
+  const encoding = getResponseHeader("content-encoding");
+  return encoding == null || encoding.toLowerCase() == "identity";
 }
 
 function isPost(): bool {
