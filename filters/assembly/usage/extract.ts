@@ -36,6 +36,8 @@ const MAX_NESTING: i32 = 65;
 
 const RESPONSE_MEMBERS: Array<string> = ["model", "usage"];
 const OPENAI_CHUNK_MEMBERS: Array<string> = ["model", "choices", "usage"];
+/** Once the stream's model is known: each key of each chunk is compared with fewer names. */
+const OPENAI_CHUNK_MEMBERS_NO_MODEL: Array<string> = ["choices", "usage"];
 const ANTHROPIC_EVENT_MEMBERS: Array<string> = ["type", "message", "usage", "delta"];
 const MESSAGE_MEMBERS: Array<string> = ["model", "usage"];
 /** A stream choice's text: chat's `delta` (its `content`), or the legacy /completions `text`. */
@@ -253,12 +255,15 @@ export function foldStreamEventBytes(api: ApiFormat, base: usize, len: i32, u: U
     }
     return;
   }
-  const m = topLevelValues(base, len, OPENAI_CHUNK_MEMBERS);
-  if (u.model.length == 0) {
+  // A member's offset does not depend on the other names asked for.
+  const needModel = u.model.length == 0;
+  const m = topLevelValues(base, len, needModel ? OPENAI_CHUNK_MEMBERS : OPENAI_CHUNK_MEMBERS_NO_MODEL);
+  const o = needModel ? 1 : 0;
+  if (needModel) {
     const model = stringAt(base, len, m[0]);
     if (model != null) u.model = model;
   }
-  const choices = m[1];
+  const choices = m[o];
   if (choices >= 0 && at(base, choices) == 0x5b) {
     // Each element of the array: its delta.content (chat) or its text (legacy /completions), when
     // it is a string.
@@ -277,5 +282,5 @@ export function foldStreamEventBytes(api: ApiFormat, base: usize, len: i32, u: U
       if (i < len && at(base, i) == 0x2c) i++;
     }
   }
-  readUsageAt(api, base, len, m[2], u);
+  readUsageAt(api, base, len, m[o + 1], u);
 }
