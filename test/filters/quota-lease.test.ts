@@ -100,18 +100,21 @@ describe("quota filter: leases", () => {
     assert.deepEqual([renewal.tenantId, renewal.keyId, renewal.model, renewal.maxOutputTokens], ["acme", "abcdefghijkl", "gpt-4o-mini", 300]);
     assert.equal(host.metric("leash_quota.lease_renewals"), 1);
     // ... the rest is spent with the renewal in flight and no second renewal is asked for; then,
-    // spent and unanswered, a plain Reserve (no lease asked: the renewal is in flight).
+    // spent and unanswered, the next request waits for the renewal rather than make a Reserve.
     for (let i = 0; i < 3; i++) assert.equal(request(host).action, 0);
     assert.equal(host.grpcCalls.length, 2, "one renewal at a time");
-    assert.equal(request(host).action, 1);
-    assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseId, "");
-    host.respondGrpc(host.grpcCalls[2].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
-    // The renewal's lease arrives; the spent one has nothing left to give back.
+    const parked = request(host);
+    assert.equal(parked.action, 1, "held");
+    assert.equal(host.grpcCalls.length, 2, "a request waiting for the renewal made a call of its own");
+    // The renewal's lease arrives and admits it; the spent one has nothing left to give back.
     host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED, leaseRequests: 4, leaseTokens: 4 * TOKENS, leaseTtlMs: 1000 }));
+    assert.equal(parked.s.continued.request, true);
+    assert.equal(reservation(parked.s), `${renewal.leaseId}.${TOKENS}`);
     host.tick();
     assert.deepEqual(returns(host), []);
     assert.equal(reservation(request(host).s), `${renewal.leaseId}.${TOKENS}`);
     assert.equal(host.metric("leash_quota.leases_granted"), 2);
+    assert.equal(host.metric("leash_quota.parked"), 1);
   });
 
   it("sizes each lease ask to the pair's traffic: the first wants 32 requests, a renewal what half a lifetime holds at the rate it spends (at least 4)", async () => {
@@ -180,8 +183,18 @@ describe("quota filter: leases", () => {
       assert.equal(host.grpcCalls.length, 3, `${answer}: asks again (the lease is still low)`);
       assert.equal(decodeReserveRequest(host.grpcCalls[2].message).leaseOnly, true);
       assert.equal(request(host).action, 0, `${answer}: the lease's last unit`);
-      assert.equal(request(host).action, 1, `${answer}: spent, a plain Reserve`);
-      assert.equal(decodeReserveRequest(host.grpcCalls[3].message).leaseId, "", `${answer}: the renewal is still in flight`);
+      const parked = request(host);
+      assert.equal(parked.action, 1, `${answer}: spent, waits for the renewal in flight`);
+      assert.equal(host.grpcCalls.length, 3);
+      // That renewal answered without a lease too: the waiting request makes its own Reserve, asking no lease.
+      host.respondGrpc(host.grpcCalls[2].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+      assert.equal(host.grpcCalls.length, 4);
+      const own = decodeReserveRequest(host.grpcCalls[3].message);
+      assert.deepEqual([own.leaseId, own.leaseOnly], ["", false]);
+      assert.match(String(own.reservationId), /^[0-9a-f]{32}$/);
+      host.respondGrpc(host.grpcCalls[3].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+      assert.equal(parked.s.continued.request, true);
+      assert.equal(reservation(parked.s), own.reservationId);
       if (answer === "error") assert.equal(host.metric("leash_quota.lease_renewal_errors"), 1);
     }
   });
@@ -259,23 +272,69 @@ describe("quota filter: leases", () => {
     assert.deepEqual(returns(spent), []);
   });
 
-  it("one lease ask per tenant and key at a time: requests arriving meanwhile reserve without asking", async () => {
+  it("one lease ask per tenant and key at a time: requests arriving meanwhile wait for it, then take the lease or reserve on their own", async () => {
     const host = await load();
-    request(host);
-    request(host);
-    const [first, second] = host.grpcCalls.map((c) => decodeReserveRequest(c.message));
-    assert.match(String(first.leaseId), /^[0-9a-f]{32}$/);
-    assert.equal(second.leaseId, "");
-    // The answer (here without a lease) ends the ask: the next request asks again.
+    const first = request(host);
+    const second = request(host);
+    assert.equal(second.action, 1, "held");
+    assert.equal(host.grpcCalls.length, 1, "a request arriving during the ask made a call");
+    assert.match(String(decodeReserveRequest(host.grpcCalls[0].message).leaseId), /^[0-9a-f]{32}$/);
+    // The answer (here without a lease) ends the ask: the waiting request reserves on its own, asking no lease.
     host.respondGrpc(host.grpcCalls[0].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    assert.equal(first.s.continued.request, true);
+    assert.equal(host.grpcCalls.length, 2);
+    assert.equal(decodeReserveRequest(host.grpcCalls[1].message).leaseId, "");
+    host.respondGrpc(host.grpcCalls[1].token, encodeReserveResponse({ decision: "ALLOW", ...LIMITED }));
+    assert.equal(second.s.continued.request, true);
+    // The next request asks again.
     request(host);
     assert.match(String(decodeReserveRequest(host.grpcCalls[2].message).leaseId), /^[0-9a-f]{32}$/);
-    // An ask whose stream never got its answer stops blocking at the call's deadline (250 ms).
-    request(host);
-    assert.equal(decodeReserveRequest(host.grpcCalls[3].message).leaseId, "");
+    // An ask whose answer does not come stops blocking asks at the call's deadline (250 ms); the
+    // request waiting meanwhile takes the next ask's lease.
+    const late = request(host);
+    assert.equal(late.action, 1);
+    assert.equal(host.grpcCalls.length, 3);
     clockMs += 250;
     request(host);
-    assert.match(String(decodeReserveRequest(host.grpcCalls[4].message).leaseId), /^[0-9a-f]{32}$/);
+    assert.equal(host.grpcCalls.length, 4);
+    const leaseId = grant(host, 10, 10 * TOKENS);
+    assert.equal(late.s.continued.request, true);
+    assert.equal(reservation(late.s), `${leaseId}.${TOKENS}`);
+    assert.equal(host.trapped, null);
+  });
+
+  it("the sidecar failing a lease ask refuses the requests waiting for it too (closed), without a call each", async () => {
+    const host = await load();
+    const asker = request(host);
+    const waiting = [request(host), request(host)];
+    assert.equal(host.grpcCalls.length, 1);
+    host.failGrpc(host.grpcCalls[0].token, 4, "deadline exceeded");
+    for (const w of [asker, ...waiting]) {
+      assert.equal(w.s.localResponse?.status, 503);
+      assert.equal((JSON.parse(w.s.localResponse!.body) as { error: { code: string } }).error.code, "quota.sidecar_unavailable");
+    }
+    assert.equal(host.grpcCalls.length, 1, "a waiting request asked the failing sidecar again");
+    // The ask is over: the next request asks again.
+    request(host);
+    assert.match(String(decodeReserveRequest(host.grpcCalls[1].message).leaseId), /^[0-9a-f]{32}$/);
+  });
+
+  it("a request asking for the lease that goes away hands the ask to one waiting for it", async () => {
+    const host = await load();
+    const asker = request(host);
+    const [b, c] = [request(host), request(host)];
+    assert.equal(host.grpcCalls.length, 1);
+    asker.s.done(); // the client went away: its call is cancelled
+    assert.equal(host.grpcCalls.length, 2, "nobody asked in its place");
+    const again = decodeReserveRequest(host.grpcCalls[1].message);
+    assert.match(String(again.leaseId), /^[0-9a-f]{32}$/);
+    assert.match(String(again.reservationId), /^[0-9a-f]{32}$/);
+    const leaseId = grant(host, 10, 10 * TOKENS);
+    assert.equal(b.s.continued.request, true);
+    assert.equal(reservation(b.s), again.reservationId, "the new asker keeps its own reservation");
+    assert.equal(c.s.continued.request, true);
+    assert.equal(reservation(c.s), `${leaseId}.${TOKENS}`);
+    assert.equal(host.trapped, null);
   });
 
   it("without settings.lease: no lease asked for, and a lease in an answer is never spent", async () => {

@@ -504,6 +504,11 @@ export class FakeHost implements HostCore, StreamHost, RootEnvironment {
       this.actionDepth--;
     }
     if (this.actionDepth === 0) {
+      // As proxy-wasm-cpp-host's DeferAfterCallActions: a local response's "stop the next
+      // iteration" only concerns the VM call that sent it (a header callback consumed it already);
+      // one sent from another callback (a gRPC reply resuming other streams) must not stop the
+      // next stream's headers.
+      this.stopFlag = false;
       while (this.actions.length > 0) this.withAfterActions(this.actions.shift()!);
     }
     return result;

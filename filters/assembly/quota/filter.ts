@@ -14,7 +14,7 @@
 import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCall, grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
-import { continueRequest, getBuffer, getPropertyString, getRequestHeader, logError, logInfo, logWarn, nowMillis, randomHex, removeHeader, replaceHeader, setProperty, setTickPeriod } from "../sdk/host";
+import { continueRequest, getBuffer, getPropertyString, getRequestHeader, logError, logInfo, logWarn, nowMillis, randomHex, removeHeader, replaceHeader, setEffectiveContext, setProperty, setTickPeriod } from "../sdk/host";
 import { enableTiming } from "../sdk/timing";
 import { ApiFormat, denyRequest } from "../sdk/api-error";
 import { Counter } from "../sdk/metrics";
@@ -41,6 +41,9 @@ const RESERVATION_ID_BYTES: i32 = 16;
 /** How often expired leases are retired and unused units given back (ReturnLease). */
 const LEASE_TICK_MS: u32 = 100;
 
+/** Most requests of one tenant and key parked behind its lease ask; more make their own Reserve. */
+const MAX_PARKED: i32 = 1000;
+
 export class QuotaRoot extends RootContext {
   config: QuotaConfig = new QuotaConfig();
   upstream: ArrayBuffer = new ArrayBuffer(0);
@@ -65,6 +68,15 @@ export class QuotaRoot extends RootContext {
   leaseRenewalErrors: Counter = new Counter("leash_quota.lease_renewal_errors");
   /** Renewal calls in flight: token → what they ask for. */
   renewals: Map<u32, ReserveRequest> = new Map<u32, ReserveRequest>();
+  /**
+   * Requests waiting for their pair's lease ask in flight (a request's first ask or a renewal),
+   * by pair, instead of each making a Reserve: on a cold gateway under load, a burst of Reserves
+   * while the first lease is asked for ran the sidecar past its timeout (503s). Each waits at most
+   * for the ask's answer, which the call's timeout bounds.
+   */
+  parked: Map<string, Array<QuotaStream>> = new Map<string, Array<QuotaStream>>();
+  /** Requests that waited for a lease ask (parked), whatever then decided them. */
+  parkedCount: Counter = new Counter("leash_quota.parked");
 
   onConfigure(configuration: string): bool {
     const r = parseQuotaConfig(configuration);
@@ -81,6 +93,9 @@ export class QuotaRoot extends RootContext {
     // units stay counted (conservative) rather than be spent under a configuration that has none.
     this.leases = new LeaseTable();
     this.renewals.clear();
+    // Streams parked under the previous configuration decide on their own Reserve.
+    const keys = this.parked.keys();
+    for (let i = 0; i < keys.length; i++) this.releaseParked(keys[i], false);
     if (this.config.lease && !setTickPeriod(LEASE_TICK_MS)) logWarn("quota: no timer; unused lease units are given back only when a lease is replaced");
     logInfo("quota: configured with " + this.config.routes.length.toString() + " routes, failure_mode=" +
       (this.config.failOpen ? "open" : "closed"));
@@ -142,29 +157,80 @@ export class QuotaRoot extends RootContext {
     if (this.renewals.has(reply.token)) {
       const ask = this.renewals.get(reply.token);
       this.renewals.delete(reply.token);
-      this.renewed(ask, reply);
+      const key = NoLimitsCache.keyOf(ask.tenantId, ask.keyId);
+      const ok = this.renewed(key, ask, reply);
+      this.releaseParked(key, !ok);
       return;
     }
     if (!reply.ok) this.leaseReturnErrors.increment(1);
   }
 
-  /** Holds the renewal's lease, if any; a refusal, an error or no lease leaves the pair as it was. */
-  renewed(ask: ReserveRequest, reply: CallReply): void {
-    const key = NoLimitsCache.keyOf(ask.tenantId, ask.keyId);
+  /**
+   * Holds the renewal's lease, if any; a refusal or no lease leaves the pair as it was. False when
+   * the call failed or its answer did not decode (the sidecar could not decide).
+   */
+  renewed(key: string, ask: ReserveRequest, reply: CallReply): bool {
     this.leases.answered(key);
     if (!reply.ok) {
       this.leaseRenewalErrors.increment(1);
-      return;
+      return false;
     }
     const answer = decodeReserveResponse(reply.body);
     if (answer == null) {
       this.leaseRenewalErrors.increment(1);
-      return;
+      return false;
     }
-    if (answer.decision != Decision.Allow || answer.unmetered || answer.leaseRequests == 0) return;
+    if (answer.decision != Decision.Allow || answer.unmetered || answer.leaseRequests == 0) return true;
     this.leases.put(key, new Lease(ask.leaseId, ask.tenantId, answer.leaseRequests, answer.leaseTokens,
       nowMillis() + <u64>answer.leaseTtlMs, answer.limits, <u64>answer.leaseTtlMs));
     this.leasesGranted.increment(1);
+    return true;
+  }
+
+  /** Parks `s` behind its pair's lease ask in flight; false when too many wait already. */
+  park(key: string, s: QuotaStream): bool {
+    if (!this.parked.has(key)) this.parked.set(key, new Array<QuotaStream>(0));
+    const waiting = this.parked.get(key);
+    if (waiting.length >= MAX_PARKED) return false;
+    waiting.push(s);
+    this.parkedCount.increment(1);
+    return true;
+  }
+
+  /**
+   * The pair's lease ask was answered: each request parked behind it is admitted on the lease if it
+   * fits, else decided by its own Reserve (no lease, or too small); when the sidecar could not
+   * decide (`failed`), none is asked again: each gets the failure mode, as the asker did.
+   */
+  releaseParked(key: string, failed: bool): void {
+    const waiting = this.takeParked(key);
+    for (let i = 0; i < waiting.length; i++) {
+      if (waiting[i].resumable()) waiting[i].unpark(failed);
+    }
+  }
+
+  /**
+   * The request asking for the pair's lease went away (its call goes with it): the first live
+   * parked request asks in its place and the others wait for that ask instead.
+   */
+  handOff(key: string): void {
+    this.leases.answered(key);
+    const waiting = this.takeParked(key);
+    for (let i = 0; i < waiting.length; i++) {
+      if (!waiting[i].resumable()) continue;
+      // The rest wait for its ask; if it cannot be sent, callFailed decides them with it.
+      this.parked.set(key, waiting.slice(i + 1));
+      waiting[i].askInstead();
+      return;
+    }
+  }
+
+  /** Removes and returns the requests parked behind the pair's ask (none: empty). */
+  takeParked(key: string): Array<QuotaStream> {
+    if (!this.parked.has(key)) return new Array<QuotaStream>(0);
+    const waiting = this.parked.get(key);
+    this.parked.delete(key);
+    return waiting;
   }
 }
 
@@ -175,6 +241,8 @@ enum Phase {
   Buffering,
   /** Holding the request until the Reserve answer. */
   Waiting,
+  /** Holding the request until its pair's lease ask in flight is answered (root.parked). */
+  Parked,
   Allowed,
   Denied,
 }
@@ -186,6 +254,8 @@ class QuotaStream extends HttpContext {
   cacheKey: string = "";
   /** Limits of the answer that admitted the request, for the response headers. */
   limits: RateLimits | null = null;
+  /** What the request takes from a lease: prompt estimate plus output cap (or the default). */
+  tokens: u64 = 0;
 
   get quota(): QuotaRoot { return changetype<QuotaRoot>(this.root); }
 
@@ -225,7 +295,7 @@ class QuotaStream extends HttpContext {
 
   onRequestBody(bodySize: u32, endOfStream: bool): DataAction {
     if (this.phase == Phase.Denied) return DataAction.StopIterationNoBuffer;
-    if (this.phase != Phase.Buffering) return this.phase == Phase.Waiting ? DataAction.StopIterationAndBuffer : DataAction.Continue;
+    if (this.phase != Phase.Buffering) return this.held ? DataAction.StopIterationAndBuffer : DataAction.Continue;
     if (bodySize > this.quota.config.maxBodyBytes) {
       this.deny(413, "gateway.body_too_large", "Request body is larger than the gateway accepts (" +
         this.quota.config.maxBodyBytes.toString() + " bytes).", new Array<string>(0));
@@ -243,14 +313,29 @@ class QuotaStream extends HttpContext {
    * what was buffered, rather than hold the request forever.
    */
   onRequestTrailers(count: u32): HeadersAction {
-    if (this.phase == Phase.Waiting) return HeadersAction.StopIteration;
+    if (this.held) return HeadersAction.StopIteration;
     if (this.phase != Phase.Buffering) return this.phase == Phase.Denied ? HeadersAction.StopIteration : HeadersAction.Continue;
     const body = getBuffer(BufferType.HttpRequestBody, 0, this.quota.config.maxBodyBytes);
     const facts = requestFacts(changetype<usize>(body), body.byteLength);
     return this.startReserve(facts, <u64>body.byteLength) ? HeadersAction.StopIteration : this.headersAfterFailure();
   }
 
-  /** Sends the Reserve call; false when it could not start (then already decided, see cannotDecide). */
+  /**
+   * Still parked and alive, and now the effective context (host calls act on it): a request whose
+   * client went away is skipped, and the host refuses a dead context anyway.
+   */
+  resumable(): bool {
+    return !this.ended && this.phase == Phase.Parked && setEffectiveContext(this.id);
+  }
+
+  /** Waiting for a Reserve answer, its own or its pair's lease ask. */
+  get held(): bool { return this.phase == Phase.Waiting || this.phase == Phase.Parked; }
+
+  /**
+   * Admits the request on a lease, or parks it behind its pair's lease ask in flight, or sends its
+   * Reserve call. True when the request is held; false when it was decided (admitted on a lease,
+   * or the call could not start: then already decided, see cannotDecide).
+   */
   startReserve(facts: RequestFacts, bodyBytes: u64): bool {
     const r = this.reserve;
     r.model = facts.model;
@@ -260,6 +345,7 @@ class QuotaStream extends HttpContext {
       // What the sidecar would reserve for this request (quota-service.ts): prompt estimate plus
       // the output cap, or the configured default when the body names none.
       const tokens = r.estimatedPromptTokens + (r.maxOutputTokens > 0 ? r.maxOutputTokens : this.quota.config.defaultOutputTokens);
+      this.tokens = tokens;
       const now = nowMillis();
       const lease = this.quota.leases.take(this.cacheKey, tokens, now);
       if (lease != null) {
@@ -269,21 +355,40 @@ class QuotaStream extends HttpContext {
       }
       if (this.quota.leases.mayAsk(this.cacheKey, now)) {
         // Empty when the host gives no randomness: then simply no lease is asked for.
-        r.leaseId = randomHex(RESERVATION_ID_BYTES);
-        if (r.leaseId.length > 0) {
-          this.quota.leases.asked(this.cacheKey, now + <u64>this.quota.config.timeoutMs);
-          const want = this.quota.leases.wanted(this.cacheKey, tokens, now);
-          r.leaseRequestsWanted = want.requests;
-          r.leaseTokensWanted = want.tokens;
-        }
+        this.askLease(now);
+      } else if (this.quota.park(this.cacheKey, this)) {
+        // The pair's lease is being asked for: wait for it rather than make a Reserve of its own.
+        this.phase = Phase.Parked;
+        return true;
       }
     }
+    return this.sendReserve(false);
+  }
+
+  /** Makes this request's Reserve also ask for the pair's lease (one ask per pair at a time). */
+  askLease(now: u64): void {
+    const r = this.reserve;
+    // Empty when the host gives no randomness: then simply no lease is asked for.
+    r.leaseId = randomHex(RESERVATION_ID_BYTES);
+    if (r.leaseId.length == 0) return;
+    this.quota.leases.asked(this.cacheKey, now + <u64>this.quota.config.timeoutMs);
+    const want = this.quota.leases.wanted(this.cacheKey, this.tokens, now);
+    r.leaseRequestsWanted = want.requests;
+    r.leaseTokensWanted = want.tokens;
+  }
+
+  /**
+   * Sends this request's Reserve call; false when it could not start (then decided by the failure
+   * mode, resuming the request when `resume`, i.e. when it is held outside a callback's return).
+   */
+  sendReserve(resume: bool): bool {
+    const r = this.reserve;
     r.reservationId = randomHex(RESERVATION_ID_BYTES);
     if (r.reservationId.length == 0) {
       // No randomness from the host (never in Envoy): a reservation nobody can settle is worse
       // than the failure mode, which the operator chose for a sidecar that cannot decide.
       logError("quota: the host gave no random bytes for a reservation id");
-      this.cannotDecide(false);
+      this.callFailed(resume);
       return false;
     }
     const metadata = new Array<string>(0);
@@ -291,11 +396,58 @@ class QuotaStream extends HttpContext {
     const token = grpcCall(this, this.quota.upstream, SERVICE, METHOD, metadata, encodeReserveRequest(r), this.quota.config.timeoutMs);
     if (token == 0) {
       logWarn("quota: sidecar call could not be started (cluster " + this.quota.config.sidecarCluster + ")");
-      this.cannotDecide(false);
+      this.callFailed(resume);
       return false;
     }
     this.phase = Phase.Waiting;
     return true;
+  }
+
+  /**
+   * The Reserve could not be sent: the failure mode decides this request, and when it was to ask
+   * for the pair's lease, the ask is over and whoever parked behind it is decided the same way
+   * (last: releasing switches the effective context to those streams).
+   */
+  callFailed(resume: bool): void {
+    this.cannotDecide(resume);
+    if (this.reserve.leaseId.length == 0) return;
+    this.quota.leases.answered(this.cacheKey);
+    this.quota.releaseParked(this.cacheKey, true);
+  }
+
+  /**
+   * Its pair's lease ask was answered (see QuotaRoot.releaseParked): admitted on the lease if it
+   * fits, else its own Reserve; `failed`: the sidecar could not decide, so the failure mode.
+   */
+  unpark(failed: bool): void {
+    if (failed) {
+      this.cannotDecide(true);
+      return;
+    }
+    const now = nowMillis();
+    const lease = this.quota.leases.take(this.cacheKey, this.tokens, now);
+    if (lease != null) {
+      this.admitLeased(lease, this.tokens);
+      if (this.quota.leases.shouldRenew(this.cacheKey, now)) this.quota.renew(this.cacheKey, this.reserve, this.tokens, now);
+      continueRequest();
+      return;
+    }
+    this.sendReserve(true);
+  }
+
+  /** Asks for the pair's lease in place of a request that went away (parked ones wait for it). */
+  askInstead(): void {
+    this.askLease(nowMillis());
+    const asking = this.reserve.leaseId.length > 0;
+    this.sendReserve(true);
+    // No lease could be asked for (no randomness): the others make their own Reserve (last:
+    // releasing switches the effective context to them).
+    if (!asking) this.quota.releaseParked(this.cacheKey, false);
+  }
+
+  /** A request asking for its pair's lease went away: its call goes with it, so another asks. */
+  onDone(): void {
+    if (this.phase == Phase.Waiting && this.reserve.leaseId.length > 0 && this.calls.length > 0) this.quota.handOff(this.cacheKey);
   }
 
   /** Admitted on `lease` (already spent by take): no call; the request continues when the caller returns Continue. */
@@ -313,19 +465,28 @@ class QuotaStream extends HttpContext {
 
   onCallReply(reply: CallReply): void {
     if (this.phase != Phase.Waiting) return;
-    if (this.reserve.leaseId.length > 0) this.quota.leases.answered(this.cacheKey);
+    const asked = this.reserve.leaseId.length > 0;
+    if (asked) this.quota.leases.answered(this.cacheKey);
+    const decided = this.decideReply(reply);
+    // Requests parked behind this lease ask go on after this one (its resume comes first).
+    if (asked) this.quota.releaseParked(this.cacheKey, !decided);
+  }
+
+  /** Decides on the Reserve reply; false when the sidecar could not decide (failure mode applied). */
+  decideReply(reply: CallReply): bool {
     if (!reply.ok) {
       logWarn("quota: sidecar call failed: grpc status " + reply.status.toString() + " " + reply.statusMessage);
       this.cannotDecide(true);
-      return;
+      return false;
     }
     const answer = decodeReserveResponse(reply.body);
     if (answer == null || answer.decision == Decision.Unspecified) {
       logError("quota: sidecar answer could not be decoded");
       this.cannotDecide(true);
-      return;
+      return false;
     }
     this.decide(answer);
+    return true;
   }
 
   decide(answer: ReserveResponse): void {
