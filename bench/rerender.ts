@@ -27,7 +27,7 @@ const measured: TargetName[] = result.targets.filter((t) => t.status === "ok").m
 result.summary = summarize(result.points);
 result.sustained = sustainedRates(result.summary, measured, result.options.sizes);
 result.ratios = ratios(result.summary);
-result.moduleCosts = moduleCosts(result.summary);
+result.moduleCosts = moduleCosts(result.summary, result.points);
 result.goals = goalChecks(result.summary, result.sustained, result.targets, result.points);
 const files: WrittenFiles = writeResults(result, dirname(file));
 process.stdout.write(renderMarkdown(result));

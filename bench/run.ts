@@ -213,7 +213,7 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
     summary,
     sustained,
     ratios: ratios(summary),
-    moduleCosts: moduleCosts(summary),
+    moduleCosts: moduleCosts(summary, results),
     goals: goalChecks(summary, sustained, targets, results),
   };
   const files: WrittenFiles = writeResults(result, opts.outDir);

@@ -177,8 +177,10 @@ function ratioTable(ratios: readonly RatioRow[]): string {
 function moduleCostTable(rows: readonly ModuleCostRow[]): string {
   if (rows.length === 0) return "No module target with its base in this run (e.g. `--targets leash-auth,leash-quota`).";
   const cell = (v: number | null, goal: number): string => (v === null ? "invalid" : `${signed(v)} (goal ≤ ${goal.toFixed(2)})`);
+  const rounds = (r: ModuleCostRow, pick: (x: { p50Ms: number; p99Ms: number }) => number): string =>
+    r.perRound === undefined || r.perRound.length === 0 ? "" : r.perRound.map((x) => signed(pick(x))).join(", ");
   return table(
-    ["module", "measured as", "scenario", "added P50 ms", "added P99 ms", "status"],
+    ["module", "measured as", "scenario", "added P50 ms", "added P99 ms", "status", "P50 per round", "P99 per round"],
     rows.map((r: ModuleCostRow) => [
       r.module,
       `${r.target} − ${r.base}`,
@@ -186,6 +188,8 @@ function moduleCostTable(rows: readonly ModuleCostRow[]): string {
       cell(r.p50Ms, r.goalP50Ms),
       cell(r.p99Ms, r.goalP99Ms),
       r.status === "missed" ? "**missed**" : r.status,
+      rounds(r, (x) => x.p50Ms),
+      rounds(r, (x) => x.p99Ms),
     ]),
   );
 }
@@ -257,7 +261,7 @@ ${ratioTable(result.ratios)}
 
 ## Module cost (a module's target minus the same gateway without it)
 
-Overhead over direct of the target minus that of its base, per scenario: a difference of percentiles. The status is against the module's budget at the rate its issue states it (quota: issue 4, 1000 RPS).
+Overhead over direct of the target minus that of its base, per scenario: a difference of percentiles (of the two rows' medians over rounds). The status is against the module's budget at the rate its issue states it (quota: issue 4, 1000 RPS). "Per round" is the same difference within each round (both targets measured minutes apart), in round order: its spread is the noise the status is read against.
 
 ${moduleCostTable(result.moduleCosts ?? [])}
 

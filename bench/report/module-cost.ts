@@ -1,9 +1,11 @@
 // What one module adds on its own: a target with the module minus the same gateway without it, at
 // the same scenario (both already relative to direct of their own round, so the baseline cancels).
 // A difference of percentiles, not the percentile of a per-request difference: the two targets
-// never serve the same requests. Issue 4 states the quota check's budget this way.
+// never serve the same requests. Issue 4 states the quota check's budget this way. The status uses
+// the difference of the two rows' medians over rounds; the same difference within each round
+// (paired: both ran in that round, minutes apart) is listed beside it, to show the spread.
 
-import type { ModuleCostRow, SummaryRow } from "./result-types.ts";
+import type { ModuleCostRow, PointResult, SummaryRow } from "./result-types.ts";
 import type { TargetName } from "../targets/types.ts";
 
 interface ModuleCost {
@@ -22,8 +24,20 @@ export const MODULE_COSTS: readonly ModuleCost[] = [
   { module: "quota", target: "leash-quota", base: "leash-auth", goalP50Ms: 0.1, goalP99Ms: 0.5, goalRate: 1000 },
 ];
 
+/** target − base P50 and P99 in each round where both have a valid point of `scenario`, in round order. */
+function perRound(points: readonly PointResult[], target: TargetName, base: TargetName, scenario: string): ModuleCostRow["perRound"] {
+  const out: NonNullable<ModuleCostRow["perRound"]> = [];
+  for (const t of points) {
+    if (t.target !== target || t.scenario !== scenario || t.stream || !t.valid) continue;
+    const b: PointResult | undefined = points.find((p: PointResult) => p.target === base && p.round === t.round && p.scenario === scenario && !p.stream && p.valid);
+    if (b === undefined) continue;
+    out.push({ round: t.round, p50Ms: t.latencyMs.p50 - b.latencyMs.p50, p99Ms: t.latencyMs.p99 - b.latencyMs.p99 });
+  }
+  return out.sort((x, y) => x.round - y.round);
+}
+
 /** Every non-streaming scenario where both targets of a module have a valid row. */
-export function moduleCosts(rows: readonly SummaryRow[]): ModuleCostRow[] {
+export function moduleCosts(rows: readonly SummaryRow[], points: readonly PointResult[] = []): ModuleCostRow[] {
   const out: ModuleCostRow[] = [];
   for (const c of MODULE_COSTS) {
     for (const row of rows) {
@@ -39,6 +53,7 @@ export function moduleCosts(rows: readonly SummaryRow[]): ModuleCostRow[] {
       out.push({
         module: c.module, target: c.target, base: c.base, scenario: row.scenario, rate: row.rate,
         p50Ms: p50, p99Ms: p99, goalP50Ms: c.goalP50Ms, goalP99Ms: c.goalP99Ms, status,
+        perRound: perRound(points, c.target, c.base, row.scenario),
       });
     }
   }

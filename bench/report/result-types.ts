@@ -143,6 +143,8 @@ export interface ModuleCostRow {
   goalP99Ms: number;
   /** Against the goal at the goal's rate; "" at other rates. */
   status: "met" | "missed" | "not measured" | "";
+  /** target − base latency in each round where both points are valid (paired), ms; absent in older runs. */
+  perRound?: Array<{ round: number; p50Ms: number; p99Ms: number }>;
 }
 
 export interface GoalCheck {
