@@ -95,8 +95,8 @@ export class SseParser {
   }
 }
 
-/** Index of the first newline byte at or after `i`, or -1. */
-function newlineFrom(base: usize, len: i32, i: i32): i32 {
+/** Index of the first newline byte at or after `i` in the `len` bytes at `base`, or -1. */
+export function newlineFrom(base: usize, len: i32, i: i32): i32 {
   // Eight bytes at a time while none is a newline (an event line is mostly JSON text).
   // Safe: the load reads bytes [i, i + 8) < len.
   while (i + 8 <= len && !hasByte(load<u64>(base + <usize>i), 0x0a)) i += 8;

@@ -12,7 +12,8 @@
 // may take a ":" or other bytes into a broken sequence, so only the string path is sure to agree.
 // For ASCII lines the bytes and the string's UTF-8 are the same bytes.
 import { ApiFormat } from "../sdk/api-error";
-import { hasByte, hasHighByte } from "../sdk/swar";
+import { newlineFrom } from "../sdk/sse";
+import { hasHighByte } from "../sdk/swar";
 import { Usage, foldStreamEvent, foldStreamEventBytes } from "./extract";
 
 @inline function byteAt(base: usize, i: i32): u32 { return <u32>load<u8>(base + <usize>i); }
@@ -164,13 +165,3 @@ function isAscii(at: usize, n: i32): bool {
   return true;
 }
 
-/** Index of the first newline byte at or after `i`, or -1 (as sdk/sse.ts finds it). */
-export function newlineFrom(base: usize, len: i32, i: i32): i32 {
-  // Safe: the load reads bytes [i, i + 8) < len.
-  while (i + 8 <= len && !hasByte(load<u64>(base + <usize>i), 0x0a)) i += 8;
-  while (i < len) {
-    if (byteAt(base, i) == 0x0a) return i;
-    i++;
-  }
-  return -1;
-}

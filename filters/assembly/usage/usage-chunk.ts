@@ -5,7 +5,7 @@
 // event is complete at its blank line; providers flush whole events, so normally nothing waits).
 import { topLevelValues } from "../sdk/json-field";
 import { hasByte } from "../sdk/swar";
-import { newlineFrom } from "./stream-events";
+import { newlineFrom } from "../sdk/sse";
 
 const FIELDS: Array<string> = ["choices", "usage"];
 
