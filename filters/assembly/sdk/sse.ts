@@ -1,7 +1,8 @@
 // Incremental Server-Sent Events parser for response bodies that arrive in arbitrary chunks: an
-// event, a line, even a multi-byte character may be split across chunks. Bytes are kept only up to
-// the end of the last complete line, and a line longer than `maxLineBytes` is dropped (counted in
-// `overflows`) rather than buffered without bound.
+// event, a line, even a multi-byte character may be split across chunks. SseLines splits the
+// bytes into lines (also used on its own by readers that parse lines from bytes, e.g. the usage
+// module's stream-events.ts); only the unfinished last line of a chunk is kept, and a line longer
+// than `maxLineBytes` is dropped (counted in `overflows`) rather than buffered without bound.
 
 import { hasByte } from "./swar";
 
@@ -9,68 +10,100 @@ export class SseEvent {
   constructor(public event: string, public data: string) {}
 }
 
-export class SseParser {
+/**
+ * Splits bytes that arrive in chunks into lines (ending at "\n", which is not part of the line).
+ * A line wholly inside a chunk is handed out in place; only a line split across chunks is copied.
+ * A line longer than `maxLineBytes` is dropped (counted in `overflows`) rather than buffered
+ * without bound.
+ */
+export class SseLines {
+  /** The line `next` found: `length` bytes at `at`, valid until the next call to `next`. */
+  at: usize = 0;
+  length: i32 = 0;
+  /** Lines dropped for exceeding maxLineBytes. */
+  overflows: i32 = 0;
   /** Bytes of the current, incomplete line: pendingLength of them at the start of `pending`. */
   private pending: ArrayBuffer = new ArrayBuffer(256);
   private pendingLength: i32 = 0;
-  private eventName: string = "";
-  private data: string = "";
-  private hasData: bool = false;
   private skippingLine: bool = false;
-  /** Lines dropped for exceeding maxLineBytes. */
-  overflows: i32 = 0;
 
   constructor(public maxLineBytes: i32 = 1 << 20) {}
 
-  /** Feeds `len` bytes at `base`; returns the events completed by them, in order. */
-  feed(base: usize, len: i32): Array<SseEvent> {
-    const out = new Array<SseEvent>(0);
-    let i = 0;
+  /**
+   * Finds the next complete line in the `len` bytes at `base`, from offset `i` (at, length); returns
+   * the offset after it, or -1 once the chunk is used up (its unfinished line kept for the next).
+   */
+  next(base: usize, len: i32, i: i32): i32 {
     while (i < len) {
-      // Each line is found with one scan and kept with one copy: the stream's hot path (this ran
-      // a push per byte, most of the usage module's time on a stream).
+      // Each line is found with one scan (this ran a push per byte, most of the usage module's
+      // time on a stream).
       const nl = newlineFrom(base, len, i);
-      const runEnd = nl < 0 ? len : nl;
-      const run = runEnd - i;
+      const run = (nl < 0 ? len : nl) - i;
       if (!this.skippingLine) {
         if (this.pendingLength + run > this.maxLineBytes) {
           this.overflows++;
           this.skippingLine = true;
           this.pendingLength = 0;
-        } else {
+        } else if (nl < 0 || this.pendingLength > 0) {
           this.append(base + <usize>i, run);
         }
       }
-      if (nl < 0) break;
-      i = nl + 1;
-      if (this.skippingLine) { this.skippingLine = false; this.pendingLength = 0; continue; }
-      this.line(out);
+      if (nl < 0) return -1;
+      if (this.skippingLine) {
+        this.skippingLine = false;
+        this.pendingLength = 0;
+        i = nl + 1;
+        continue;
+      }
+      if (this.pendingLength > 0) {
+        // The line began in an earlier chunk: the first pendingLength bytes of `pending`.
+        this.at = changetype<usize>(this.pending);
+        this.length = this.pendingLength;
+        this.pendingLength = 0;
+      } else {
+        this.at = base + <usize>i;
+        this.length = run;
+      }
+      return nl + 1;
     }
-    return out;
+    return -1;
   }
 
   /** Appends `n` bytes to the pending line, growing its buffer (bounded by maxLineBytes). */
   private append(src: usize, n: i32): void {
     if (n == 0) return;
-    const need = this.pendingLength + n;
-    if (need > this.pending.byteLength) {
-      let cap = this.pending.byteLength * 2;
-      while (cap < need) cap *= 2;
-      const grown = new ArrayBuffer(cap);
-      memory.copy(changetype<usize>(grown), changetype<usize>(this.pending), <usize>this.pendingLength);
-      this.pending = grown;
-    }
-    // Safe: [pendingLength, need) lies inside `pending` (grown above), and src has n readable bytes.
+    this.pending = ensureCapacity(this.pending, this.pendingLength, this.pendingLength + n);
+    // Safe: [pendingLength, pendingLength + n) lies inside `pending` (ensured above).
     memory.copy(changetype<usize>(this.pending) + <usize>this.pendingLength, src, <usize>n);
-    this.pendingLength = need;
+    this.pendingLength += n;
+  }
+}
+
+export class SseParser {
+  private lines: SseLines;
+  private eventName: string = "";
+  private data: string = "";
+  private hasData: bool = false;
+
+  constructor(maxLineBytes: i32 = 1 << 20) {
+    this.lines = new SseLines(maxLineBytes);
   }
 
-  /** Handles one complete line (without its "\n"; a trailing "\r" is dropped). */
-  private line(out: Array<SseEvent>): void {
-    let n = this.pendingLength;
-    const at = changetype<usize>(this.pending);
+  /** Lines dropped for exceeding maxLineBytes. */
+  get overflows(): i32 { return this.lines.overflows; }
+
+  /** Feeds `len` bytes at `base`; returns the events completed by them, in order. */
+  feed(base: usize, len: i32): Array<SseEvent> {
+    const out = new Array<SseEvent>(0);
+    const lines = this.lines;
+    let i = 0;
+    while ((i = lines.next(base, len, i)) >= 0) this.line(lines.at, lines.length, out);
+    return out;
+  }
+
+  /** Handles one complete line of `n` bytes at `at` (without its "\n"; a trailing "\r" is dropped). */
+  private line(at: usize, n: i32, out: Array<SseEvent>): void {
     if (n > 0 && load<u8>(at + <usize>(n - 1)) == 0x0d) n--;
-    this.pendingLength = 0;
     if (n == 0) {
       // Blank line: dispatch.
       if (this.hasData) out.push(new SseEvent(this.eventName, this.data));
@@ -79,7 +112,7 @@ export class SseParser {
       this.hasData = false;
       return;
     }
-    // Safe: the first n bytes of `pending` are this line's.
+    // Safe: the n bytes at `at` are this line's (SseLines.next).
     const text = String.UTF8.decodeUnsafe(at, <usize>n);
     if (text.startsWith(":")) return; // comment
     const colon = text.indexOf(":");
@@ -93,6 +126,16 @@ export class SseParser {
       this.eventName = value;
     }
   }
+}
+
+/** `buf` if it holds `need` bytes, else a larger copy of its first `used` bytes. */
+export function ensureCapacity(buf: ArrayBuffer, used: i32, need: i32): ArrayBuffer {
+  if (need <= buf.byteLength) return buf;
+  let cap = buf.byteLength * 2;
+  while (cap < need) cap *= 2;
+  const grown = new ArrayBuffer(cap);
+  memory.copy(changetype<usize>(grown), changetype<usize>(buf), <usize>used);
+  return grown;
 }
 
 /** Index of the first newline byte at or after `i` in the `len` bytes at `base`, or -1. */

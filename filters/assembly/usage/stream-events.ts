@@ -12,17 +12,14 @@
 // may take a ":" or other bytes into a broken sequence, so only the string path is sure to agree.
 // For ASCII lines the bytes and the string's UTF-8 are the same bytes.
 import { ApiFormat } from "../sdk/api-error";
-import { newlineFrom } from "../sdk/sse";
+import { SseLines, ensureCapacity } from "../sdk/sse";
 import { hasHighByte } from "../sdk/swar";
 import { Usage, foldStreamEvent, foldStreamEventBytes } from "./extract";
 
 @inline function byteAt(base: usize, i: i32): u32 { return <u32>load<u8>(base + <usize>i); }
 
 export class StreamEvents {
-  /** Bytes of a line split across chunks: pendingLength of them at the start of `pending`. */
-  private pending: ArrayBuffer = new ArrayBuffer(256);
-  private pendingLength: i32 = 0;
-  private skippingLine: bool = false;
+  private lines: SseLines;
   /** The current event's data while its lines are ASCII: dataLength bytes of `data`. */
   private data: ArrayBuffer = new ArrayBuffer(1024);
   private dataLength: i32 = 0;
@@ -30,51 +27,20 @@ export class StreamEvents {
   /** Set once a data line was not ASCII: the event's data is then kept as SseParser kept it. */
   private asString: bool = false;
   private dataString: string = "";
-  /** Lines dropped for exceeding maxLineBytes. */
-  overflows: i32 = 0;
 
-  constructor(public api: ApiFormat, public maxLineBytes: i32 = 1 << 20) {}
+  constructor(public api: ApiFormat, maxLineBytes: i32 = 1 << 20) {
+    this.lines = new SseLines(maxLineBytes);
+  }
+
+  /** Lines dropped for exceeding maxLineBytes. */
+  get overflows(): i32 { return this.lines.overflows; }
 
   /** Feeds `len` bytes at `base`, folding every event they complete into `u`. */
   feed(base: usize, len: i32, u: Usage): void {
+    const lines = this.lines;
     let i = 0;
-    while (i < len) {
-      const nl = newlineFrom(base, len, i);
-      const runEnd = nl < 0 ? len : nl;
-      const run = runEnd - i;
-      if (!this.skippingLine) {
-        if (this.pendingLength + run > this.maxLineBytes) {
-          this.overflows++;
-          this.skippingLine = true;
-          this.pendingLength = 0;
-        } else if (nl < 0 || this.pendingLength > 0) {
-          this.append(base + <usize>i, run);
-        }
-      }
-      if (nl < 0) break;
-      if (this.skippingLine) {
-        this.skippingLine = false;
-        this.pendingLength = 0;
-      } else if (this.pendingLength > 0) {
-        // Safe: the line is the first pendingLength bytes of `pending`; line() copies what it keeps.
-        const n = this.pendingLength;
-        this.pendingLength = 0;
-        this.line(changetype<usize>(this.pending), n, u);
-      } else {
-        // The whole line lies in this chunk: read in place.
-        this.line(base + <usize>i, run, u);
-      }
-      i = nl + 1;
-    }
-  }
-
-  /** Appends `n` bytes to the pending line, growing its buffer (bounded by maxLineBytes). */
-  private append(src: usize, n: i32): void {
-    if (n == 0) return;
-    this.pending = ensure(this.pending, this.pendingLength, this.pendingLength + n);
-    // Safe: [pendingLength, pendingLength + n) lies inside `pending` (ensured above).
-    memory.copy(changetype<usize>(this.pending) + <usize>this.pendingLength, src, <usize>n);
-    this.pendingLength += n;
+    // Safe: lines.at holds lines.length bytes until the next call; line() copies what it keeps.
+    while ((i = lines.next(base, len, i)) >= 0) this.line(lines.at, lines.length, u);
   }
 
   /** One complete line of `n` bytes at `at` (without its "\n"). */
@@ -130,7 +96,7 @@ export class StreamEvents {
       return;
     }
     const sep = this.hasData ? 1 : 0;
-    this.data = ensure(this.data, this.dataLength, this.dataLength + sep + n);
+    this.data = ensureCapacity(this.data, this.dataLength, this.dataLength + sep + n);
     const d = changetype<usize>(this.data);
     // Safe: `data` has room for dataLength + sep + n bytes (ensured above).
     if (sep == 1) store<u8>(d + <usize>this.dataLength, 0x0a);
@@ -138,16 +104,6 @@ export class StreamEvents {
     this.dataLength += sep + n;
     this.hasData = true;
   }
-}
-
-/** `buf` if it holds `need` bytes, else a larger copy of its first `used` bytes. */
-function ensure(buf: ArrayBuffer, used: i32, need: i32): ArrayBuffer {
-  if (need <= buf.byteLength) return buf;
-  let cap = buf.byteLength * 2;
-  while (cap < need) cap *= 2;
-  const grown = new ArrayBuffer(cap);
-  memory.copy(changetype<usize>(grown), changetype<usize>(buf), <usize>used);
-  return grown;
 }
 
 /** Whether the `n` bytes at `at` are all ASCII. */
