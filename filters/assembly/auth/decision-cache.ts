@@ -4,7 +4,7 @@
 // as the sidecar allowed (cache_ttl_ms, ≤ 2 s so revocations reach every replica in time).
 //
 // Refreshed ahead: once an entry has lived half its TTL, the next request that uses it also asks
-// the sidecar again in the background (dueForRefresh, once per entry), so a key in steady use never
+// the sidecar again in the background (CacheEntry.claimRefresh, once per entry), so a key in steady use never
 // expires under load and no request waits for the answer that replaces it. The refresh does not
 // lengthen the old entry: revocations still reach the VM within the same bound.
 //
@@ -13,14 +13,24 @@
 // Envoy process; see docs/decisions/0003-auth-decision-cache.md.
 import { AuthorizeResponse } from "./authorize-pb";
 
-class Entry {
+export class CacheEntry {
   /** Set once a background refresh was started for this entry (at most one per entry). */
   refreshing: bool = false;
   constructor(public answer: AuthorizeResponse, public refreshAtMs: u64, public expiresAtMs: u64) {}
+
+  /**
+   * True once for a live entry past half its TTL: the caller then asks the sidecar again in the
+   * background and puts the answer. A refresh that fails leaves the entry to expire as usual.
+   */
+  claimRefresh(nowMs: u64): bool {
+    if (this.refreshing || nowMs < this.refreshAtMs || this.expiresAtMs <= nowMs) return false;
+    this.refreshing = true;
+    return true;
+  }
 }
 
 export class DecisionCache {
-  private entries: Map<string, Entry> = new Map<string, Entry>();
+  private entries: Map<string, CacheEntry> = new Map<string, CacheEntry>();
 
   constructor(public maxEntries: i32) {}
 
@@ -28,33 +38,33 @@ export class DecisionCache {
     return provider + "\n" + apiKey;
   }
 
-  /** The cached answer, or null when absent or expired (an expired entry is dropped). */
-  get(key: string, nowMs: u64): AuthorizeResponse | null {
+  /** The live entry, or null when absent or expired (an expired entry is dropped). One lookup per request. */
+  find(key: string, nowMs: u64): CacheEntry | null {
     if (!this.entries.has(key)) return null;
     const e = this.entries.get(key);
     if (e.expiresAtMs <= nowMs) {
       this.entries.delete(key);
       return null;
     }
-    return e.answer;
+    return e;
   }
 
-  /**
-   * True once for a live entry past half its TTL: the caller then asks the sidecar again in the
-   * background and puts the answer. A refresh that fails leaves the entry to expire as usual.
-   */
+  /** The cached answer, or null when absent or expired (an expired entry is dropped). */
+  get(key: string, nowMs: u64): AuthorizeResponse | null {
+    const e = this.find(key, nowMs);
+    return e == null ? null : e.answer;
+  }
+
+  /** Whether the key's live entry is due for its one background refresh (CacheEntry.claimRefresh). */
   dueForRefresh(key: string, nowMs: u64): bool {
-    if (!this.entries.has(key)) return false;
-    const e = this.entries.get(key);
-    if (e.refreshing || nowMs < e.refreshAtMs || e.expiresAtMs <= nowMs) return false;
-    e.refreshing = true;
-    return true;
+    const e = this.find(key, nowMs);
+    return e != null && e.claimRefresh(nowMs);
   }
 
   put(key: string, answer: AuthorizeResponse, ttlMs: u32, nowMs: u64): void {
     if (ttlMs == 0 || this.maxEntries <= 0) return;
     if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.evict(nowMs);
-    this.entries.set(key, new Entry(answer, nowMs + <u64>(ttlMs / 2), nowMs + <u64>ttlMs));
+    this.entries.set(key, new CacheEntry(answer, nowMs + <u64>(ttlMs / 2), nowMs + <u64>ttlMs));
   }
 
   get size(): i32 { return this.entries.size; }

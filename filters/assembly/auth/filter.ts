@@ -132,15 +132,15 @@ class AuthStream extends HttpContext {
 
     this.cacheKey = DecisionCache.keyOf(route.provider, key);
     const now = nowMillis();
-    const cached = this.auth.cache.get(this.cacheKey, now);
+    const cached = this.auth.cache.find(this.cacheKey, now);
     if (cached != null) {
       this.auth.cacheHits.increment(1);
-      if (this.auth.cache.dueForRefresh(this.cacheKey, now)) {
+      if (cached.claimRefresh(now)) {
         const rid = getRequestHeader("x-request-id");
         this.auth.refresh(this.cacheKey, encodeAuthorizeRequest(key, route.provider, rid == null ? "" : rid, m, path), requestCallMetadata());
       }
       // Headers are still held by this callback: edit them and let the request go on.
-      return this.decide(cached) ? HeadersAction.Continue : HeadersAction.StopIteration;
+      return this.decide(cached.answer) ? HeadersAction.Continue : HeadersAction.StopIteration;
     }
     this.auth.cacheMisses.increment(1);
 
