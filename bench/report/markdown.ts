@@ -176,7 +176,8 @@ function ratioTable(ratios: readonly RatioRow[]): string {
 
 function moduleCostTable(rows: readonly ModuleCostRow[]): string {
   if (rows.length === 0) return "No module target with its base in this run (e.g. `--targets leash-auth,leash-quota`).";
-  const cell = (v: number | null, goal: number): string => (v === null ? "invalid" : `${signed(v)} (goal ≤ ${goal.toFixed(2)})`);
+  const cell = (v: number | null, goal: number, control: boolean): string =>
+    v === null ? "invalid" : control ? `${signed(v)} (noise)` : `${signed(v)} (goal ≤ ${goal.toFixed(2)})`;
   const rounds = (r: ModuleCostRow, pick: (x: { p50Ms: number; p99Ms: number }) => number): string =>
     r.perRound === undefined || r.perRound.length === 0 ? "" : r.perRound.map((x) => signed(pick(x))).join(", ");
   return table(
@@ -185,8 +186,8 @@ function moduleCostTable(rows: readonly ModuleCostRow[]): string {
       r.module,
       `${r.target} − ${r.base}`,
       r.scenario,
-      cell(r.p50Ms, r.goalP50Ms),
-      cell(r.p99Ms, r.goalP99Ms),
+      cell(r.p50Ms, r.goalP50Ms, r.status === "control"),
+      cell(r.p99Ms, r.goalP99Ms, r.status === "control"),
       r.status === "missed" ? "**missed**" : r.status,
       rounds(r, (x) => x.p50Ms),
       rounds(r, (x) => x.p99Ms),
@@ -261,7 +262,7 @@ ${ratioTable(result.ratios)}
 
 ## Module cost (a module's target minus the same gateway without it)
 
-Overhead over direct of the target minus that of its base, per scenario: a difference of percentiles (of the two rows' medians over rounds). The status is against the module's budget at the rate its issue states it (quota: issue 4, 1000 RPS). "Per round" is the same difference within each round (both targets measured minutes apart), in round order: its spread is the noise the status is read against.
+Overhead over direct of the target minus that of its base, per scenario: a difference of percentiles (of the two rows' medians over rounds). The status is against the module's budget at the rate its issue states it (quota: issue 4, 1000 RPS). "Per round" is the same difference within each round (both targets measured minutes apart), in round order: its spread is the noise the status is read against. With \`leash-auth-control\` in the run (\`--targets leash-auth,leash-auth-control,leash-quota\`), the "A/A control" row is the same difference between two identical gateways: what the machine's noise alone makes of it.
 
 ${moduleCostTable(result.moduleCosts ?? [])}
 

@@ -4,6 +4,10 @@
 // never serve the same requests. Issue 4 states the quota check's budget this way. The status uses
 // the difference of the two rows' medians over rounds; the same difference within each round
 // (paired: both ran in that round, minutes apart) is listed beside it, to show the spread.
+//
+// The A/A control (leash-auth-control − leash-auth, two identical gateways) is listed the same way
+// when the run has it: the difference the machine's noise alone makes, which a module's difference
+// is read against. It has no budget; its status is "control".
 
 import type { ModuleCostRow, PointResult, SummaryRow } from "./result-types.ts";
 import type { TargetName } from "../targets/types.ts";
@@ -17,11 +21,14 @@ interface ModuleCost {
   goalP50Ms: number;
   goalP99Ms: number;
   goalRate: number;
+  /** An A/A control: no module, no goal; its differences are noise. */
+  control?: boolean;
 }
 
 export const MODULE_COSTS: readonly ModuleCost[] = [
   // Issue 4: "the quota check adds ≤ 100 µs P50 and ≤ 500 µs P99 to a request at 1000 RPS".
   { module: "quota", target: "leash-quota", base: "leash-auth", goalP50Ms: 0.1, goalP99Ms: 0.5, goalRate: 1000 },
+  { module: "none (A/A control)", target: "leash-auth-control", base: "leash-auth", goalP50Ms: 0, goalP99Ms: 0, goalRate: 0, control: true },
 ];
 
 /** target − base P50 and P99 in each round where both have a valid point of `scenario`, in round order. */
@@ -48,8 +55,8 @@ export function moduleCosts(rows: readonly SummaryRow[], points: readonly PointR
       const p50: number | null = usable ? row.overheadMs!.p50 - base.overheadMs!.p50 : null;
       const p99: number | null = usable ? row.overheadMs!.p99 - base.overheadMs!.p99 : null;
       const atGoalRate: boolean = row.rate === c.goalRate;
-      let status: ModuleCostRow["status"] = "";
-      if (atGoalRate) status = p50 === null || p99 === null ? "not measured" : p50 <= c.goalP50Ms && p99 <= c.goalP99Ms ? "met" : "missed";
+      let status: ModuleCostRow["status"] = c.control === true ? "control" : "";
+      if (atGoalRate && c.control !== true) status = p50 === null || p99 === null ? "not measured" : p50 <= c.goalP50Ms && p99 <= c.goalP99Ms ? "met" : "missed";
       out.push({
         module: c.module, target: c.target, base: c.base, scenario: row.scenario, rate: row.rate,
         p50Ms: p50, p99Ms: p99, goalP50Ms: c.goalP50Ms, goalP99Ms: c.goalP99Ms, status,

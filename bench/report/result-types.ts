@@ -141,8 +141,8 @@ export interface ModuleCostRow {
   p99Ms: number | null;
   goalP50Ms: number;
   goalP99Ms: number;
-  /** Against the goal at the goal's rate; "" at other rates. */
-  status: "met" | "missed" | "not measured" | "";
+  /** Against the goal at the goal's rate; "" at other rates; "control" for the A/A control (no goal). */
+  status: "met" | "missed" | "not measured" | "control" | "";
   /** target − base latency in each round where both points are valid (paired), ms; absent in older runs. */
   perRound?: Array<{ round: number; p50Ms: number; p99Ms: number }>;
 }

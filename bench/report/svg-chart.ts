@@ -14,6 +14,7 @@ const COLORS: Record<TargetName, string> = {
   "leash-usage": "#ff7f0e",
   "leash-redact": "#17becf",
   "leash-injection": "#bcbd22",
+  "leash-auth-control": "#aec7e8",
   "leash-full": "#8c564b",
   litellm: "#2ca02c",
   portkey: "#9467bd",

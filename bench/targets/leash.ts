@@ -3,6 +3,9 @@
 //               itself costs (routing, access log, request ids).
 //   leash-auth  the auth module alone: Envoy + the release auth.wasm + the sidecar bundle on a
 //               fresh PostgreSQL database and Redis, a tenant key as the client credential.
+//   leash-auth-control  a second leash-auth, identical: an A/A control. Its difference from
+//               leash-auth in the same run is what noise alone makes of a difference between two
+//               targets (bench/report/module-cost.ts lists it beside the modules' costs).
 //   leash-quota auth + quota, with a tenant whose limits are set (high enough never to refuse), so
 //               every request makes the Reserve round trip; minus leash-auth = what quota adds.
 //               LEASH_BENCH_QUOTA_LEASE_TTL_MS=<ms> sets modules.quota.lease_ttl_ms (unset: the
@@ -92,6 +95,7 @@ function hasSidecarAdminPort(): boolean {
 const DESCRIPTIONS: Record<string, string> = {
   "envoy-bare": "the same generated Envoy config with every module off (no wasm, no sidecar)",
   "leash-auth": "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth",
+  "leash-auth-control": "a second leash-auth, identical (own Envoy, sidecar and database): an A/A control, what the machine's noise alone makes of a difference between two targets",
   "leash-quota": QUOTA_LEASE_TTL_MS === 0
     ? "Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases off: one Reserve per request"
     : `Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases of ${QUOTA_LEASE_TTL_MS ?? "1000 (the default)"} ms, renewed in the background: most requests make no Reserve`,
@@ -101,7 +105,7 @@ const DESCRIPTIONS: Record<string, string> = {
   "leash-full": "Envoy --concurrency 1 + auth, redact, injection, quota and usage wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped, a tenant with limits it never reaches",
 };
 
-type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full";
+type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full";
 
 /** Which modules each Leash target runs; every target names every module (quota is on by default). */
 type Modules = { auth: boolean; redact: boolean; injection: boolean; quota: boolean; usage: boolean };
@@ -109,6 +113,7 @@ const NONE: Modules = { auth: false, redact: false, injection: false, quota: fal
 const MODULES: Record<LeashTargetName, Modules> = {
   "envoy-bare": NONE,
   "leash-auth": { ...NONE, auth: true },
+  "leash-auth-control": { ...NONE, auth: true },
   "leash-quota": { ...NONE, auth: true, quota: true },
   "leash-usage": { ...NONE, usage: true },
   "leash-redact": { ...NONE, redact: true },

@@ -14,6 +14,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case "envoy-bare":
       return startLeash(ctx, name);
     case "leash-auth":
+    case "leash-auth-control":
     case "leash-quota":
     case "leash-usage":
     case "leash-redact":

@@ -7,11 +7,13 @@ import type { PointResult, SummaryRow } from "../../bench/report/result-types.ts
 
 const triple = (p50: number, p99: number) => ({ p50, p95: p99, p99 });
 
-function row(target: "leash-quota" | "leash-auth", overheadP50: number, overheadP99: number): SummaryRow {
+type Name = "leash-quota" | "leash-auth" | "leash-auth-control";
+
+function row(target: Name, overheadP50: number, overheadP99: number): SummaryRow {
   return { target, scenario: "1k@1000", size: "1k", rate: 1000, stream: false, valid: true, overheadMs: triple(overheadP50, overheadP99) } as unknown as SummaryRow;
 }
 
-function point(target: "leash-quota" | "leash-auth", round: number, p50: number, p99: number, valid = true): PointResult {
+function point(target: Name, round: number, p50: number, p99: number, valid = true): PointResult {
   return { target, round, scenario: "1k@1000", stream: false, valid, latencyMs: { p50, p95: p99, p99 } } as unknown as PointResult;
 }
 
@@ -35,5 +37,18 @@ describe("bench module cost", () => {
     const [cost] = moduleCosts([row("leash-quota", 0.05, 0.2), row("leash-auth", 0, 0)]);
     assert.equal(cost.status, "met");
     assert.deepEqual(cost.perRound, []);
+  });
+
+  it("lists the A/A control (two identical gateways) with its per-round differences and no goal", () => {
+    const rows = [row("leash-quota", 0.4, 1.3), row("leash-auth", 0.3, 0.7), row("leash-auth-control", 0.35, 1.6)];
+    const points = [point("leash-auth", 1, 1.2, 2.5), point("leash-auth-control", 1, 1.1, 3.5), point("leash-quota", 1, 1.3, 2.8)];
+    const costs = moduleCosts(rows, points);
+    const control = costs.find((c) => c.target === "leash-auth-control")!;
+    assert.equal(control.status, "control");
+    assert.equal(control.base, "leash-auth");
+    assert.ok(Math.abs(control.p99Ms! - 0.9) < 1e-9);
+    assert.ok(Math.abs(control.perRound![0].p50Ms + 0.1) < 1e-9 && Math.abs(control.perRound![0].p99Ms - 1.0) < 1e-9);
+    // The quota row keeps its own status, unaffected by the control.
+    assert.equal(costs.find((c) => c.target === "leash-quota")!.status, "missed");
   });
 });
