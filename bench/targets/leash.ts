@@ -145,10 +145,10 @@ modules:
 `;
 }
 
-function requireBuilt(modules: Modules): void {
+function requireBuilt(modules: Modules, wasmDir: string): void {
   const missing: string[] = [];
   for (const m of ["auth", "redact", "injection", "quota", "usage"] as const) {
-    if (modules[m] && !existsSync(join(WASM_DIR, `${m}.wasm`))) missing.push(join(WASM_DIR, `${m}.wasm`));
+    if (modules[m] && !existsSync(join(wasmDir, `${m}.wasm`))) missing.push(join(wasmDir, `${m}.wasm`));
   }
   if ((modules.auth || modules.quota || modules.usage) && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
   if (missing.length > 0) throw new Error(`missing build output (run \`npm run build\`): ${missing.join(", ")}`);
@@ -183,7 +183,8 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
   const auth: boolean = modules.auth;
   // Any module calls the sidecar (auth and quota to decide, usage to report).
   const withSidecar: boolean = modules.auth || modules.quota || modules.usage;
-  requireBuilt(modules);
+  const wasmDir: string = ctx.wasmDir ?? WASM_DIR;
+  requireBuilt(modules, wasmDir);
   const dir: string = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const ports: Ports = {
@@ -246,7 +247,7 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
     }
   }
 
-  writeEnvoyConfig(config, { wasmDir: WASM_DIR, outDir: join(dir, "envoy") });
+  writeEnvoyConfig(config, { wasmDir, outDir: join(dir, "envoy") });
   const envoy: ManagedProcess = await startEnvoy(name, join(dir, "envoy", "bootstrap.yaml"), ports, ctx);
   processes.envoy = [envoy.pid];
 

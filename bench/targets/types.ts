@@ -37,6 +37,8 @@ export interface TargetContext {
   workDir: string;
   /** Whether missing peers may be installed now. */
   installPeers: boolean;
+  /** Where the Leash targets' filter modules come from (default: paths.ts WASM_DIR); bench/host-calls.ts runs probes this way. */
+  wasmDir?: string;
 }
 
 /** A target that could not be run, and why; reported, never silently dropped. */
