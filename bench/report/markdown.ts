@@ -174,6 +174,17 @@ function ratioTable(ratios: readonly RatioRow[]): string {
   );
 }
 
+/** The status, and which of its percentiles the A/A control says this run cannot resolve. */
+function statusCell(r: ModuleCostRow): string {
+  const status: string = r.status === "missed" ? "**missed**" : r.status;
+  if (r.control === undefined || r.status === "control") return status;
+  const aa: string = `A/A ${signed(r.control.p50Ms)} / ${signed(r.control.p99Ms)}`;
+  const unresolved: string[] = (r.unresolved ?? []).map((p: string) => p.toUpperCase());
+  return unresolved.length === 0
+    ? `${status} (${aa}: both goals larger than the A/A difference)`
+    : `${status} (${aa}: ${unresolved.join(" and ")} goal within the A/A difference, not resolved by this run)`;
+}
+
 function moduleCostTable(rows: readonly ModuleCostRow[]): string {
   if (rows.length === 0) return "No module target with its base in this run (e.g. `--targets leash-auth,leash-quota`).";
   const cell = (v: number | null, goal: number, control: boolean): string =>
@@ -188,7 +199,7 @@ function moduleCostTable(rows: readonly ModuleCostRow[]): string {
       r.scenario,
       cell(r.p50Ms, r.goalP50Ms, r.status === "control"),
       cell(r.p99Ms, r.goalP99Ms, r.status === "control"),
-      r.status === "missed" ? "**missed**" : r.status,
+      statusCell(r),
       rounds(r, (x) => x.p50Ms),
       rounds(r, (x) => x.p99Ms),
     ]),

@@ -64,5 +64,23 @@ export function moduleCosts(rows: readonly SummaryRow[], points: readonly PointR
       });
     }
   }
-  return out;
+  return withResolution(out);
+}
+
+/**
+ * Gives each module's row the A/A control's difference in the same scenario, when the run had it,
+ * and the percentiles whose goal is within it: a goal no larger than the difference two identical
+ * gateways showed cannot be told met or missed by this run.
+ */
+function withResolution(rows: ModuleCostRow[]): ModuleCostRow[] {
+  for (const r of rows) {
+    if (r.status === "control") continue;
+    const control: ModuleCostRow | undefined = rows.find((c: ModuleCostRow) => c.status === "control" && c.scenario === r.scenario);
+    if (control === undefined || control.p50Ms === null || control.p99Ms === null) continue;
+    r.control = { p50Ms: control.p50Ms, p99Ms: control.p99Ms };
+    r.unresolved = [];
+    if (Math.abs(control.p50Ms) >= r.goalP50Ms) r.unresolved.push("p50");
+    if (Math.abs(control.p99Ms) >= r.goalP99Ms) r.unresolved.push("p99");
+  }
+  return rows;
 }

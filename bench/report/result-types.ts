@@ -145,6 +145,10 @@ export interface ModuleCostRow {
   status: "met" | "missed" | "not measured" | "control" | "";
   /** target − base latency in each round where both points are valid (paired), ms; absent in older runs. */
   perRound?: Array<{ round: number; p50Ms: number; p99Ms: number }>;
+  /** The A/A control's difference (leash-auth-control − leash-auth) in the same scenario, when the run had it. */
+  control?: { p50Ms: number; p99Ms: number };
+  /** Percentiles whose goal is no larger than the A/A difference: this run cannot tell them met or missed. */
+  unresolved?: Array<"p50" | "p99">;
 }
 
 export interface GoalCheck {

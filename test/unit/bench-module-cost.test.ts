@@ -48,7 +48,18 @@ describe("bench module cost", () => {
     assert.equal(control.base, "leash-auth");
     assert.ok(Math.abs(control.p99Ms! - 0.9) < 1e-9);
     assert.ok(Math.abs(control.perRound![0].p50Ms + 0.1) < 1e-9 && Math.abs(control.perRound![0].p99Ms - 1.0) < 1e-9);
-    // The quota row keeps its own status, unaffected by the control.
-    assert.equal(costs.find((c) => c.target === "leash-quota")!.status, "missed");
+    // The quota row keeps its own status and carries the control's difference beside it: the A/A
+    // P50 difference (0.05) is below the P50 goal (0.10), so that is resolved; the P99 goal (0.5) is
+    // within the A/A P99 difference (0.9), so this run cannot tell the P99 met or missed.
+    const quota = costs.find((c) => c.target === "leash-quota")!;
+    assert.equal(quota.status, "missed");
+    assert.deepEqual(quota.control, { p50Ms: control.p50Ms, p99Ms: control.p99Ms });
+    assert.deepEqual(quota.unresolved, ["p99"]);
+  });
+
+  it("without the control a module row says nothing about resolution", () => {
+    const [quota] = moduleCosts([row("leash-quota", 0.4, 1.3), row("leash-auth", 0.3, 0.7)]);
+    assert.equal(quota.control, undefined);
+    assert.equal(quota.unresolved, undefined);
   });
 });
