@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { LeashConfig } from "../config/types.ts";
 import { writeEnvoyConfig } from "../envoy/generate.ts";
 import { findEnvoy } from "../envoy/find-envoy.ts";
+import { wasmFilesFor } from "../envoy/wasm-filters.ts";
 import { startMockProvider, type MockProvider } from "../mock-provider/server.ts";
 import { startChild, waitReady, stopChild, probeHost, type Child } from "./processes.ts";
 import { ROOT, WASM_DIR, SIDECAR_BUNDLE } from "./paths.ts";
@@ -22,9 +23,7 @@ export interface StartOptions {
 function requireBuilt(cfg: LeashConfig): void {
   const missing: string[] = [];
   if (!existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
-  for (const [name, mod] of Object.entries(cfg.modules)) {
-    if (mod.enabled && !existsSync(join(WASM_DIR, `${name}.wasm`))) missing.push(join(WASM_DIR, `${name}.wasm`));
-  }
+  for (const file of wasmFilesFor(cfg, WASM_DIR)) if (!existsSync(file)) missing.push(file);
   if (missing.length > 0) {
     throw new Error(`not built: ${missing.join(", ")}\nRun: npm run build   (or scripts/setup.sh)`);
   }

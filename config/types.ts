@@ -203,6 +203,17 @@ export interface MockProviderConfig {
   port: number;
 }
 
+/** How Envoy runs the modules' wasm (envoy/wasm-filters.ts). */
+export interface WasmConfig {
+  /**
+   * true (default): the built-in modules run from one binary (leash.wasm) in one VM per worker —
+   * one per failure policy, so a fault in one module never turns a differently configured one off;
+   * each module stays its own filter. Costs Envoy less CPU and memory per request. false: each
+   * module in its own VM from its own binary (a fault reloads only that module's VM).
+   */
+  shared_vm: boolean;
+}
+
 export interface TracingConfig {
   /** Whether Envoy and the sidecar emit OpenTelemetry spans. Default false. */
   enabled: boolean;
@@ -237,4 +248,6 @@ export interface LeashConfig {
   mock_provider: MockProviderConfig;
   /** OpenTelemetry tracing over OTLP/HTTP (docs/tracing.md). */
   tracing: TracingConfig;
+  /** How Envoy runs the modules' wasm. */
+  wasm: WasmConfig;
 }

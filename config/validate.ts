@@ -25,6 +25,7 @@ import type {
   MockProviderConfig,
   ModuleConfig,
   ModulesConfig,
+  WasmConfig,
   ProviderApi,
   ProviderConfig,
   QuotaModuleConfig,
@@ -81,7 +82,7 @@ export function validateConfig(
   const top: Mapping = readMapping(
     raw,
     "",
-    ["version", "listener", "admin", "sidecar", "providers", "modules", "mock_provider", "tracing"],
+    ["version", "listener", "admin", "sidecar", "providers", "modules", "mock_provider", "tracing", "wasm"],
     problems,
   );
   if (top.version === undefined || top.version === null) problems.add("version", "is required and must be 1");
@@ -94,10 +95,12 @@ export function validateConfig(
   const modules: ModulesConfig = readModules(top.modules, problems);
   const mockProvider: MockProviderConfig = readMockProvider(top.mock_provider, problems);
   const tracing: TracingConfig = readTracing(top.tracing, problems);
+  const wasmMapping: Mapping = readMapping(top.wasm, "wasm", ["shared_vm"], problems);
+  const wasm: WasmConfig = { shared_vm: readBoolean(wasmMapping, "wasm", "shared_vm", true, problems) };
   checkPortClashes(listener, admin, sidecar, mockProvider, problems);
 
   if (!problems.empty) return { config: undefined, problems: problems.list };
-  return { config: { version: 1, listener, admin, sidecar, providers, modules, mock_provider: mockProvider, tracing }, problems: [] };
+  return { config: { version: 1, listener, admin, sidecar, providers, modules, mock_provider: mockProvider, tracing, wasm }, problems: [] };
 }
 
 function readListener(value: unknown, problems: Problems): ListenerConfig {

@@ -101,6 +101,22 @@ export function wasmFile(wasmDir: string, module: ModuleName): string {
   return resolve(wasmDir, `${module}.wasm`);
 }
 
+/** The binary with every built-in module (filters/assembly/leash), for wasm.shared_vm. */
+export const SHARED_WASM: string = "leash.wasm";
+
+/**
+ * Which VM a module's filter runs in, and from which binary. With wasm.shared_vm (the default)
+ * every module with the same failure policy shares one VM running leash.wasm: Envoy keys VMs by
+ * vm_id and code, so the filters of one group share a VM per worker, each with its own root
+ * context and configuration. Grouping by policy keeps a fault in one module from turning another
+ * module off: a trapped VM is reloaded (FAIL_RELOAD) or skipped from then on (FAIL_OPEN), for every
+ * filter in it. Otherwise each module has its own VM and binary.
+ */
+export function moduleVm(cfg: LeashConfig, module: ModuleName, wasmDir: string): { vmId: string; file: string } {
+  if (!cfg.wasm.shared_vm) return { vmId: wasmVmId(module), file: wasmFile(wasmDir, module) };
+  return { vmId: `leash-${cfg.modules[module].failure_mode === "closed" ? "closed" : "open"}`, file: resolve(wasmDir, SHARED_WASM) };
+}
+
 /**
  * Modules that hold a request's headers while they read its body (the quota module decides on the
  * body, and nothing may reach the upstream before it has; the usage module may grow an OpenAI
@@ -112,6 +128,12 @@ export function wasmFile(wasmDir: string, module: ModuleName): string {
  */
 const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["injection", "quota", "usage"];
 
+/** The binaries Envoy will load for `cfg`'s enabled modules (each once), absolute. */
+export function wasmFilesFor(cfg: LeashConfig, wasmDir: string): string[] {
+  const files: string[] = MODULE_ORDER.filter((m: ModuleName) => cfg.modules[m].enabled).map((m: ModuleName) => moduleVm(cfg, m, wasmDir).file);
+  return [...new Set(files)];
+}
+
 /**
  * One `envoy.filters.http.wasm` entry. The JSON goes in a StringValue because Envoy hands a
  * StringValue to the plugin unwrapped, which is what the filter's config parser reads.
@@ -122,6 +144,7 @@ const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["injection", "quota", "us
  */
 export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: string): ProtoObject {
   const failureMode: FailureMode = cfg.modules[module].failure_mode;
+  const vm = moduleVm(cfg, module, wasmDir);
   return {
     name: wasmFilterName(module),
     typed_config: {
@@ -130,9 +153,9 @@ export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: st
         name: module,
         root_id: module,
         vm_config: {
-          vm_id: wasmVmId(module),
+          vm_id: vm.vmId,
           runtime: "envoy.wasm.runtime.v8",
-          code: { local: { filename: wasmFile(wasmDir, module) } },
+          code: { local: { filename: vm.file } },
         },
         configuration: {
           "@type": typeUrl("google.protobuf.StringValue"),

@@ -17,6 +17,7 @@
 //   leash-full  every module, in the shipped order (auth, redact, injection, quota, usage): the
 //               gateway as shipped, with a tenant whose limits exist (so quota enforces them) but
 //               are never reached.
+//   leash-full-separate  leash-full with wasm.shared_vm: false (each module in its own VM).
 // Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
 
 import { randomBytes } from "node:crypto";
@@ -28,6 +29,7 @@ import { parseConfig } from "../../config/load.ts";
 import type { LeashConfig } from "../../config/types.ts";
 import { findEnvoy } from "../../envoy/find-envoy.ts";
 import { writeEnvoyConfig } from "../../envoy/generate.ts";
+import { wasmFilesFor } from "../../envoy/wasm-filters.ts";
 import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
 import { createApiKey, createTenant } from "../../sidecar-services/src/keys.ts";
 import { patchTenantQuota } from "../../sidecar-services/src/quota-admin.ts";
@@ -103,9 +105,10 @@ const DESCRIPTIONS: Record<string, string> = {
   "leash-redact": "Envoy --concurrency 1 + redact.wasm (V8): every prompt string scanned for PII and secrets, replies too; no sidecar",
   "leash-injection": "Envoy --concurrency 1 + injection.wasm (V8): every prompt scored for injection; no sidecar",
   "leash-full": "Envoy --concurrency 1 + auth, redact, injection, quota and usage wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped, a tenant with limits it never reaches",
+  "leash-full-separate": "leash-full with wasm.shared_vm: false: each module in its own VM from its own binary (before 2026-11-26 late evening, the default)",
 };
 
-type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full";
+type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full" | "leash-full-separate";
 
 /** Which modules each Leash target runs; every target names every module (quota is on by default). */
 type Modules = { auth: boolean; redact: boolean; injection: boolean; quota: boolean; usage: boolean };
@@ -119,6 +122,7 @@ const MODULES: Record<LeashTargetName, Modules> = {
   "leash-redact": { ...NONE, redact: true },
   "leash-injection": { ...NONE, injection: true },
   "leash-full": { auth: true, redact: true, injection: true, quota: true, usage: true },
+  "leash-full-separate": { auth: true, redact: true, injection: true, quota: true, usage: true },
 };
 
 function configYaml(ports: Ports, mockUrl: string, modules: Modules, databaseUrl: string, dataDir: string): string {
@@ -145,11 +149,8 @@ modules:
 `;
 }
 
-function requireBuilt(modules: Modules, wasmDir: string): void {
-  const missing: string[] = [];
-  for (const m of ["auth", "redact", "injection", "quota", "usage"] as const) {
-    if (modules[m] && !existsSync(join(wasmDir, `${m}.wasm`))) missing.push(join(wasmDir, `${m}.wasm`));
-  }
+function requireBuilt(modules: Modules, config: LeashConfig, wasmDir: string): void {
+  const missing: string[] = wasmFilesFor(config, wasmDir).filter((f: string) => !existsSync(f));
   if ((modules.auth || modules.quota || modules.usage) && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
   if (missing.length > 0) throw new Error(`missing build output (run \`npm run build\`): ${missing.join(", ")}`);
 }
@@ -184,7 +185,6 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
   // Any module calls the sidecar (auth and quota to decide, usage to report).
   const withSidecar: boolean = modules.auth || modules.quota || modules.usage;
   const wasmDir: string = ctx.wasmDir ?? WASM_DIR;
-  requireBuilt(modules, wasmDir);
   const dir: string = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const ports: Ports = {
@@ -196,10 +196,11 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
   };
   // envoy-bare never starts the sidecar, so it needs no database; the config still names one.
   const databaseUrl: string = withSidecar ? await createBenchDatabase() : "";
-  const yaml: string = configYaml(ports, ctx.mockUrl, modules, databaseUrl, join(dir, "data"));
+  const yaml: string = configYaml(ports, ctx.mockUrl, modules, databaseUrl, join(dir, "data")) + (name === "leash-full-separate" ? "wasm: { shared_vm: false }\n" : "");
   const configPath: string = join(dir, "leash.yaml");
   writeFileSync(configPath, yaml);
   const config: LeashConfig = parseConfig(yaml, configPath, {});
+  requireBuilt(modules, config, wasmDir);
 
   const processes: Record<string, number[]> = {};
   let clientKey: string = MOCK_CLIENT_KEY;
@@ -240,7 +241,7 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
         clientKey = (await createApiKey(db, tenant.id, pepper)).key;
         // leash-quota: limits that exist (so quota reserves, in Redis, on every request) but that
         // no run reaches; set through the same code as `leash limits set`.
-        if (name === "leash-quota" || name === "leash-full") await patchTenantQuota(db, tenant.id, { rpm: LIMIT_NEVER_REACHED, tpm: LIMIT_NEVER_REACHED });
+        if (name === "leash-quota" || name === "leash-full" || name === "leash-full-separate") await patchTenantQuota(db, tenant.id, { rpm: LIMIT_NEVER_REACHED, tpm: LIMIT_NEVER_REACHED });
       } finally {
         await db.close();
       }

@@ -5,7 +5,7 @@
 // leash-injection target loads them in place of injection.wasm. buildPassThroughChain() builds the
 // call-free probe under each module's root id, so a multi-module target runs that many filters that
 // do nothing: what the filters themselves cost Envoy.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
@@ -66,6 +66,8 @@ export async function buildProbes(kinds: readonly string[], calls: number): Prom
     writeFileSync(src, source(PROBE_CALLS[kind].statement, kind === "none" ? 0 : calls));
     const r = await asc.main([src, "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", join(dir, "injection.wasm")]);
     if (r.error) throw new Error(`building the ${kind} probe: ${r.error.message}`);
+    // The same binary as leash.wasm, which Envoy loads when the modules share a VM (the default).
+    copyFileSync(join(dir, "injection.wasm"), join(dir, "leash.wasm"));
     out.set(kind, dir);
   }
   return out;
@@ -81,5 +83,11 @@ export async function buildPassThroughChain(rootIds: readonly string[]): Promise
     const r = await asc.main([src, "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", join(dir, `${id}.wasm`)]);
     if (r.error) throw new Error(`building the pass-through ${id}: ${r.error.message}`);
   }
+  // And one binary with the call-free probe under every root id, for a shared VM (the default).
+  const src = join(dir, "leash.ts");
+  const registerAll = rootIds.map((id: string) => `registerRootContext("${id}", newProbeRoot);`).join("\n");
+  writeFileSync(src, source("", 0, rootIds[0]).replace(`registerRootContext("${rootIds[0]}", newProbeRoot);`, registerAll).replaceAll("../../../filters/", "../../../../filters/"));
+  const r = await asc.main([src, "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", join(dir, "leash.wasm")]);
+  if (r.error) throw new Error(`building the shared pass-through: ${r.error.message}`);
   return dir;
 }

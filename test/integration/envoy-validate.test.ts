@@ -37,6 +37,7 @@ function stubWasmDir(): string {
   const dir: string = join(work, "wasm");
   mkdirSync(dir, { recursive: true });
   for (const module of MODULE_ORDER) writeFileSync(join(dir, `${module}.wasm`), proxyWasmStub());
+  writeFileSync(join(dir, "leash.wasm"), proxyWasmStub());
   return dir;
 }
 
@@ -107,6 +108,7 @@ describe("envoy --mode validate", () => {
     const emptyWasmDir: string = join(work, "empty-wasm");
     mkdirSync(emptyWasmDir, { recursive: true });
     writeFileSync(join(emptyWasmDir, "auth.wasm"), "");
+    writeFileSync(join(emptyWasmDir, "leash.wasm"), "");
     writeEnvoyConfig(goldenConfig("default"), { wasmDir: emptyWasmDir, outDir });
     const result = validateEnvoyConfig(staticRendering(outDir));
     assert.notEqual(result.code, 0);

@@ -39,6 +39,7 @@ admin: { address: 127.0.0.1, port: ${admin} }
 providers:
   - { name: mock, api: openai, prefix: /mock, base_url: "${mock.url}" }
   - { name: mock-anthropic, api: anthropic, prefix: /mock-anthropic, base_url: "${mock.url}" }
+wasm: { shared_vm: false }
 modules:
   auth: { enabled: false }
   usage: { enabled: false }

@@ -14,6 +14,8 @@ import { parse } from "yaml";
 import { loadConfig, parseConfig } from "../../config/load.ts";
 import type { LeashConfig } from "../../config/types.ts";
 import { generateEnvoyConfig, pluginConfig, writeEnvoyConfig } from "../../envoy/generate.ts";
+import { MODULE_ORDER } from "../../envoy/names.ts";
+import { wasmFilesFor } from "../../envoy/wasm-filters.ts";
 
 const GOLDEN: string = fileURLToPath(new URL("../golden/envoy/", import.meta.url));
 const UPDATE: boolean = process.env.UPDATE_GOLDEN === "1";
@@ -81,9 +83,35 @@ describe("generated config", () => {
     const lds = parse(generateEnvoyConfig(cfg, { wasmDir: "build/wasm", outDir: "/x" })["lds.yaml"]);
     const hcm = lds.resources[0].filter_chains[0].filters[0].typed_config;
     const wasm = hcm.http_filters[0].typed_config.config;
-    assert.equal(wasm.vm_config.code.local.filename, join(process.cwd(), "build/wasm/auth.wasm"));
+    assert.equal(wasm.vm_config.code.local.filename, join(process.cwd(), "build/wasm/leash.wasm"));
     assert.deepEqual(JSON.parse(wasm.configuration.value), pluginConfig(cfg, "auth"));
     assert.equal(hcm.http_filters.at(-1).name, "envoy.filters.http.router");
+  });
+
+  test("wasm.shared_vm (default): modules of one failure policy share a VM running leash.wasm; off: each its own", () => {
+    const all = { ...cfg, modules: { ...cfg.modules } } as LeashConfig;
+    for (const m of MODULE_ORDER) all.modules[m] = { ...all.modules[m], enabled: true } as never;
+    all.modules.redact = { ...all.modules.redact, failure_mode: "open" };
+    const filters = (c: LeashConfig) => {
+      const hcm = parse(generateEnvoyConfig(c, { wasmDir: "build/wasm", outDir: "/x" })["lds.yaml"]).resources[0].filter_chains[0].filters[0].typed_config;
+      return new Map<string, { vm: string; file: string; root: string }>(hcm.http_filters.filter((f: { name: string }) => f.name !== "envoy.filters.http.router")
+        .map((f: { typed_config: { config: { root_id: string; vm_config: { vm_id: string; code: { local: { filename: string } } } } } }) => {
+          const w = f.typed_config.config;
+          return [w.root_id, { vm: w.vm_config.vm_id, file: w.vm_config.code.local.filename, root: w.root_id }];
+        }));
+    };
+    const shared = filters(all);
+    assert.deepEqual([...shared.keys()], ["auth", "redact", "injection", "quota", "usage"]);
+    for (const m of ["auth", "injection", "quota", "usage"]) assert.equal(shared.get(m)!.vm, "leash-closed");
+    assert.equal(shared.get("redact")!.vm, "leash-open");
+    for (const f of shared.values()) assert.equal(f.file, join(process.cwd(), "build/wasm/leash.wasm"));
+    assert.deepEqual(wasmFilesFor(all, "build/wasm"), [join(process.cwd(), "build/wasm/leash.wasm")]);
+
+    const separate = filters({ ...all, wasm: { shared_vm: false } });
+    for (const m of MODULE_ORDER) {
+      assert.equal(separate.get(m)!.vm, `leash-${m}`);
+      assert.equal(separate.get(m)!.file, join(process.cwd(), `build/wasm/${m}.wasm`));
+    }
   });
 });
 
