@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseDuration } from "./cli/options.ts";
+import { integer, parseDuration } from "./cli/options.ts";
 import { loadTarget, type LoadSettings } from "./measure.ts";
 import { interrupted, onCleanup, runEntry } from "./procs/cleanup.ts";
 import { planPinning, pinSelf, type PinPlan } from "./procs/pinning.ts";
@@ -24,6 +24,7 @@ import { startMock, type RunningMock } from "./targets/mock.ts";
 import { startTarget } from "./targets/start.ts";
 import type { RunningTarget } from "./targets/types.ts";
 import { buildPassThroughChain, buildProbes, PROBE_CALLS } from "./vm/host-call-probe.ts";
+import { median } from "./vm/pass-through.ts";
 
 const MODULE_ROOT_IDS: readonly string[] = ["auth", "redact", "injection", "quota", "usage"];
 
@@ -48,21 +49,15 @@ function parseOptions(argv: readonly string[]): Options {
       out: { type: "string", default: join(BENCH_DIR, "results") },
     },
   });
-  const int = (name: string, text: string, min: number, max: number): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
-    return n;
-  };
   return {
-    calls: int("calls", values.calls!, 1, 100_000),
-    rate: int("rate", values.rate!, 1, 5000),
+    calls: integer("--calls", values.calls!, 1, 100_000),
+    rate: integer("--rate", values.rate!, 1, 5000),
     durationMs: parseDuration(values.duration!),
-    rounds: int("rounds", values.rounds!, 1, 20),
+    rounds: integer("--rounds", values.rounds!, 1, 20),
     outDir: resolve(values.out!),
   };
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 
 /** Envoy CPU ms per request of `target` over one measured load at `settings`. */

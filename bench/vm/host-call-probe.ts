@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BASE = join(ROOT, "bench", ".peers", "host-calls");
 
 /** What each probe calls once per iteration (AssemblyScript statements). */
 export const PROBE_CALLS: Readonly<Record<string, { what: string; statement: string }>> = {
@@ -25,7 +26,8 @@ export const PROBE_CALLS: Readonly<Record<string, { what: string; statement: str
   metric: { what: "counter increment (proxy_increment_metric)", statement: "counter!.increment(1);" },
 };
 
-function source(statement: string, calls: number, rootId: string = "injection"): string {
+/** A probe module making `calls` calls of `statement` per request, registered under each of `rootIds`. */
+function source(statement: string, calls: number, rootIds: readonly string[] = ["injection"]): string {
   return `import { registerRootContext } from "../../../filters/assembly/sdk/registry";
 import { RootContext, HttpContext } from "../../../filters/assembly/sdk/context";
 import { HeadersAction, HeaderMap } from "../../../filters/assembly/sdk/abi";
@@ -50,22 +52,25 @@ class ProbeStream extends HttpContext {
   }
 }
 function newProbeRoot(id: u32): RootContext { return new ProbeRoot(id); }
-registerRootContext("${rootId}", newProbeRoot);
+${rootIds.map((id: string) => `registerRootContext("${id}", newProbeRoot);`).join("\n")}
 `;
+}
+
+/** Writes `text` as bench/.peers/host-calls/<name>.ts (every source in one folder: its imports are relative) and builds it to `outFile`. */
+async function compile(name: string, text: string, outFile: string): Promise<void> {
+  const src = join(BASE, `${name}.ts`);
+  writeFileSync(src, text);
+  const r = await asc.main([src, "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", outFile]);
+  if (r.error) throw new Error(`building the ${name} probe: ${r.error.message}`);
 }
 
 /** Builds one probe per kind into bench/.peers/host-calls/<kind>/injection.wasm; returns kind → directory. */
 export async function buildProbes(kinds: readonly string[], calls: number): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const base = join(ROOT, "bench", ".peers", "host-calls");
-  mkdirSync(base, { recursive: true });
   for (const kind of kinds) {
-    const dir = join(base, kind);
+    const dir = join(BASE, kind);
     mkdirSync(dir, { recursive: true });
-    const src = join(base, `${kind}.ts`);
-    writeFileSync(src, source(PROBE_CALLS[kind].statement, kind === "none" ? 0 : calls));
-    const r = await asc.main([src, "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", join(dir, "injection.wasm")]);
-    if (r.error) throw new Error(`building the ${kind} probe: ${r.error.message}`);
+    await compile(kind, source(PROBE_CALLS[kind].statement, kind === "none" ? 0 : calls), join(dir, "injection.wasm"));
     // The same binary as leash.wasm, which Envoy loads when the modules share a VM (the default).
     copyFileSync(join(dir, "injection.wasm"), join(dir, "leash.wasm"));
     out.set(kind, dir);
@@ -73,21 +78,15 @@ export async function buildProbes(kinds: readonly string[], calls: number): Prom
   return out;
 }
 
-/** The call-free probe under each root id (one `<id>.wasm` each) in bench/.peers/host-calls/chain-<n>; returns the directory. */
+/**
+ * The call-free probe under each root id (one `<id>.wasm` each), and one leash.wasm with it under
+ * every root id for a shared VM (the default), in bench/.peers/host-calls/chain-<n>; returns the directory.
+ */
 export async function buildPassThroughChain(rootIds: readonly string[]): Promise<string> {
-  const dir = join(ROOT, "bench", ".peers", "host-calls", `chain-${rootIds.length}`);
+  const name = `chain-${rootIds.length}`;
+  const dir = join(BASE, name);
   mkdirSync(dir, { recursive: true });
-  for (const id of rootIds) {
-    const src = join(dir, `${id}.ts`);
-    writeFileSync(src, source("", 0, id).replaceAll("../../../filters/", "../../../../filters/"));
-    const r = await asc.main([src, "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", join(dir, `${id}.wasm`)]);
-    if (r.error) throw new Error(`building the pass-through ${id}: ${r.error.message}`);
-  }
-  // And one binary with the call-free probe under every root id, for a shared VM (the default).
-  const src = join(dir, "leash.ts");
-  const registerAll = rootIds.map((id: string) => `registerRootContext("${id}", newProbeRoot);`).join("\n");
-  writeFileSync(src, source("", 0, rootIds[0]).replace(`registerRootContext("${rootIds[0]}", newProbeRoot);`, registerAll).replaceAll("../../../filters/", "../../../../filters/"));
-  const r = await asc.main([src, "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", join(dir, "leash.wasm")]);
-  if (r.error) throw new Error(`building the shared pass-through: ${r.error.message}`);
+  for (const id of rootIds) await compile(`${name}-${id}`, source("", 0, [id]), join(dir, `${id}.wasm`));
+  await compile(`${name}-leash`, source("", 0, rootIds), join(dir, "leash.wasm"));
   return dir;
 }

@@ -23,7 +23,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** The median of a sample (it is not modified). */
-export function median(xs: number[]): number {
+export function median(xs: readonly number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
 
