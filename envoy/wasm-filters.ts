@@ -117,6 +117,12 @@ export function moduleVm(cfg: LeashConfig, module: ModuleName, wasmDir: string):
   return { vmId: `leash-${cfg.modules[module].failure_mode === "closed" ? "closed" : "open"}`, file: resolve(wasmDir, SHARED_WASM) };
 }
 
+/** The binaries Envoy will load for `cfg`'s enabled modules (each once), absolute. */
+export function wasmFilesFor(cfg: LeashConfig, wasmDir: string): string[] {
+  const files: string[] = MODULE_ORDER.filter((m: ModuleName) => cfg.modules[m].enabled).map((m: ModuleName) => moduleVm(cfg, m, wasmDir).file);
+  return [...new Set(files)];
+}
+
 /**
  * Modules that hold a request's headers while they read its body (the quota module decides on the
  * body, and nothing may reach the upstream before it has; the usage module may grow an OpenAI
@@ -127,12 +133,6 @@ export function moduleVm(cfg: LeashConfig, module: ModuleName, wasmDir: string):
  * would wait for a body the module never sees.
  */
 const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["injection", "quota", "usage"];
-
-/** The binaries Envoy will load for `cfg`'s enabled modules (each once), absolute. */
-export function wasmFilesFor(cfg: LeashConfig, wasmDir: string): string[] {
-  const files: string[] = MODULE_ORDER.filter((m: ModuleName) => cfg.modules[m].enabled).map((m: ModuleName) => moduleVm(cfg, m, wasmDir).file);
-  return [...new Set(files)];
-}
 
 /**
  * One `envoy.filters.http.wasm` entry. The JSON goes in a StringValue because Envoy hands a

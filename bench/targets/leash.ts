@@ -125,7 +125,10 @@ const MODULES: Record<LeashTargetName, Modules> = {
   "leash-full-separate": { auth: true, redact: true, injection: true, quota: true, usage: true },
 };
 
-function configYaml(ports: Ports, mockUrl: string, modules: Modules, databaseUrl: string, dataDir: string): string {
+/** Targets whose modules each run in their own VM (wasm.shared_vm: false); the others share one, as shipped. */
+const SEPARATE_VMS: ReadonlySet<LeashTargetName> = new Set<LeashTargetName>(["leash-full-separate"]);
+
+function configYaml(ports: Ports, mockUrl: string, modules: Modules, sharedVm: boolean, databaseUrl: string, dataDir: string): string {
   // Defaults everywhere else (auth timeout 250 ms, fail closed), as a user would run it.
   return `
 version: 1
@@ -146,6 +149,7 @@ modules:
   injection: { enabled: ${modules.injection} }
   quota: { enabled: ${modules.quota}${QUOTA_LEASE_TTL_MS !== null ? `, lease_ttl_ms: ${QUOTA_LEASE_TTL_MS}` : ""}${QUOTA_LEASE_MAX_REQUESTS !== null ? `, lease_max_requests: ${QUOTA_LEASE_MAX_REQUESTS}` : ""} }
   usage: { enabled: ${modules.usage} }
+wasm: { shared_vm: ${sharedVm} }
 `;
 }
 
@@ -196,7 +200,7 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
   };
   // envoy-bare never starts the sidecar, so it needs no database; the config still names one.
   const databaseUrl: string = withSidecar ? await createBenchDatabase() : "";
-  const yaml: string = configYaml(ports, ctx.mockUrl, modules, databaseUrl, join(dir, "data")) + (name === "leash-full-separate" ? "wasm: { shared_vm: false }\n" : "");
+  const yaml: string = configYaml(ports, ctx.mockUrl, modules, !SEPARATE_VMS.has(name), databaseUrl, join(dir, "data"));
   const configPath: string = join(dir, "leash.yaml");
   writeFileSync(configPath, yaml);
   const config: LeashConfig = parseConfig(yaml, configPath, {});
@@ -239,9 +243,9 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
       try {
         const tenant = await createTenant(db, "bench");
         clientKey = (await createApiKey(db, tenant.id, pepper)).key;
-        // leash-quota: limits that exist (so quota reserves, in Redis, on every request) but that
-        // no run reaches; set through the same code as `leash limits set`.
-        if (name === "leash-quota" || name === "leash-full" || name === "leash-full-separate") await patchTenantQuota(db, tenant.id, { rpm: LIMIT_NEVER_REACHED, tpm: LIMIT_NEVER_REACHED });
+        // Targets with quota: limits that exist (so quota reserves, in Redis, on every request) but
+        // that no run reaches; set through the same code as `leash limits set`.
+        if (modules.quota) await patchTenantQuota(db, tenant.id, { rpm: LIMIT_NEVER_REACHED, tpm: LIMIT_NEVER_REACHED });
       } finally {
         await db.close();
       }
