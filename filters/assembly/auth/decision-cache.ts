@@ -55,12 +55,6 @@ export class DecisionCache {
     return e == null ? null : e.answer;
   }
 
-  /** Whether the key's live entry is due for its one background refresh (CacheEntry.claimRefresh). */
-  dueForRefresh(key: string, nowMs: u64): bool {
-    const e = this.find(key, nowMs);
-    return e != null && e.claimRefresh(nowMs);
-  }
-
   put(key: string, answer: AuthorizeResponse, ttlMs: u32, nowMs: u64): void {
     if (ttlMs == 0 || this.maxEntries <= 0) return;
     if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.evict(nowMs);

@@ -9,6 +9,12 @@ function field(json: string, name: string): string | null {
   return topLevelString(changetype<usize>(b), b.byteLength, name);
 }
 
+/** What the auth filter does on a hit: find the live entry, then claim its one background refresh. */
+function dueForRefresh(c: DecisionCache, key: string, nowMs: u64): bool {
+  const e = c.find(key, nowMs);
+  return e != null && e.claimRefresh(nowMs);
+}
+
 function answer(tenant: string): AuthorizeResponse {
   const a = new AuthorizeResponse();
   a.tenantId = tenant;
@@ -27,17 +33,17 @@ describe("DecisionCache", () => {
     const c = new DecisionCache(10);
     const k = DecisionCache.keyOf("openai", "lsh_a");
     c.put(k, answer("t1"), 1000, 5000);
-    expect(c.dueForRefresh(k, 5499)).toBe(false);
-    expect(c.dueForRefresh(k, 5500)).toBe(true);
-    expect(c.dueForRefresh(k, 5600)).toBe(false);
+    expect(dueForRefresh(c, k, 5499)).toBe(false);
+    expect(dueForRefresh(c, k, 5500)).toBe(true);
+    expect(dueForRefresh(c, k, 5600)).toBe(false);
     expect(c.get(k, 5999)!.tenantId).toBe("t1");
     c.put(k, answer("t2"), 1000, 5700);
-    expect(c.dueForRefresh(k, 6199)).toBe(false);
-    expect(c.dueForRefresh(k, 6200)).toBe(true);
-    expect(c.dueForRefresh("absent", 6200)).toBe(false);
+    expect(dueForRefresh(c, k, 6199)).toBe(false);
+    expect(dueForRefresh(c, k, 6200)).toBe(true);
+    expect(dueForRefresh(c, "absent", 6200)).toBe(false);
     const e = new DecisionCache(10);
     e.put(k, answer("t3"), 1000, 0);
-    expect(e.dueForRefresh(k, 1000)).toBe(false);
+    expect(dueForRefresh(e, k, 1000)).toBe(false);
   });
   it("keys by provider and exact key", () => {
     const c = new DecisionCache(10);
