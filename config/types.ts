@@ -212,6 +212,13 @@ export interface WasmConfig {
    * module in its own VM from its own binary (a fault reloads only that module's VM).
    */
   shared_vm: boolean;
+  /**
+   * true (default with shared_vm): modules next to each other in the chain with the same failure
+   * policy run inside one filter (filters/assembly/sdk/chain.ts runs them in order as Envoy would),
+   * which saves Envoy the cost of a filter per module. false: each module its own filter.
+   * Requires shared_vm.
+   */
+  chain: boolean;
 }
 
 export interface TracingConfig {

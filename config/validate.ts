@@ -95,8 +95,7 @@ export function validateConfig(
   const modules: ModulesConfig = readModules(top.modules, problems);
   const mockProvider: MockProviderConfig = readMockProvider(top.mock_provider, problems);
   const tracing: TracingConfig = readTracing(top.tracing, problems);
-  const wasmMapping: Mapping = readMapping(top.wasm, "wasm", ["shared_vm"], problems);
-  const wasm: WasmConfig = { shared_vm: readBoolean(wasmMapping, "wasm", "shared_vm", true, problems) };
+  const wasm: WasmConfig = readWasm(top.wasm, problems);
   checkPortClashes(listener, admin, sidecar, mockProvider, problems);
 
   if (!problems.empty) return { config: undefined, problems: problems.list };
@@ -405,4 +404,12 @@ function checkPortClashes(
       if (clash !== undefined) problems.add(p.key, `must differ from ${clash.key} (${clash.port})`);
     });
   }
+}
+
+function readWasm(value: unknown, problems: Problems): WasmConfig {
+  const m: Mapping = readMapping(value, "wasm", ["shared_vm", "chain"], problems);
+  const sharedVm: boolean = readBoolean(m, "wasm", "shared_vm", true, problems);
+  const chain: boolean = readBoolean(m, "wasm", "chain", sharedVm, problems);
+  if (chain && !sharedVm) problems.add("wasm.chain", "needs wasm.shared_vm: true (the modules of one filter run in one VM)");
+  return { shared_vm: sharedVm, chain };
 }

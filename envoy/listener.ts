@@ -2,11 +2,11 @@
 // modules, then the router. Nothing here buffers bodies, so SSE responses stream through as they come.
 
 import type { LeashConfig } from "../config/types.ts";
-import { PUBLIC_LISTENER, type ModuleName } from "./names.ts";
+import { PUBLIC_LISTENER } from "./names.ts";
 import { socketAddress, typeUrl, type ProtoObject } from "./proto.ts";
 import { localReplyConfig } from "./local-replies.ts";
 import { buildRouteConfig } from "./routes.ts";
-import { enabledModules, wasmHttpFilter } from "./wasm-filters.ts";
+import { wasmFilterGroups, wasmHttpFilter, type WasmFilterGroup } from "./wasm-filters.ts";
 import { hcmTracing, requestIdExtension } from "./tracing.ts";
 
 /**
@@ -53,7 +53,7 @@ export function buildListener(cfg: LeashConfig, wasmDir: string): ProtoObject {
  * response carries it.
  */
 function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
-  const modules: ModuleName[] = enabledModules(cfg);
+  const groups: WasmFilterGroup[] = wasmFilterGroups(cfg);
   const localReplies: ProtoObject | null = localReplyConfig(cfg);
   return {
     name: "envoy.filters.network.http_connection_manager",
@@ -91,9 +91,9 @@ function httpConnectionManager(cfg: LeashConfig, wasmDir: string): ProtoObject {
         },
       ],
       ...(localReplies === null ? {} : { local_reply_config: localReplies }),
-      route_config: buildRouteConfig(cfg, modules),
+      route_config: buildRouteConfig(cfg, groups.map((g: WasmFilterGroup): string => g.name)),
       http_filters: [
-        ...modules.map((m: ModuleName): ProtoObject => wasmHttpFilter(cfg, m, wasmDir)),
+        ...groups.map((g: WasmFilterGroup): ProtoObject => wasmHttpFilter(cfg, g, wasmDir)),
         {
           name: "envoy.filters.http.router",
           typed_config: { "@type": typeUrl("envoy.extensions.filters.http.router.v3.Router") },

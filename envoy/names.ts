@@ -34,6 +34,11 @@ export function wasmFilterName(module: ModuleName): string {
   return `leash.${module}`;
 }
 
+/** Name of the entry that runs several modules in one filter (wasm.chain), e.g. "leash.auth+redact". */
+export function chainFilterName(modules: readonly ModuleName[]): string {
+  return `leash.${modules.join("+")}`;
+}
+
 /** Wasm VM id: one VM per module, so modules never share memory or shared-data keys. */
 export function wasmVmId(module: ModuleName): string {
   return `leash-${module}`;

@@ -4,7 +4,7 @@
 import type { BaseUrl } from "../config/base-url.ts";
 import type { LeashConfig, ProviderConfig } from "../config/types.ts";
 import { baseUrlOf } from "./clusters.ts";
-import { providerClusterName, PUBLIC_ROUTES, wasmFilterName, type ModuleName } from "./names.ts";
+import { providerClusterName, PUBLIC_ROUTES } from "./names.ts";
 import { duration, typeUrl, type ProtoObject } from "./proto.ts";
 
 /** Body of GET /health; answered by Envoy itself, so it says the proxy is up, not the sidecar. */
@@ -30,7 +30,7 @@ export function noRouteBody(cfg: LeashConfig): string {
 }
 
 /**
- * `modules` are the wasm filters in the chain: the gateway's own answers (/health, 404) skip them
+ * `filters` are the names of the wasm filters in the chain: the gateway's own answers (/health, 404) skip them
  * so health checks never depend on the sidecar and unknown paths never cost a sidecar call.
  *
  * validate_clusters is off because on a reload Envoy may read the new lds.yaml before the new
@@ -40,7 +40,7 @@ export function noRouteBody(cfg: LeashConfig): string {
  * the new route get 503 (no cluster) for the milliseconds until CDS catches up. That every route
  * names a generated cluster is checked by the unit tests instead.
  */
-export function buildRouteConfig(cfg: LeashConfig, modules: readonly ModuleName[]): ProtoObject {
+export function buildRouteConfig(cfg: LeashConfig, filters: readonly string[]): ProtoObject {
   return {
     name: PUBLIC_ROUTES,
     validate_clusters: false,
@@ -54,7 +54,7 @@ export function buildRouteConfig(cfg: LeashConfig, modules: readonly ModuleName[
             match: { path: "/health" },
             direct_response: { status: 200, body: { inline_string: HEALTH_BODY } },
             ...jsonContentType(),
-            ...skipFilters(modules),
+            ...skipFilters(filters),
           },
           ...cfg.providers.map(providerRoute),
           {
@@ -62,7 +62,7 @@ export function buildRouteConfig(cfg: LeashConfig, modules: readonly ModuleName[
             match: { prefix: "/" },
             direct_response: { status: 404, body: { inline_string: noRouteBody(cfg) } },
             ...jsonContentType(),
-            ...skipFilters(modules),
+            ...skipFilters(filters),
           },
         ],
       },
@@ -105,11 +105,11 @@ function jsonContentType(): ProtoObject {
   };
 }
 
-function skipFilters(modules: readonly ModuleName[]): ProtoObject {
-  if (modules.length === 0) return {};
+function skipFilters(filters: readonly string[]): ProtoObject {
+  if (filters.length === 0) return {};
   const perFilter: ProtoObject = {};
-  for (const module of modules) {
-    perFilter[wasmFilterName(module)] = {
+  for (const name of filters) {
+    perFilter[name] = {
       "@type": typeUrl("envoy.config.route.v3.FilterConfig"),
       disabled: true,
     };

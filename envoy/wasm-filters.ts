@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 
 import type { RedactAction, InjectionAction } from "../config/guard-policy.ts";
 import type { FailureMode, LeashConfig, ProviderApi, ProviderConfig } from "../config/types.ts";
-import { MODULE_ORDER, SIDECAR_CLUSTER, wasmFilterName, wasmVmId, type ModuleName } from "./names.ts";
+import { chainFilterName, MODULE_ORDER, SIDECAR_CLUSTER, wasmFilterName, wasmVmId, type ModuleName } from "./names.ts";
 import { typeUrl, type ProtoObject } from "./proto.ts";
 
 /** How a module maps a request path to a provider (the filter sees paths before rewriting). */
@@ -130,28 +130,69 @@ export function wasmFilesFor(cfg: LeashConfig, wasmDir: string): string[] {
  * the body and may add x-leash-injection-score to the headers): Envoy must still run their
  * body callbacks while the headers are stopped, which it does only with allow_on_headers_stop_iteration.
  * Without it, StopIteration from the headers becomes StopAllIterationAndWatermark and the request
- * would wait for a body the module never sees.
+ * would wait for a body the module never sees. The modules say the same of themselves
+ * (RootContext.bodyWhileHeadersHeld), which the chain root applies between the modules it runs.
  */
 const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["injection", "quota", "usage"];
 
+/** One entry of the HTTP filter chain: a module in its own filter, or several in one (wasm.chain). */
+export interface WasmFilterGroup {
+  /** The entry's name in http_filters (per-route overrides use it). */
+  name: string;
+  /** Its modules in chain order; more than one = the chain root (filters/assembly/sdk/chain.ts). */
+  modules: ModuleName[];
+}
+
 /**
- * One `envoy.filters.http.wasm` entry. The JSON goes in a StringValue because Envoy hands a
+ * The wasm entries of the filter chain, in order. With wasm.chain (the default with shared_vm),
+ * enabled modules next to each other with the same failure policy run in one filter: a filter
+ * costs Envoy CPU per request however little it does (bench/README.md), and the policy is
+ * Envoy's, per filter, so modules of different policies stay apart. Otherwise one filter each.
+ */
+export function wasmFilterGroups(cfg: LeashConfig): WasmFilterGroup[] {
+  const groups: ModuleName[][] = [];
+  for (const m of enabledModules(cfg)) {
+    const last: ModuleName[] | undefined = groups[groups.length - 1];
+    const joins: boolean = cfg.wasm.chain && last !== undefined &&
+      cfg.modules[last[0]!].failure_mode === cfg.modules[m].failure_mode;
+    if (joins) last!.push(m);
+    else groups.push([m]);
+  }
+  return groups.map((modules: ModuleName[]): WasmFilterGroup => ({
+    name: modules.length === 1 ? wasmFilterName(modules[0]!) : chainFilterName(modules),
+    modules,
+  }));
+}
+
+/**
+ * A chain filter's plugin configuration: each module's plugin JSON on its own line, in chain order
+ * (JSON.stringify never writes a raw newline, so a line is one module).
+ */
+export function chainConfiguration(cfg: LeashConfig, modules: readonly ModuleName[]): string {
+  return modules.map((m: ModuleName): string => JSON.stringify(pluginConfig(cfg, m))).join("\n");
+}
+
+/**
+ * One `envoy.filters.http.wasm` entry: one module (root_id = the module), or several run by the
+ * chain root (root_id "chain", configuration = chainConfiguration). The JSON goes in a StringValue because Envoy hands a
  * StringValue to the plugin unwrapped, which is what the filter's config parser reads.
  * Closed modules get FAIL_RELOAD, not FAIL_CLOSED: both answer 503 to the request whose callback
  * trapped, but FAIL_CLOSED then refuses every later request on that VM until Envoy restarts,
  * while FAIL_RELOAD starts a fresh VM (test/integration/envoy-failure-policy.test.ts shows both).
  * FAIL_OPEN skips the filter instead.
  */
-export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: string): ProtoObject {
-  const failureMode: FailureMode = cfg.modules[module].failure_mode;
-  const vm = moduleVm(cfg, module, wasmDir);
+export function wasmHttpFilter(cfg: LeashConfig, group: WasmFilterGroup, wasmDir: string): ProtoObject {
+  const first: ModuleName = group.modules[0]!;
+  const single: boolean = group.modules.length === 1;
+  const failureMode: FailureMode = cfg.modules[first].failure_mode;
+  const vm = moduleVm(cfg, first, wasmDir);
   return {
-    name: wasmFilterName(module),
+    name: group.name,
     typed_config: {
       "@type": typeUrl("envoy.extensions.filters.http.wasm.v3.Wasm"),
       config: {
-        name: module,
-        root_id: module,
+        name: single ? first : group.modules.join("+"),
+        root_id: single ? first : "chain",
         vm_config: {
           vm_id: vm.vmId,
           runtime: "envoy.wasm.runtime.v8",
@@ -159,10 +200,10 @@ export function wasmHttpFilter(cfg: LeashConfig, module: ModuleName, wasmDir: st
         },
         configuration: {
           "@type": typeUrl("google.protobuf.StringValue"),
-          value: JSON.stringify(pluginConfig(cfg, module)),
+          value: single ? JSON.stringify(pluginConfig(cfg, first)) : chainConfiguration(cfg, group.modules),
         },
         failure_policy: failureMode === "closed" ? "FAIL_RELOAD" : "FAIL_OPEN",
-        ...(HOLDS_HEADERS_FOR_BODY.includes(module) ? { allow_on_headers_stop_iteration: true } : {}),
+        ...(group.modules.some((m: ModuleName) => HOLDS_HEADERS_FOR_BODY.includes(m)) ? { allow_on_headers_stop_iteration: true } : {}),
       },
     },
   };

@@ -16,6 +16,7 @@ const COLORS: Record<TargetName, string> = {
   "leash-injection": "#bcbd22",
   "leash-auth-control": "#aec7e8",
   "leash-full": "#8c564b",
+  "leash-full-filters": "#e7969c",
   "leash-full-separate": "#c49c94",
   litellm: "#2ca02c",
   portkey: "#9467bd",

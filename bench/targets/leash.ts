@@ -17,7 +17,8 @@
 //   leash-full  every module, in the shipped order (auth, redact, injection, quota, usage): the
 //               gateway as shipped, with a tenant whose limits exist (so quota enforces them) but
 //               are never reached.
-//   leash-full-separate  leash-full with wasm.shared_vm: false (each module in its own VM).
+//   leash-full-filters   leash-full with wasm.chain: false (one VM, but each module its own filter).
+//   leash-full-separate  leash-full with wasm.shared_vm: false (each module in its own VM and filter).
 // Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
 
 import { randomBytes } from "node:crypto";
@@ -105,10 +106,11 @@ const DESCRIPTIONS: Record<string, string> = {
   "leash-redact": "Envoy --concurrency 1 + redact.wasm (V8): every prompt string scanned for PII and secrets, replies too; no sidecar",
   "leash-injection": "Envoy --concurrency 1 + injection.wasm (V8): every prompt scored for injection; no sidecar",
   "leash-full": "Envoy --concurrency 1 + auth, redact, injection, quota and usage wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped, a tenant with limits it never reaches",
+  "leash-full-filters": "leash-full with wasm.chain: false: one VM, each module its own filter (the default from 2026-11-26 late evening until the chain)",
   "leash-full-separate": "leash-full with wasm.shared_vm: false: each module in its own VM from its own binary (before 2026-11-26 late evening, the default)",
 };
 
-type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full" | "leash-full-separate";
+type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full" | "leash-full-filters" | "leash-full-separate";
 
 /** Which modules each Leash target runs; every target names every module (quota is on by default). */
 type Modules = { auth: boolean; redact: boolean; injection: boolean; quota: boolean; usage: boolean };
@@ -122,13 +124,19 @@ const MODULES: Record<LeashTargetName, Modules> = {
   "leash-redact": { ...NONE, redact: true },
   "leash-injection": { ...NONE, injection: true },
   "leash-full": { auth: true, redact: true, injection: true, quota: true, usage: true },
+  "leash-full-filters": { auth: true, redact: true, injection: true, quota: true, usage: true },
   "leash-full-separate": { auth: true, redact: true, injection: true, quota: true, usage: true },
 };
 
-/** Targets whose modules each run in their own VM (wasm.shared_vm: false); the others share one, as shipped. */
-const SEPARATE_VMS: ReadonlySet<LeashTargetName> = new Set<LeashTargetName>(["leash-full-separate"]);
+/** How a target's modules run (docs/configuration.md `wasm`): as shipped unless listed here. */
+type WasmLayout = { shared_vm: boolean; chain: boolean };
+const SHIPPED_LAYOUT: WasmLayout = { shared_vm: true, chain: true };
+const LAYOUTS: Partial<Record<LeashTargetName, WasmLayout>> = {
+  "leash-full-filters": { shared_vm: true, chain: false },
+  "leash-full-separate": { shared_vm: false, chain: false },
+};
 
-function configYaml(ports: Ports, mockUrl: string, modules: Modules, sharedVm: boolean, databaseUrl: string, dataDir: string): string {
+function configYaml(ports: Ports, mockUrl: string, modules: Modules, layout: WasmLayout, databaseUrl: string, dataDir: string): string {
   // Defaults everywhere else (auth timeout 250 ms, fail closed), as a user would run it.
   return `
 version: 1
@@ -149,7 +157,7 @@ modules:
   injection: { enabled: ${modules.injection} }
   quota: { enabled: ${modules.quota}${QUOTA_LEASE_TTL_MS !== null ? `, lease_ttl_ms: ${QUOTA_LEASE_TTL_MS}` : ""}${QUOTA_LEASE_MAX_REQUESTS !== null ? `, lease_max_requests: ${QUOTA_LEASE_MAX_REQUESTS}` : ""} }
   usage: { enabled: ${modules.usage} }
-wasm: { shared_vm: ${sharedVm} }
+wasm: { shared_vm: ${layout.shared_vm}, chain: ${layout.chain} }
 `;
 }
 
@@ -200,7 +208,7 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
   };
   // envoy-bare never starts the sidecar, so it needs no database; the config still names one.
   const databaseUrl: string = withSidecar ? await createBenchDatabase() : "";
-  const yaml: string = configYaml(ports, ctx.mockUrl, modules, !SEPARATE_VMS.has(name), databaseUrl, join(dir, "data"));
+  const yaml: string = configYaml(ports, ctx.mockUrl, modules, LAYOUTS[name] ?? SHIPPED_LAYOUT, databaseUrl, join(dir, "data"));
   const configPath: string = join(dir, "leash.yaml");
   writeFileSync(configPath, yaml);
   const config: LeashConfig = parseConfig(yaml, configPath, {});

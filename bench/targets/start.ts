@@ -20,6 +20,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case "leash-redact":
     case "leash-injection":
     case "leash-full":
+    case "leash-full-filters":
     case "leash-full-separate":
       return startLeash(ctx, name);
     case "litellm":

@@ -209,8 +209,9 @@ describe("docker-compose.yaml against deploy/compose/leash.yaml", () => {
     assert.equal(sidecar.type, "STRICT_DNS", "a service name must be resolved through DNS");
     const address: Any = sidecar.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     assert.deepEqual(address, { address: cfg.sidecar.host, port_value: cfg.sidecar.grpc_port });
-    const plugins: PluginConfig[] = collect(lds, "configuration").map(
-      (c: Any): PluginConfig => JSON.parse(c.value) as PluginConfig,
+    // A chain filter's configuration is one plugin JSON per line (envoy/wasm-filters.ts).
+    const plugins: PluginConfig[] = collect(lds, "configuration").flatMap(
+      (c: Any): PluginConfig[] => (c.value as string).split("\n").map((line: string): PluginConfig => JSON.parse(line) as PluginConfig),
     );
     assert.ok(plugins.length > 0, "no wasm plugin in lds.yaml");
     for (const plugin of plugins) assert.equal(plugin.sidecar_cluster, SIDECAR_CLUSTER);

@@ -96,7 +96,7 @@ const DEFAULTS_OF_MINIMAL: LeashConfig = {
   },
   mock_provider: { enabled: false, port: 8082 },
   tracing: { enabled: false, otlp_endpoint: "", service_name: "leash", sample_rate: 1 },
-  wasm: { shared_vm: true },
+  wasm: { shared_vm: true, chain: true },
 };
 
 describe("valid fixtures", () => {

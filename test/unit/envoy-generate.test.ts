@@ -15,7 +15,7 @@ import { loadConfig, parseConfig } from "../../config/load.ts";
 import type { LeashConfig } from "../../config/types.ts";
 import { generateEnvoyConfig, pluginConfig, writeEnvoyConfig } from "../../envoy/generate.ts";
 import { MODULE_ORDER } from "../../envoy/names.ts";
-import { wasmFilesFor } from "../../envoy/wasm-filters.ts";
+import { chainConfiguration, wasmFilesFor, wasmFilterGroups } from "../../envoy/wasm-filters.ts";
 
 const GOLDEN: string = fileURLToPath(new URL("../golden/envoy/", import.meta.url));
 const UPDATE: boolean = process.env.UPDATE_GOLDEN === "1";
@@ -80,7 +80,8 @@ describe("generated config", () => {
   });
 
   test("the wasm filter carries the plugin JSON and an absolute wasm path", () => {
-    const lds = parse(generateEnvoyConfig(cfg, { wasmDir: "build/wasm", outDir: "/x" })["lds.yaml"]);
+    const oneEach = { ...cfg, wasm: { shared_vm: true, chain: false } };
+    const lds = parse(generateEnvoyConfig(oneEach, { wasmDir: "build/wasm", outDir: "/x" })["lds.yaml"]);
     const hcm = lds.resources[0].filter_chains[0].filters[0].typed_config;
     const wasm = hcm.http_filters[0].typed_config.config;
     assert.equal(wasm.vm_config.code.local.filename, join(process.cwd(), "build/wasm/leash.wasm"));
@@ -100,18 +101,58 @@ describe("generated config", () => {
           return [w.root_id, { vm: w.vm_config.vm_id, file: w.vm_config.code.local.filename, root: w.root_id }];
         }));
     };
-    const shared = filters(all);
+    const shared = filters({ ...all, wasm: { shared_vm: true, chain: false } });
     assert.deepEqual([...shared.keys()], ["auth", "redact", "injection", "quota", "usage"]);
     for (const m of ["auth", "injection", "quota", "usage"]) assert.equal(shared.get(m)!.vm, "leash-closed");
     assert.equal(shared.get("redact")!.vm, "leash-open");
     for (const f of shared.values()) assert.equal(f.file, join(process.cwd(), "build/wasm/leash.wasm"));
     assert.deepEqual(wasmFilesFor(all, "build/wasm"), [join(process.cwd(), "build/wasm/leash.wasm")]);
 
-    const separate = filters({ ...all, wasm: { shared_vm: false } });
+    const separate = filters({ ...all, wasm: { shared_vm: false, chain: false } });
     for (const m of MODULE_ORDER) {
       assert.equal(separate.get(m)!.vm, `leash-${m}`);
       assert.equal(separate.get(m)!.file, join(process.cwd(), `build/wasm/${m}.wasm`));
     }
+  });
+});
+
+describe("wasm.chain (default): neighbouring modules of one failure policy in one filter", () => {
+  const base: LeashConfig = caseConfig("default");
+  const all = { ...base, modules: { ...base.modules } } as LeashConfig;
+  for (const m of MODULE_ORDER) all.modules[m] = { ...all.modules[m], enabled: true } as never;
+  all.modules.redact = { ...all.modules.redact, failure_mode: "open" };
+  const hcmOf = (c: LeashConfig) => parse(generateEnvoyConfig(c, { wasmDir: "build/wasm", outDir: "/x" })["lds.yaml"]).resources[0].filter_chains[0].filters[0].typed_config;
+
+  test("groups by failure policy without reordering: auth | redact (open) | injection+quota+usage", () => {
+    assert.deepEqual(wasmFilterGroups(all).map((g) => g.modules), [["auth"], ["redact"], ["injection", "quota", "usage"]]);
+    const wasm = hcmOf(all).http_filters.filter((f: { name: string }) => f.name !== "envoy.filters.http.router");
+    assert.deepEqual(wasm.map((f: { name: string }) => f.name), ["leash.auth", "leash.redact", "leash.injection+quota+usage"]);
+    const [auth, redact, chain] = wasm.map((f: { typed_config: { config: Record<string, unknown> } }) => f.typed_config.config);
+    assert.equal(auth.root_id, "auth");
+    assert.deepEqual(JSON.parse((auth.configuration as { value: string }).value), pluginConfig(all, "auth"));
+    assert.equal(redact.failure_policy, "FAIL_OPEN");
+    assert.equal(chain.root_id, "chain");
+    assert.equal(chain.failure_policy, "FAIL_RELOAD");
+    assert.equal(chain.allow_on_headers_stop_iteration, true);
+    assert.equal((chain.vm_config as { vm_id: string }).vm_id, "leash-closed");
+    const lines = (chain.configuration as { value: string }).value.split("\n");
+    assert.deepEqual(lines.map((l: string) => JSON.parse(l)), [pluginConfig(all, "injection"), pluginConfig(all, "quota"), pluginConfig(all, "usage")]);
+    assert.equal(chainConfiguration(all, ["injection", "quota", "usage"]), (chain.configuration as { value: string }).value);
+  });
+
+  test("one policy: one filter for the whole chain, and the gateway's own routes skip it by its name", () => {
+    const closed = { ...all, modules: { ...all.modules, redact: { ...all.modules.redact, failure_mode: "closed" as const } } };
+    const hcm = hcmOf(closed);
+    assert.deepEqual(hcm.http_filters.map((f: { name: string }) => f.name), ["leash.auth+redact+injection+quota+usage", "envoy.filters.http.router"]);
+    const health = hcm.route_config.virtual_hosts[0].routes.find((r: { name: string }) => r.name === "health");
+    assert.deepEqual(Object.keys(health.typed_per_filter_config), ["leash.auth+redact+injection+quota+usage"]);
+  });
+
+  test("off, or without a shared VM: one filter per module; chain without shared_vm is refused", () => {
+    assert.deepEqual(wasmFilterGroups({ ...all, wasm: { shared_vm: true, chain: false } }).map((g) => g.name), MODULE_ORDER.map((m) => `leash.${m}`));
+    assert.throws(() => parseConfig("version: 1\nproviders: [{ name: openai, prefix: /openai, base_url: 'https://api.openai.com' }]\nwasm: { shared_vm: false, chain: true }\n", "t", {}), /wasm\.chain/);
+    const c = parseConfig("version: 1\nproviders: [{ name: openai, prefix: /openai, base_url: 'https://api.openai.com' }]\nwasm: { shared_vm: false }\n", "t", {});
+    assert.equal(c.wasm.chain, false);
   });
 });
 

@@ -14,6 +14,7 @@ import { RedactRoot } from "../redact/filter";
 import { InjectionRoot } from "../injection/filter";
 import { QuotaRoot } from "../quota/filter";
 import { UsageRoot } from "../usage/filter";
+import { ChainRoot } from "../sdk/chain";
 
 export * from "../sdk/exports";
 export * from "../sdk/exports-response-body";
@@ -23,9 +24,13 @@ function newRedactRoot(id: u32): RootContext { return new RedactRoot(id); }
 function newInjectionRoot(id: u32): RootContext { return new InjectionRoot(id); }
 function newQuotaRoot(id: u32): RootContext { return new QuotaRoot(id); }
 function newUsageRoot(id: u32): RootContext { return new UsageRoot(id); }
+function newChainRoot(id: u32): RootContext { return new ChainRoot(id); }
 
 registerRootContext("auth", newAuthRoot);
 registerRootContext("redact", newRedactRoot);
 registerRootContext("injection", newInjectionRoot);
 registerRootContext("quota", newQuotaRoot);
 registerRootContext("usage", newUsageRoot);
+// Several of the modules above in one filter, in the order its configuration lists them
+// (sdk/chain.ts; wasm.chain, the default).
+registerRootContext("chain", newChainRoot);

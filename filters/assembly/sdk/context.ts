@@ -36,6 +36,14 @@ export class RootContext {
   timingProperty: string = "";
   timingPublish: bool = true;
 
+  /**
+   * Whether the module's streams read the body while they hold the headers (Envoy's
+   * allow_on_headers_stop_iteration, which envoy/wasm-filters.ts sets for such modules). Otherwise
+   * a held request's body waits until the module resumes, as Envoy does between filters
+   * (StopAllIteration); a module chain (chain.ts) applies the same rule between its modules.
+   */
+  bodyWhileHeadersHeld: bool = false;
+
   constructor(public readonly id: u32) {}
 
   /** Called once per VM. Return false to fail the VM start. */
@@ -55,6 +63,13 @@ export class RootContext {
 
   /** A call made with grpcCallDetached() finished. Runs in the root context. */
   onCallReply(reply: CallReply): void {}
+
+  /**
+   * The root context that made the call `token`: this one, or (a module chain, chain.ts) the
+   * module's root inside it. The SDK then delivers the reply there and calls callDelivered().
+   */
+  callOwner(token: u32): RootContext { return this; }
+  callDelivered(): void {}
 
   /** Records that `stream` waits for the call `token`. */
   track(token: u32, stream: HttpContext): void {
@@ -105,4 +120,7 @@ export class HttpContext {
    * this stream's call-outs, so a module can hand work that others wait on to another stream.
    */
   onDone(): void {}
+
+  /** The stream is gone (after onDone, its own call-outs cancelled): release what it holds. */
+  onRelease(): void {}
 }

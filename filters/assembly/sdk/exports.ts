@@ -114,6 +114,11 @@ export function proxy_on_response_metadata(id: u32, n: u32): u32 { return 0; }
 
 /** Hands a finished call to the stream that made it (if still alive), or to the root that did. */
 function deliver(root: RootContext, reply: CallReply): void {
+  deliverTo(root.callOwner(reply.token), reply);
+  root.callDelivered();
+}
+
+function deliverTo(root: RootContext, reply: CallReply): void {
   if (root.detached.has(reply.token)) {
     root.detached.delete(reply.token);
     root.onCallReply(reply);
@@ -168,6 +173,7 @@ export function proxy_on_done(id: u32): u32 {
     }
     s.ended = true;
     cancelCalls(s);
+    s.onRelease();
   }
   return 1;
 }
@@ -186,6 +192,7 @@ export function proxy_on_delete(id: u32): void {
   if (s != null) {
     s.ended = true;
     cancelCalls(s);
+    s.onRelease();
     removeStream(id);
     return;
   }

@@ -4,6 +4,7 @@
 import * as raw from "./imports";
 import { LogLevel, WasmResult, HeaderMap, BufferType, StreamType } from "./abi";
 import { outPtr, outSize, outU64, resetOut, takeHostBuffer, utf8, fromUtf8, serializePairs, deserializePairs } from "./memory";
+import { chainDriver } from "./chain-hooks";
 
 // ---- logging ---------------------------------------------------------------------------------
 
@@ -45,6 +46,13 @@ export function nowMillis(): u64 { return nowNanos() / 1_000_000; }
 
 /** Arms the root context's timer (onTick); call from onConfigure or onTick. */
 export function setTickPeriod(ms: u32): bool {
+  const chain = chainDriver();
+  if (chain != null && chain.tickPeriod(ms)) return true;
+  return setHostTickPeriod(ms);
+}
+
+/** Arms the current root context's timer on the host itself (the chain's own timer). */
+export function setHostTickPeriod(ms: u32): bool {
   return raw.proxy_set_tick_period_milliseconds(ms) == WasmResult.Ok;
 }
 
@@ -114,14 +122,51 @@ export function getResponseHeader(name: string): string | null { return getHeade
 
 // ---- bodies and buffers ----------------------------------------------------------------------
 
+/**
+ * Bytes of a buffer. Inside a module chain (chain.ts) a body buffer may begin with bytes the
+ * running module already passed on while a later module holds them: the module sees only what
+ * follows, as it would in its own filter.
+ */
 export function getBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer {
+  return hostBuffer(type, start + bodyOffset(type), length);
+}
+
+function hostBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer {
   resetOut();
   if (raw.proxy_get_buffer_bytes(<i32>type, start, length, outPtr(), outSize()) != WasmResult.Ok) return new ArrayBuffer(0);
   return takeHostBuffer();
 }
 
-/** Replaces the whole buffer (start 0, length = its current size) with `data`. */
+function bodyOffset(type: BufferType): u32 {
+  if (type != BufferType.HttpRequestBody && type != BufferType.HttpResponseBody) return 0;
+  const chain = chainDriver();
+  return chain == null ? 0 : chain.bodyOffset(type);
+}
+
+/**
+ * Replaces the first `currentLength` bytes of the buffer with `data` (Envoy: start 0 drains that
+ * many bytes and prepends; `currentLength` = the buffer's size replaces it whole, 0 prepends).
+ */
 export function replaceBuffer(type: BufferType, currentLength: u32, data: ArrayBuffer): bool {
+  const offset = bodyOffset(type);
+  const chain = chainDriver();
+  if (chain != null && (type == BufferType.HttpRequestBody || type == BufferType.HttpResponseBody)) {
+    chain.bodyReplaced(type, currentLength, <u32>data.byteLength);
+  }
+  if (offset == 0) return setHostBuffer(type, currentLength, data);
+  // Envoy edits a buffer only at its start: keep the bytes the module already passed on, put
+  // `data` after them, then what followed the replaced range.
+  const all = hostBuffer(type, 0, U32.MAX_VALUE);
+  const end = min<i32>(all.byteLength, <i32>(offset + currentLength));
+  const head = <i32>offset;
+  const out = new ArrayBuffer(head + data.byteLength + (all.byteLength - end));
+  memory.copy(changetype<usize>(out), changetype<usize>(all), <usize>head);
+  memory.copy(changetype<usize>(out) + <usize>head, changetype<usize>(data), <usize>data.byteLength);
+  memory.copy(changetype<usize>(out) + <usize>(head + data.byteLength), changetype<usize>(all) + <usize>end, <usize>(all.byteLength - end));
+  return setHostBuffer(type, <u32>all.byteLength, out);
+}
+
+function setHostBuffer(type: BufferType, currentLength: u32, data: ArrayBuffer): bool {
   return raw.proxy_set_buffer_bytes(<i32>type, 0, currentLength, changetype<usize>(data), <usize>data.byteLength) == WasmResult.Ok;
 }
 
@@ -164,8 +209,23 @@ const NO_GRPC_STATUS: u32 = 0xFFFFFFFF;
 
 // ---- stream control --------------------------------------------------------------------------
 
-export function continueRequest(): bool { return raw.proxy_continue_stream(<i32>StreamType.Request) == WasmResult.Ok; }
-export function continueResponse(): bool { return raw.proxy_continue_stream(<i32>StreamType.Response) == WasmResult.Ok; }
+/** Resumes the request held by the running module (inside a chain: hands it to the next module). */
+export function continueRequest(): bool {
+  const chain = chainDriver();
+  if (chain != null && chain.continueStream(false)) return true;
+  return continueHostStream(StreamType.Request);
+}
+
+export function continueResponse(): bool {
+  const chain = chainDriver();
+  if (chain != null && chain.continueStream(true)) return true;
+  return continueHostStream(StreamType.Response);
+}
+
+/** Resumes the filter's stream on the host itself (the chain's own resume). */
+export function continueHostStream(type: StreamType): bool {
+  return raw.proxy_continue_stream(<i32>type) == WasmResult.Ok;
+}
 
 /**
  * Answers the current stream locally. `headers` is flat [name, value, ...]. `details` shows up in
@@ -175,11 +235,15 @@ export function sendLocalResponse(status: u32, details: string, body: string, he
   const d = utf8(details);
   const b = utf8(body);
   const h = serializePairs(headers);
+  const chain = chainDriver();
+  if (chain != null) chain.localReply();
   return raw.proxy_send_local_response(status, changetype<usize>(d), <usize>d.byteLength,
     changetype<usize>(b), <usize>b.byteLength, changetype<usize>(h), <usize>h.byteLength, NO_GRPC_STATUS) == WasmResult.Ok;
 }
 
 export function setEffectiveContext(contextId: u32): bool {
+  const chain = chainDriver();
+  if (chain != null) chain.effective(contextId);
   return raw.proxy_set_effective_context(contextId) == WasmResult.Ok;
 }
 

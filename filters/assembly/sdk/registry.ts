@@ -3,7 +3,7 @@
 import { RootContext, HttpContext } from "./context";
 import { getPropertyString, logError } from "./host";
 
-type RootFactory = (id: u32) => RootContext;
+export type RootFactory = (id: u32) => RootContext;
 
 const factories = new Map<string, RootFactory>();
 let onlyFactory: RootFactory | null = null;
@@ -17,6 +17,11 @@ const streams = new Map<u32, HttpContext>();
 export function registerRootContext(rootId: string, factory: RootFactory): void {
   factories.set(rootId, factory);
   onlyFactory = factories.size == 1 ? factory : null;
+}
+
+/** The factory registered for `rootId`, or null (a module chain builds its modules' roots with it). */
+export function rootFactory(rootId: string): RootFactory | null {
+  return factories.has(rootId) ? factories.get(rootId) : null;
 }
 
 export function newRoot(id: u32): RootContext {

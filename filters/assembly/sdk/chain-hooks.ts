@@ -1,0 +1,31 @@
+// The seam between the host wrappers (host.ts) and the module chain (chain.ts). When several
+// modules run inside one filter, a module's "continue the request", "answer locally", "arm my
+// timer" and "read the body" must act on the chain, not directly on Envoy: a module that resumes
+// hands the request to the next module of the chain, not to the next Envoy filter. host.ts asks
+// the installed driver first; with none installed (a module in its own filter) nothing changes.
+// Kept apart from chain.ts so host.ts does not import the contexts.
+import { BufferType } from "./abi";
+
+/** What the chain does for host calls made by a module running inside it. */
+export class ChainDriver {
+  /** A module resumed its stream. True when the chain took care of it (the host is not called). */
+  continueStream(response: bool): bool { return false; }
+  /** A module is about to answer the current stream locally. */
+  localReply(): void {}
+  /** A module armed its timer. True when the chain took care of it. */
+  tickPeriod(ms: u32): bool { return false; }
+  /** Bytes at the start of the body buffer the running module has already passed on. */
+  bodyOffset(type: BufferType): u32 { return 0; }
+  /** The running module replaced `length` bytes of its body window with `newLength` bytes. */
+  bodyReplaced(type: BufferType, length: u32, newLength: u32): void {}
+  /** The host made `id` the effective context (a module acts on another stream). */
+  effective(id: u32): void {}
+}
+
+let installed: ChainDriver | null = null;
+
+/** Installs the chain's driver for this VM (once, by the first chain root). */
+export function installChainDriver(d: ChainDriver): void { installed = d; }
+
+/** The installed driver, or null when no module runs inside a chain in this VM. */
+export function chainDriver(): ChainDriver | null { return installed; }
