@@ -16,7 +16,7 @@ import { writeEnvoyConfig } from "../../envoy/generate.ts";
 import { startMockProvider, type MockProvider } from "../../mock-provider/server.ts";
 import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
 import { createApiKey, createTenant } from "../../sidecar-services/src/keys.ts";
-import { freePort, waitFor, RunningEnvoy, httpGet } from "../integration/envoy-harness.ts";
+import { freePorts, waitFor, RunningEnvoy, httpGet } from "../integration/envoy-harness.ts";
 import { TEST_REDIS_URL } from "../support/redis-prefix.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -142,7 +142,7 @@ type Cleanups = Array<() => Promise<void>>;
 
 async function launchReplica(n: number, dir: string, databaseUrl: string, mockUrl: string, env: NodeJS.ProcessEnv,
   opts: GatewayOptions, cleanups: Cleanups): Promise<Replica> {
-  const [port, adminPort, grpcPort, httpPort, sidecarAdminPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, adminPort, grpcPort, httpPort, sidecarAdminPort] = await freePorts(5);
   const timeout = opts.providerTimeoutMs ?? 300_000;
   const yaml = `
 version: 1

@@ -3,7 +3,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { request, type IncomingHttpHeaders } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
+import { createServer, type AddressInfo, type Server } from "node:net";
 
 import { findEnvoy } from "../../envoy/find-envoy.ts";
 
@@ -17,6 +17,21 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * `count` distinct free ports: each is held open until all are picked, so the kernel cannot hand
+ * out the same port twice (sequential freePort() calls can, which a config then refuses).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  })));
+  const ports: number[] = servers.map((s: Server): number => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s: Server) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
