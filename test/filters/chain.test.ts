@@ -114,6 +114,21 @@ describe("module chain: several modules in one filter, as separate filters", () 
     assert.equal(host.tickPeriodMs, 10);
   });
 
+  it("reads the modules repeat come from memory: headers as the last write left them, filter state the chain wrote", async () => {
+    const host = await chain(["writer", "reader"]);
+    const s = host.newHttpStream();
+    s.requestHeaders([...POST, ["x-note", "client"]], true);
+    assert.deepEqual(seen(s, "writer", "req"), ["headers:eos", "x-note=client"]);
+    // The reader's read after the writer's replace is not the value the writer read first.
+    assert.deepEqual(seen(s, "reader", "req"), ["headers:eos", "x-note=w,chain.note=from-writer"]);
+    assert.equal(s.requestHeader("x-note"), "w");
+    // Filter state the chain wrote is answered from its memory for the rest of the request: a
+    // change behind the chain's back (no filter of ours does this) is not seen.
+    s.filterState.set("chain.note", new TextEncoder().encode("changed outside"));
+    s.responseHeaders([[":status", "200"]], true);
+    assert.deepEqual(seen(s, "reader", "resp"), ["headers:200", "chain.note=from-writer"]);
+  });
+
   it("refuses a configuration line that is not a registered module, and an empty one", async () => {
     const unknown = await FakeHost.load(wasm, { rootId: "chain", pluginConfig: JSON.stringify({ module: "nope" }) });
     assert.equal(unknown.startOk, false);

@@ -4,7 +4,12 @@
 // hands the request to the next module of the chain, not to the next Envoy filter. host.ts asks
 // the installed driver first; with none installed (a module in its own filter) nothing changes.
 // Kept apart from chain.ts so host.ts does not import the contexts.
-import { BufferType } from "./abi";
+import { BufferType, HeaderMap } from "./abi";
+
+/** A header value the chain read before in this callback (null value: the header is absent). */
+export class CachedHeader {
+  constructor(public value: string | null) {}
+}
 
 /** What the chain does for host calls made by a module running inside it. */
 export class ChainDriver {
@@ -20,6 +25,15 @@ export class ChainDriver {
   bodyReplaced(type: BufferType, length: u32, newLength: u32): void {}
   /** The host made `id` the effective context (a module acts on another stream). */
   effective(id: u32): void {}
+
+  // Reads several modules of a chain repeat (":path", the tenant auth wrote as filter state) are
+  // answered from memory: headers within one callback of the stream (until a module writes that
+  // map), filter state the chain's own modules wrote for this stream.
+  cachedHeader(map: HeaderMap, name: string): CachedHeader | null { return null; }
+  keepHeader(map: HeaderMap, name: string, value: string | null): void {}
+  headerWritten(map: HeaderMap): void {}
+  cachedProperty(path: string): ArrayBuffer | null { return null; }
+  keepProperty(path: string, value: ArrayBuffer): void {}
 }
 
 let installed: ChainDriver | null = null;

@@ -19,12 +19,12 @@
 // A module's gRPC replies, timer and call cancellation stay its own (callOwner, per-module tick
 // periods, onRelease). The configuration is one line of plugin JSON per module, in chain order
 // (envoy/wasm-filters.ts chainConfiguration).
-import { HeadersAction, DataAction, BufferType, StreamType } from "./abi";
+import { HeadersAction, DataAction, BufferType, HeaderMap, StreamType } from "./abi";
 import { RootContext, HttpContext } from "./context";
 import { rootFactory, streamOf } from "./registry";
 import { beginCallback, endCallback, publishTiming } from "./timing";
 import { cancelCalls } from "./callouts";
-import { ChainDriver, chainDriver, installChainDriver } from "./chain-hooks";
+import { CachedHeader, ChainDriver, chainDriver, installChainDriver } from "./chain-hooks";
 import { continueHostStream, logError, nowMillis, setEffectiveContext, setHostTickPeriod } from "./host";
 import { topLevelString } from "./json-field";
 
@@ -172,12 +172,68 @@ class Driver extends ChainDriver {
   effective(id: u32): void {
     this.effectiveId = id;
     const s = streamOf(id);
-    this.stream = s != null && s instanceof ChainStream ? changetype<ChainStream>(s) : null;
+    const chainStream = s != null && s instanceof ChainStream ? changetype<ChainStream>(s) : null;
+    // A new callback (or another stream): headers may have changed since the chain last read them.
+    if (chainStream != null) chainStream.forgetHeaders();
+    this.stream = chainStream;
+  }
+
+  /** The chain stream whose memory may answer reads: the effective context's, in a module's callback. */
+  private cacheStream(): ChainStream | null {
+    const s = this.stream;
+    return s != null && s.id == this.effectiveId && this.running >= 0 ? s : null;
+  }
+
+  cachedHeader(map: HeaderMap, name: string): CachedHeader | null {
+    const s = this.cacheStream();
+    if (s == null || !cachedMap(map)) return null;
+    for (let i = 0; i < s.headerNames.length; i++) {
+      if (s.headerMaps[i] == map && s.headerNames[i] == name) return new CachedHeader(s.headerValues[i]);
+    }
+    return null;
+  }
+
+  keepHeader(map: HeaderMap, name: string, value: string | null): void {
+    const s = this.cacheStream();
+    if (s == null || !cachedMap(map)) return;
+    s.headerMaps.push(map);
+    s.headerNames.push(name);
+    s.headerValues.push(value);
+  }
+
+  headerWritten(map: HeaderMap): void {
+    const s = this.stream;
+    if (s != null && cachedMap(map)) s.forgetHeaders();
+  }
+
+  cachedProperty(path: string): ArrayBuffer | null {
+    const s = this.cacheStream();
+    if (s == null) return null;
+    for (let i = 0; i < s.propertyNames.length; i++) if (s.propertyNames[i] == path) return s.propertyValues[i];
+    return null;
+  }
+
+  keepProperty(path: string, value: ArrayBuffer): void {
+    const s = this.cacheStream();
+    if (s == null) return;
+    for (let i = 0; i < s.propertyNames.length; i++) {
+      if (s.propertyNames[i] == path) {
+        s.propertyValues[i] = value;
+        return;
+      }
+    }
+    s.propertyNames.push(path);
+    s.propertyValues.push(value);
   }
 
   ensureEffective(id: u32): void {
     if (this.effectiveId != id) setEffectiveContext(id);
   }
+}
+
+/** Request and response headers: only our modules change them within one callback of the chain. */
+function cachedMap(map: HeaderMap): bool {
+  return map == HeaderMap.RequestHeaders || map == HeaderMap.ResponseHeaders;
 }
 
 function driver(): Driver {
@@ -309,6 +365,13 @@ export class ChainStream extends HttpContext {
   readonly streams: Array<HttpContext>;
   request: Flow;
   response: Flow;
+  /** Headers read in the running callback (Driver.cachedHeader). */
+  readonly headerMaps: Array<HeaderMap> = new Array<HeaderMap>(0);
+  readonly headerNames: Array<string> = new Array<string>(0);
+  readonly headerValues: Array<string | null> = new Array<string | null>(0);
+  /** Filter state the chain's modules wrote for this request (Driver.cachedProperty). */
+  readonly propertyNames: Array<string> = new Array<string>(0);
+  readonly propertyValues: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
 
   constructor(id: u32, root: ChainRoot) {
     super(id, root);
@@ -318,6 +381,12 @@ export class ChainStream extends HttpContext {
     const streams = new Array<HttpContext>(n);
     for (let i = 0; i < n; i++) streams[i] = root.modules[i].newHttpContext(id);
     this.streams = streams;
+  }
+
+  forgetHeaders(): void {
+    this.headerMaps.length = 0;
+    this.headerNames.length = 0;
+    this.headerValues.length = 0;
   }
 
   flow(dir: i32): Flow { return dir == REQUEST ? this.request : this.response; }
@@ -333,10 +402,7 @@ export class ChainStream extends HttpContext {
   onResponseTrailers(count: u32): HeadersAction { return this.trailers(RESPONSE, count); }
 
   onLog(): void {
-    for (let i = 0; i < this.streams.length; i++) {
-      this.call(i, LOG, 0, false);
-      publishTiming(this.streams[i]);
-    }
+    for (let i = 0; i < this.streams.length; i++) this.call(i, LOG, 0, false);
   }
 
   onDone(): void {
@@ -500,6 +566,8 @@ export class ChainStream extends HttpContext {
       default: s.onDone(); break;
     }
     endCallback(s);
+    // After the module's own access-log callback, as the SDK's entry point does for a filter.
+    if (what == LOG) publishTiming(s);
     d.stream = prevStream;
     d.running = prevRunning;
     d.dir = prevDir;

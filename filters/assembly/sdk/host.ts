@@ -84,14 +84,26 @@ export function randomHex(bytes: i32): string {
 
 /** A header's value, or null when absent. */
 export function getHeader(map: HeaderMap, name: string): string | null {
+  const chain = chainDriver();
+  if (chain != null) {
+    const hit = chain.cachedHeader(map, name);
+    if (hit != null) return hit.value;
+  }
   const k = utf8(name);
   resetOut();
   const r = raw.proxy_get_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength, outPtr(), outSize());
-  if (r != WasmResult.Ok) return null;
-  return fromUtf8(takeHostBuffer());
+  const value = r == WasmResult.Ok ? fromUtf8(takeHostBuffer()) : null;
+  if (chain != null) chain.keepHeader(map, name, value);
+  return value;
+}
+
+function headerWritten(map: HeaderMap): void {
+  const chain = chainDriver();
+  if (chain != null) chain.headerWritten(map);
 }
 
 export function replaceHeader(map: HeaderMap, name: string, value: string): bool {
+  headerWritten(map);
   const k = utf8(name);
   const v = utf8(value);
   return raw.proxy_replace_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength,
@@ -99,6 +111,7 @@ export function replaceHeader(map: HeaderMap, name: string, value: string): bool
 }
 
 export function addHeader(map: HeaderMap, name: string, value: string): bool {
+  headerWritten(map);
   const k = utf8(name);
   const v = utf8(value);
   return raw.proxy_add_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength,
@@ -106,6 +119,7 @@ export function addHeader(map: HeaderMap, name: string, value: string): bool {
 }
 
 export function removeHeader(map: HeaderMap, name: string): bool {
+  headerWritten(map);
   const k = utf8(name);
   return raw.proxy_remove_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength) == WasmResult.Ok;
 }
@@ -180,7 +194,13 @@ export function pluginConfiguration(size: u32): string {
 
 /** Reads a host property; `path` segments are joined with NUL as the ABI requires. */
 export function getProperty(path: Array<string>): ArrayBuffer | null {
-  const p = utf8(path.join("\0"));
+  const joined = path.length == 1 ? path[0] : path.join("\0");
+  const chain = chainDriver();
+  if (chain != null) {
+    const hit = chain.cachedProperty(joined);
+    if (hit != null) return hit.slice(0);
+  }
+  const p = utf8(joined);
   resetOut();
   if (raw.proxy_get_property(changetype<usize>(p), <usize>p.byteLength, outPtr(), outSize()) != WasmResult.Ok) return null;
   return takeHostBuffer();
@@ -195,13 +215,23 @@ export function getPropertyString(path: Array<string>): string | null {
 export function setProperty(name: string, value: string): bool {
   const p = utf8(name);
   const v = utf8(value);
-  return raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
+  const ok = raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
+  keepProperty(name, v, ok);
+  return ok;
+}
+
+/** Inside a chain, what a module wrote is what a later one reads back: kept in memory. */
+function keepProperty(name: string, value: ArrayBuffer, written: bool): void {
+  const chain = chainDriver();
+  if (chain != null && written) chain.keepProperty(name, value);
 }
 
 /** Writes filter state from raw bytes (a body for the audit trail: no string round trip). */
 export function setPropertyBytes(name: string, value: ArrayBuffer): bool {
   const p = utf8(name);
-  return raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(value), <usize>value.byteLength) == WasmResult.Ok;
+  const ok = raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(value), <usize>value.byteLength) == WasmResult.Ok;
+  if (ok && chainDriver() != null) keepProperty(name, value.slice(0), true);
+  return ok;
 }
 
 // Bit pattern of -1: "not a gRPC reply" (the host reads the word as a signed status).
