@@ -4,8 +4,9 @@
 // same module making no calls ("none", the baseline, in the same run), divided by --calls, is the
 // cost of one call. Every probe runs in every round, in rotating order; the table gives the median
 // over rounds and each round's figure. The same rounds measure what the filters themselves cost:
-// envoy-bare (no wasm filter), the call-free probe alone (one filter) and leash-full with all five
-// modules replaced by call-free probes (five filters that do nothing).
+// envoy-bare (no wasm filter), the call-free probe alone (one filter), and all five modules replaced
+// by call-free probes: as five filters in one VM (leash-full-filters) and as one filter running the
+// five in the module chain (leash-full, as shipped).
 //
 //   node --import tsx bench/host-calls.ts [--calls 200] [--rate 200] [--duration 10s] [--rounds 3]
 //
@@ -69,19 +70,24 @@ async function envoyCpuPerRequest(target: RunningTarget, settings: LoadSettings)
   return { ms: usageBetween(before, after).envoy.cpuMs / Math.max(run.ok + errors, 1), errors };
 }
 
-/** What wasm filters that do nothing cost Envoy per request: the first one, and each further one. */
-function filterLines(zero: readonly number[], one: readonly number[], five: readonly number[]): string[] {
+/**
+ * What wasm filters that do nothing cost Envoy per request: the first one, each further one (five
+ * filters in one shared VM), and each further module in the module chain (five in one filter).
+ */
+function filterLines(zero: readonly number[], one: readonly number[], five: readonly number[], chained: readonly number[]): string[] {
   const us = (ms: number): string => (ms * 1000).toFixed(1);
   const first = zero.map((z: number, i: number) => one[i] - z);
   const further = one.map((o: number, i: number) => (five[i] - o) / 4);
+  const furtherChained = one.map((o: number, i: number) => (chained[i] - o) / 4);
   return [
     "Filters that do nothing (Envoy CPU µs per request, median over rounds; per round in brackets)",
     "| filters | Envoy CPU per request | per round |",
     "| --- | --- | --- |",
     `| 0 (envoy-bare) | ${us(median(zero))} | ${zero.map(us).join(", ")} |`,
     `| 1 (call-free probe) | ${us(median(one))} | ${one.map(us).join(", ")} |`,
-    `| 5 (leash-full, every module a call-free probe) | ${us(median(five))} | ${five.map(us).join(", ")} |`,
-    `the first filter: ${us(median(first))} µs (${first.map(us).join(", ")}); each further one: ${us(median(further))} µs (${further.map(us).join(", ")})`,
+    `| 5 filters, one VM (leash-full-filters, every module a call-free probe) | ${us(median(five))} | ${five.map(us).join(", ")} |`,
+    `| 1 filter running 5 modules (leash-full: the module chain, every module a call-free probe) | ${us(median(chained))} | ${chained.map(us).join(", ")} |`,
+    `the first filter: ${us(median(first))} µs (${first.map(us).join(", ")}); each further filter: ${us(median(further))} µs (${further.map(us).join(", ")}); each further module in the chain: ${us(median(furtherChained))} µs (${furtherChained.map(us).join(", ")})`,
   ];
 }
 
@@ -103,7 +109,7 @@ async function main(opts: Options): Promise<void> {
     targets.set(kind, await startTarget("leash-injection", { mockUrl: mock.url, pin, workDir: dir, installPeers: false, wasmDir: dirs.get(kind)! }));
   }
   // Filter counts: "filters-1" is the call-free probe ("none") itself.
-  for (const [entry, name, wasmDir] of [["filters-0", "envoy-bare", undefined], ["filters-5", "leash-full", chainDir]] as const) {
+  for (const [entry, name, wasmDir] of [["filters-0", "envoy-bare", undefined], ["filters-5", "leash-full-filters", chainDir], ["chained-5", "leash-full", chainDir]] as const) {
     const dir = join(workDir, entry);
     mkdirSync(dir, { recursive: true });
     targets.set(entry, await startTarget(name, { mockUrl: mock.url, pin, workDir: dir, installPeers: false, wasmDir }));
@@ -136,7 +142,7 @@ async function main(opts: Options): Promise<void> {
     ...rows.map((r) => `| ${r.kind} | ${r.microsPerCall.toFixed(2)} | ${r.perRound.map((x) => x.toFixed(2)).join(", ")} | ${r.what} |`),
     errors > 0 ? `errors: ${errors} (figures include them)` : "errors: none",
     "",
-    ...filterLines(perRound.get("filters-0")!, base, perRound.get("filters-5")!),
+    ...filterLines(perRound.get("filters-0")!, base, perRound.get("filters-5")!, perRound.get("chained-5")!),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   mkdirSync(opts.outDir, { recursive: true });

@@ -26,9 +26,14 @@ export const PROBE_CALLS: Readonly<Record<string, { what: string; statement: str
   metric: { what: "counter increment (proxy_increment_metric)", statement: "counter!.increment(1);" },
 };
 
-/** A probe module making `calls` calls of `statement` per request, registered under each of `rootIds`. */
+/**
+ * A probe module making `calls` calls of `statement` per request, registered under each of
+ * `rootIds`, and with more than one also the module chain (root id "chain"), as leash.wasm has.
+ */
 function source(statement: string, calls: number, rootIds: readonly string[] = ["injection"]): string {
-  return `import { registerRootContext } from "../../../filters/assembly/sdk/registry";
+  const chain = rootIds.length > 1;
+  return `import { registerRootContext } from "../../../filters/assembly/sdk/registry";${chain ? `
+import { ChainRoot } from "../../../filters/assembly/sdk/chain";` : ""}
 import { RootContext, HttpContext } from "../../../filters/assembly/sdk/context";
 import { HeadersAction, HeaderMap } from "../../../filters/assembly/sdk/abi";
 import { nowNanos, getRequestHeader, getPropertyString, setProperty, replaceHeader } from "../../../filters/assembly/sdk/host";
@@ -52,7 +57,9 @@ class ProbeStream extends HttpContext {
   }
 }
 function newProbeRoot(id: u32): RootContext { return new ProbeRoot(id); }
-${rootIds.map((id: string) => `registerRootContext("${id}", newProbeRoot);`).join("\n")}
+${rootIds.map((id: string) => `registerRootContext("${id}", newProbeRoot);`).join("\n")}${chain ? `
+function newChainRoot(id: u32): RootContext { return new ChainRoot(id); }
+registerRootContext("chain", newChainRoot);` : ""}
 `;
 }
 
@@ -80,7 +87,7 @@ export async function buildProbes(kinds: readonly string[], calls: number): Prom
 
 /**
  * The call-free probe under each root id (one `<id>.wasm` each), and one leash.wasm with it under
- * every root id for a shared VM (the default), in bench/.peers/host-calls/chain-<n>; returns the directory.
+ * every root id and the module chain for a shared VM (the default), in bench/.peers/host-calls/chain-<n>; returns the directory.
  */
 export async function buildPassThroughChain(rootIds: readonly string[]): Promise<string> {
   const name = `chain-${rootIds.length}`;

@@ -26,12 +26,15 @@ export class ChainDriver {
   /** The host made `id` the effective context (a module acts on another stream). */
   effective(id: u32): void {}
 
-  // Reads several modules of a chain repeat (":path", the tenant auth wrote as filter state) are
-  // answered from memory: headers within one callback of the stream (until a module writes that
-  // map), filter state the chain's own modules wrote for this stream.
+  // Reads several modules of a chain repeat (":path", the body, the tenant auth wrote as filter
+  // state) are answered from memory: headers and body within one callback of the stream (until a
+  // module writes that header map or body), filter state the chain's own modules wrote for it.
   cachedHeader(map: HeaderMap, name: string): CachedHeader | null { return null; }
   keepHeader(map: HeaderMap, name: string, value: string | null): void {}
   headerWritten(map: HeaderMap): void {}
+  /** A body read earlier in this callback with the same range (null: not kept, or changed since). */
+  cachedBody(type: BufferType, start: u32, length: u32): ArrayBuffer | null { return null; }
+  keepBody(type: BufferType, start: u32, length: u32, bytes: ArrayBuffer): void {}
   cachedProperty(path: string): ArrayBuffer | null { return null; }
   keepProperty(path: string, value: ArrayBuffer): void {}
 }

@@ -165,6 +165,7 @@ class Driver extends ChainDriver {
   bodyReplaced(type: BufferType, length: u32, newLength: u32): void {
     const s = this.stream;
     if (s == null || this.running < 0) return;
+    s.readBody = null;
     const dir = type == BufferType.HttpRequestBody ? REQUEST : RESPONSE;
     s.flow(dir).resized(s.position(dir, this.running), length, newLength);
   }
@@ -174,7 +175,7 @@ class Driver extends ChainDriver {
     const s = streamOf(id);
     const chainStream = s != null && s instanceof ChainStream ? changetype<ChainStream>(s) : null;
     // A new callback (or another stream): headers may have changed since the chain last read them.
-    if (chainStream != null) chainStream.forgetHeaders();
+    if (chainStream != null) chainStream.forgetReads();
     this.stream = chainStream;
   }
 
@@ -203,7 +204,22 @@ class Driver extends ChainDriver {
 
   headerWritten(map: HeaderMap): void {
     const s = this.stream;
-    if (s != null && cachedMap(map)) s.forgetHeaders();
+    if (s != null && cachedMap(map)) s.forgetReads();
+  }
+
+  cachedBody(type: BufferType, start: u32, length: u32): ArrayBuffer | null {
+    const s = this.cacheStream();
+    if (s == null || s.readBody == null || s.bodyType != type || s.bodyStart != start || s.bodyLength != length) return null;
+    return s.readBody;
+  }
+
+  keepBody(type: BufferType, start: u32, length: u32, bytes: ArrayBuffer): void {
+    const s = this.cacheStream();
+    if (s == null) return;
+    s.readBody = bytes;
+    s.bodyType = type;
+    s.bodyStart = start;
+    s.bodyLength = length;
   }
 
   cachedProperty(path: string): ArrayBuffer | null {
@@ -369,6 +385,11 @@ export class ChainStream extends HttpContext {
   readonly headerMaps: Array<HeaderMap> = new Array<HeaderMap>(0);
   readonly headerNames: Array<string> = new Array<string>(0);
   readonly headerValues: Array<string | null> = new Array<string | null>(0);
+  /** The body bytes read last in the running callback, and their range (Driver.cachedBody). */
+  readBody: ArrayBuffer | null = null;
+  bodyType: BufferType = BufferType.HttpRequestBody;
+  bodyStart: u32 = 0;
+  bodyLength: u32 = 0;
   /** Filter state the chain's modules wrote for this request (Driver.cachedProperty). */
   readonly propertyNames: Array<string> = new Array<string>(0);
   readonly propertyValues: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
@@ -383,7 +404,9 @@ export class ChainStream extends HttpContext {
     this.streams = streams;
   }
 
-  forgetHeaders(): void {
+  /** A new callback: headers and body may have changed since the chain last read them. */
+  forgetReads(): void {
+    this.readBody = null;
     this.headerMaps.length = 0;
     this.headerNames.length = 0;
     this.headerValues.length = 0;

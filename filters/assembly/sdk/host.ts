@@ -142,7 +142,16 @@ export function getResponseHeader(name: string): string | null { return getHeade
  * follows, as it would in its own filter.
  */
 export function getBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer {
-  return hostBuffer(type, start + bodyOffset(type), length);
+  if (type != BufferType.HttpRequestBody && type != BufferType.HttpResponseBody) return hostBuffer(type, start, length);
+  const chain = chainDriver();
+  if (chain == null) return hostBuffer(type, start, length);
+  // Inside a chain several modules read the same body in one callback: one host read, copies.
+  const from = start + chain.bodyOffset(type);
+  const hit = chain.cachedBody(type, from, length);
+  if (hit != null) return hit.slice(0);
+  const bytes = hostBuffer(type, from, length);
+  chain.keepBody(type, from, length, bytes.slice(0));
+  return bytes;
 }
 
 function hostBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer {
