@@ -27,6 +27,7 @@ import { cancelCalls } from "./callouts";
 import { CachedHeader, ChainDriver, chainDriver, installChainDriver } from "./chain-hooks";
 import { continueHostStream, logError, nowMillis, setEffectiveContext, setHostTickPeriod } from "./host";
 import { topLevelString } from "./json-field";
+import { CallbackReads, WrittenState } from "./chain-reads";
 
 const REQUEST: i32 = 0;
 const RESPONSE: i32 = 1;
@@ -130,6 +131,8 @@ class Driver extends ChainDriver {
   root: ChainRoot | null = null;
   /** The module stream whose callback is running (its time is paused while the chain resumes). */
   timed: HttpContext | null = null;
+  /** Headers and body read in the running callback (one per VM, reused). */
+  readonly reads: CallbackReads = new CallbackReads();
 
   continueStream(response: bool): bool {
     const s = this.stream;
@@ -165,7 +168,7 @@ class Driver extends ChainDriver {
   bodyReplaced(type: BufferType, length: u32, newLength: u32): void {
     const s = this.stream;
     if (s == null || this.running < 0) return;
-    s.readBody = null;
+    this.reads.forgetBody();
     const dir = type == BufferType.HttpRequestBody ? REQUEST : RESPONSE;
     s.flow(dir).resized(s.position(dir, this.running), length, newLength);
   }
@@ -174,8 +177,8 @@ class Driver extends ChainDriver {
     this.effectiveId = id;
     const s = streamOf(id);
     const chainStream = s != null && s instanceof ChainStream ? changetype<ChainStream>(s) : null;
-    // A new callback (or another stream): headers may have changed since the chain last read them.
-    if (chainStream != null) chainStream.forgetReads();
+    // A new callback (or another stream): headers and body may have changed since the last read.
+    if (chainStream != null) this.reads.forget(id);
     this.stream = chainStream;
   }
 
@@ -187,59 +190,44 @@ class Driver extends ChainDriver {
 
   cachedHeader(map: HeaderMap, name: string): CachedHeader | null {
     const s = this.cacheStream();
-    if (s == null || !cachedMap(map)) return null;
-    for (let i = 0; i < s.headerNames.length; i++) {
-      if (s.headerMaps[i] == map && s.headerNames[i] == name) return new CachedHeader(s.headerValues[i]);
-    }
-    return null;
+    return s == null || !cachedMap(map) ? null : this.reads.header(s.id, map, name);
   }
 
   keepHeader(map: HeaderMap, name: string, value: string | null): void {
     const s = this.cacheStream();
-    if (s == null || !cachedMap(map)) return;
-    s.headerMaps.push(map);
-    s.headerNames.push(name);
-    s.headerValues.push(value);
+    if (s != null && cachedMap(map)) this.reads.keepHeader(s.id, map, name, value);
   }
 
   headerWritten(map: HeaderMap): void {
-    const s = this.stream;
-    if (s != null && cachedMap(map)) s.forgetReads();
+    if (cachedMap(map)) this.reads.forget(this.reads.stream);
   }
 
   cachedBody(type: BufferType, start: u32, length: u32): ArrayBuffer | null {
     const s = this.cacheStream();
-    if (s == null || s.readBody == null || s.bodyType != type || s.bodyStart != start || s.bodyLength != length) return null;
-    return s.readBody;
+    return s == null ? null : this.reads.bodyRange(s.id, type, start, length);
   }
 
   keepBody(type: BufferType, start: u32, length: u32, bytes: ArrayBuffer): void {
     const s = this.cacheStream();
-    if (s == null) return;
-    s.readBody = bytes;
-    s.bodyType = type;
-    s.bodyStart = start;
-    s.bodyLength = length;
+    if (s != null) this.reads.keepBody(s.id, type, start, length, bytes);
   }
 
   cachedProperty(path: string): ArrayBuffer | null {
     const s = this.cacheStream();
     if (s == null) return null;
-    for (let i = 0; i < s.propertyNames.length; i++) if (s.propertyNames[i] == path) return s.propertyValues[i];
-    return null;
+    const w = s.written;
+    return w == null ? null : w.get(path);
   }
 
   keepProperty(path: string, value: ArrayBuffer): void {
     const s = this.cacheStream();
     if (s == null) return;
-    for (let i = 0; i < s.propertyNames.length; i++) {
-      if (s.propertyNames[i] == path) {
-        s.propertyValues[i] = value;
-        return;
-      }
+    let w = s.written;
+    if (w == null) {
+      w = new WrittenState();
+      s.written = w;
     }
-    s.propertyNames.push(path);
-    s.propertyValues.push(value);
+    w.set(path, value);
   }
 
   ensureEffective(id: u32): void {
@@ -381,18 +369,8 @@ export class ChainStream extends HttpContext {
   readonly streams: Array<HttpContext>;
   request: Flow;
   response: Flow;
-  /** Headers read in the running callback (Driver.cachedHeader). */
-  readonly headerMaps: Array<HeaderMap> = new Array<HeaderMap>(0);
-  readonly headerNames: Array<string> = new Array<string>(0);
-  readonly headerValues: Array<string | null> = new Array<string | null>(0);
-  /** The body bytes read last in the running callback, and their range (Driver.cachedBody). */
-  readBody: ArrayBuffer | null = null;
-  bodyType: BufferType = BufferType.HttpRequestBody;
-  bodyStart: u32 = 0;
-  bodyLength: u32 = 0;
-  /** Filter state the chain's modules wrote for this request (Driver.cachedProperty). */
-  readonly propertyNames: Array<string> = new Array<string>(0);
-  readonly propertyValues: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+  /** Filter state the chain's modules wrote for this request (Driver.cachedProperty), once any did. */
+  written: WrittenState | null = null;
 
   constructor(id: u32, root: ChainRoot) {
     super(id, root);
@@ -402,14 +380,6 @@ export class ChainStream extends HttpContext {
     const streams = new Array<HttpContext>(n);
     for (let i = 0; i < n; i++) streams[i] = root.modules[i].newHttpContext(id);
     this.streams = streams;
-  }
-
-  /** A new callback: headers and body may have changed since the chain last read them. */
-  forgetReads(): void {
-    this.readBody = null;
-    this.headerMaps.length = 0;
-    this.headerNames.length = 0;
-    this.headerValues.length = 0;
   }
 
   flow(dir: i32): Flow { return dir == REQUEST ? this.request : this.response; }

@@ -1,0 +1,81 @@
+// What a module chain (chain.ts) remembers of the host between its modules' reads, so a value
+// several modules read costs one host call: headers and the body within one callback of one
+// stream, and the filter state the chain's own modules wrote for a request.
+import { BufferType, HeaderMap } from "./abi";
+import { CachedHeader } from "./chain-hooks";
+
+/**
+ * Headers and body read during the running callback of one stream. One per VM, emptied (not
+ * reallocated) when a callback begins, the effective stream changes or a module writes.
+ */
+export class CallbackReads {
+  /** The stream the entries belong to (0: none). */
+  stream: u32 = 0;
+  private readonly maps: Array<HeaderMap> = new Array<HeaderMap>(0);
+  private readonly names: Array<string> = new Array<string>(0);
+  private readonly values: Array<string | null> = new Array<string | null>(0);
+  private body: ArrayBuffer | null = null;
+  private bodyType: BufferType = BufferType.HttpRequestBody;
+  private bodyStart: u32 = 0;
+  private bodyLength: u32 = 0;
+
+  forget(stream: u32): void {
+    this.stream = stream;
+    this.maps.length = 0;
+    this.names.length = 0;
+    this.values.length = 0;
+    this.body = null;
+  }
+
+  forgetBody(): void { this.body = null; }
+
+  header(stream: u32, map: HeaderMap, name: string): CachedHeader | null {
+    if (stream != this.stream) return null;
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.maps[i] == map && this.names[i] == name) return new CachedHeader(this.values[i]);
+    }
+    return null;
+  }
+
+  keepHeader(stream: u32, map: HeaderMap, name: string, value: string | null): void {
+    if (stream != this.stream) this.forget(stream);
+    this.maps.push(map);
+    this.names.push(name);
+    this.values.push(value);
+  }
+
+  bodyRange(stream: u32, type: BufferType, start: u32, length: u32): ArrayBuffer | null {
+    if (stream != this.stream || this.bodyType != type || this.bodyStart != start || this.bodyLength != length) return null;
+    return this.body;
+  }
+
+  keepBody(stream: u32, type: BufferType, start: u32, length: u32, bytes: ArrayBuffer): void {
+    if (stream != this.stream) this.forget(stream);
+    this.body = bytes;
+    this.bodyType = type;
+    this.bodyStart = start;
+    this.bodyLength = length;
+  }
+}
+
+/** Filter state the chain's modules wrote for one request, by name. */
+export class WrittenState {
+  private readonly names: Array<string> = new Array<string>(0);
+  private readonly values: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+
+  get(name: string): ArrayBuffer | null {
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) return this.values[i];
+    return null;
+  }
+
+  set(name: string, value: ArrayBuffer): void {
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.names[i] == name) {
+        this.values[i] = value;
+        return;
+      }
+    }
+    this.names.push(name);
+    this.values.push(value);
+  }
+}
