@@ -110,8 +110,19 @@ describe("module chain: several modules in one filter, as separate filters", () 
   });
 
   it("each module's timer keeps its own period; the chain's timer runs at the shortest", async () => {
-    const host = await chain([{ module: "ticker", period_ms: "40" }, { module: "ticker2", period_ms: "10" }]);
+    let nowMs = 1_000_000n;
+    const host = await FakeHost.load(wasm, {
+      rootId: "chain", allowOnHeadersStopIteration: true, now: () => nowMs * 1_000_000n,
+      pluginConfig: [{ module: "ticker", period_ms: "40" }, { module: "ticker2", period_ms: "10" }].map((m) => JSON.stringify(m)).join("\n"),
+    });
+    assert.ok(host.startOk);
     assert.equal(host.tickPeriodMs, 10);
+    for (let i = 0; i < 8; i++) {
+      nowMs += 10n;
+      host.tick();
+    }
+    assert.equal(host.metric("chain_probe.ticks.ticker2"), 8);
+    assert.equal(host.metric("chain_probe.ticks.ticker"), 2);
   });
 
   it("reads the modules repeat come from memory: headers as the last write left them, filter state the chain wrote", async () => {
