@@ -119,7 +119,7 @@ export function moduleVm(cfg: LeashConfig, module: ModuleName, wasmDir: string):
 
 /** The binaries Envoy will load for `cfg`'s enabled modules (each once), absolute. */
 export function wasmFilesFor(cfg: LeashConfig, wasmDir: string): string[] {
-  const files: string[] = MODULE_ORDER.filter((m: ModuleName) => cfg.modules[m].enabled).map((m: ModuleName) => moduleVm(cfg, m, wasmDir).file);
+  const files: string[] = enabledModules(cfg).map((m: ModuleName) => moduleVm(cfg, m, wasmDir).file);
   return [...new Set(files)];
 }
 

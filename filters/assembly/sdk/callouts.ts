@@ -79,6 +79,16 @@ export function httpCall(stream: HttpContext, cluster: string, headers: Array<st
   return token;
 }
 
+/**
+ * The stream is over: nothing may act on it any more, its calls are cancelled (a late reply finds
+ * nobody) and it releases what it holds (HttpContext.onRelease).
+ */
+export function releaseStream(stream: HttpContext): void {
+  stream.ended = true;
+  cancelCalls(stream);
+  stream.onRelease();
+}
+
 /** Cancels every call the stream still waits for (the stream is going away). */
 export function cancelCalls(stream: HttpContext): void {
   for (let i = 0; i < stream.calls.length; i++) {

@@ -23,7 +23,7 @@ import { HeadersAction, DataAction, BufferType, HeaderMap, StreamType } from "./
 import { RootContext, HttpContext } from "./context";
 import { rootFactory, streamOf } from "./registry";
 import { beginCallback, endCallback, publishTiming } from "./timing";
-import { cancelCalls } from "./callouts";
+import { releaseStream } from "./callouts";
 import { CachedHeader, ChainDriver, chainDriver, installChainDriver } from "./chain-hooks";
 import { continueHostStream, logError, nowMillis, setEffectiveContext, setHostTickPeriod } from "./host";
 import { topLevelString } from "./json-field";
@@ -157,6 +157,22 @@ class Driver extends ChainDriver {
   ensureEffective(id: u32): void {
     if (this.effectiveId != id) setEffectiveContext(id);
   }
+
+  /** Module `i` of `root` runs a root callback (configure, tick, a call's reply). */
+  enterRoot(root: ChainRoot, i: i32): void {
+    this.root = root;
+    this.running = i;
+    this.dir = REQUEST;
+    this.timed = null;
+    this.effective(root.id);
+  }
+
+  /** The root callback is over: no module runs. */
+  leaveRoot(): void {
+    this.root = null;
+    this.running = -1;
+    this.stream = null;
+  }
 }
 
 /** Request and response headers: only our modules change them within one callback of the chain. */
@@ -215,13 +231,9 @@ export class ChainRoot extends RootContext {
         this.periods.push(0);
         this.due.push(0);
       }
-      const prevRoot = d.root;
-      const prevRunning = d.running;
-      d.root = this;
-      d.running = i;
+      d.enterRoot(this, i);
       const ok = this.modules[i].onConfigure(texts[i]);
-      d.root = prevRoot;
-      d.running = prevRunning;
+      d.leaveRoot();
       if (!ok) {
         logError("leash chain: module " + names[i] + " refused its configuration");
         return false;
@@ -255,14 +267,9 @@ export class ChainRoot extends RootContext {
       // Half a tick early counts as due: the host's timer fires about, not exactly, on time.
       if (p == 0 || now + <u64>(this.tick >> 1) < this.due[i]) continue;
       this.due[i] = now + <u64>p;
-      d.root = this;
-      d.running = i;
-      d.dir = REQUEST;
-      d.timed = null;
-      d.effective(this.id);
+      d.enterRoot(this, i);
       this.modules[i].onTick();
-      d.root = null;
-      d.running = -1;
+      d.leaveRoot();
     }
   }
 
@@ -270,23 +277,13 @@ export class ChainRoot extends RootContext {
     for (let i = 0; i < this.modules.length; i++) {
       const m = this.modules[i];
       if (!m.pending.has(token) && !m.detached.has(token)) continue;
-      const d = driver();
-      d.root = this;
-      d.running = i;
-      d.dir = REQUEST;
-      d.timed = null;
-      d.effective(this.id);
+      driver().enterRoot(this, i);
       return m;
     }
     return this;
   }
 
-  callDelivered(): void {
-    const d = driver();
-    d.root = null;
-    d.running = -1;
-    d.stream = null;
-  }
+  callDelivered(): void { driver().leaveRoot(); }
 }
 
 /** One request through the chain: every module's stream and both directions' progress. */
@@ -331,12 +328,7 @@ export class ChainStream extends HttpContext {
   }
 
   onRelease(): void {
-    for (let i = 0; i < this.streams.length; i++) {
-      const s = this.streams[i];
-      s.ended = true;
-      cancelCalls(s);
-      s.onRelease();
-    }
+    for (let i = 0; i < this.streams.length; i++) releaseStream(this.streams[i]);
   }
 
   private headers(dir: i32, count: u32, endOfStream: bool): HeadersAction {

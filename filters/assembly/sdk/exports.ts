@@ -12,7 +12,7 @@
 import { HeadersAction, DataAction, BufferType, GrpcStatus, HeaderMap } from "./abi";
 import { RootContext, CallReply } from "./context";
 import { newRoot, rootOf, streamOf, addStream, removeStream, removeRoot } from "./registry";
-import { cancelCalls } from "./callouts";
+import { releaseStream } from "./callouts";
 import { beginCallback, endCallback, publishTiming } from "./timing";
 import { getBuffer, getHeaders, lastStatus, logError, pluginConfiguration,
   sendLocalResponse, setEffectiveContext } from "./host";
@@ -171,9 +171,7 @@ export function proxy_on_done(id: u32): u32 {
       s.onDone();
       endCallback(s);
     }
-    s.ended = true;
-    cancelCalls(s);
-    s.onRelease();
+    releaseStream(s);
   }
   return 1;
 }
@@ -190,9 +188,7 @@ export function proxy_on_log(id: u32): void {
 export function proxy_on_delete(id: u32): void {
   const s = streamOf(id);
   if (s != null) {
-    s.ended = true;
-    cancelCalls(s);
-    s.onRelease();
+    releaseStream(s);
     removeStream(id);
     return;
   }

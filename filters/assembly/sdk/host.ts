@@ -142,9 +142,8 @@ export function getResponseHeader(name: string): string | null { return getHeade
  * follows, as it would in its own filter.
  */
 export function getBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer {
-  if (type != BufferType.HttpRequestBody && type != BufferType.HttpResponseBody) return hostBuffer(type, start, length);
   const chain = chainDriver();
-  if (chain == null) return hostBuffer(type, start, length);
+  if (chain == null || !isBody(type)) return hostBuffer(type, start, length);
   // Inside a chain several modules read the same body in one callback: one host read, copies.
   const from = start + chain.bodyOffset(type);
   const hit = chain.cachedBody(type, from, length);
@@ -160,10 +159,8 @@ function hostBuffer(type: BufferType, start: u32, length: u32): ArrayBuffer {
   return takeHostBuffer();
 }
 
-function bodyOffset(type: BufferType): u32 {
-  if (type != BufferType.HttpRequestBody && type != BufferType.HttpResponseBody) return 0;
-  const chain = chainDriver();
-  return chain == null ? 0 : chain.bodyOffset(type);
+function isBody(type: BufferType): bool {
+  return type == BufferType.HttpRequestBody || type == BufferType.HttpResponseBody;
 }
 
 /**
@@ -171,11 +168,10 @@ function bodyOffset(type: BufferType): u32 {
  * many bytes and prepends; `currentLength` = the buffer's size replaces it whole, 0 prepends).
  */
 export function replaceBuffer(type: BufferType, currentLength: u32, data: ArrayBuffer): bool {
-  const offset = bodyOffset(type);
   const chain = chainDriver();
-  if (chain != null && (type == BufferType.HttpRequestBody || type == BufferType.HttpResponseBody)) {
-    chain.bodyReplaced(type, currentLength, <u32>data.byteLength);
-  }
+  if (chain == null || !isBody(type)) return setHostBuffer(type, currentLength, data);
+  const offset = chain.bodyOffset(type);
+  chain.bodyReplaced(type, currentLength, <u32>data.byteLength);
   if (offset == 0) return setHostBuffer(type, currentLength, data);
   // Envoy edits a buffer only at its start: keep the bytes the module already passed on, put
   // `data` after them, then what followed the replaced range.
@@ -225,21 +221,19 @@ export function setProperty(name: string, value: string): bool {
   const p = utf8(name);
   const v = utf8(value);
   const ok = raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
-  keepProperty(name, v, ok);
-  return ok;
-}
-
-/** Inside a chain, what a module wrote is what a later one reads back: kept in memory. */
-function keepProperty(name: string, value: ArrayBuffer, written: bool): void {
   const chain = chainDriver();
-  if (chain != null && written) chain.keepProperty(name, value);
+  // Inside a chain, what a module wrote is what a later one reads back: kept in memory.
+  if (ok && chain != null) chain.keepProperty(name, v);
+  return ok;
 }
 
 /** Writes filter state from raw bytes (a body for the audit trail: no string round trip). */
 export function setPropertyBytes(name: string, value: ArrayBuffer): bool {
   const p = utf8(name);
   const ok = raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(value), <usize>value.byteLength) == WasmResult.Ok;
-  if (ok && chainDriver() != null) keepProperty(name, value.slice(0), true);
+  const chain = chainDriver();
+  // A copy: the caller keeps its buffer and may reuse it.
+  if (ok && chain != null) chain.keepProperty(name, value.slice(0));
   return ok;
 }
 

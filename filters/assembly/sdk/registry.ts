@@ -28,8 +28,7 @@ export function newRoot(id: u32): RootContext {
   let factory = onlyFactory;
   if (factory == null) {
     const rootId = getPropertyString(["plugin_root_id"]);
-    const key = rootId == null ? "" : rootId;
-    if (factories.has(key)) factory = factories.get(key);
+    factory = rootFactory(rootId == null ? "" : rootId);
   }
   // No factory for this root id: a root that rejects its configuration, so Envoy refuses the
   // plugin instead of running a filter that checks nothing (fail closed).
