@@ -35,5 +35,14 @@ describe("host-call probes (bench/host-calls.ts)", () => {
       s.requestBody("{}", true);
       assert.equal(s.requestHeader("x-probe"), undefined);
     }
+    // Its leash.wasm runs them as one chain filter too (leash-full's default layout), each module's
+    // callback running (each writes filter state leash.probe).
+    const chained = await FakeHost.load(join(dir, "leash.wasm"), {
+      rootId: "chain", pluginConfig: ['{"module":"auth"}', '{"module":"quota"}'].join("\n"), allowOnHeadersStopIteration: true,
+    });
+    assert.ok(chained.startOk, chained.logs.map((l) => l.message).join("\n"));
+    const s = chained.newHttpStream();
+    s.requestHeaders(HEADERS, true);
+    assert.equal(new TextDecoder().decode(s.filterState.get("leash.probe")), "abcdefghijkl");
   });
 });
