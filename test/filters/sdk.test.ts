@@ -82,6 +82,24 @@ describe("@solo-io/proxy-runtime 0.1.8 on AssemblyScript 0.27", () => {
   const fixtures = join(ROOT, "test", "filters", "fixtures");
   const entry = "full-proxy-runtime.ts";
 
+  it("passes strings of any size and script through host calls, and absent values as absent", async () => {
+    const host = await load();
+    // ASCII, UTF-8 with a surrogate pair, and one past the 4 KB result scratch (the fallback path).
+    for (const value of ["plain", "héllo ✓ 😀 末尾", "x".repeat(5000) + "✓"]) {
+      const s = host.newHttpStream();
+      s.requestHeaders([[":method", "POST"], [":path", "/echo"], ["x-echo", value]], false);
+      assert.equal(s.requestHeader("x-echo-header"), value);
+      assert.equal(s.requestHeader("x-echo-state"), value);
+      // A result the module adopts as bytes right after: the scratch must not leak into it.
+      s.requestBody("body", true);
+      assert.equal(s.requestBodyText, "rewritten:body");
+    }
+    const none = host.newHttpStream();
+    none.requestHeaders([[":method", "POST"], [":path", "/echo"]], true);
+    assert.equal(none.requestHeader("x-echo-header"), "(none)");
+    assert.equal(none.requestHeader("x-echo-state"), "(none)");
+  });
+
   it("does not compile without the compat library", async () => {
     const r = await compile(entry, ["--outFile", join(out, "x.wasm"), "--use", "abort=abort_proc_exit"], fixtures);
     assert.equal(r.ok, false);

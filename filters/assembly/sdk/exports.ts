@@ -20,8 +20,9 @@ import { getBuffer, getHeaders, lastStatus, logError, pluginConfiguration,
 // Registers the global abort handler that asc --use abort=leash_abort refers to.
 import "./abort";
 
-// The host allocates result buffers through this export (pins a fresh ArrayBuffer).
-export { malloc } from "@solo-io/proxy-runtime/assembly/malloc";
+// The host allocates result buffers through this export (a fresh pinned ArrayBuffer, or the result
+// scratch for a call that asked for it: memory.ts).
+export { malloc } from "./memory";
 
 /** A callback for a stream we do not know: refuse rather than let the request through unchecked. */
 function refuseUnknown(id: u32): void {

@@ -3,7 +3,8 @@
 // every request on this worker).
 import * as raw from "./imports";
 import { LogLevel, WasmResult, HeaderMap, BufferType, StreamType } from "./abi";
-import { outPtr, outSize, outU64, resetOut, takeHostBuffer, utf8, fromUtf8, serializePairs, deserializePairs } from "./memory";
+import { outPtr, outSize, outU64, resetOut, takeHostBuffer, utf8, fromUtf8, serializePairs, deserializePairs,
+  scratchArg, scratchArgs, argA, argALength, argB, argBLength, resultIntoScratch, hostResultString } from "./memory";
 import { chainDriver } from "./chain-hooks";
 
 // ---- logging ---------------------------------------------------------------------------------
@@ -26,8 +27,8 @@ export function logEnabled(level: LogLevel): bool {
 
 export function log(level: LogLevel, message: string): void {
   if (!logEnabled(level)) return;
-  const b = utf8(message);
-  raw.proxy_log(<usize>level, changetype<usize>(b), <usize>b.byteLength);
+  scratchArg(message);
+  raw.proxy_log(<usize>level, argA(), argALength());
 }
 
 export function logInfo(message: string): void { log(LogLevel.Info, message); }
@@ -89,10 +90,10 @@ export function getHeader(map: HeaderMap, name: string): string | null {
     const hit = chain.cachedHeader(map, name);
     if (hit != null) return hit.value;
   }
-  const k = utf8(name);
-  resetOut();
-  const r = raw.proxy_get_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength, outPtr(), outSize());
-  const value = r == WasmResult.Ok ? fromUtf8(takeHostBuffer()) : null;
+  scratchArg(name);
+  resultIntoScratch();
+  const r = raw.proxy_get_header_map_value(<i32>map, argA(), argALength(), outPtr(), outSize());
+  const value = hostResultString(r == WasmResult.Ok);
   if (chain != null) chain.keepHeader(map, name, value);
   return value;
 }
@@ -104,24 +105,20 @@ function headerWritten(map: HeaderMap): void {
 
 export function replaceHeader(map: HeaderMap, name: string, value: string): bool {
   headerWritten(map);
-  const k = utf8(name);
-  const v = utf8(value);
-  return raw.proxy_replace_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength,
-    changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
+  scratchArgs(name, value);
+  return raw.proxy_replace_header_map_value(<i32>map, argA(), argALength(), argB(), argBLength()) == WasmResult.Ok;
 }
 
 export function addHeader(map: HeaderMap, name: string, value: string): bool {
   headerWritten(map);
-  const k = utf8(name);
-  const v = utf8(value);
-  return raw.proxy_add_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength,
-    changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
+  scratchArgs(name, value);
+  return raw.proxy_add_header_map_value(<i32>map, argA(), argALength(), argB(), argBLength()) == WasmResult.Ok;
 }
 
 export function removeHeader(map: HeaderMap, name: string): bool {
   headerWritten(map);
-  const k = utf8(name);
-  return raw.proxy_remove_header_map_value(<i32>map, changetype<usize>(k), <usize>k.byteLength) == WasmResult.Ok;
+  scratchArg(name);
+  return raw.proxy_remove_header_map_value(<i32>map, argA(), argALength()) == WasmResult.Ok;
 }
 
 /** All headers as a flat [name0, value0, name1, value1, ...] array. */
@@ -205,32 +202,38 @@ export function getProperty(path: Array<string>): ArrayBuffer | null {
     const hit = chain.cachedProperty(joined);
     if (hit != null) return hit.slice(0);
   }
-  const p = utf8(joined);
+  scratchArg(joined);
   resetOut();
-  if (raw.proxy_get_property(changetype<usize>(p), <usize>p.byteLength, outPtr(), outSize()) != WasmResult.Ok) return null;
+  if (raw.proxy_get_property(argA(), argALength(), outPtr(), outSize()) != WasmResult.Ok) return null;
   return takeHostBuffer();
 }
 
 export function getPropertyString(path: Array<string>): string | null {
-  const b = getProperty(path);
-  return b == null ? null : fromUtf8(b);
+  const joined = path.length == 1 ? path[0] : path.join("\0");
+  const chain = chainDriver();
+  if (chain != null) {
+    const hit = chain.cachedProperty(joined);
+    if (hit != null) return fromUtf8(hit);
+  }
+  scratchArg(joined);
+  resultIntoScratch();
+  return hostResultString(raw.proxy_get_property(argA(), argALength(), outPtr(), outSize()) == WasmResult.Ok);
 }
 
 /** Writes filter state (Envoy exposes it as `wasm.<name>` to access logs and later filters). */
 export function setProperty(name: string, value: string): bool {
-  const p = utf8(name);
-  const v = utf8(value);
-  const ok = raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(v), <usize>v.byteLength) == WasmResult.Ok;
+  scratchArgs(name, value);
+  const ok = raw.proxy_set_property(argA(), argALength(), argB(), argBLength()) == WasmResult.Ok;
   const chain = chainDriver();
   // Inside a chain, what a module wrote is what a later one reads back: kept in memory.
-  if (ok && chain != null) chain.keepProperty(name, v);
+  if (ok && chain != null) chain.keepProperty(name, utf8(value));
   return ok;
 }
 
 /** Writes filter state from raw bytes (a body for the audit trail: no string round trip). */
 export function setPropertyBytes(name: string, value: ArrayBuffer): bool {
-  const p = utf8(name);
-  const ok = raw.proxy_set_property(changetype<usize>(p), <usize>p.byteLength, changetype<usize>(value), <usize>value.byteLength) == WasmResult.Ok;
+  scratchArg(name);
+  const ok = raw.proxy_set_property(argA(), argALength(), changetype<usize>(value), <usize>value.byteLength) == WasmResult.Ok;
   const chain = chainDriver();
   // A copy: the caller keeps its buffer and may reuse it.
   if (ok && chain != null) chain.keepProperty(name, value.slice(0));

@@ -24,6 +24,12 @@ export function resetOut(): void {
 export function takeHostBuffer(): ArrayBuffer {
   const ptr = load<usize>(OUT_PTR);
   const size = load<usize>(OUT_SIZE);
+  if (ptr == changetype<usize>(resultBuf)) {
+    // Written into the result scratch (see malloc): bytes of their own for the caller.
+    const copy = new ArrayBuffer(<i32>size);
+    memory.copy(changetype<usize>(copy), ptr, size);
+    return copy;
+  }
   if (ptr == 0 || size == 0) {
     if (ptr != 0) __unpin(ptr);
     return new ArrayBuffer(0);
@@ -40,6 +46,77 @@ export function loadU32(at: usize): u32 { return load<u32>(at); }
 /** UTF-8 bytes of a string (the host ABI speaks bytes, AssemblyScript strings are UTF-16). */
 export function utf8(s: string): ArrayBuffer {
   return String.UTF8.encode(s);
+}
+
+// ---- scratch for host-call arguments and results ---------------------------------------------
+//
+// Most host calls pass a name (and a value) the host copies before it returns, and most return a
+// short value the module turns into a string at once. Encoding each argument into a new
+// ArrayBuffer, and adopting each result as one, made two to four short-lived allocations per
+// call: with a dozen calls per module per request, a large share of a module's own time went to
+// the allocator and the collector. Arguments are encoded into one reused buffer instead, and a
+// result the caller decodes at once is written by the host into another (see malloc below).
+// Only for calls that cannot run module code before the host has read the arguments (headers,
+// properties, logs): not for a local reply, a stream resume or a call-out.
+
+/** UTF-8 needs at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
+const UTF8_PER_UNIT: i32 = 3;
+
+let argBuf: ArrayBuffer = new ArrayBuffer(1024);
+let argLenA: usize = 0;
+let argLenB: usize = 0;
+
+/** Encodes `a` and `b` into the argument scratch: then argA()/argLenA(), argB()/argLenB(). */
+export function scratchArgs(a: string, b: string): void {
+  const need = (a.length + b.length) * UTF8_PER_UNIT;
+  if (need > argBuf.byteLength) argBuf = new ArrayBuffer(need);
+  const base = changetype<usize>(argBuf);
+  argLenA = String.UTF8.encodeUnsafe(changetype<usize>(a), a.length, base);
+  argLenB = String.UTF8.encodeUnsafe(changetype<usize>(b), b.length, base + argLenA);
+}
+
+/** Encodes `a` alone into the argument scratch: then argA()/argLenA(). */
+export function scratchArg(a: string): void { scratchArgs(a, ""); }
+
+export function argA(): usize { return changetype<usize>(argBuf); }
+export function argALength(): usize { return argLenA; }
+export function argB(): usize { return changetype<usize>(argBuf) + argLenA; }
+export function argBLength(): usize { return argLenB; }
+
+/** Results up to this size are written into the result scratch when asked for. */
+const RESULT_SCRATCH_BYTES: i32 = 4096;
+const resultBuf: ArrayBuffer = new ArrayBuffer(RESULT_SCRATCH_BYTES);
+let resultToScratch: bool = false;
+
+/**
+ * The host allocates a call's result through this export. After resultIntoScratch(), the next
+ * result that fits is written into the result scratch (read it with hostResultString before
+ * the next host call); any other is a fresh pinned ArrayBuffer that takeHostBuffer() adopts.
+ */
+export function malloc(size: i32): usize {
+  if (resultToScratch) {
+    resultToScratch = false;
+    if (size <= RESULT_SCRATCH_BYTES) return changetype<usize>(resultBuf);
+  }
+  return __pin(changetype<usize>(new ArrayBuffer(size)));
+}
+
+/** The next host result that fits goes into the result scratch (see malloc). */
+export function resultIntoScratch(): void {
+  resultToScratch = true;
+  resetOut();
+}
+
+/**
+ * Ends a call made after resultIntoScratch(): its result as a string wherever malloc put it ("" when
+ * the host wrote none), or null when the call failed (`ok` false).
+ */
+export function hostResultString(ok: bool): string | null {
+  resultToScratch = false;
+  if (!ok) return null;
+  const ptr = load<usize>(OUT_PTR);
+  if (ptr == changetype<usize>(resultBuf)) return String.UTF8.decodeUnsafe(ptr, load<usize>(OUT_SIZE));
+  return fromUtf8(takeHostBuffer());
 }
 
 export function fromUtf8(b: ArrayBuffer): string {
