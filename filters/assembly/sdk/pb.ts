@@ -3,45 +3,75 @@
 // fields. Generated code would be heavier than the handful of messages we exchange.
 
 export class ProtoWriter {
-  private buf: Array<u8> = new Array<u8>(0);
+  // Bytes written so far are buf[0, len); the buffer doubles when a field does not fit. Fields are
+  // written in place (strings encoded straight into it, bytes copied in one go): a report of a few
+  // hundred bytes costs a handful of allocations, not one array push per byte.
+  private buf: ArrayBuffer;
+  private len: i32 = 0;
 
-  private varint(v: u64): void {
-    while (v >= 0x80) {
-      this.buf.push(<u8>((v & 0x7f) | 0x80));
-      v >>= 7;
-    }
-    this.buf.push(<u8>v);
+  /** `capacity`: bytes to start with (the message's expected size saves regrowing). */
+  constructor(capacity: i32 = 64) {
+    this.buf = new ArrayBuffer(capacity > 0 ? capacity : 16);
   }
 
-  private tag(field: u32, wireType: u32): void { this.varint(<u64>((field << 3) | wireType)); }
+  /** Room for `n` more bytes; the address to write them at (len unchanged). */
+  private room(n: i32): usize {
+    const need = this.len + n;
+    if (need > this.buf.byteLength) {
+      let cap = this.buf.byteLength << 1;
+      if (cap < need) cap = need;
+      const next = new ArrayBuffer(cap);
+      memory.copy(changetype<usize>(next), changetype<usize>(this.buf), <usize>this.len);
+      this.buf = next;
+    }
+    return changetype<usize>(this.buf) + <usize>this.len;
+  }
 
+  private varint(v: u64): void {
+    // A u64 takes at most 10 bytes.
+    const start = this.room(10);
+    let p = start;
+    while (v >= 0x80) {
+      store<u8>(p, <u8>((v & 0x7f) | 0x80));
+      p++;
+      v >>= 7;
+    }
+    store<u8>(p, <u8>v);
+    this.len += <i32>(p + 1 - start);
+  }
+  private tag(field: u32, wireType: u32): void { this.varint(<u64>((field << 3) | wireType)); }
   /** proto3 omits default values; so do we. */
   uint(field: u32, v: u64): void {
     if (v == 0) return;
     this.tag(field, 0);
     this.varint(v);
   }
-
   bool(field: u32, v: bool): void { this.uint(field, v ? 1 : 0); }
-
   string(field: u32, v: string): void {
     if (v.length == 0) return;
-    this.bytes(field, String.UTF8.encode(v));
-  }
-
-  bytes(field: u32, v: ArrayBuffer): void {
-    if (v.byteLength == 0) return;
+    const n = String.UTF8.byteLength(v);
     this.tag(field, 2);
-    this.varint(<u64>v.byteLength);
-    const p = changetype<usize>(v);
-    for (let i = 0; i < v.byteLength; i++) this.buf.push(load<u8>(p + <usize>i));
+    this.varint(<u64>n);
+    this.len += <i32>String.UTF8.encodeUnsafe(changetype<usize>(v), v.length, this.room(n));
   }
-
+  bytes(field: u32, v: ArrayBuffer): void {
+    this.raw(field, changetype<usize>(v), v.byteLength);
+  }
+  /** An embedded message (or any length-delimited field) from another writer, without finishing it. */
+  message(field: u32, m: ProtoWriter): void {
+    this.raw(field, changetype<usize>(m.buf), m.len);
+  }
+  private raw(field: u32, at: usize, n: i32): void {
+    if (n == 0) return;
+    this.tag(field, 2);
+    this.varint(<u64>n);
+    memory.copy(this.room(n), at, <usize>n);
+    this.len += n;
+  }
+  /** Bytes written so far. */
+  get length(): i32 { return this.len; }
   finish(): ArrayBuffer {
-    const out = new ArrayBuffer(this.buf.length);
-    const p = changetype<usize>(out);
-    for (let i = 0; i < this.buf.length; i++) store<u8>(p + <usize>i, this.buf[i]);
-    return out;
+    return this.buf.slice(0, this.len);
   }
 }
 

@@ -38,13 +38,19 @@ export class UsageReport {
 
 /** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
 export function encodeUsageBatch(reports: Array<ArrayBuffer>): ArrayBuffer {
-  const w = new ProtoWriter();
+  let size = 0;
+  // Each report: its bytes plus a tag and a length prefix (at most 1 + 5 bytes).
+  for (let i = 0; i < reports.length; i++) size += reports[i].byteLength + 6;
+  const w = new ProtoWriter(size);
   for (let i = 0; i < reports.length; i++) w.bytes(1, reports[i]);
   return w.finish();
 }
 
+/** Room for a report's fixed fields, ids and timings; audited bodies are added to it. */
+const REPORT_BYTES: i32 = 512;
+
 export function encodeUsageReport(r: UsageReport): ArrayBuffer {
-  const w = new ProtoWriter();
+  const w = new ProtoWriter(REPORT_BYTES + (r.audit ? r.auditRequestBody.byteLength + r.auditResponseBody.byteLength : 0));
   w.string(1, r.requestId);
   w.string(2, r.tenantId);
   w.string(3, r.keyId);
@@ -62,10 +68,10 @@ export function encodeUsageReport(r: UsageReport): ArrayBuffer {
   w.uint(15, r.startedAtMs);
   w.bool(16, r.upstreamResponded);
   for (let i = 0; i < r.moduleTimings.length; i++) {
-    const t = new ProtoWriter();
+    const t = new ProtoWriter(32);
     t.string(1, r.moduleTimings[i].module);
     t.uint(2, r.moduleTimings[i].micros);
-    w.bytes(17, t.finish());
+    w.message(17, t);
   }
   if (r.traceparent.length > 0) w.string(18, r.traceparent);
   if (r.reservationId.length > 0) w.string(19, r.reservationId);
