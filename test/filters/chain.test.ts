@@ -26,9 +26,9 @@ before(async () => {
 });
 
 /** A chain of `modules` (one line of plugin JSON each, as envoy/wasm-filters.ts writes it). */
-async function chain(modules: Array<string | Record<string, string>>): Promise<FakeHost> {
+async function chain(modules: Array<string | Record<string, string>>, now?: () => bigint): Promise<FakeHost> {
   const lines = modules.map((m) => JSON.stringify(typeof m === "string" ? { module: m } : m));
-  const host = await FakeHost.load(wasm, { rootId: "chain", pluginConfig: lines.join("\n"), allowOnHeadersStopIteration: true });
+  const host = await FakeHost.load(wasm, { rootId: "chain", pluginConfig: lines.join("\n"), allowOnHeadersStopIteration: true, now });
   assert.ok(host.startOk, host.logs.map((l) => l.message).join("\n"));
   return host;
 }
@@ -140,6 +140,33 @@ describe("module chain: several modules in one filter, as separate filters", () 
     s.filterState.set("chain.note", new TextEncoder().encode("changed outside"));
     s.responseHeaders([[":status", "200"]], true);
     assert.deepEqual(seen(s, "reader", "resp"), ["headers:200", "chain.note=from-writer"]);
+  });
+
+  it("times each module's callbacks with one clock reading between neighbours, never across host callbacks", async () => {
+    // A clock that moves 1 µs per reading: a callback's time is the readings it spans.
+    let ns = 1_700_000_000_000_000_000n;
+    let reads = 0;
+    const host = await chain(["pass", "pass2", "upper"].map((module) => ({ module, timed: "1" })), () => {
+      reads++;
+      ns += 1000n;
+      return ns;
+    });
+    const s = host.newHttpStream();
+    const before = reads;
+    s.requestHeaders(POST, true);
+    assert.equal(reads - before, 4, "three modules in one pass: their starts and the last end");
+    // A second between host callbacks: no module's time may include it.
+    ns += 1_000_000_000n;
+    s.responseHeaders([[":status", "200"]], true);
+    ns += 1_000_000_000n;
+    s.done();
+    for (const m of ["pass", "pass2", "upper"]) {
+      const v = s.filterState.get(`leash.timing.${m}`);
+      assert.ok(v !== undefined, `${m} published its time`);
+      const micros = Number(new TextDecoder().decode(v));
+      // Request headers, response headers and the access log: 1 µs each.
+      assert.equal(micros, 3, `${m}: ${micros} µs`);
+    }
   });
 
   it("refuses a configuration line that is not a registered module, and an empty one", async () => {

@@ -293,6 +293,12 @@ export class ChainStream extends HttpContext {
   response: Flow;
   /** Filter state the chain's modules wrote for this request (Driver.cachedProperty), once any did. */
   written: WrittenState | null = null;
+  /**
+   * The clock when the last module callback of this pass ended (0: none yet): the next module's
+   * start, so back-to-back modules share a reading. Only the chain's bookkeeping runs in between;
+   * every pass over the modules starts and ends with 0, so a reading never spans host callbacks.
+   */
+  private clockNs: u64 = 0;
 
   constructor(id: u32, root: ChainRoot) {
     super(id, root);
@@ -317,14 +323,18 @@ export class ChainStream extends HttpContext {
   onResponseTrailers(count: u32): HeadersAction { return this.trailers(RESPONSE, count); }
 
   onLog(): void {
+    this.clockNs = 0;
     for (let i = 0; i < this.streams.length; i++) this.call(i, LOG, 0, false);
+    this.clockNs = 0;
   }
 
   onDone(): void {
+    this.clockNs = 0;
     for (let i = 0; i < this.streams.length; i++) {
       if (!this.streams[i].ended) this.call(i, DONE, 0, false);
       this.streams[i].ended = true;
     }
+    this.clockNs = 0;
   }
 
   onRelease(): void {
@@ -399,6 +409,12 @@ export class ChainStream extends HttpContext {
 
   /** Runs every module that has something new to see, in order, until one holds. */
   private pump(dir: i32): void {
+    this.clockNs = 0;
+    this.pumpModules(dir);
+    this.clockNs = 0;
+  }
+
+  private pumpModules(dir: i32): void {
     const f = this.flow(dir);
     const n = this.streams.length;
     for (let p = 0; p < n; p++) {
@@ -463,7 +479,8 @@ export class ChainStream extends HttpContext {
     d.running = m;
     d.dir = what >= RESPONSE_HEADERS && what <= RESPONSE_TRAILERS ? RESPONSE : REQUEST;
     d.timed = s;
-    beginCallback(s);
+    beginCallback(s, this.clockNs);
+    this.clockNs = 0;
     let r: u32 = 0;
     switch (what) {
       case REQUEST_HEADERS: r = <u32>s.onRequestHeaders(a, b); break;
@@ -475,13 +492,14 @@ export class ChainStream extends HttpContext {
       case LOG: s.onLog(); break;
       default: s.onDone(); break;
     }
-    endCallback(s);
+    const end = endCallback(s);
     // After the module's own access-log callback, as the SDK's entry point does for a filter.
     if (what == LOG) publishTiming(s);
     d.stream = prevStream;
     d.running = prevRunning;
     d.dir = prevDir;
     d.timed = prevTimed;
+    this.clockNs = end;
     return r;
   }
 }

@@ -23,8 +23,9 @@
 //
 // The clock is proxy_get_current_time_nanoseconds: Envoy reads the system clock (nanosecond
 // resolution, not the dispatcher's cached time), so a callback of a few microseconds is measured.
-// Two reads per callback (its start and its end). It is a wall clock and may step backwards (NTP):
-// a negative interval counts as zero.
+// Two reads per callback (its start and its end); in a module chain (chain.ts) one module's end is
+// the next one's start, so N modules in one callback take N + 1 reads. It is a wall clock and may
+// step backwards (NTP): a negative interval counts as zero.
 import { HttpContext, RootContext } from "./context";
 import { getPropertyString, nowNanos, setProperty } from "./host";
 
@@ -48,17 +49,27 @@ export function enableTiming(root: RootContext, module: string, publish: bool = 
   root.timingPublish = publish;
 }
 
-/** Called by the SDK entry points before a stream callback. */
-export function beginCallback(s: HttpContext): void {
+/**
+ * Called by the SDK entry points before a stream callback. `nowNs`: a clock reading taken a moment
+ * ago that may stand for the start (the module chain passes the end of the module that ran just
+ * before); 0 reads the clock.
+ */
+export function beginCallback(s: HttpContext, nowNs: u64 = 0): void {
   if (s.root.timingProperty.length == 0) return;
-  s.callbackStartNs = nowNanos();
+  s.callbackStartNs = nowNs != 0 ? nowNs : nowNanos();
 }
 
-/** Called by the SDK entry points after a stream callback: adds its time to the stream's total. */
-export function endCallback(s: HttpContext): void {
-  if (s.root.timingProperty.length == 0 || s.callbackStartNs == 0) return;
-  s.spentNs += elapsedSince(s.callbackStartNs);
+/**
+ * Called by the SDK entry points after a stream callback: adds its time to the stream's total.
+ * Returns the clock reading it took (0 when the stream is not timed), which the next callback of a
+ * module chain starts from instead of reading the clock again.
+ */
+export function endCallback(s: HttpContext): u64 {
+  if (s.root.timingProperty.length == 0 || s.callbackStartNs == 0) return 0;
+  const now = nowNanos();
+  s.spentNs += now > s.callbackStartNs ? now - s.callbackStartNs : 0;
   s.callbackStartNs = 0;
+  return now;
 }
 
 /**
