@@ -15,7 +15,7 @@ import { RootContext, HttpContext, CallReply } from "../sdk/context";
 import { HeadersAction, DataAction, BufferType, HeaderMap } from "../sdk/abi";
 import { grpcCall, grpcCallDetached, grpcServiceForCluster } from "../sdk/callouts";
 import { continueRequest, getBuffer, getPropertyString, getRequestHeader, logError, logInfo, logWarn, nowMillis, randomHex, removeHeader, replaceHeader, setEffectiveContext, setProperty, setTickPeriod } from "../sdk/host";
-import { enableTiming } from "../sdk/timing";
+import { callbackStartMillis, enableTiming } from "../sdk/timing";
 import { ApiFormat, denyRequest } from "../sdk/api-error";
 import { Counter } from "../sdk/metrics";
 import { Route, matchRoute } from "../sdk/routes";
@@ -253,6 +253,8 @@ class QuotaStream extends HttpContext {
   route: Route | null = null;
   phase: Phase = Phase.Passing;
   reserve: ReserveRequest = new ReserveRequest();
+  /** Whether reserve.requestId holds the request's x-request-id yet (see readRequestId). */
+  requestIdRead: bool = false;
   cacheKey: string = "";
   /** Limits of the answer that admitted the request, for the response headers. */
   limits: RateLimits | null = null;
@@ -278,12 +280,10 @@ class QuotaStream extends HttpContext {
     r.tenantId = tenant;
     r.keyId = key == null ? "" : key;
     this.cacheKey = NoLimitsCache.keyOf(r.tenantId, r.keyId);
-    if (this.quota.noLimits.has(this.cacheKey, nowMillis())) {
+    if (this.quota.noLimits.has(this.cacheKey, callbackStartMillis(this))) {
       this.quota.noLimitsHits.increment(1);
       return HeadersAction.Continue;
     }
-    const rid = getRequestHeader("x-request-id");
-    r.requestId = rid == null ? "" : rid;
     r.provider = route.provider;
     if (endOfStream) {
       // No body (GET /v1/models, …): still one request against the request limits.
@@ -348,11 +348,11 @@ class QuotaStream extends HttpContext {
       // the output cap, or the configured default when the body names none.
       const tokens = r.estimatedPromptTokens + (r.maxOutputTokens > 0 ? r.maxOutputTokens : this.quota.config.defaultOutputTokens);
       this.tokens = tokens;
-      const now = nowMillis();
+      const now = callbackStartMillis(this);
       const lease = this.quota.leases.take(this.cacheKey, tokens, now);
       if (lease != null) {
         this.admitLeased(lease, tokens);
-        if (this.quota.leases.shouldRenew(this.cacheKey, now)) this.quota.renew(this.cacheKey, r, tokens, now);
+        if (this.quota.leases.shouldRenew(this.cacheKey, now)) this.renew(now);
         return false;
       }
       if (this.quota.leases.mayAsk(this.cacheKey, now)) {
@@ -365,6 +365,23 @@ class QuotaStream extends HttpContext {
       }
     }
     return this.sendReserve(false);
+  }
+
+  /**
+   * The client's x-request-id, read when a call to the sidecar carries it (a Reserve, a renewal):
+   * a request admitted on a lease never needs it.
+   */
+  readRequestId(): void {
+    if (this.requestIdRead) return;
+    this.requestIdRead = true;
+    const rid = getRequestHeader("x-request-id");
+    this.reserve.requestId = rid == null ? "" : rid;
+  }
+
+  /** Asks in the background for the pair's next lease, on behalf of this request. */
+  renew(now: u64): void {
+    this.readRequestId();
+    this.quota.renew(this.cacheKey, this.reserve, this.tokens, now);
   }
 
   /** Makes this request's Reserve also ask for the pair's lease (one ask per pair at a time). */
@@ -393,6 +410,7 @@ class QuotaStream extends HttpContext {
       this.callFailed(resume);
       return false;
     }
+    this.readRequestId();
     const metadata = new Array<string>(0);
     if (r.requestId.length > 0) { metadata.push("x-request-id"); metadata.push(r.requestId); }
     const token = grpcCall(this, this.quota.upstream, SERVICE, METHOD, metadata, encodeReserveRequest(r), this.quota.config.timeoutMs);
@@ -430,7 +448,7 @@ class QuotaStream extends HttpContext {
     const lease = this.quota.leases.take(this.cacheKey, this.tokens, now);
     if (lease != null) {
       this.admitLeased(lease, this.tokens);
-      if (this.quota.leases.shouldRenew(this.cacheKey, now)) this.quota.renew(this.cacheKey, this.reserve, this.tokens, now);
+      if (this.quota.leases.shouldRenew(this.cacheKey, now)) this.renew(now);
       continueRequest();
       return;
     }
