@@ -27,8 +27,53 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 export interface JsonLoggerOptions {
   /** Lowest level written. Default "info". */
   level?: LogLevel;
-  /** Line sink. Default: process.stdout. */
+  /** Line sink. Default: process.stdout, through {@link batchedLines}. */
   write?: (line: string) => void;
+}
+
+/** Most bytes held before they are written without waiting for the turn to end. */
+const MAX_BATCH_BYTES = 64 * 1024;
+
+/**
+ * A line sink that hands `sink` the lines of one event-loop turn at once. The request log is a
+ * line per request: written one by one, each was a write system call on stdout (synchronous for
+ * files and pipes in Node) and most of the logger's time. Lines are kept in order, written at the
+ * end of the turn (setImmediate), sooner past 64 KB, and on process exit (a crash included); a
+ * process killed outright (SIGKILL) loses at most the lines of its last turn.
+ */
+export function batchedLines(sink: (chunk: string) => void): { write: (line: string) => void; flush: () => void } {
+  let pending: string[] = [];
+  let bytes = 0;
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const chunk = pending.length === 1 ? pending[0] : pending.join("");
+    pending = [];
+    bytes = 0;
+    sink(chunk);
+  };
+  process.on("exit", flush);
+  return {
+    write(line: string): void {
+      pending.push(line);
+      bytes += line.length;
+      if (bytes >= MAX_BATCH_BYTES) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
+let stdoutLines: ((line: string) => void) | null = null;
+
+/** One batched writer for stdout per process (every logger shares it, so lines stay in order). */
+function stdoutSink(): (line: string) => void {
+  stdoutLines ??= batchedLines((chunk) => process.stdout.write(chunk)).write;
+  return stdoutLines;
 }
 
 /** True for a valid level name (used to validate LEASH_LOG_LEVEL). */
@@ -39,7 +84,7 @@ export function isLogLevel(value: string | undefined): value is LogLevel {
 /** Writes `{"ts","level","msg",...fields}` lines. Errors in fields are reduced to name + message. */
 export function createJsonLogger(opts: JsonLoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? "info"];
-  const write = opts.write ?? ((line: string) => process.stdout.write(line));
+  const write = opts.write ?? stdoutSink();
   const replacer = (_k: string, v: unknown) =>
     v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? v.toString() : v;
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {

@@ -1,8 +1,11 @@
 // The JSON logger's line shapes: ordinary lines and entry() lines (the per-request usage line,
-// whose shape an outside contract fixes), with and without values that need reducing.
+// whose shape an outside contract fixes), with and without values that need reducing; and the
+// batching of stdout lines per event-loop turn.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
-import { createJsonLogger } from "../../sidecar-services/src/logger.ts";
+import { batchedLines, createJsonLogger } from "../../sidecar-services/src/logger.ts";
 
 function capture(): { lines: string[]; log: ReturnType<typeof createJsonLogger> } {
   const lines: string[] = [];
@@ -37,5 +40,44 @@ describe("json logger", () => {
     log.entry!("info", { a: 1 });
     log.info("x");
     assert.equal(lines.length, 0);
+  });
+});
+
+describe("batched log lines (stdout)", () => {
+  it("hands the sink one turn's lines at once, in order, at the end of the turn", async () => {
+    const chunks: string[] = [];
+    const lines = batchedLines((c) => chunks.push(c));
+    lines.write("a\n");
+    lines.write("b\n");
+    lines.write("c\n");
+    assert.deepEqual(chunks, [], "nothing before the turn ends");
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(chunks, ["a\nb\nc\n"]);
+    lines.write("d\n");
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(chunks, ["a\nb\nc\n", "d\n"]);
+  });
+
+  it("writes without waiting once 64 KB are held", () => {
+    const chunks: string[] = [];
+    const lines = batchedLines((c) => chunks.push(c));
+    const big = "x".repeat(40 * 1024) + "\n";
+    lines.write(big);
+    assert.equal(chunks.length, 0);
+    lines.write(big);
+    assert.deepEqual(chunks, [big + big]);
+  });
+
+  it("writes what it holds when the process exits, a crash included", () => {
+    const logger = fileURLToPath(new URL("../../sidecar-services/src/logger.ts", import.meta.url));
+    for (const end of ["process.exit(0)", "throw new Error('boom')"]) {
+      const script = `import { createJsonLogger } from ${JSON.stringify(logger)};
+        const log = createJsonLogger();
+        for (let i = 0; i < 3; i++) log.entry("info", { request_id: "r" + i });
+        ${end};`;
+      const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
+      const ids = run.stdout.trim().split("\n").map((l) => JSON.parse(l).request_id);
+      assert.deepEqual(ids, ["r0", "r1", "r2"], `${end}: ${run.stdout}${run.stderr}`);
+    }
   });
 });
