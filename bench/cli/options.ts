@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { parseSize } from "../load/payload.ts";
 import { BENCH_DIR } from "../targets/paths.ts";
 import { TARGET_NAMES, type TargetName } from "../targets/types.ts";
+import { BASELINE_BUILD } from "../targets/paths.ts";
 
 export interface BenchOptions {
   smoke: boolean;
@@ -85,10 +86,18 @@ function parseRates(text: string): number[] {
   });
 }
 
+/** Every target; leash-full-baseline only when there is a baseline build to run. */
+function defaultTargets(): string {
+  return TARGET_NAMES.filter((n: TargetName) => n !== "leash-full-baseline" || BASELINE_BUILD !== null).join(",");
+}
+
 function parseTargets(text: string): TargetName[] {
   const names: string[] = text.split(",").map((s: string) => s.trim()).filter((s: string) => s !== "");
   for (const name of names) {
     if (!(TARGET_NAMES as readonly string[]).includes(name)) throw new Error(`unknown target "${name}" (known: ${TARGET_NAMES.join(", ")})`);
+  }
+  if (names.includes("leash-full-baseline") && BASELINE_BUILD === null) {
+    throw new Error("leash-full-baseline needs LEASH_BENCH_BASELINE_BUILD=<another checkout's build/ directory> (its release/*.wasm and sidecar/main.js)");
   }
   // direct is the baseline every overhead is computed against: always measured.
   const wanted: Set<string> = new Set<string>(["direct", ...names]);
@@ -136,7 +145,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (values.pin !== "on" && values.pin !== "off") throw new Error(`--pin must be on or off, got "${values.pin}"`);
   return {
     smoke,
-    targets: parseTargets(values.targets ?? (smoke ? "direct,envoy-bare,leash-auth" : TARGET_NAMES.join(","))),
+    targets: parseTargets(values.targets ?? (smoke ? "direct,envoy-bare,leash-auth" : defaultTargets())),
     rates: [...new Set(rates)].sort((a: number, b: number) => a - b),
     sizes: [...new Set(sizes)].sort((a: number, b: number) => a - b),
     streamRates: values["stream-rates"] !== undefined ? parseRates(values["stream-rates"]) : [Math.min(...rates)],

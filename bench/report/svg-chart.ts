@@ -18,6 +18,7 @@ const COLORS: Record<TargetName, string> = {
   "leash-full": "#8c564b",
   "leash-full-filters": "#e7969c",
   "leash-full-separate": "#c49c94",
+  "leash-full-baseline": "#7f7f7f",
   litellm: "#2ca02c",
   portkey: "#9467bd",
 };

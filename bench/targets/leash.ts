@@ -19,6 +19,8 @@
 //               are never reached.
 //   leash-full-filters   leash-full with wasm.chain: false (one VM, but each module its own filter).
 //   leash-full-separate  leash-full with wasm.shared_vm: false (each module in its own VM and filter).
+//   leash-full-baseline  leash-full on the build in LEASH_BENCH_BASELINE_BUILD (another checkout's
+//                        build/): a change measured against the build before it, in the same rounds.
 // Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
 
 import { randomBytes } from "node:crypto";
@@ -39,7 +41,7 @@ import type { RequestSpec } from "../load/http-call.ts";
 import { ManagedProcess } from "../procs/child.ts";
 import { pidsByName } from "../procs/proc-stats.ts";
 import { MOCK_CLIENT_KEY } from "./direct.ts";
-import { SIDECAR_BUNDLE, WASM_DIR } from "./paths.ts";
+import { BASELINE_BUILD, SIDECAR_BUNDLE, WASM_DIR } from "./paths.ts";
 import { createBenchDatabase, REDIS_URL } from "./postgres.ts";
 import type { RunningTarget, TargetContext } from "./types.ts";
 
@@ -108,9 +110,10 @@ const DESCRIPTIONS: Record<string, string> = {
   "leash-full": "Envoy --concurrency 1 + auth, redact, injection, quota and usage wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped, a tenant with limits it never reaches",
   "leash-full-filters": "leash-full with wasm.chain: false: one VM, each module its own filter (the default from 2026-11-26 late evening until the chain)",
   "leash-full-separate": "leash-full with wasm.shared_vm: false: each module in its own VM from its own binary (before 2026-11-26 late evening, the default)",
+  "leash-full-baseline": `leash-full on another build (LEASH_BENCH_BASELINE_BUILD=${BASELINE_BUILD ?? "unset"}: its filter modules and sidecar), in the same rounds: a change against the build before it`,
 };
 
-type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full" | "leash-full-filters" | "leash-full-separate";
+type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full" | "leash-full-filters" | "leash-full-separate" | "leash-full-baseline";
 
 /** Which modules each Leash target runs; every target names every module (quota is on by default). */
 type Modules = { auth: boolean; redact: boolean; injection: boolean; quota: boolean; usage: boolean };
@@ -126,6 +129,7 @@ const MODULES: Record<LeashTargetName, Modules> = {
   "leash-full": { auth: true, redact: true, injection: true, quota: true, usage: true },
   "leash-full-filters": { auth: true, redact: true, injection: true, quota: true, usage: true },
   "leash-full-separate": { auth: true, redact: true, injection: true, quota: true, usage: true },
+  "leash-full-baseline": { auth: true, redact: true, injection: true, quota: true, usage: true },
 };
 
 /** How a target's modules run (docs/configuration.md `wasm`): as shipped unless listed here. */
@@ -161,9 +165,9 @@ wasm: { shared_vm: ${layout.shared_vm}, chain: ${layout.chain} }
 `;
 }
 
-function requireBuilt(modules: Modules, config: LeashConfig, wasmDir: string): void {
+function requireBuilt(modules: Modules, config: LeashConfig, wasmDir: string, sidecarBundle: string): void {
   const missing: string[] = wasmFilesFor(config, wasmDir).filter((f: string) => !existsSync(f));
-  if ((modules.auth || modules.quota || modules.usage) && !existsSync(SIDECAR_BUNDLE)) missing.push(SIDECAR_BUNDLE);
+  if ((modules.auth || modules.quota || modules.usage) && !existsSync(sidecarBundle)) missing.push(sidecarBundle);
   if (missing.length > 0) throw new Error(`missing build output (run \`npm run build\`): ${missing.join(", ")}`);
 }
 
@@ -190,13 +194,21 @@ async function startEnvoy(name: string, bootstrap: string, ports: Ports, ctx: Ta
   return envoy;
 }
 
+/** The filter modules and sidecar a target runs: the baseline's build for leash-full-baseline. */
+function buildOf(name: LeashTargetName, ctx: TargetContext): { wasmDir: string; sidecar: string } {
+  if (name !== "leash-full-baseline") return { wasmDir: ctx.wasmDir ?? WASM_DIR, sidecar: SIDECAR_BUNDLE };
+  if (BASELINE_BUILD === null) throw new Error("leash-full-baseline needs LEASH_BENCH_BASELINE_BUILD=<a checkout's build/ directory> (its release/*.wasm and sidecar/main.js)");
+  return { wasmDir: join(BASELINE_BUILD, "release"), sidecar: join(BASELINE_BUILD, "sidecar", "main.js") };
+}
+
 /** Starts one of the Leash targets (see the top of this file). */
 export async function startLeash(ctx: TargetContext, name: LeashTargetName): Promise<RunningTarget> {
   const modules = MODULES[name];
   const auth: boolean = modules.auth;
   // Any module calls the sidecar (auth and quota to decide, usage to report).
   const withSidecar: boolean = modules.auth || modules.quota || modules.usage;
-  const wasmDir: string = ctx.wasmDir ?? WASM_DIR;
+  const build = buildOf(name, ctx);
+  const wasmDir: string = build.wasmDir;
   const dir: string = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const ports: Ports = {
@@ -212,7 +224,7 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
   const configPath: string = join(dir, "leash.yaml");
   writeFileSync(configPath, yaml);
   const config: LeashConfig = parseConfig(yaml, configPath, {});
-  requireBuilt(modules, config, wasmDir);
+  requireBuilt(modules, config, wasmDir, build.sidecar);
 
   const processes: Record<string, number[]> = {};
   let clientKey: string = MOCK_CLIENT_KEY;
@@ -222,7 +234,7 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
       name: `${name}-sidecar`,
       command: process.execPath,
       // LEASH_BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
-      args: [...(process.env.LEASH_BENCH_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a: string) => a !== ""), SIDECAR_BUNDLE, "--config", configPath],
+      args: [...(process.env.LEASH_BENCH_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a: string) => a !== ""), build.sidecar, "--config", configPath],
       // The master key and admin token are for sidecars that have them (issue 3); older ones ignore them.
       env: {
         ...process.env,

@@ -14,3 +14,9 @@ export const PEERS_DIR: string = join(BENCH_DIR, ".peers");
 export const WASM_DIR: string = process.env.LEASH_BENCH_WASM_DIR || join(REPO_ROOT, "build", "release");
 /** The sidecar bundle `npm run build` makes; LEASH_BENCH_SIDECAR points at another build to compare. */
 export const SIDECAR_BUNDLE: string = process.env.LEASH_BENCH_SIDECAR || join(REPO_ROOT, "build", "sidecar", "main.js");
+/**
+ * The build the leash-full-baseline target runs, beside the current one in the same rounds: another
+ * checkout's build/ directory (release/*.wasm and sidecar/main.js), e.g. main's before a change.
+ * Unset: the target cannot run (the run says so before it starts anything).
+ */
+export const BASELINE_BUILD: string | null = process.env.LEASH_BENCH_BASELINE_BUILD || null;

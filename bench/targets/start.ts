@@ -22,6 +22,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case "leash-full":
     case "leash-full-filters":
     case "leash-full-separate":
+    case "leash-full-baseline":
       return startLeash(ctx, name);
     case "litellm":
       return startLitellm(ctx);

@@ -31,3 +31,13 @@ describe("bench/run.ts --target-warmup", () => {
     assert.equal(describeTargetWarmup(0, 250, "1k"), "targets not warmed before round 1 (--target-warmup 0)");
   });
 });
+
+describe("bench options: the baseline build target", () => {
+  it("is left out of the default targets, and refused by name, when no baseline build is given", () => {
+    // The unit tests run without LEASH_BENCH_BASELINE_BUILD (paths.ts reads it once, at import).
+    assert.equal(process.env.LEASH_BENCH_BASELINE_BUILD ?? "", "");
+    assert.ok(!parseOptions([]).targets.includes("leash-full-baseline"));
+    assert.ok(parseOptions([]).targets.includes("leash-full"));
+    assert.throws(() => parseOptions(["--targets", "leash-full,leash-full-baseline"]), /LEASH_BENCH_BASELINE_BUILD/);
+  });
+});
