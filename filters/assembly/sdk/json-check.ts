@@ -128,10 +128,55 @@ class Scanner {
  * ≥ 0x80 inside strings (for reading what a provider sent, not for judging what a client sends).
  */
 export function checkJson(base: usize, len: i32, maxDepth: i32, requireObject: bool, validateUtf8: bool = true): JsonCheck {
+  const limit = maxDepth < MAX_SUPPORTED_DEPTH ? maxDepth : MAX_SUPPORTED_DEPTH;
+  if (memoHolds(base, len, limit, requireObject, validateUtf8)) return new JsonCheck();
+  const result = scan(base, len, limit, requireObject, validateUtf8);
+  if (result.ok) remember(base, len, validateUtf8);
+  return result;
+}
+
+// The last document found valid in this VM, so the next check of the same bytes costs a
+// comparison, not a scan: in the module chain auth, redact and injection each check the same
+// request body, and redact and usage the same response body, one after another. A hit needs the
+// very same bytes, checked at least as strictly (UTF-8 validated if asked for), no deeper than the
+// caller allows, and a top-level object if it demands one.
+const MEMO_MAX_BYTES: i32 = 256 * 1024;
+let memoBuf: ArrayBuffer = new ArrayBuffer(0);
+let memoLen: i32 = -1;
+let memoUtf8: bool = false;
+let memoObject: bool = false;
+let memoDeepest: i32 = 0;
+/** Deepest nesting the last scan reached (set by scan). */
+let scanDeepest: i32 = 0;
+
+function memoHolds(base: usize, len: i32, limit: i32, requireObject: bool, validateUtf8: bool): bool {
+  if (len != memoLen || memoDeepest > limit) return false;
+  if (validateUtf8 && !memoUtf8) return false;
+  if (requireObject && !memoObject) return false;
+  return memory.compare(base, changetype<usize>(memoBuf), <usize>len) == 0;
+}
+
+function remember(base: usize, len: i32, validateUtf8: bool): void {
+  if (len > MEMO_MAX_BYTES) {
+    memoLen = -1;
+    return;
+  }
+  if (memoBuf.byteLength < len) memoBuf = new ArrayBuffer(len);
+  memory.copy(changetype<usize>(memoBuf), base, <usize>len);
+  memoLen = len;
+  memoUtf8 = validateUtf8;
+  memoDeepest = scanDeepest;
+  // Valid JSON: its first byte after whitespace says whether it is an object.
+  let i = 0;
+  while (i < len && isWs(<u32>load<u8>(base + <usize>i))) i++;
+  memoObject = i < len && load<u8>(base + <usize>i) == 0x7b;
+}
+
+function scan(base: usize, len: i32, limit: i32, requireObject: bool, validateUtf8: bool): JsonCheck {
   const result = new JsonCheck();
   const s = new Scanner(base, len, result, validateUtf8);
-  const limit = maxDepth < MAX_SUPPORTED_DEPTH ? maxDepth : MAX_SUPPORTED_DEPTH;
   let depth: i32 = 0;
+  scanDeepest = 0;
   // expectValue: a value must come next; after a value we expect , or a closer.
   let expectValue = true;
   let afterKey = false; // in an object, the next token must be a key string
@@ -160,6 +205,7 @@ export function checkJson(base: usize, len: i32, maxDepth: i32, requireObject: b
       if (c == 0x7b || c == 0x5b) {
         if (depth >= limit) { s.fail("nesting too deep"); return result; }
         depth++;
+        if (depth > scanDeepest) scanDeepest = depth;
         stack[depth] = c == 0x7b ? 1 : 2;
         s.pos++;
         s.skipWs();

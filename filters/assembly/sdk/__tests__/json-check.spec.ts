@@ -63,3 +63,47 @@ describe("checkJson", () => {
     expect(check("{\"a\":\"x\ny\"}").ok).toBe(false);
   });
 });
+
+function bytesOf(text: string): ArrayBuffer { return String.UTF8.encode(text); }
+function checkBuf(b: ArrayBuffer, depth: i32, requireObject: bool, validateUtf8: bool): bool {
+  return checkJson(changetype<usize>(b), b.byteLength, depth, requireObject, validateUtf8).ok;
+}
+
+describe("checkJson: the last valid document is remembered, never beyond what was checked", () => {
+  it("answers the same bytes again as valid", () => {
+    const b = bytesOf("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    expect(checkBuf(b, 64, true, true)).toBe(true);
+    expect(checkBuf(b.slice(0), 64, true, true)).toBe(true);
+  });
+
+  it("does not let a document through a lower depth limit than it was checked under", () => {
+    const b = bytesOf("{\"a\":[[{\"b\":1}]]}");
+    expect(checkBuf(b, 64, true, true)).toBe(true);
+    expect(checkBuf(b, 3, true, true)).toBe(false);
+    expect(checkBuf(b, 4, true, true)).toBe(true);
+  });
+
+  it("does not skip UTF-8 validation that the first check did not do", () => {
+    // {"k":"<0xff>"}: valid JSON only when bytes past 0x7f are not validated as UTF-8.
+    const bytes: Array<u8> = [0x7b, 0x22, 0x6b, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d];
+    const doc = new ArrayBuffer(bytes.length);
+    for (let i = 0; i < bytes.length; i++) store<u8>(changetype<usize>(doc) + <usize>i, bytes[i]);
+    expect(checkBuf(doc, 64, true, false)).toBe(true);
+    expect(checkBuf(doc, 64, true, true)).toBe(false);
+  });
+
+  it("does not answer for a top-level object when it checked an array", () => {
+    const b = bytesOf("[1,2,3]");
+    expect(checkBuf(b, 64, false, true)).toBe(true);
+    expect(checkBuf(b, 64, true, true)).toBe(false);
+  });
+
+  it("compares the bytes: a changed document of the same length is scanned again", () => {
+    const b = bytesOf("{\"a\":\"xyz\"}");
+    expect(checkBuf(b, 64, true, true)).toBe(true);
+    // The caller's buffer changed after the check: the memory is a copy, not a reference.
+    store<u8>(changetype<usize>(b) + 6, 0x22);
+    expect(checkBuf(b, 64, true, true)).toBe(false);
+    expect(checkBuf(bytesOf("{\"a\":\"xyz\"}"), 64, true, true)).toBe(true);
+  });
+});
