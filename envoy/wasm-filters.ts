@@ -28,6 +28,12 @@ export interface PluginConfig {
   routes: PluginRoute[];
   /** Module-specific settings; present only for the guard modules (shapes below). */
   settings?: RedactPluginSettings | InjectionPluginSettings | QuotaPluginSettings;
+  /**
+   * The module reads the body while it holds the headers (HOLDS_HEADERS_FOR_BODY): the module
+   * chain shows it the body meanwhile, as Envoy does for a filter with allow_on_headers_stop_iteration.
+   * Absent for the others.
+   */
+  body_while_headers_held?: true;
 }
 
 /**
@@ -56,7 +62,7 @@ export interface RedactPluginSettings {
  * action flag|block, threshold a JSON number in 0..1. The whole injection plugin JSON is
  *   {"module":"injection","failure_mode":"closed","timeout_ms":0,"sidecar_cluster":"leash_sidecar",
  *    "max_body_bytes":4194304,"routes":[{"prefix":"/openai","provider":"openai","api":"openai"},…],
- *    "settings":{"action":"block","threshold":0.7}}
+ *    "settings":{"action":"block","threshold":0.7},"body_while_headers_held":true}
  * A tenant's policy overrides action/threshold per request through filter state `leash.policy`
  * ({"injection":{"action":"flag","threshold":0.5},"redact":{…}}, docs/guards.md).
  */
@@ -64,6 +70,19 @@ export interface InjectionPluginSettings {
   action: InjectionAction;
   threshold: number;
 }
+
+/**
+ * Modules that hold a request's headers while they read its body (the quota module decides on the
+ * body, and nothing may reach the upstream before it has; the usage module may grow an OpenAI
+ * streaming body and must fix Content-Length before the headers leave; the injection module scores
+ * the body and may add x-leash-injection-score to the headers): Envoy must still run their
+ * body callbacks while the headers are stopped, which it does only with allow_on_headers_stop_iteration.
+ * Without it, StopIteration from the headers becomes StopAllIterationAndWatermark and the request
+ * would wait for a body the module never sees. The one place this is decided: the same list puts
+ * `body_while_headers_held: true` in these modules' plugin JSON, which the chain root
+ * (filters/assembly/sdk/chain.ts) applies between the modules it runs.
+ */
+const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["injection", "quota", "usage"];
 
 /** The plugin JSON of `module`, keys in contract order. */
 export function pluginConfig(cfg: LeashConfig, module: ModuleName): PluginConfig {
@@ -88,6 +107,7 @@ export function pluginConfig(cfg: LeashConfig, module: ModuleName): PluginConfig
     // Absent otherwise, so configurations without leases generate what they always did.
     out.settings = { lease: true, default_output_tokens: cfg.modules.quota.default_output_tokens };
   }
+  if (HOLDS_HEADERS_FOR_BODY.includes(module)) out.body_while_headers_held = true;
   return out;
 }
 
@@ -122,18 +142,6 @@ export function wasmFilesFor(cfg: LeashConfig, wasmDir: string): string[] {
   const files: string[] = enabledModules(cfg).map((m: ModuleName) => moduleVm(cfg, m, wasmDir).file);
   return [...new Set(files)];
 }
-
-/**
- * Modules that hold a request's headers while they read its body (the quota module decides on the
- * body, and nothing may reach the upstream before it has; the usage module may grow an OpenAI
- * streaming body and must fix Content-Length before the headers leave; the injection module scores
- * the body and may add x-leash-injection-score to the headers): Envoy must still run their
- * body callbacks while the headers are stopped, which it does only with allow_on_headers_stop_iteration.
- * Without it, StopIteration from the headers becomes StopAllIterationAndWatermark and the request
- * would wait for a body the module never sees. The modules say the same of themselves
- * (RootContext.bodyWhileHeadersHeld), which the chain root applies between the modules it runs.
- */
-const HOLDS_HEADERS_FOR_BODY: readonly ModuleName[] = ["injection", "quota", "usage"];
 
 /** One entry of the HTTP filter chain: a module in its own filter, or several in one (wasm.chain). */
 export interface WasmFilterGroup {

@@ -26,7 +26,7 @@ before(async () => {
 });
 
 /** A chain of `modules` (one line of plugin JSON each, as envoy/wasm-filters.ts writes it). */
-async function chain(modules: Array<string | Record<string, string>>, now?: () => bigint): Promise<FakeHost> {
+async function chain(modules: Array<string | Record<string, string | boolean>>, now?: () => bigint): Promise<FakeHost> {
   const lines = modules.map((m) => JSON.stringify(typeof m === "string" ? { module: m } : m));
   const host = await FakeHost.load(wasm, { rootId: "chain", pluginConfig: lines.join("\n"), allowOnHeadersStopIteration: true, now });
   assert.ok(host.startOk, host.logs.map((l) => l.message).join("\n"));
@@ -79,6 +79,21 @@ describe("module chain: several modules in one filter, as separate filters", () 
     assert.equal(s.continued.request, false);
     host.respondGrpc(host.grpcCalls[0]!.token, new Uint8Array(0));
     assert.deepEqual(seen(s, "hold", "req"), ["headers", "reply", "body:hello:eos"]);
+    assert.deepEqual(seen(s, "pass2", "req"), ["headers", "body:hello:eos"]);
+    assert.equal(s.continued.request, true);
+    assert.equal(s.requestBodyText, "hello");
+  });
+
+  it("a module whose line says body_while_headers_held sees the body while it holds the headers; later modules still wait", async () => {
+    const host = await chain(["pass", { module: "hold", body_while_headers_held: true }, "pass2"]);
+    const s = host.newHttpStream();
+    assert.equal(s.requestHeaders(POST, false), HeaderAction.StopIteration);
+    assert.equal(s.requestBody("hello", true), DataAction.StopIterationAndBuffer);
+    assert.deepEqual(seen(s, "hold", "req"), ["headers", "body:hello:eos"]);
+    assert.deepEqual(seen(s, "pass2", "req"), []);
+    assert.equal(s.continued.request, false);
+    host.respondGrpc(host.grpcCalls[0]!.token, new Uint8Array(0));
+    assert.deepEqual(seen(s, "hold", "req"), ["headers", "body:hello:eos", "reply"]);
     assert.deepEqual(seen(s, "pass2", "req"), ["headers", "body:hello:eos"]);
     assert.equal(s.continued.request, true);
     assert.equal(s.requestBodyText, "hello");

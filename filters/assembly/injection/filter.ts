@@ -33,8 +33,6 @@ const MAX_JSON_DEPTH: i32 = 64; // the auth module's default; prompt bodies are 
 const tokens = new Tokens();
 
 export class InjectionRoot extends RootContext {
-  // Reads the body while holding the headers (envoy/wasm-filters.ts HOLDS_HEADERS_FOR_BODY).
-  bodyWhileHeadersHeld: bool = true;
   config: InjectionConfig = new InjectionConfig();
   scanned: Counter = new Counter("leash_injection.scanned");
   flagged: Counter = new Counter("leash_injection.flagged");

@@ -45,8 +45,6 @@ const LEASE_TICK_MS: u32 = 100;
 const MAX_PARKED: i32 = 1000;
 
 export class QuotaRoot extends RootContext {
-  // Reads the body while holding the headers (envoy/wasm-filters.ts HOLDS_HEADERS_FOR_BODY).
-  bodyWhileHeadersHeld: bool = true;
   config: QuotaConfig = new QuotaConfig();
   upstream: ArrayBuffer = new ArrayBuffer(0);
   noLimits: NoLimitsCache = new NoLimitsCache(0);

@@ -26,7 +26,7 @@ import { beginCallback, endCallback, publishTiming } from "./timing";
 import { releaseStream } from "./callouts";
 import { CachedHeader, ChainDriver, chainDriver, installChainDriver } from "./chain-hooks";
 import { continueHostStream, logError, nowMillis, setEffectiveContext, setHostTickPeriod } from "./host";
-import { topLevelString } from "./json-field";
+import { topLevelString, topLevelValueAt } from "./json-field";
 import { CallbackReads, WrittenState } from "./chain-reads";
 import { Flow } from "./chain-flow";
 
@@ -193,6 +193,13 @@ function driver(): Driver {
 export class ChainRoot extends RootContext {
   readonly modules: Array<RootContext> = new Array<RootContext>(0);
   readonly names: Array<string> = new Array<string>(0);
+  /**
+   * Per module: it reads the body while it holds the headers (`"body_while_headers_held": true` in
+   * its line, which envoy/wasm-filters.ts writes, as Envoy's allow_on_headers_stop_iteration for a
+   * filter). Otherwise a held request's body waits until the module resumes, as Envoy does between
+   * filters (StopAllIteration).
+   */
+  readonly bodyWhileHeadersHeld: Array<bool> = new Array<bool>(0);
   private periods: Array<u32> = new Array<u32>(0);
   private due: Array<u64> = new Array<u64>(0);
   private tick: u32 = 0;
@@ -201,6 +208,7 @@ export class ChainRoot extends RootContext {
     const lines = configuration.split("\n");
     const names = new Array<string>(0);
     const texts = new Array<string>(0);
+    const holds = new Array<bool>(0);
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i].trim();
       if (line.length == 0) continue;
@@ -212,6 +220,7 @@ export class ChainRoot extends RootContext {
       }
       names.push(name);
       texts.push(line);
+      holds.push(trueAt(changetype<usize>(bytes), bytes.byteLength, "body_while_headers_held"));
     }
     if (names.length == 0) {
       logError("leash chain: the configuration lists no module (one line of plugin JSON per module)");
@@ -222,6 +231,10 @@ export class ChainRoot extends RootContext {
       return false;
     }
     const fresh = this.modules.length == 0;
+    for (let i = 0; i < holds.length; i++) {
+      if (i < this.bodyWhileHeadersHeld.length) this.bodyWhileHeadersHeld[i] = holds[i];
+      else this.bodyWhileHeadersHeld.push(holds[i]);
+    }
     const d = driver();
     for (let i = 0; i < names.length; i++) {
       if (fresh) {
@@ -434,7 +447,7 @@ export class ChainStream extends HttpContext {
         continue;
       }
       // Holding the headers without reading the body meanwhile: the body waits for the resume.
-      if (p == f.headersPassed && !this.streams[m].root.bodyWhileHeadersHeld) return;
+      if (p == f.headersPassed && !changetype<ChainRoot>(this.root).bodyWhileHeadersHeld[m]) return;
       const avail = f.avail(p);
       const eos = p == 0 ? f.dataEos : f.eosPassed[p - 1];
       if (avail > f.shown[p] || (eos && !f.eosShown[p])) {
@@ -502,4 +515,11 @@ export class ChainStream extends HttpContext {
     this.clockNs = end;
     return r;
   }
+}
+
+/** Whether the top-level member `name` of the JSON object at `base` is the literal true. */
+function trueAt(base: usize, len: i32, name: string): bool {
+  const at = topLevelValueAt(base, len, name);
+  // "true" read as a little-endian u32.
+  return at >= 0 && at + 4 <= len && load<u32>(base + <usize>at) == 0x65757274;
 }

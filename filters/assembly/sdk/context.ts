@@ -36,14 +36,6 @@ export class RootContext {
   timingProperty: string = "";
   timingPublish: bool = true;
 
-  /**
-   * Whether the module's streams read the body while they hold the headers (Envoy's
-   * allow_on_headers_stop_iteration, which envoy/wasm-filters.ts sets for such modules). Otherwise
-   * a held request's body waits until the module resumes, as Envoy does between filters
-   * (StopAllIteration); a module chain (chain.ts) applies the same rule between its modules.
-   */
-  bodyWhileHeadersHeld: bool = false;
-
   constructor(public readonly id: u32) {}
 
   /** Called once per VM. Return false to fail the VM start. */

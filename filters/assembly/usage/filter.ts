@@ -28,8 +28,6 @@ import { refusedRoute, responseCode } from "./refused";
 const REQUEST_MEMBERS: Array<string> = ["model", "stream", "stream_options"];
 
 export class UsageRoot extends RootContext {
-  // Reads the body while holding the headers (envoy/wasm-filters.ts HOLDS_HEADERS_FOR_BODY).
-  bodyWhileHeadersHeld: bool = true;
   config: UsageConfig = new UsageConfig();
   upstream: ArrayBuffer = new ArrayBuffer(0);
   /** Reports waiting for the next batch (sent when full or on the flush timer). */
