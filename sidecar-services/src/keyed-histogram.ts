@@ -54,8 +54,9 @@ export class KeyedHistogram<L extends string> {
   /** Counts `value` for the series `labels` (every label name given, as a string). */
   observe(labels: Readonly<Record<L, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`${this.name}: not a finite value: ${value}`);
+    // Each value prefixed by its length: no two label sets share a key, whatever they contain.
     let key = "";
-    for (const n of this.labelNames) key += labels[n] + "\u0000";
+    for (const n of this.labelNames) key += `${labels[n].length}:${labels[n]}`;
     let s = this.series.get(key);
     if (s === undefined) {
       const own: Record<string, string> = {};

@@ -27,6 +27,18 @@ describe("KeyedHistogram", () => {
     assert.deepEqual(json, JSON.parse(JSON.stringify(await a.getMetricsAsJSON())));
   });
 
+  it("keeps label sets apart whatever their values contain", async () => {
+    const r = new Registry();
+    const ours = new KeyedHistogram({ ...OPTS, registers: [r] });
+    // Same characters in a row, split differently between the two labels.
+    ours.observe({ module: "a\u00001:b", tenant: "c" }, 0.5);
+    ours.observe({ module: "a", tenant: "1:b\u0000c" }, 0.5);
+    const values = (await r.getMetricsAsJSON())[0].values as Array<{ metricName?: string; value: number }>;
+    const counts = values.filter((v) => v.metricName === "t_duration_seconds_count");
+    assert.equal(counts.length, 2);
+    assert.deepEqual(counts.map((v) => v.value), [1, 1]);
+  });
+
   it("refuses a value that is not finite, as prom-client does", () => {
     const ours = new KeyedHistogram({ ...OPTS, registers: [] });
     assert.throws(() => ours.observe({ module: "auth", tenant: "t" }, Number.NaN), /not a finite value/);
