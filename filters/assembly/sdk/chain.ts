@@ -199,7 +199,7 @@ export class ChainRoot extends RootContext {
    * filter). Otherwise a held request's body waits until the module resumes, as Envoy does between
    * filters (StopAllIteration).
    */
-  readonly bodyWhileHeadersHeld: Array<bool> = new Array<bool>(0);
+  bodyWhileHeadersHeld: Array<bool> = new Array<bool>(0);
   private periods: Array<u32> = new Array<u32>(0);
   private due: Array<u64> = new Array<u64>(0);
   private tick: u32 = 0;
@@ -231,10 +231,7 @@ export class ChainRoot extends RootContext {
       return false;
     }
     const fresh = this.modules.length == 0;
-    for (let i = 0; i < holds.length; i++) {
-      if (i < this.bodyWhileHeadersHeld.length) this.bodyWhileHeadersHeld[i] = holds[i];
-      else this.bodyWhileHeadersHeld.push(holds[i]);
-    }
+    this.bodyWhileHeadersHeld = holds;
     const d = driver();
     for (let i = 0; i < names.length; i++) {
       if (fresh) {

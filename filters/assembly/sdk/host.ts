@@ -4,7 +4,7 @@
 import * as raw from "./imports";
 import { LogLevel, WasmResult, HeaderMap, BufferType, StreamType } from "./abi";
 import { outPtr, outSize, outU64, resetOut, takeHostBuffer, utf8, fromUtf8, serializePairs, deserializePairs,
-  scratchArg, scratchArgs, argA, argALength, argB, argBLength, resultIntoScratch, hostResultString } from "./memory";
+  scratchArg, scratchArgs, argA, argALength, argB, argBLength, argBCopy, resultIntoScratch, hostResultString } from "./memory";
 import { chainDriver } from "./chain-hooks";
 
 // ---- logging ---------------------------------------------------------------------------------
@@ -194,14 +194,22 @@ export function pluginConfiguration(size: u32): string {
 
 // ---- properties ------------------------------------------------------------------------------
 
+/** A property path as the ABI takes it: segments joined with NUL. */
+function joinPath(path: Array<string>): string {
+  return path.length == 1 ? path[0] : path.join("\0");
+}
+
+/** Filter state a module of the running chain wrote under `joined`, or null (no chain, not written). */
+function writtenByChain(joined: string): ArrayBuffer | null {
+  const chain = chainDriver();
+  return chain == null ? null : chain.cachedProperty(joined);
+}
+
 /** Reads a host property; `path` segments are joined with NUL as the ABI requires. */
 export function getProperty(path: Array<string>): ArrayBuffer | null {
-  const joined = path.length == 1 ? path[0] : path.join("\0");
-  const chain = chainDriver();
-  if (chain != null) {
-    const hit = chain.cachedProperty(joined);
-    if (hit != null) return hit.slice(0);
-  }
+  const joined = joinPath(path);
+  const hit = writtenByChain(joined);
+  if (hit != null) return hit.slice(0);
   scratchArg(joined);
   resetOut();
   if (raw.proxy_get_property(argA(), argALength(), outPtr(), outSize()) != WasmResult.Ok) return null;
@@ -209,12 +217,9 @@ export function getProperty(path: Array<string>): ArrayBuffer | null {
 }
 
 export function getPropertyString(path: Array<string>): string | null {
-  const joined = path.length == 1 ? path[0] : path.join("\0");
-  const chain = chainDriver();
-  if (chain != null) {
-    const hit = chain.cachedProperty(joined);
-    if (hit != null) return fromUtf8(hit);
-  }
+  const joined = joinPath(path);
+  const hit = writtenByChain(joined);
+  if (hit != null) return fromUtf8(hit);
   scratchArg(joined);
   resultIntoScratch();
   return hostResultString(raw.proxy_get_property(argA(), argALength(), outPtr(), outSize()) == WasmResult.Ok);
@@ -226,7 +231,7 @@ export function setProperty(name: string, value: string): bool {
   const ok = raw.proxy_set_property(argA(), argALength(), argB(), argBLength()) == WasmResult.Ok;
   const chain = chainDriver();
   // Inside a chain, what a module wrote is what a later one reads back: kept in memory.
-  if (ok && chain != null) chain.keepProperty(name, utf8(value));
+  if (ok && chain != null) chain.keepProperty(name, argBCopy());
   return ok;
 }
 

@@ -146,8 +146,9 @@ let memoLen: i32 = -1;
 let memoUtf8: bool = false;
 let memoObject: bool = false;
 let memoDeepest: i32 = 0;
-/** Deepest nesting the last scan reached (set by scan). */
+/** Deepest nesting the last scan reached, and whether its document began with an object (set by scan). */
 let scanDeepest: i32 = 0;
+let scanObject: bool = false;
 
 function memoHolds(base: usize, len: i32, limit: i32, requireObject: bool, validateUtf8: bool): bool {
   if (len != memoLen || memoDeepest > limit) return false;
@@ -166,10 +167,7 @@ function remember(base: usize, len: i32, validateUtf8: bool): void {
   memoLen = len;
   memoUtf8 = validateUtf8;
   memoDeepest = scanDeepest;
-  // Valid JSON: its first byte after whitespace says whether it is an object.
-  let i = 0;
-  while (i < len && isWs(<u32>load<u8>(base + <usize>i))) i++;
-  memoObject = i < len && load<u8>(base + <usize>i) == 0x7b;
+  memoObject = scanObject;
 }
 
 function scan(base: usize, len: i32, limit: i32, requireObject: bool, validateUtf8: bool): JsonCheck {
@@ -182,7 +180,8 @@ function scan(base: usize, len: i32, limit: i32, requireObject: bool, validateUt
   let afterKey = false; // in an object, the next token must be a key string
   s.skipWs();
   if (s.pos >= len) { s.fail("empty body"); return result; }
-  if (requireObject && s.at(s.pos) != 0x7b) { s.fail("expected a JSON object"); return result; }
+  scanObject = s.at(s.pos) == 0x7b;
+  if (requireObject && !scanObject) { s.fail("expected a JSON object"); return result; }
   while (true) {
     s.skipWs();
     if (s.pos >= len) {

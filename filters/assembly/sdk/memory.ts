@@ -82,6 +82,8 @@ export function argA(): usize { return changetype<usize>(argBuf); }
 export function argALength(): usize { return argLenA; }
 export function argB(): usize { return changetype<usize>(argBuf) + argLenA; }
 export function argBLength(): usize { return argLenB; }
+/** The second argument's encoded bytes, as a buffer of their own. */
+export function argBCopy(): ArrayBuffer { return argBuf.slice(<i32>argLenA, <i32>(argLenA + argLenB)); }
 
 /** Results up to this size are written into the result scratch when asked for. */
 const RESULT_SCRATCH_BYTES: i32 = 4096;

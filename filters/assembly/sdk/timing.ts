@@ -67,7 +67,7 @@ export function beginCallback(s: HttpContext, nowNs: u64 = 0): void {
 export function endCallback(s: HttpContext): u64 {
   if (s.root.timingProperty.length == 0 || s.callbackStartNs == 0) return 0;
   const now = nowNanos();
-  s.spentNs += now > s.callbackStartNs ? now - s.callbackStartNs : 0;
+  s.spentNs += between(s.callbackStartNs, now);
   s.callbackStartNs = 0;
   return now;
 }
@@ -102,8 +102,12 @@ export function spentMicros(s: HttpContext): u64 {
 }
 
 function elapsedSince(startNs: u64): u64 {
-  const now = nowNanos();
-  return now > startNs ? now - startNs : 0;
+  return between(startNs, nowNanos());
+}
+
+/** From `startNs` to `nowNs`; 0 if the clock stepped back. */
+function between(startNs: u64, nowNs: u64): u64 {
+  return nowNs > startNs ? nowNs - startNs : 0;
 }
 
 /** One module's processing time of one request. */
