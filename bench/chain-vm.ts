@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import { parseConfig } from "../config/load.ts";
 import { chainConfiguration, enabledModules } from "../envoy/wasm-filters.ts";
 import { FakeHost } from "../test/host/index.ts";
-import { buildPassThrough, medianOfRounds, percentile } from "./vm/pass-through.ts";
+import { buildPassThrough, medianOfRounds, percentile, timeRequests } from "./vm/pass-through.ts";
 import { chatBody } from "./load/payload.ts";
 import { answerSidecar, type SidecarAnswers } from "./vm/sidecar-answers.ts";
 
@@ -88,20 +88,11 @@ function oneRequest(host: FakeHost, answers: SidecarAnswers): boolean {
 
 /** Per-request µs; the sidecar's answers to background calls are given between requests. */
 function time(host: FakeHost, iterations: number, answers: SidecarAnswers): { samples: number[]; refused: number } {
-  const samples: number[] = [];
-  let refused = 0;
-  for (let i = 0; i < iterations + WARM; i++) {
-    const t0 = process.hrtime.bigint();
-    const forwarded = oneRequest(host, answers);
-    const dt = Number(process.hrtime.bigint() - t0) / 1000;
-    if (i >= WARM) {
-      samples.push(dt);
-      if (!forwarded) refused++;
-    }
+  const r = timeRequests(iterations, WARM, () => !oneRequest(host, answers), () => {
     answerSidecar(host, answers);
     clockMs += 1;
-  }
-  return { samples: samples.sort((a, b) => a - b), refused };
+  });
+  return { samples: r.samples, refused: r.marked };
 }
 
 async function loadChain(path: string): Promise<FakeHost> {

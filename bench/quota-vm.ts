@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FakeHost } from "../test/host/index.ts";
-import { buildPassThrough, medianOfRounds, percentile } from "./vm/pass-through.ts";
+import { buildPassThrough, medianOfRounds, percentile, timeRequests } from "./vm/pass-through.ts";
 import { decodeReserveRequest, encodeReserveResponse } from "../test/filters/sidecar-proto.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -79,20 +79,11 @@ function oneRequest(host: FakeHost, tenant: boolean): boolean {
 
 /** Per-request µs (headers, body, response headers, end); background renewals are answered between requests, outside the timing. */
 function time(host: FakeHost, tenant: boolean, iterations: number): { samples: number[]; held: number } {
-  const samples: number[] = [];
-  let held = 0;
-  for (let i = 0; i < iterations + WARM; i++) {
-    const t0 = process.hrtime.bigint();
-    const wasHeld = oneRequest(host, tenant);
-    const dt = Number(process.hrtime.bigint() - t0) / 1000;
-    if (i >= WARM) {
-      samples.push(dt);
-      if (wasHeld) held++;
-    }
+  const r = timeRequests(iterations, WARM, () => oneRequest(host, tenant), () => {
     answerReserves(host);
     clockMs += 1; // 1000 requests per second of VM time: leases last ~100 ms, renewals run
-  }
-  return { samples: samples.sort((a, b) => a - b), held };
+  });
+  return { samples: r.samples, held: r.marked };
 }
 
 const quota = await FakeHost.load(join(ROOT, "build", "release", "quota.wasm"), { rootId: "quota", pluginConfig: CONFIG, now, allowOnHeadersStopIteration: true });

@@ -5,9 +5,8 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 
 import { parseSize } from "../load/payload.ts";
-import { BENCH_DIR } from "../targets/paths.ts";
+import { BASELINE_BUILD, BASELINE_BUILD_MISSING, BENCH_DIR } from "../targets/paths.ts";
 import { TARGET_NAMES, type TargetName } from "../targets/types.ts";
-import { BASELINE_BUILD } from "../targets/paths.ts";
 
 export interface BenchOptions {
   smoke: boolean;
@@ -97,7 +96,7 @@ function parseTargets(text: string): TargetName[] {
     if (!(TARGET_NAMES as readonly string[]).includes(name)) throw new Error(`unknown target "${name}" (known: ${TARGET_NAMES.join(", ")})`);
   }
   if (names.includes("leash-full-baseline") && BASELINE_BUILD === null) {
-    throw new Error("leash-full-baseline needs LEASH_BENCH_BASELINE_BUILD=<another checkout's build/ directory> (its release/*.wasm and sidecar/main.js)");
+    throw new Error(BASELINE_BUILD_MISSING);
   }
   // direct is the baseline every overhead is computed against: always measured.
   const wanted: Set<string> = new Set<string>(["direct", ...names]);

@@ -41,7 +41,7 @@ import type { RequestSpec } from "../load/http-call.ts";
 import { ManagedProcess } from "../procs/child.ts";
 import { pidsByName } from "../procs/proc-stats.ts";
 import { MOCK_CLIENT_KEY } from "./direct.ts";
-import { BASELINE_BUILD, SIDECAR_BUNDLE, WASM_DIR } from "./paths.ts";
+import { BASELINE_BUILD, BASELINE_BUILD_MISSING, SIDECAR_BUNDLE, WASM_DIR } from "./paths.ts";
 import { createBenchDatabase, REDIS_URL } from "./postgres.ts";
 import type { RunningTarget, TargetContext } from "./types.ts";
 
@@ -197,7 +197,7 @@ async function startEnvoy(name: string, bootstrap: string, ports: Ports, ctx: Ta
 /** The filter modules and sidecar a target runs: the baseline's build for leash-full-baseline. */
 function buildOf(name: LeashTargetName, ctx: TargetContext): { wasmDir: string; sidecar: string } {
   if (name !== "leash-full-baseline") return { wasmDir: ctx.wasmDir ?? WASM_DIR, sidecar: SIDECAR_BUNDLE };
-  if (BASELINE_BUILD === null) throw new Error("leash-full-baseline needs LEASH_BENCH_BASELINE_BUILD=<a checkout's build/ directory> (its release/*.wasm and sidecar/main.js)");
+  if (BASELINE_BUILD === null) throw new Error(BASELINE_BUILD_MISSING);
   return { wasmDir: join(BASELINE_BUILD, "release"), sidecar: join(BASELINE_BUILD, "sidecar", "main.js") };
 }
 

@@ -20,3 +20,5 @@ export const SIDECAR_BUNDLE: string = process.env.LEASH_BENCH_SIDECAR || join(RE
  * Unset: the target cannot run (the run says so before it starts anything).
  */
 export const BASELINE_BUILD: string | null = process.env.LEASH_BENCH_BASELINE_BUILD || null;
+/** Why leash-full-baseline cannot run without it. */
+export const BASELINE_BUILD_MISSING: string = "leash-full-baseline needs LEASH_BENCH_BASELINE_BUILD=<another checkout's build/ directory> (its release/*.wasm and sidecar/main.js)";

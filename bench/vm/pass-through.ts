@@ -1,6 +1,6 @@
-// What the in-VM micro-benchmarks (bench/auth-vm.ts, bench/guard-vm.ts) share: the pass-through
+// What the in-VM micro-benchmarks (bench/auth-vm.ts, bench/guard-vm.ts, …) share: the pass-through
 // module they subtract (built with the same SDK and flags as the real modules, so the difference is
-// the module's own work) and the percentile of a sorted sample.
+// the module's own work), the per-request timing loop and the percentile of a sorted sample.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,27 @@ export async function buildPassThrough(): Promise<string> {
   const r = await asc.main(["test/filters/fixtures/sdk-probe.ts", "--baseDir", ROOT, "--config", "asconfig.json", "--target", "release", "--outFile", out]);
   if (r.error) throw r.error;
   return out;
+}
+
+/**
+ * Times `request` (one request through the module under test) `iterations` times, after `warm`
+ * untimed ones, in µs; `between` runs after each request, outside the timing (answers to background
+ * calls, the fake clock). `marked`: how many timed requests `request` returned true for.
+ */
+export function timeRequests(iterations: number, warm: number, request: () => boolean, between: () => void): { samples: number[]; marked: number } {
+  const samples: number[] = [];
+  let marked = 0;
+  for (let i = 0; i < iterations + warm; i++) {
+    const t0 = process.hrtime.bigint();
+    const mark = request();
+    const dt = Number(process.hrtime.bigint() - t0) / 1000;
+    if (i >= warm) {
+      samples.push(dt);
+      if (mark) marked++;
+    }
+    between();
+  }
+  return { samples: samples.sort((a, b) => a - b), marked };
 }
 
 /** The p-th percentile (nearest rank) of an ascending sample. */

@@ -41,7 +41,7 @@ const MAX_BATCH_BYTES = 64 * 1024;
  * end of the turn (setImmediate), sooner past 64 KB, and on process exit (a crash included); a
  * process killed outright (SIGKILL) loses at most the lines of its last turn.
  */
-export function batchedLines(sink: (chunk: string) => void): { write: (line: string) => void; flush: () => void } {
+export function batchedLines(sink: (chunk: string) => void): (line: string) => void {
   let pending: string[] = [];
   let bytes = 0;
   let scheduled = false;
@@ -54,17 +54,14 @@ export function batchedLines(sink: (chunk: string) => void): { write: (line: str
     sink(chunk);
   };
   process.on("exit", flush);
-  return {
-    write(line: string): void {
-      pending.push(line);
-      bytes += line.length;
-      if (bytes >= MAX_BATCH_BYTES) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    },
-    flush,
+  return (line: string): void => {
+    pending.push(line);
+    bytes += line.length;
+    if (bytes >= MAX_BATCH_BYTES) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
 }
 
@@ -72,7 +69,7 @@ let stdoutLines: ((line: string) => void) | null = null;
 
 /** One batched writer for stdout per process (every logger shares it, so lines stay in order). */
 function stdoutSink(): (line: string) => void {
-  stdoutLines ??= batchedLines((chunk) => process.stdout.write(chunk)).write;
+  stdoutLines ??= batchedLines((chunk) => process.stdout.write(chunk));
   return stdoutLines;
 }
 

@@ -46,25 +46,25 @@ describe("json logger", () => {
 describe("batched log lines (stdout)", () => {
   it("hands the sink one turn's lines at once, in order, at the end of the turn", async () => {
     const chunks: string[] = [];
-    const lines = batchedLines((c) => chunks.push(c));
-    lines.write("a\n");
-    lines.write("b\n");
-    lines.write("c\n");
+    const write = batchedLines((c) => chunks.push(c));
+    write("a\n");
+    write("b\n");
+    write("c\n");
     assert.deepEqual(chunks, [], "nothing before the turn ends");
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(chunks, ["a\nb\nc\n"]);
-    lines.write("d\n");
+    write("d\n");
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(chunks, ["a\nb\nc\n", "d\n"]);
   });
 
   it("writes without waiting once 64 KB are held", () => {
     const chunks: string[] = [];
-    const lines = batchedLines((c) => chunks.push(c));
+    const write = batchedLines((c) => chunks.push(c));
     const big = "x".repeat(40 * 1024) + "\n";
-    lines.write(big);
+    write(big);
     assert.equal(chunks.length, 0);
-    lines.write(big);
+    write(big);
     assert.deepEqual(chunks, [big + big]);
   });
 
