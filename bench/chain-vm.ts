@@ -7,11 +7,14 @@
 // renewals, usage batches) are given between requests, outside the timing; the clock moves 1 ms
 // per request, as at 1000 RPS. Against a pass-through module built with the same SDK and flags.
 //
-//   node --import tsx bench/chain-vm.ts [--iterations 20000] [--wasm=build/release/leash.wasm] [--baseline=other.wasm] [--rounds 3]
+//   node --import tsx bench/chain-vm.ts [--iterations 20000] [--wasm=build/release/leash.wasm] [--baseline=other.wasm] [--rounds 3] [--count-calls]
 //
 // --baseline runs a second build (e.g. main's) in the same rounds, interleaved, and prints the
 // difference: this machine's speed drifts by tens of percent between runs minutes apart, so only a
 // comparison within one run means anything. (Give paths as --wasm=path: Node takes a bare --wasm.)
+//
+// --count-calls also counts the host calls one request makes (each proxy-wasm import, and which
+// header or property it names), over 1000 requests after the warm-up; with --baseline, both builds.
 //
 // Where the time goes: build a copy with function names and profile it, e.g.
 //   npx asc filters/assembly/leash/index.ts --config asconfig.json --target release --debug -o /tmp/leash-named.wasm
@@ -28,6 +31,7 @@ import { FakeHost } from "../test/host/index.ts";
 import { buildPassThrough, medianOfRounds, percentile, timeRequests } from "./vm/pass-through.ts";
 import { chatBody } from "./load/payload.ts";
 import { answerSidecar, type SidecarAnswers } from "./vm/sidecar-answers.ts";
+import { callTable, hostCallsPerRequest, type CallCount } from "./vm/call-counts.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     wasm: { type: "string", default: join(ROOT, "build", "release", "leash.wasm") },
     baseline: { type: "string" },
     rounds: { type: "string", default: "3" },
+    "count-calls": { type: "boolean", default: false },
     out: { type: "string", default: join(ROOT, "bench", "results") },
   },
 });
@@ -95,8 +100,8 @@ function time(host: FakeHost, iterations: number, answers: SidecarAnswers): { sa
   return { samples: r.samples, refused: r.marked };
 }
 
-async function loadChain(path: string): Promise<FakeHost> {
-  const host = await FakeHost.load(path, { rootId: "chain", pluginConfig: CHAIN, now, allowOnHeadersStopIteration: true });
+async function loadChain(path: string, countCalls?: Map<string, number>): Promise<FakeHost> {
+  const host = await FakeHost.load(path, { rootId: "chain", pluginConfig: CHAIN, now, allowOnHeadersStopIteration: true, countCalls });
   if (!host.startOk) throw new Error(`${path} did not start the chain: ${host.logs.map((l) => l.message).join("\n")}`);
   return host;
 }
@@ -146,9 +151,22 @@ if (baselineWasm !== null) {
   const perRound = rows.filter((r) => r.module === CHAIN_ROW).map((r) => (r.p50 - rows.find((b) => b.module === BASE_ROW && b.round === r.round)!.p50).toFixed(1));
   console.log(`chain − baseline P50 per round: ${perRound.join(", ")}`);
 }
+const calls: Record<string, CallCount[]> = {};
+if (values["count-calls"]) {
+  for (const [name, path] of baselineWasm === null ? [[CHAIN_ROW, wasm]] : [[CHAIN_ROW, wasm], [BASE_ROW, baselineWasm]]) {
+    const counts = new Map<string, number>();
+    const host = await loadChain(path, counts);
+    calls[name] = hostCallsPerRequest(host, counts, (h) => {
+      oneRequest(h, answers);
+      answerSidecar(h, answers);
+      clockMs += 1;
+    }, WARM, 1000);
+    console.log(`\nhost calls per request, ${name} (${path}):\n${callTable(calls[name])}`);
+  }
+}
 console.log(`sidecar calls for ${total} requests: ${answers.authorize} Authorize, ${answers.reserve} Reserve, ${answers.usageBatches} usage batches (${answers.reports} reports)`);
 
 mkdirSync(values.out!, { recursive: true });
 const file = join(values.out!, `chain-vm-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm, baseline: baselineWasm, iterations: N, rounds: rows, sidecarCalls: answers, summary: { passThrough: base, chain: full, baseline } }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm, baseline: baselineWasm, iterations: N, rounds: rows, sidecarCalls: answers, hostCalls: calls, summary: { passThrough: base, chain: full, baseline } }, null, 2));
 console.log(`wrote ${file}`);

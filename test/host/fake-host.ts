@@ -21,6 +21,7 @@ import { ALLOWED_DURING_START, LogLevel, WasmResult } from "./abi.ts";
 import type { AbiVersion } from "./abi.ts";
 import { HeaderMap } from "./header-map.ts";
 import type { HostContext, HostCore } from "./host-core.ts";
+import { countingCalls } from "./call-counter.ts";
 import { createProxyFunctions } from "./host-functions.ts";
 import { ModuleRejected, detectAbiVersion, exportProblems, importProblems, offerImports } from "./linker.ts";
 import type { OfferedImports } from "./linker.ts";
@@ -81,6 +82,12 @@ export interface FakeHostOptions {
   foreignFunctions?: Record<string, (args: Uint8Array) => Uint8Array>;
   /** Source of WASI random_get bytes (default: node:crypto). */
   random?: (size: number) => Uint8Array;
+  /**
+   * Counts the module's proxy-wasm host calls into this map: by function name, and for header and
+   * property calls also by `<function> <key>` (e.g. `proxy_get_header_map_value 0 :path`), so a
+   * benchmark can say which calls a request makes (bench/chain-vm.ts --count-calls).
+   */
+  countCalls?: Map<string, number>;
 }
 
 /** Reply to a proxy_http_call. */
@@ -192,7 +199,8 @@ export class FakeHost implements HostCore, StreamHost, RootEnvironment {
     const shape: ModuleShape = readModuleShape(bytes);
     const abi: "0.2.0" | "0.2.1" = detectAbiVersion(shape, source);
     const host: FakeHost = new FakeHost(abi, shape, options);
-    const offered: OfferedImports = offerImports(abi, createProxyFunctions(host), createWasiFunctions(host), (name) =>
+    const proxy = createProxyFunctions(host);
+    const offered: OfferedImports = offerImports(abi, options.countCalls ? countingCalls(proxy, host, options.countCalls) : proxy, createWasiFunctions(host), (name) =>
       host.guardImport(name),
     );
     const problems: string[] = [...importProblems(shape, offered, abi), ...exportProblems(shape)];
