@@ -26,9 +26,9 @@ before(async () => {
 });
 
 /** A chain of `modules` (one line of plugin JSON each, as envoy/wasm-filters.ts writes it). */
-async function chain(modules: Array<string | Record<string, string | boolean>>, now?: () => bigint): Promise<FakeHost> {
+async function chain(modules: Array<string | Record<string, string | boolean>>, now?: () => bigint, countCalls?: Map<string, number>): Promise<FakeHost> {
   const lines = modules.map((m) => JSON.stringify(typeof m === "string" ? { module: m } : m));
-  const host = await FakeHost.load(wasm, { rootId: "chain", pluginConfig: lines.join("\n"), allowOnHeadersStopIteration: true, now });
+  const host = await FakeHost.load(wasm, { rootId: "chain", pluginConfig: lines.join("\n"), allowOnHeadersStopIteration: true, now, countCalls });
   assert.ok(host.startOk, host.logs.map((l) => l.message).join("\n"));
   return host;
 }
@@ -40,6 +40,11 @@ function seen(s: HttpStream, name: string, what: string): string[] {
 }
 
 const POST: Array<[string, string]> = [[":method", "POST"], [":path", "/x"]];
+
+/** Host reads of request header `name` counted by FakeHostOptions.countCalls. */
+function reads(calls: Map<string, number>, name: string): number {
+  return calls.get(`proxy_get_header_map_value 0 ${name}`) ?? 0;
+}
 
 describe("module chain: several modules in one filter, as separate filters", () => {
   it("runs request callbacks in chain order and response callbacks in reverse", async () => {
@@ -157,6 +162,56 @@ describe("module chain: several modules in one filter, as separate filters", () 
     assert.deepEqual(seen(s, "reader", "resp"), ["headers:200", "chain.note=from-writer"]);
   });
 
+  it("remembers each header as the last replace or remove left it, and asks the host again after an add", async () => {
+    const calls = new Map<string, number>();
+    const host = await chain(["editor", "checker"], undefined, calls);
+    const s = host.newHttpStream();
+    s.requestHeaders([...POST, ["x-keep", "k"], ["x-gone", "g"], ["x-set", "old"], ["x-add", "1"]], true);
+    // What the checker read is what the host holds after the editor's writes.
+    const add = s.requestHeader("x-add");
+    assert.deepEqual(seen(s, "checker", "req"), ["headers:eos", "x-keep=k", "x-gone=-", "x-set=s", `x-add=${add}`, "x-caps=-"]);
+    assert.equal(s.requestHeader("x-gone"), undefined);
+    assert.equal(s.requestHeader("x-set"), "s");
+    // The editor's reads went to the host; the checker's came from memory, except x-add (added
+    // to: it may have several values now) and x-caps (never read before).
+    assert.equal(reads(calls, "x-keep"), 1, "read before: from memory");
+    assert.equal(reads(calls, "x-gone"), 1, "removed: known absent");
+    assert.equal(reads(calls, "x-set"), 0, "replaced: known");
+    assert.equal(reads(calls, "x-add"), 1, "added to: asked again");
+    assert.equal(reads(calls, "x-caps"), 1);
+    // The checker's removal of a header known to be absent makes no host call.
+    assert.equal(calls.get("proxy_remove_header_map_value 0 x-gone"), 1);
+  });
+
+  it("forgets the headers read when a module writes one under a name with capitals", async () => {
+    const calls = new Map<string, number>();
+    const host = await chain(["editor", "checker"], undefined, calls);
+    const s = host.newHttpStream();
+    s.requestHeaders([...POST, ["x-scenario", "caps"], ["x-keep", "k"], ["x-caps", "old"]], true);
+    assert.deepEqual(seen(s, "checker", "req"), ["headers:eos", "x-keep=k", "x-gone=-", "x-set=-", "x-add=-", "x-caps=C"]);
+    assert.equal(reads(calls, "x-keep"), 2, "asked again after the write to X-Caps");
+    assert.equal(reads(calls, "x-caps"), 1);
+  });
+
+  it("remembers a leash.* filter state name found absent for the request, until a module of the chain writes it", async () => {
+    const calls = new Map<string, number>();
+    const host = await chain(["peek", "poke"], undefined, calls);
+    const s = host.newHttpStream();
+    s.requestHeaders(POST, true);
+    assert.deepEqual(seen(s, "peek", "req"), ["headers:eos", "leash.probe=-,chain.absent=-"]);
+    // poke runs first on the response (reverse order) and writes leash.probe; peek then reads it.
+    s.responseHeaders([[":status", "200"]], true);
+    assert.deepEqual(seen(s, "peek", "resp"), ["headers:200", "leash.probe=v,chain.absent=-"]);
+    // One host read of leash.probe (peek's first), none by poke nor after the write; a name
+    // outside leash.* is asked every time.
+    assert.equal(calls.get("proxy_get_property leash.probe"), 1);
+    assert.equal(calls.get("proxy_get_property chain.absent"), 2);
+    // A new request asks again.
+    const s2 = host.newHttpStream();
+    s2.requestHeaders(POST, true);
+    assert.equal(calls.get("proxy_get_property leash.probe"), 2);
+  });
+
   it("times each module's callbacks with one clock reading between neighbours, never across host callbacks", async () => {
     // A clock that moves 1 µs per reading: a callback's time is the readings it spans.
     let ns = 1_700_000_000_000_000_000n;
@@ -174,7 +229,11 @@ describe("module chain: several modules in one filter, as separate filters", () 
     ns += 1_000_000_000n;
     s.responseHeaders([[":status", "200"]], true);
     ns += 1_000_000_000n;
+    const beforeDone = reads;
     s.done();
+    // The log pass: every probe implements onLog (4 readings); the done pass: none implements
+    // onDone, so only the pass's start is read.
+    assert.equal(reads - beforeDone, 4 + 1, "no readings for callbacks a module does not implement");
     for (const m of ["pass", "pass2", "upper"]) {
       const v = s.filterState.get(`leash.timing.${m}`);
       assert.ok(v !== undefined, `${m} published its time`);

@@ -27,16 +27,23 @@ export class ChainDriver {
   effective(id: u32): void {}
 
   // Reads several modules of a chain repeat (":path", the body, the tenant auth wrote as filter
-  // state) are answered from memory: headers and body within one callback of the stream (until a
-  // module writes that header map or body), filter state the chain's own modules wrote for it.
+  // state) are answered from memory: headers and body within one callback of the stream (a header
+  // as the last module's write left it), filter state the chain's own modules wrote for it.
   cachedHeader(map: HeaderMap, name: string): CachedHeader | null { return null; }
   keepHeader(map: HeaderMap, name: string, value: string | null): void {}
-  headerWritten(map: HeaderMap): void {}
+  /** A module set header `name` to `value` (null: removed it); the host took the write. */
+  headerKnown(map: HeaderMap, name: string, value: string | null): void {}
+  /** A module changed header `name` in a way memory cannot follow (added a value, or a failed write). */
+  headerWritten(map: HeaderMap, name: string): void {}
   /** A body read earlier in this callback with the same range (null: not kept, or changed since). */
   cachedBody(type: BufferType, start: u32, length: u32): ArrayBuffer | null { return null; }
   keepBody(type: BufferType, start: u32, length: u32, bytes: ArrayBuffer): void {}
+  /** Whether memory answers `path`: a module of the chain wrote it, or found a `leash.*` name absent. */
+  propertyKnown(path: string): bool { return false; }
+  /** What memory holds for `path` (null: absent, or not known). */
   cachedProperty(path: string): ArrayBuffer | null { return null; }
-  keepProperty(path: string, value: ArrayBuffer): void {}
+  /** A module wrote `value` under `path` (null: found it absent). */
+  keepProperty(path: string, value: ArrayBuffer | null): void {}
 }
 
 let installed: ChainDriver | null = null;

@@ -44,6 +44,44 @@ export class CallbackReads {
     this.values.push(value);
   }
 
+  /** Header `name` of the remembered stream is now `value` (null: absent). */
+  setHeader(map: HeaderMap, name: string, value: string | null): void {
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.maps[i] == map && this.names[i] == name) {
+        this.values[i] = value;
+        return;
+      }
+    }
+    this.maps.push(map);
+    this.names.push(name);
+    this.values.push(value);
+  }
+
+  /** Drops what is remembered of header `name` (the next read asks the host). */
+  forgetHeader(map: HeaderMap, name: string): void {
+    this.keepOnly(map, name, false);
+  }
+
+  /** Drops every header of `map`. */
+  forgetMap(map: HeaderMap): void {
+    this.keepOnly(map, "", true);
+  }
+
+  /** Removes the entries of `map` named `name` (every entry of `map` when `all`), in place. */
+  private keepOnly(map: HeaderMap, name: string, all: bool): void {
+    let kept = 0;
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.maps[i] == map && (all || this.names[i] == name)) continue;
+      this.maps[kept] = this.maps[i];
+      this.names[kept] = this.names[i];
+      this.values[kept] = this.values[i];
+      kept++;
+    }
+    this.maps.length = kept;
+    this.names.length = kept;
+    this.values.length = kept;
+  }
+
   bodyRange(stream: u32, type: BufferType, start: u32, length: u32): ArrayBuffer | null {
     if (stream != this.stream || this.bodyType != type || this.bodyStart != start || this.bodyLength != length) return null;
     return this.body;
@@ -58,22 +96,31 @@ export class CallbackReads {
   }
 }
 
-/** Filter state the chain's modules wrote for one request, by name. */
+/**
+ * Filter state the chain's modules wrote for one request, by name; and `leash.*` names a module
+ * of the chain found absent (null value), which stay absent until a module of the chain writes them.
+ */
 export class WrittenState {
   private readonly names: Array<string> = new Array<string>(0);
-  private readonly values: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+  private readonly values: Array<ArrayBuffer | null> = new Array<ArrayBuffer | null>(0);
 
-  get(name: string): ArrayBuffer | null {
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) return this.values[i];
-    return null;
+  /** Whether `name` was written, or found absent, for this request. */
+  has(name: string): bool {
+    return this.names.indexOf(name) >= 0;
   }
 
-  set(name: string, value: ArrayBuffer): void {
-    for (let i = 0; i < this.names.length; i++) {
-      if (this.names[i] == name) {
-        this.values[i] = value;
-        return;
-      }
+  /** The value written under `name`; null when absent or not known (see has). */
+  get(name: string): ArrayBuffer | null {
+    const i = this.names.indexOf(name);
+    return i < 0 ? null : this.values[i];
+  }
+
+  /** `name` now holds `value` (null: absent). */
+  set(name: string, value: ArrayBuffer | null): void {
+    const i = this.names.indexOf(name);
+    if (i >= 0) {
+      this.values[i] = value;
+      return;
     }
     this.names.push(name);
     this.values.push(value);

@@ -22,7 +22,7 @@
 import { HeadersAction, DataAction, BufferType, HeaderMap, StreamType } from "./abi";
 import { RootContext, HttpContext } from "./context";
 import { rootFactory, streamOf } from "./registry";
-import { beginCallback, endCallback, publishTiming } from "./timing";
+import { beginCallback, endCallback, publishTiming, skipCallback } from "./timing";
 import { releaseStream } from "./callouts";
 import { CachedHeader, ChainDriver, chainDriver, installChainDriver } from "./chain-hooks";
 import { continueHostStream, logError, nowMillis, setEffectiveContext, setHostTickPeriod } from "./host";
@@ -114,16 +114,27 @@ class Driver extends ChainDriver {
 
   cachedHeader(map: HeaderMap, name: string): CachedHeader | null {
     const s = this.cacheStream();
-    return s == null || !cachedMap(map) ? null : this.reads.header(s.id, map, name);
+    return s == null || !cachedMap(map) || !lowerCaseName(name) ? null : this.reads.header(s.id, map, name);
   }
 
   keepHeader(map: HeaderMap, name: string, value: string | null): void {
     const s = this.cacheStream();
-    if (s != null && cachedMap(map)) this.reads.keepHeader(s.id, map, name, value);
+    if (s != null && cachedMap(map) && lowerCaseName(name)) this.reads.keepHeader(s.id, map, name, value);
   }
 
-  headerWritten(map: HeaderMap): void {
-    if (cachedMap(map)) this.reads.forget(this.reads.stream);
+  headerKnown(map: HeaderMap, name: string, value: string | null): void {
+    if (!cachedMap(map)) return;
+    const s = this.cacheStream();
+    // A write from outside a module's callback, or to another stream than the one remembered, or
+    // under a name with capitals (Envoy lower-cases it, memory is by exact name): forget the map.
+    if (s == null || s.id != this.reads.stream || !lowerCaseName(name)) this.reads.forgetMap(map);
+    else this.reads.setHeader(map, name, value);
+  }
+
+  headerWritten(map: HeaderMap, name: string): void {
+    if (!cachedMap(map)) return;
+    if (lowerCaseName(name)) this.reads.forgetHeader(map, name);
+    else this.reads.forgetMap(map);
   }
 
   cachedBody(type: BufferType, start: u32, length: u32): ArrayBuffer | null {
@@ -136,6 +147,13 @@ class Driver extends ChainDriver {
     if (s != null) this.reads.keepBody(s.id, type, start, length, bytes);
   }
 
+  propertyKnown(path: string): bool {
+    const s = this.cacheStream();
+    if (s == null) return false;
+    const w = s.written;
+    return w != null && w.has(path);
+  }
+
   cachedProperty(path: string): ArrayBuffer | null {
     const s = this.cacheStream();
     if (s == null) return null;
@@ -143,7 +161,7 @@ class Driver extends ChainDriver {
     return w == null ? null : w.get(path);
   }
 
-  keepProperty(path: string, value: ArrayBuffer): void {
+  keepProperty(path: string, value: ArrayBuffer | null): void {
     const s = this.cacheStream();
     if (s == null) return;
     let w = s.written;
@@ -178,6 +196,15 @@ class Driver extends ChainDriver {
 /** Request and response headers: only our modules change them within one callback of the chain. */
 function cachedMap(map: HeaderMap): bool {
   return map == HeaderMap.RequestHeaders || map == HeaderMap.ResponseHeaders;
+}
+
+/** No ASCII capitals: the name Envoy stores the header under, so memory by exact name is right. */
+function lowerCaseName(name: string): bool {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return false;
+  }
+  return true;
 }
 
 function driver(): Driver {
@@ -491,6 +518,7 @@ export class ChainStream extends HttpContext {
     d.timed = s;
     beginCallback(s, this.clockNs);
     this.clockNs = 0;
+    s.unhandled = false;
     let r: u32 = 0;
     switch (what) {
       case REQUEST_HEADERS: r = <u32>s.onRequestHeaders(a, b); break;
@@ -502,7 +530,8 @@ export class ChainStream extends HttpContext {
       case LOG: s.onLog(); break;
       default: s.onDone(); break;
     }
-    const end = endCallback(s);
+    // A callback the module does not implement: no reading; the next module starts from its start.
+    const end = s.unhandled ? skipCallback(s) : endCallback(s);
     // After the module's own access-log callback, as the SDK's entry point does for a filter.
     if (what == LOG) publishTiming(s);
     d.stream = prevStream;

@@ -91,27 +91,33 @@ export class HttpContext {
   callbackStartNs: u64 = 0;
   /** Total written as filter state in the log pass (µs, timing.ts publishTiming); MAX = not yet. */
   publishedMicros: u64 = U64.MAX_VALUE;
+  /**
+   * Set by the default (not overridden) stream callbacks below: the module chain then takes no
+   * clock reading for that callback (the module did nothing to time). A module's own callback that
+   * calls the default one has its time counted for the next module of the chain instead.
+   */
+  unhandled: bool = false;
 
   constructor(public readonly id: u32, public readonly root: RootContext) {}
 
-  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
-  onRequestBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
-  onRequestTrailers(count: u32): HeadersAction { return HeadersAction.Continue; }
-  onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
-  onResponseBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
-  onResponseTrailers(count: u32): HeadersAction { return HeadersAction.Continue; }
+  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction { this.unhandled = true; return HeadersAction.Continue; }
+  onRequestBody(bodySize: u32, endOfStream: bool): DataAction { this.unhandled = true; return DataAction.Continue; }
+  onRequestTrailers(count: u32): HeadersAction { this.unhandled = true; return HeadersAction.Continue; }
+  onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction { this.unhandled = true; return HeadersAction.Continue; }
+  onResponseBody(bodySize: u32, endOfStream: bool): DataAction { this.unhandled = true; return DataAction.Continue; }
+  onResponseTrailers(count: u32): HeadersAction { this.unhandled = true; return HeadersAction.Continue; }
 
   /** A call-out made by this stream finished. Runs with this stream as the effective context. */
   onCallReply(reply: CallReply): void {}
 
   /** After the stream completed; request/response data is still readable. */
-  onLog(): void {}
+  onLog(): void { this.unhandled = true; }
 
   /**
    * The stream is over (completed, reset, or the client went away). Runs before the SDK cancels
    * this stream's call-outs, so a module can hand work that others wait on to another stream.
    */
-  onDone(): void {}
+  onDone(): void { this.unhandled = true; }
 
   /** The stream is gone (after onDone, its own call-outs cancelled): release what it holds. */
   onRelease(): void {}

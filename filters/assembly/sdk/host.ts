@@ -5,7 +5,7 @@ import * as raw from "./imports";
 import { LogLevel, WasmResult, HeaderMap, BufferType, StreamType } from "./abi";
 import { outPtr, outSize, outU64, resetOut, takeHostBuffer, utf8, fromUtf8, serializePairs, deserializePairs,
   scratchArg, scratchArgs, argA, argALength, argB, argBLength, argBCopy, resultIntoScratch, hostResultString } from "./memory";
-import { chainDriver } from "./chain-hooks";
+import { ChainDriver, chainDriver } from "./chain-hooks";
 
 // ---- logging ---------------------------------------------------------------------------------
 
@@ -94,31 +94,45 @@ export function getHeader(map: HeaderMap, name: string): string | null {
   resultIntoScratch();
   const r = raw.proxy_get_header_map_value(<i32>map, argA(), argALength(), outPtr(), outSize());
   const value = hostResultString(r == WasmResult.Ok);
-  if (chain != null) chain.keepHeader(map, name, value);
+  // Absent is remembered only when the host said so (not when the map cannot be read here).
+  if (chain != null && (r == WasmResult.Ok || r == WasmResult.NotFound)) chain.keepHeader(map, name, value);
   return value;
 }
 
-function headerWritten(map: HeaderMap): void {
-  const chain = chainDriver();
-  if (chain != null) chain.headerWritten(map);
-}
-
 export function replaceHeader(map: HeaderMap, name: string, value: string): bool {
-  headerWritten(map);
   scratchArgs(name, value);
-  return raw.proxy_replace_header_map_value(<i32>map, argA(), argALength(), argB(), argBLength()) == WasmResult.Ok;
+  const ok = raw.proxy_replace_header_map_value(<i32>map, argA(), argALength(), argB(), argBLength()) == WasmResult.Ok;
+  const chain = chainDriver();
+  if (chain != null) {
+    if (ok) chain.headerKnown(map, name, value);
+    else chain.headerWritten(map, name);
+  }
+  return ok;
 }
 
 export function addHeader(map: HeaderMap, name: string, value: string): bool {
-  headerWritten(map);
   scratchArgs(name, value);
-  return raw.proxy_add_header_map_value(<i32>map, argA(), argALength(), argB(), argBLength()) == WasmResult.Ok;
+  const ok = raw.proxy_add_header_map_value(<i32>map, argA(), argALength(), argB(), argBLength()) == WasmResult.Ok;
+  // The header may now have several values: the next read asks the host.
+  const chain = chainDriver();
+  if (chain != null) chain.headerWritten(map, name);
+  return ok;
 }
 
 export function removeHeader(map: HeaderMap, name: string): bool {
-  headerWritten(map);
+  const chain = chainDriver();
+  if (chain != null) {
+    // Known absent (read as absent, or removed, earlier in this callback): nothing to remove.
+    const hit = chain.cachedHeader(map, name);
+    if (hit != null && hit.value == null) return true;
+  }
   scratchArg(name);
-  return raw.proxy_remove_header_map_value(<i32>map, argA(), argALength()) == WasmResult.Ok;
+  const ok = raw.proxy_remove_header_map_value(<i32>map, argA(), argALength()) == WasmResult.Ok;
+  if (chain != null) {
+    if (ok) chain.headerKnown(map, name, null);
+    else chain.headerWritten(map, name);
+  }
+  return ok;
 }
 
 /** All headers as a flat [name0, value0, name1, value1, ...] array. */
@@ -199,30 +213,56 @@ function joinPath(path: Array<string>): string {
   return path.length == 1 ? path[0] : path.join("\0");
 }
 
-/** Filter state a module of the running chain wrote under `joined`, or null (no chain, not written). */
-function writtenByChain(joined: string): ArrayBuffer | null {
-  const chain = chainDriver();
-  return chain == null ? null : chain.cachedProperty(joined);
+/**
+ * Filter state the running chain's memory answers for `joined`: written by one of its modules, or
+ * a `leash.*` name found absent before. Null: ask the host.
+ */
+function knownToChain(chain: ChainDriver | null, joined: string): bool {
+  return chain != null && chain.propertyKnown(joined);
 }
+
+/**
+ * After the host found `joined` absent: inside a chain a `leash.*` name is remembered absent for
+ * the request, until a module of the chain writes it. Leash's filter state is written by its own
+ * modules, earlier in the filter chain than any module that reads it (decision 0007), so a name
+ * absent once stays absent unless the chain writes it (a guard reading a tenant's policy when the
+ * tenant has none: one host call per request, not one per guard).
+ */
+function notFound(chain: ChainDriver | null, joined: string): void {
+  if (chain != null && joined.startsWith(LEASH_STATE_PREFIX)) chain.keepProperty(joined, null);
+}
+
+/** Filter state names of Leash's modules. */
+const LEASH_STATE_PREFIX: string = "leash.";
 
 /** Reads a host property; `path` segments are joined with NUL as the ABI requires. */
 export function getProperty(path: Array<string>): ArrayBuffer | null {
   const joined = joinPath(path);
-  const hit = writtenByChain(joined);
-  if (hit != null) return hit.slice(0);
+  const chain = chainDriver();
+  if (knownToChain(chain, joined)) {
+    const hit = chain!.cachedProperty(joined);
+    return hit == null ? null : hit.slice(0);
+  }
   scratchArg(joined);
   resetOut();
-  if (raw.proxy_get_property(argA(), argALength(), outPtr(), outSize()) != WasmResult.Ok) return null;
+  const r = raw.proxy_get_property(argA(), argALength(), outPtr(), outSize());
+  if (r == WasmResult.NotFound) notFound(chain, joined);
+  if (r != WasmResult.Ok) return null;
   return takeHostBuffer();
 }
 
 export function getPropertyString(path: Array<string>): string | null {
   const joined = joinPath(path);
-  const hit = writtenByChain(joined);
-  if (hit != null) return fromUtf8(hit);
+  const chain = chainDriver();
+  if (knownToChain(chain, joined)) {
+    const hit = chain!.cachedProperty(joined);
+    return hit == null ? null : fromUtf8(hit);
+  }
   scratchArg(joined);
   resultIntoScratch();
-  return hostResultString(raw.proxy_get_property(argA(), argALength(), outPtr(), outSize()) == WasmResult.Ok);
+  const r = raw.proxy_get_property(argA(), argALength(), outPtr(), outSize());
+  if (r == WasmResult.NotFound) notFound(chain, joined);
+  return hostResultString(r == WasmResult.Ok);
 }
 
 /** Writes filter state (Envoy exposes it as `wasm.<name>` to access logs and later filters). */

@@ -24,7 +24,8 @@
 // The clock is proxy_get_current_time_nanoseconds: Envoy reads the system clock (nanosecond
 // resolution, not the dispatcher's cached time), so a callback of a few microseconds is measured.
 // Two reads per callback (its start and its end); in a module chain (chain.ts) one module's end is
-// the next one's start, so N modules in one callback take N + 1 reads. It is a wall clock and may
+// the next one's start, so N modules in one callback take N + 1 reads, and a module that does not
+// implement the callback (the SDK's default ran) takes none: it hands its start to the next. It is a wall clock and may
 // step backwards (NTP): a negative interval counts as zero.
 import { HttpContext, RootContext } from "./context";
 import { getPropertyString, nowNanos, setProperty } from "./host";
@@ -70,6 +71,17 @@ export function endCallback(s: HttpContext): u64 {
   s.spentNs += between(s.callbackStartNs, now);
   s.callbackStartNs = 0;
   return now;
+}
+
+/**
+ * Instead of endCallback, for a callback the module does not implement (HttpContext.unhandled):
+ * counts nothing and reads no clock. Returns the callback's start, which the next module of a chain
+ * starts from (0 when the stream is not timed).
+ */
+export function skipCallback(s: HttpContext): u64 {
+  const start = s.callbackStartNs;
+  s.callbackStartNs = 0;
+  return start;
 }
 
 /**
