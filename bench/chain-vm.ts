@@ -115,7 +115,7 @@ const hosts: Array<[string, FakeHost]> = [[PASS, await FakeHost.load(await build
 if (baselineWasm !== null) hosts.push([BASE_ROW, await loadChain(baselineWasm)]);
 
 const answers: SidecarAnswers = { authorize: 0, reserve: 0, usageBatches: 0, reports: 0, other: 0 };
-const rows: Array<{ module: string; round: number; p50: number; p95: number; p99: number }> = [];
+const rows: Array<{ module: string; round: number; p50: number; p95: number; p99: number; memoryBytes: number }> = [];
 let refused = 0;
 for (let round = 0; round < ROUNDS; round++) {
   // Rotated each round, so no build always runs first (or right after the pass-through).
@@ -123,7 +123,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const [name, host] = hosts[(k + round) % hosts.length];
     const r = time(host, N, answers);
     if (name !== PASS) refused += r.refused;
-    rows.push({ module: name, round, p50: percentile(r.samples, 50), p95: percentile(r.samples, 95), p99: percentile(r.samples, 99) });
+    rows.push({ module: name, round, p50: percentile(r.samples, 50), p95: percentile(r.samples, 95), p99: percentile(r.samples, 99), memoryBytes: host.memory.byteLength });
   }
 }
 if (refused > 0) throw new Error(`${refused} requests were not forwarded (first: ${firstRefusal}): the bench would not measure the forwarded path`);
@@ -164,9 +164,12 @@ if (values["count-calls"]) {
     console.log(`\nhost calls per request, ${name} (${path}):\n${callTable(calls[name])}`);
   }
 }
+// The modules' heap: linear memory only grows, so its size after all rounds is the peak.
+const memory = Object.fromEntries(hosts.map(([name, host]) => [name, host.memory.byteLength]));
+console.log(`wasm memory after all rounds: ${hosts.map(([name, host]) => `${name} ${(host.memory.byteLength / 1048576).toFixed(1)} MiB`).join(", ")}`);
 console.log(`sidecar calls for ${total} requests: ${answers.authorize} Authorize, ${answers.reserve} Reserve, ${answers.usageBatches} usage batches (${answers.reports} reports)`);
 
 mkdirSync(values.out!, { recursive: true });
 const file = join(values.out!, `chain-vm-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm, baseline: baselineWasm, iterations: N, rounds: rows, sidecarCalls: answers, hostCalls: calls, summary: { passThrough: base, chain: full, baseline } }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm, baseline: baselineWasm, iterations: N, rounds: rows, sidecarCalls: answers, hostCalls: calls, memoryBytes: memory, summary: { passThrough: base, chain: full, baseline } }, null, 2));
 console.log(`wrote ${file}`);

@@ -43,6 +43,11 @@ export class GuestMemory {
     return new DataView(this.memory.buffer);
   }
 
+  /** The module's linear memory size in bytes (it only grows). */
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   /** Throws InvalidMemoryAccess unless [ptr, ptr+len) lies inside memory (mirrors getMemory()). */
   check(ptr: number, len: number): void {
     if (ptr < 0 || len < 0 || ptr + len > this.memory.buffer.byteLength) {
