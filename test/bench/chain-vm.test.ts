@@ -31,4 +31,22 @@ describe("bench/chain-vm.ts", () => {
     assert.ok(result.sidecarCalls.reports > 0 && result.sidecarCalls.reports <= 2 * 2200, JSON.stringify(result.sidecarCalls));
     for (const row of result.rounds) assert.ok(row.p50 > 0 && row.p50 <= row.p95 && row.p95 <= row.p99, JSON.stringify(row));
   });
+
+  it("counts the host calls of one request, and the modules' memory stops growing (garbage is collected)", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "bench", "chain-vm.ts"), "--iterations", "2000", "--rounds", "3", "--count-calls", "--out", out], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    const file = readdirSync(out).filter((f) => f.startsWith("chain-vm-") && f.endsWith(".json")).sort().at(-1)!;
+    const result = JSON.parse(readFileSync(join(out, file), "utf8"));
+    const calls: Array<{ call: string; perRequest: number }> = result.hostCalls["chain of five modules"];
+    const perRequest = (call: string): number => calls.find((c) => c.call === call)?.perRequest ?? 0;
+    // The request's own bearer key is read once, by auth; every response carries quota's headers.
+    assert.equal(perRequest("proxy_get_header_map_value 0 authorization"), 1);
+    assert.equal(perRequest("proxy_replace_header_map_value 2 x-ratelimit-remaining-requests"), 1);
+    assert.ok(perRequest("proxy_get_header_map_value") >= 5, JSON.stringify(calls));
+    // Linear memory only grows: after the first round (4000 requests with the warm-up) it must not
+    // grow in the next two (another 8000). Without collection each request's garbage stays.
+    const memory = result.rounds.filter((r: { module: string }) => r.module === "chain of five modules").map((r: { memoryBytes: number }) => r.memoryBytes);
+    assert.equal(memory.length, 3);
+    assert.equal(memory[2], memory[0], `wasm memory by round: ${memory.join(", ")}`);
+  });
 });

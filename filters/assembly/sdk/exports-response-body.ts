@@ -6,9 +6,17 @@
 // module overriding onResponseBody exports it and one that does not, does not.
 import { DataAction } from "./abi";
 import { streamOf } from "./registry";
+import { enterExport, leaveExport } from "./collect";
 import { beginCallback, endCallback } from "./timing";
 
 export function proxy_on_response_body(id: u32, size: u32, endOfStream: u32): u32 {
+  enterExport();
+  const r = handleResponseBody(id, size, endOfStream);
+  leaveExport();
+  return r;
+}
+
+function handleResponseBody(id: u32, size: u32, endOfStream: u32): u32 {
   const s = streamOf(id);
   if (s == null) return DataAction.Continue;
   beginCallback(s);

@@ -3,6 +3,9 @@
 // apart: proxy_on_response_body (exports-response-body.ts), which only a module that reads response
 // bodies exports — Envoy skips a module without it for every response chunk (no call into its VM).
 //
+// Each entry point brackets its work with enterExport()/leaveExport() (collect.ts): garbage is
+// collected only when the host's outermost call into the module returns.
+//
 // This replaces @solo-io/proxy-runtime 0.1.8's exports.ts and context bookkeeping (see
 // docs/decisions/0001-own-sdk-layer.md): its proxy_on_configure passed the configuration size as
 // the size *pointer* (the host writes the size at that address: silent memory corruption, and an
@@ -13,6 +16,7 @@ import { HeadersAction, DataAction, BufferType, GrpcStatus, HeaderMap } from "./
 import { RootContext, CallReply } from "./context";
 import { newRoot, rootOf, streamOf, addStream, removeStream, removeRoot } from "./registry";
 import { releaseStream } from "./callouts";
+import { enterExport, leaveExport } from "./collect";
 import { beginCallback, endCallback, publishTiming } from "./timing";
 import { getBuffer, getHeaders, lastStatus, logError, pluginConfiguration,
   sendLocalResponse, setEffectiveContext } from "./host";
@@ -33,6 +37,12 @@ function refuseUnknown(id: u32): void {
 export function proxy_abi_version_0_2_1(): void {}
 
 export function proxy_on_context_create(id: u32, parentId: u32): void {
+  enterExport();
+  handleContextCreate(id, parentId);
+  leaveExport();
+}
+
+function handleContextCreate(id: u32, parentId: u32): void {
   if (parentId == 0) {
     newRoot(id);
     return;
@@ -43,6 +53,13 @@ export function proxy_on_context_create(id: u32, parentId: u32): void {
 }
 
 export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
+  enterExport();
+  const r = handleVmStart(rootId, vmConfigurationSize);
+  leaveExport();
+  return r;
+}
+
+function handleVmStart(rootId: u32, vmConfigurationSize: u32): u32 {
   const root = rootOf(rootId);
   if (root == null) return 0;
   const cfg = vmConfigurationSize == 0 ? "" : String.UTF8.decode(getBuffer(BufferType.VmConfiguration, 0, vmConfigurationSize));
@@ -52,12 +69,25 @@ export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): u32 {
 export function proxy_validate_configuration(rootId: u32, size: u32): u32 { return 1; }
 
 export function proxy_on_configure(rootId: u32, configurationSize: u32): u32 {
+  enterExport();
+  const r = handleConfigure(rootId, configurationSize);
+  leaveExport();
+  return r;
+}
+
+function handleConfigure(rootId: u32, configurationSize: u32): u32 {
   const root = rootOf(rootId);
   if (root == null) return 0;
   return root.onConfigure(pluginConfiguration(configurationSize)) ? 1 : 0;
 }
 
 export function proxy_on_tick(rootId: u32): void {
+  enterExport();
+  handleTick(rootId);
+  leaveExport();
+}
+
+function handleTick(rootId: u32): void {
   const root = rootOf(rootId);
   if (root != null) root.onTick();
 }
@@ -66,6 +96,13 @@ export function proxy_on_queue_ready(rootId: u32, token: u32): void {}
 export function proxy_on_foreign_function(rootId: u32, functionId: u32, dataSize: u32): void {}
 
 export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+  enterExport();
+  const r = handleRequestHeaders(id, headers, endOfStream);
+  leaveExport();
+  return r;
+}
+
+function handleRequestHeaders(id: u32, headers: u32, endOfStream: u32): u32 {
   const s = streamOf(id);
   if (s == null) { refuseUnknown(id); return HeadersAction.StopIteration; }
   beginCallback(s);
@@ -75,6 +112,13 @@ export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: u32
 }
 
 export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32 {
+  enterExport();
+  const r = handleRequestBody(id, size, endOfStream);
+  leaveExport();
+  return r;
+}
+
+function handleRequestBody(id: u32, size: u32, endOfStream: u32): u32 {
   const s = streamOf(id);
   if (s == null) { refuseUnknown(id); return DataAction.StopIterationNoBuffer; }
   beginCallback(s);
@@ -84,6 +128,13 @@ export function proxy_on_request_body(id: u32, size: u32, endOfStream: u32): u32
 }
 
 export function proxy_on_request_trailers(id: u32, count: u32): u32 {
+  enterExport();
+  const r = handleRequestTrailers(id, count);
+  leaveExport();
+  return r;
+}
+
+function handleRequestTrailers(id: u32, count: u32): u32 {
   const s = streamOf(id);
   if (s == null) return HeadersAction.Continue;
   beginCallback(s);
@@ -93,6 +144,13 @@ export function proxy_on_request_trailers(id: u32, count: u32): u32 {
 }
 
 export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u32): u32 {
+  enterExport();
+  const r = handleResponseHeaders(id, headers, endOfStream);
+  leaveExport();
+  return r;
+}
+
+function handleResponseHeaders(id: u32, headers: u32, endOfStream: u32): u32 {
   const s = streamOf(id);
   if (s == null) return HeadersAction.Continue;
   beginCallback(s);
@@ -102,6 +160,13 @@ export function proxy_on_response_headers(id: u32, headers: u32, endOfStream: u3
 }
 
 export function proxy_on_response_trailers(id: u32, count: u32): u32 {
+  enterExport();
+  const r = handleResponseTrailers(id, count);
+  leaveExport();
+  return r;
+}
+
+function handleResponseTrailers(id: u32, count: u32): u32 {
   const s = streamOf(id);
   if (s == null) return HeadersAction.Continue;
   beginCallback(s);
@@ -139,6 +204,12 @@ export function proxy_on_grpc_receive_trailing_metadata(rootId: u32, token: u32,
 
 /** A unary call's response message: the call is complete (Envoy sends no close after it). */
 export function proxy_on_grpc_receive(rootId: u32, token: u32, size: u32): void {
+  enterExport();
+  handleGrpcReceive(rootId, token, size);
+  leaveExport();
+}
+
+function handleGrpcReceive(rootId: u32, token: u32, size: u32): void {
   const root = rootOf(rootId);
   if (root == null) return;
   const body = getBuffer(BufferType.GrpcReceiveBuffer, 0, size);
@@ -147,6 +218,12 @@ export function proxy_on_grpc_receive(rootId: u32, token: u32, size: u32): void 
 
 /** The call ended without a message: an error status (or OK with no message). */
 export function proxy_on_grpc_close(rootId: u32, token: u32, statusCode: u32): void {
+  enterExport();
+  handleGrpcClose(rootId, token, statusCode);
+  leaveExport();
+}
+
+function handleGrpcClose(rootId: u32, token: u32, statusCode: u32): void {
   const root = rootOf(rootId);
   if (root == null) return;
   const st = lastStatus();
@@ -155,6 +232,12 @@ export function proxy_on_grpc_close(rootId: u32, token: u32, statusCode: u32): v
 }
 
 export function proxy_on_http_call_response(rootId: u32, token: u32, headers: u32, bodySize: u32, trailers: u32): void {
+  enterExport();
+  handleHttpCallResponse(rootId, token, headers, bodySize, trailers);
+  leaveExport();
+}
+
+function handleHttpCallResponse(rootId: u32, token: u32, headers: u32, bodySize: u32, trailers: u32): void {
   const root = rootOf(rootId);
   if (root == null) return;
   // headers == 0 means the call failed (timeout, reset): report it as a non-zero status.
@@ -165,6 +248,13 @@ export function proxy_on_http_call_response(rootId: u32, token: u32, headers: u3
 }
 
 export function proxy_on_done(id: u32): u32 {
+  enterExport();
+  const r = handleDone(id);
+  leaveExport();
+  return r;
+}
+
+function handleDone(id: u32): u32 {
   const s = streamOf(id);
   if (s != null) {
     if (!s.ended) {
@@ -178,6 +268,12 @@ export function proxy_on_done(id: u32): u32 {
 }
 
 export function proxy_on_log(id: u32): void {
+  enterExport();
+  handleLog(id);
+  leaveExport();
+}
+
+function handleLog(id: u32): void {
   const s = streamOf(id);
   if (s == null) return;
   beginCallback(s);
@@ -187,6 +283,12 @@ export function proxy_on_log(id: u32): void {
 }
 
 export function proxy_on_delete(id: u32): void {
+  enterExport();
+  handleDelete(id);
+  leaveExport();
+}
+
+function handleDelete(id: u32): void {
   const s = streamOf(id);
   if (s != null) {
     releaseStream(s);
