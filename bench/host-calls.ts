@@ -8,7 +8,7 @@
 // by call-free probes: as five filters in one VM (leash-full-filters) and as one filter running the
 // five in the module chain (leash-full, as shipped).
 //
-//   node --import tsx bench/host-calls.ts [--calls 200] [--rate 200] [--duration 10s] [--rounds 3]
+//   node --import tsx bench/host-calls.ts [--calls 200] [--rate 200] [--duration 10s] [--rounds 3] [--kinds header,header-pairs]
 //
 // Not a test: it prints a table, writes bench/results/host-calls-<timestamp>.json, asserts nothing.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -29,13 +29,14 @@ import { median } from "./vm/pass-through.ts";
 
 const MODULE_ROOT_IDS: readonly string[] = ["auth", "redact", "injection", "quota", "usage"];
 
-interface Options { calls: number; rate: number; durationMs: number; rounds: number; outDir: string }
+interface Options { calls: number; rate: number; durationMs: number; rounds: number; outDir: string; kinds: string[] }
 
 const USAGE = `usage: node --import tsx bench/host-calls.ts [flags]
   --calls 200        host calls of one kind per request
   --rate 200         requests per second
   --duration 10s     measured time per probe per round
   --rounds 3         rounds (every probe in each, rotating order)
+  --kinds a,b        only these probes (and "none", the baseline); default all
   --out bench/results`;
 
 function parseOptions(argv: readonly string[]): Options {
@@ -47,6 +48,7 @@ function parseOptions(argv: readonly string[]): Options {
       rate: { type: "string", default: "200" },
       duration: { type: "string", default: "10s" },
       rounds: { type: "string", default: "3" },
+      kinds: { type: "string" },
       out: { type: "string", default: join(BENCH_DIR, "results") },
     },
   });
@@ -56,7 +58,17 @@ function parseOptions(argv: readonly string[]): Options {
     durationMs: parseDuration(values.duration!),
     rounds: integer("--rounds", values.rounds!, 1, 20),
     outDir: resolve(values.out!),
+    kinds: probeKinds(values.kinds),
   };
+}
+
+/** The probes to run: all, or "none" plus the ones named (each must exist). */
+function probeKinds(list: string | undefined): string[] {
+  if (list === undefined) return Object.keys(PROBE_CALLS);
+  const named = list.split(",").map((k) => k.trim()).filter((k) => k !== "");
+  const unknown = named.filter((k) => !(k in PROBE_CALLS));
+  if (unknown.length > 0) throw new Error(`--kinds: no probe ${unknown.join(", ")} (known: ${Object.keys(PROBE_CALLS).join(", ")})`);
+  return ["none", ...named.filter((k) => k !== "none")];
 }
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
@@ -93,7 +105,7 @@ function filterLines(zero: readonly number[], one: readonly number[], five: read
 
 async function main(opts: Options): Promise<void> {
   const startedAt = new Date().toISOString();
-  const kinds = Object.keys(PROBE_CALLS);
+  const kinds = opts.kinds;
   log(`host-calls: building ${kinds.length} probes (${opts.calls} calls per request)…`);
   const dirs = await buildProbes(kinds, opts.calls);
   const chainDir = await buildPassThroughChain(MODULE_ROOT_IDS);

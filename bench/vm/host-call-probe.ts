@@ -18,6 +18,7 @@ export const PROBE_CALLS: Readonly<Record<string, { what: string; statement: str
   none: { what: "nothing (the baseline: the same module with no calls)", statement: "" },
   clock: { what: "proxy_get_current_time_nanoseconds (nowNanos)", statement: "sink += nowNanos();" },
   header: { what: "request header read through the SDK (getRequestHeader: encode name, call, decode)", statement: 'const h = getRequestHeader("content-type"); if (h != null) sink += <u64>h.length;' },
+  "header-pairs": { what: "all request headers at once (getHeaders: proxy_get_header_map_pairs, decoded to strings)", statement: "sink += <u64>getHeaders(HeaderMap.RequestHeaders).length;" },
   "header-raw": { what: "proxy_get_header_map_value with a pre-encoded name, no decoding (the host's share)", statement: "resetOut(); if (raw.proxy_get_header_map_value(0, changetype<usize>(NAME), <usize>NAME.byteLength, outPtr(), outSize()) == 0) sink += <u64>takeHostBuffer().byteLength;" },
   "property-request": { what: "property read request.path (getPropertyString)", statement: 'const p = getPropertyString(["request", "path"]); if (p != null) sink += <u64>p.length;' },
   "property-filter-state": { what: "filter state read (getPropertyString of a value this module set)", statement: 'const p = getPropertyString(["leash.probe"]); if (p != null) sink += <u64>p.length;' },
@@ -36,7 +37,7 @@ function source(statement: string, calls: number, rootIds: readonly string[] = [
 import { ChainRoot } from "../../../filters/assembly/sdk/chain";` : ""}
 import { RootContext, HttpContext } from "../../../filters/assembly/sdk/context";
 import { HeadersAction, HeaderMap } from "../../../filters/assembly/sdk/abi";
-import { nowNanos, getRequestHeader, getPropertyString, setProperty, replaceHeader } from "../../../filters/assembly/sdk/host";
+import { nowNanos, getHeaders, getRequestHeader, getPropertyString, setProperty, replaceHeader } from "../../../filters/assembly/sdk/host";
 import { resetOut, outPtr, outSize, takeHostBuffer } from "../../../filters/assembly/sdk/memory";
 import { Counter } from "../../../filters/assembly/sdk/metrics";
 import * as raw from "../../../filters/assembly/sdk/imports";
