@@ -14,6 +14,9 @@ export class CallbackReads {
   private readonly maps: Array<HeaderMap> = new Array<HeaderMap>(0);
   private readonly names: Array<string> = new Array<string>(0);
   private readonly values: Array<string | null> = new Array<string | null>(0);
+  /** Every header of the map is in the entries (read at once): a name not there is absent. */
+  private requestComplete: bool = false;
+  private responseComplete: bool = false;
   private body: ArrayBuffer | null = null;
   private bodyType: BufferType = BufferType.HttpRequestBody;
   private bodyStart: u32 = 0;
@@ -24,6 +27,8 @@ export class CallbackReads {
     this.maps.length = 0;
     this.names.length = 0;
     this.values.length = 0;
+    this.requestComplete = false;
+    this.responseComplete = false;
     this.body = null;
   }
 
@@ -34,7 +39,36 @@ export class CallbackReads {
     for (let i = 0; i < this.names.length; i++) {
       if (this.maps[i] == map && this.names[i] == name) return new CachedHeader(this.values[i]);
     }
-    return null;
+    return this.complete(map) ? new CachedHeader(null) : null;
+  }
+
+  /**
+   * All headers of `map` as the host has them now (flat [name, value, ...], names lower-case as
+   * Envoy keeps them; a repeated name's first value is what a read of it answers).
+   */
+  keepAll(stream: u32, map: HeaderMap, pairs: Array<string>): void {
+    if (stream != this.stream) this.forget(stream);
+    this.forgetMap(map);
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      this.maps.push(map);
+      this.names.push(pairs[i]);
+      this.values.push(pairs[i + 1]);
+    }
+    this.setComplete(map, true);
+  }
+
+  /** Whether every header of `map` for `stream` is remembered (read at once, not changed unknowably since). */
+  whole(stream: u32, map: HeaderMap): bool {
+    return stream == this.stream && this.complete(map);
+  }
+
+  private complete(map: HeaderMap): bool {
+    return map == HeaderMap.RequestHeaders ? this.requestComplete : map == HeaderMap.ResponseHeaders ? this.responseComplete : false;
+  }
+
+  private setComplete(map: HeaderMap, v: bool): void {
+    if (map == HeaderMap.RequestHeaders) this.requestComplete = v;
+    else if (map == HeaderMap.ResponseHeaders) this.responseComplete = v;
   }
 
   keepHeader(stream: u32, map: HeaderMap, name: string, value: string | null): void {
@@ -60,11 +94,13 @@ export class CallbackReads {
   /** Drops what is remembered of header `name` (the next read asks the host). */
   forgetHeader(map: HeaderMap, name: string): void {
     this.keepOnly(map, name, false);
+    this.setComplete(map, false);
   }
 
   /** Drops every header of `map`. */
   forgetMap(map: HeaderMap): void {
     this.keepOnly(map, "", true);
+    this.setComplete(map, false);
   }
 
   /** Removes the entries of `map` named `name` (every entry of `map` when `all`), in place. */
