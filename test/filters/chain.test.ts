@@ -198,19 +198,24 @@ describe("module chain: several modules in one filter, as separate filters", () 
     assert.equal(calls.get("proxy_get_header_map_value") ?? 0, 0);
   });
 
-  it("remembers a leash.* filter state name found absent for the request, until a module of the chain writes it", async () => {
+  it("remembers a leash.* filter state name found absent for the request until the chain writes it; reads headers afresh in the access-log pass", async () => {
     const calls = new Map<string, number>();
     const host = await chain(["peek", "poke"], undefined, calls);
     const s = host.newHttpStream();
     s.requestHeaders(POST, true);
     assert.deepEqual(seen(s, "peek", "req"), ["headers:eos", "leash.probe=-,chain.absent=-"]);
     // poke runs first on the response (reverse order) and writes leash.probe; peek then reads it.
-    s.responseHeaders([[":status", "200"]], true);
+    s.responseHeaders([[":status", "200"], ["x-late", "before"]], true);
     assert.deepEqual(seen(s, "peek", "resp"), ["headers:200", "leash.probe=v,chain.absent=-"]);
     // One host read of leash.probe (peek's first), none by poke nor after the write; a name
     // outside leash.* is asked every time.
     assert.equal(calls.get("proxy_get_property leash.probe"), 1);
     assert.equal(calls.get("proxy_get_property chain.absent"), 2);
+    // A header changed by another filter after the response callback: the access-log pass, a host
+    // callback of its own, reads it afresh.
+    s.replaceResponseHeader("x-late", "after");
+    s.done();
+    assert.deepEqual(seen(s, "peek", "log"), ["log", "x-late=after"]);
     // A new request asks again.
     const s2 = host.newHttpStream();
     s2.requestHeaders(POST, true);

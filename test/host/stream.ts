@@ -185,6 +185,12 @@ export class HttpStream implements HostContext {
   getResponseTrailers(): HeaderPair[] {
     return this.response.trailers?.pairs() ?? [];
   }
+  /** Sets a response header between callbacks, as another filter of Envoy's chain may. */
+  replaceResponseHeader(name: string, value: string): void {
+    if (this.response.headers === null) throw new Error("no response headers yet");
+    this.response.headers.replace(name, value);
+  }
+
   requestHeader(name: string): string | undefined {
     return this.request.headers?.get(name);
   }

@@ -370,12 +370,15 @@ export class ChainStream extends HttpContext {
   onResponseTrailers(count: u32): HeadersAction { return this.trailers(RESPONSE, count); }
 
   onLog(): void {
+    // A host callback of its own: what was read in the last one may have changed since.
+    driver().effective(this.id);
     this.clockNs = 0;
     for (let i = 0; i < this.streams.length; i++) this.call(i, LOG, 0, false);
     this.clockNs = 0;
   }
 
   onDone(): void {
+    driver().effective(this.id);
     this.clockNs = 0;
     for (let i = 0; i < this.streams.length; i++) {
       if (!this.streams[i].ended) this.call(i, DONE, 0, false);

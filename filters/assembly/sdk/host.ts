@@ -214,8 +214,8 @@ function joinPath(path: Array<string>): string {
 }
 
 /**
- * Filter state the running chain's memory answers for `joined`: written by one of its modules, or
- * a `leash.*` name found absent before. Null: ask the host.
+ * Whether the running chain's memory answers `joined`: written by one of its modules, or a
+ * `leash.*` name found absent before. False: ask the host.
  */
 function knownToChain(chain: ChainDriver | null, joined: string): bool {
   return chain != null && chain.propertyKnown(joined);
