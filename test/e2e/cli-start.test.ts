@@ -4,7 +4,7 @@
 // Ctrl-C. Also `leash config check` naming the offending key of a bad config.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -153,6 +153,39 @@ mock_provider: { enabled: true, port: ${mockPort} }
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /gpt-4o-mini/);
     assert.match(table.stdout, /^TOTAL /m);
+  });
+
+  it("runs the sidecar below Envoy's CPU priority (nice 10), every thread", () => {
+    const nice = (pid: string): number => {
+      // /proc/<pid>/stat: the command name is in parentheses; nice is field 19 of the whole line.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    };
+    const ours = (needle: string): string[] =>
+      readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try {
+          const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
+          return cmd.includes(needle) && cmd.includes(configPath);
+        } catch {
+          return false;
+        }
+      });
+    const sidecars = ours("sidecar/main.js");
+    assert.equal(sidecars.length, 1, `one sidecar for this config: ${sidecars.join(", ")}`);
+    const threads = readdirSync(`/proc/${sidecars[0]}/task`);
+    assert.ok(threads.length > 1, "node runs several threads");
+    for (const t of threads) assert.equal(nice(t), 10, `sidecar thread ${t}`);
+    // Envoy: the sidecar's sibling under `leash start`, at the default priority.
+    const parent = (pid: string): string => /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1];
+    const envoys = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return parent(p) === parent(sidecars[0]) && readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0")[0].endsWith("envoy");
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(envoys.length, 1, "Envoy beside the sidecar");
+    for (const e of envoys) assert.equal(nice(e), 0, `envoy ${e}`);
   });
 
   it("stops cleanly on SIGINT and frees its ports", async () => {
