@@ -11,6 +11,11 @@ export class CachedHeader {
   constructor(public value: string | null) {}
 }
 
+/** Filter state the chain knows for this request (null value: known absent). */
+export class CachedProperty {
+  constructor(public value: ArrayBuffer | null) {}
+}
+
 /** What the chain does for host calls made by a module running inside it. */
 export class ChainDriver {
   /** A module resumed its stream. True when the chain took care of it (the host is not called). */
@@ -38,10 +43,8 @@ export class ChainDriver {
   /** A body read earlier in this callback with the same range (null: not kept, or changed since). */
   cachedBody(type: BufferType, start: u32, length: u32): ArrayBuffer | null { return null; }
   keepBody(type: BufferType, start: u32, length: u32, bytes: ArrayBuffer): void {}
-  /** Whether memory answers `path`: a module of the chain wrote it, or found a `leash.*` name absent. */
-  propertyKnown(path: string): bool { return false; }
-  /** What memory holds for `path` (null: absent, or not known). */
-  cachedProperty(path: string): ArrayBuffer | null { return null; }
+  /** What memory holds for `path`: a module of the chain wrote it, or found a `leash.*` name absent (null: not known). */
+  cachedProperty(path: string): CachedProperty | null { return null; }
   /** A module wrote `value` under `path` (null: found it absent). */
   keepProperty(path: string, value: ArrayBuffer | null): void {}
 }

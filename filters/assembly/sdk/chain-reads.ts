@@ -2,7 +2,7 @@
 // several modules read costs one host call: headers and the body within one callback of one
 // stream, and the filter state the chain's own modules wrote for a request.
 import { BufferType, HeaderMap } from "./abi";
-import { CachedHeader } from "./chain-hooks";
+import { CachedHeader, CachedProperty } from "./chain-hooks";
 
 /**
  * Headers and body read during the running callback of one stream. One per VM, emptied (not
@@ -140,15 +140,10 @@ export class WrittenState {
   private readonly names: Array<string> = new Array<string>(0);
   private readonly values: Array<ArrayBuffer | null> = new Array<ArrayBuffer | null>(0);
 
-  /** Whether `name` was written, or found absent, for this request. */
-  has(name: string): bool {
-    return this.names.indexOf(name) >= 0;
-  }
-
-  /** The value written under `name`; null when absent or not known (see has). */
-  get(name: string): ArrayBuffer | null {
+  /** What is known of `name` for this request (a null value: absent), or null when nothing is. */
+  get(name: string): CachedProperty | null {
     const i = this.names.indexOf(name);
-    return i < 0 ? null : this.values[i];
+    return i < 0 ? null : new CachedProperty(this.values[i]);
   }
 
   /** `name` now holds `value` (null: absent). */

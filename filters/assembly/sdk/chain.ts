@@ -24,7 +24,7 @@ import { RootContext, HttpContext } from "./context";
 import { rootFactory, streamOf } from "./registry";
 import { beginCallback, endCallback, publishTiming, skipCallback } from "./timing";
 import { releaseStream } from "./callouts";
-import { CachedHeader, ChainDriver, chainDriver, installChainDriver } from "./chain-hooks";
+import { CachedHeader, CachedProperty, ChainDriver, chainDriver, installChainDriver } from "./chain-hooks";
 import { continueHostStream, getHeaders, logError, nowMillis, setEffectiveContext, setHostTickPeriod } from "./host";
 import { topLevelString, topLevelValueAt } from "./json-field";
 import { CallbackReads, WrittenState } from "./chain-reads";
@@ -157,14 +157,7 @@ class Driver extends ChainDriver {
     if (s != null) this.reads.keepBody(s.id, type, start, length, bytes);
   }
 
-  propertyKnown(path: string): bool {
-    const s = this.cacheStream();
-    if (s == null) return false;
-    const w = s.written;
-    return w != null && w.has(path);
-  }
-
-  cachedProperty(path: string): ArrayBuffer | null {
+  cachedProperty(path: string): CachedProperty | null {
     const s = this.cacheStream();
     if (s == null) return null;
     const w = s.written;

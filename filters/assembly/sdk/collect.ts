@@ -1,8 +1,9 @@
 // Garbage collection. The modules are built with AssemblyScript's minimal runtime (asconfig.json
 // "runtime": "minimal": TLSF allocator and a two-colour mark & sweep collector that runs only when
 // called), not the incremental one: the incremental collector keeps every local reference on a
-// shadow stack and runs a write barrier on every reference store, which made up about a third of
-// the modules' own time per request (bench/chain-vm.ts, 2026-11-27). The minimal collector sees
+// shadow stack and runs a write barrier on every reference store: its functions were about a fifth
+// of the modules' own time per request, and without it the chain's work in the VM is 28 % less
+// (bench/chain-vm.ts, 2026-11-27; decision 0008). The minimal collector sees
 // only globals and pinned objects, never the wasm stack, so it may run only when no module code is
 // on the stack: here, when the host's outermost call into the module returns (a callback the
 // host makes while the module is inside a host call, e.g. a local reply sent from a gRPC answer,

@@ -5,7 +5,7 @@ import * as raw from "./imports";
 import { LogLevel, WasmResult, HeaderMap, BufferType, StreamType } from "./abi";
 import { outPtr, outSize, outU64, resetOut, takeHostBuffer, utf8, fromUtf8, serializePairs, deserializePairs,
   scratchArg, scratchArgs, argA, argALength, argB, argBLength, argBCopy, resultIntoScratch, hostResultString } from "./memory";
-import { ChainDriver, chainDriver } from "./chain-hooks";
+import { CachedProperty, ChainDriver, chainDriver } from "./chain-hooks";
 
 // ---- logging ---------------------------------------------------------------------------------
 
@@ -214,11 +214,11 @@ function joinPath(path: Array<string>): string {
 }
 
 /**
- * Whether the running chain's memory answers `joined`: written by one of its modules, or a
- * `leash.*` name found absent before. False: ask the host.
+ * What the running chain's memory holds for `joined`: written by one of its modules, or a `leash.*`
+ * name found absent before (a null value). Null: ask the host.
  */
-function knownToChain(chain: ChainDriver | null, joined: string): bool {
-  return chain != null && chain.propertyKnown(joined);
+function cachedByChain(chain: ChainDriver | null, joined: string): CachedProperty | null {
+  return chain == null ? null : chain.cachedProperty(joined);
 }
 
 /**
@@ -239,10 +239,8 @@ const LEASH_STATE_PREFIX: string = "leash.";
 export function getProperty(path: Array<string>): ArrayBuffer | null {
   const joined = joinPath(path);
   const chain = chainDriver();
-  if (knownToChain(chain, joined)) {
-    const hit = chain!.cachedProperty(joined);
-    return hit == null ? null : hit.slice(0);
-  }
+  const hit = cachedByChain(chain, joined);
+  if (hit != null) return hit.value == null ? null : hit.value!.slice(0);
   scratchArg(joined);
   resetOut();
   const r = raw.proxy_get_property(argA(), argALength(), outPtr(), outSize());
@@ -254,10 +252,8 @@ export function getProperty(path: Array<string>): ArrayBuffer | null {
 export function getPropertyString(path: Array<string>): string | null {
   const joined = joinPath(path);
   const chain = chainDriver();
-  if (knownToChain(chain, joined)) {
-    const hit = chain!.cachedProperty(joined);
-    return hit == null ? null : fromUtf8(hit);
-  }
+  const hit = cachedByChain(chain, joined);
+  if (hit != null) return hit.value == null ? null : fromUtf8(hit.value!);
   scratchArg(joined);
   resultIntoScratch();
   const r = raw.proxy_get_property(argA(), argALength(), outPtr(), outSize());
