@@ -161,29 +161,23 @@ mock_provider: { enabled: true, port: ${mockPort} }
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
     };
-    const ours = (needle: string): string[] =>
+    // Running processes whose argv (NUL-separated) and pid match; one that exits meanwhile is skipped.
+    const processes = (match: (pid: string, argv: string[]) => boolean): string[] =>
       readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
         try {
-          const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
-          return cmd.includes(needle) && cmd.includes(configPath);
+          return match(p, readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0"));
         } catch {
           return false;
         }
       });
-    const sidecars = ours("sidecar/main.js");
+    const sidecars = processes((_, argv) => argv.some((a) => a.endsWith("sidecar/main.js")) && argv.includes(configPath));
     assert.equal(sidecars.length, 1, `one sidecar for this config: ${sidecars.join(", ")}`);
     const threads = readdirSync(`/proc/${sidecars[0]}/task`);
     assert.ok(threads.length > 1, "node runs several threads");
     for (const t of threads) assert.equal(nice(t), 10, `sidecar thread ${t}`);
     // Envoy: the sidecar's sibling under `leash start`, at the default priority.
     const parent = (pid: string): string => /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1];
-    const envoys = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return parent(p) === parent(sidecars[0]) && readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0")[0].endsWith("envoy");
-      } catch {
-        return false;
-      }
-    });
+    const envoys = processes((p, argv) => argv[0].endsWith("envoy") && parent(p) === parent(sidecars[0]));
     assert.equal(envoys.length, 1, "Envoy beside the sidecar");
     for (const e of envoys) assert.equal(nice(e), 0, `envoy ${e}`);
   });
