@@ -5,7 +5,10 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../config/load.ts";
 import { startSidecar } from "./bootstrap.ts";
+import { tuneHeap } from "./heap-tuning.ts";
 import { createJsonLogger, isLogLevel } from "./logger.ts";
+
+tuneHeap();
 
 /** Upper bound on a graceful stop before the process exits anyway. */
 const STOP_TIMEOUT_MS = 10_000;
