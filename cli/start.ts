@@ -7,7 +7,7 @@ import { writeEnvoyConfig } from "../envoy/generate.ts";
 import { findEnvoy } from "../envoy/find-envoy.ts";
 import { wasmFilesFor } from "../envoy/wasm-filters.ts";
 import { startMockProvider, type MockProvider } from "../mock-provider/server.ts";
-import { atNice, sidecarNice, startChild, waitReady, stopChild, probeHost, type Child } from "./processes.ts";
+import { sidecarCommand, startChild, waitReady, stopChild, probeHost, type Child } from "./processes.ts";
 import { ROOT, WASM_DIR, SIDECAR_BUNDLE } from "./paths.ts";
 
 export interface StartOptions {
@@ -74,9 +74,10 @@ export async function start(opts: StartOptions): Promise<number> {
       mock = await startMockProvider({ host: "127.0.0.1", port: cfg.mock_provider.port });
       console.log(`[mock] mock provider listening on ${mock.url}`);
     }
-    // Below Envoy's CPU priority (SIDECAR_NICE): its bursts must not hold up Envoy's worker.
-    const [sidecarCommand, sidecarArgs] = atNice(sidecarNice(process.env), process.execPath, [SIDECAR_BUNDLE, "--config", opts.configPath]);
-    const sidecar = startChild("sidecar", sidecarCommand, sidecarArgs, { ...process.env });
+    // Below Envoy's CPU priority (SIDECAR_NICE), collecting on one thread (SIDECAR_NODE_FLAGS): its
+    // bursts must not hold up Envoy's worker.
+    const [command, args] = sidecarCommand(process.env, SIDECAR_BUNDLE, ["--config", opts.configPath]);
+    const sidecar = startChild("sidecar", command, args, { ...process.env });
     children.push(sidecar);
     await waitReady(sidecar, `http://${probeHost(cfg.sidecar.host)}:${cfg.sidecar.http_port}/health`, 60_000);
 

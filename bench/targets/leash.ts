@@ -23,7 +23,7 @@
 //                        build/): a change measured against the build before it, in the same rounds.
 // Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
 
-import { atNice, sidecarNice } from "../../cli/processes.ts";
+import { sidecarCommand } from "../../cli/processes.ts";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -231,14 +231,14 @@ export async function startLeash(ctx: TargetContext, name: LeashTargetName): Pro
   let clientKey: string = MOCK_CLIENT_KEY;
   if (withSidecar) {
     const pepper: string = randomBytes(32).toString("hex");
-    // At the CPU priority `leash start` gives it (cli/processes.ts SIDECAR_NICE, LEASH_SIDECAR_NICE).
+    // As `leash start` runs it (cli/processes.ts: SIDECAR_NODE_FLAGS, SIDECAR_NICE, LEASH_SIDECAR_NICE).
     // LEASH_BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
-    const [sidecarCommand, sidecarArgs] = atNice(sidecarNice(process.env), process.execPath,
-      [...(process.env.LEASH_BENCH_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a: string) => a !== ""), build.sidecar, "--config", configPath]);
+    const [command, args] = sidecarCommand(process.env, build.sidecar, ["--config", configPath],
+      (process.env.LEASH_BENCH_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a: string) => a !== ""));
     const sidecar: ManagedProcess = new ManagedProcess({
       name: `${name}-sidecar`,
-      command: sidecarCommand,
-      args: sidecarArgs,
+      command,
+      args,
       // The master key and admin token are for sidecars that have them (issue 3); older ones ignore them.
       env: {
         ...process.env,

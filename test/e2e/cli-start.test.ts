@@ -155,7 +155,7 @@ mock_provider: { enabled: true, port: ${mockPort} }
     assert.match(table.stdout, /^TOTAL /m);
   });
 
-  it("runs the sidecar below Envoy's CPU priority (nice 10), every thread", () => {
+  it("runs the sidecar below Envoy's CPU priority (nice 10), every thread, collecting garbage on one thread", () => {
     const nice = (pid: string): number => {
       // /proc/<pid>/stat: the command name is in parentheses; nice is field 19 of the whole line.
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -172,6 +172,9 @@ mock_provider: { enabled: true, port: ${mockPort} }
       });
     const sidecars = processes((_, argv) => argv.some((a) => a.endsWith("sidecar/main.js")) && argv.includes(configPath));
     assert.equal(sidecars.length, 1, `one sidecar for this config: ${sidecars.join(", ")}`);
+    // With the node flags of cli/processes.ts (SIDECAR_NODE_FLAGS), before the bundle.
+    const argv = readFileSync(`/proc/${sidecars[0]}/cmdline`, "utf8").split("\0");
+    assert.ok(argv.indexOf("--single-threaded-gc") > 0 && argv.indexOf("--single-threaded-gc") < argv.findIndex((a) => a.endsWith("sidecar/main.js")), argv.join(" "));
     const threads = readdirSync(`/proc/${sidecars[0]}/task`);
     assert.ok(threads.length > 1, "node runs several threads");
     for (const t of threads) assert.equal(nice(t), 10, `sidecar thread ${t}`);

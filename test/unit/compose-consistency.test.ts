@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 
 import { ROOT as CLI_ROOT, WASM_DIR as CLI_WASM_DIR } from "../../cli/paths.ts";
+import { SIDECAR_NODE_FLAGS } from "../../cli/processes.ts";
 import { parseBaseUrl } from "../../config/base-url.ts";
 import { loadConfig } from "../../config/load.ts";
 import type { LeashConfig, ProviderConfig } from "../../config/types.ts";
@@ -217,10 +218,10 @@ describe("docker-compose.yaml against deploy/compose/leash.yaml", () => {
     for (const plugin of plugins) assert.equal(plugin.sidecar_cluster, SIDECAR_CLUSTER);
   });
 
-  test("the sidecar service runs the bundle with the compose config, and its health check probes it", () => {
+  test("the sidecar service runs the bundle with the compose config and leash start's node flags, and its health check probes it", () => {
     const s: ComposeService = service(cfg.sidecar.host);
     const command: string[] = s.command ?? [];
-    assert.equal(command[1], "build/sidecar/main.js");
+    assert.deepEqual(command.slice(0, SIDECAR_NODE_FLAGS.length + 2), ["node", ...SIDECAR_NODE_FLAGS, "build/sidecar/main.js"]);
     assert.equal(s.working_dir, repoMount(s).target, "the bundle path is relative to the mounted checkout");
     const configArg: string | undefined = flagValue(command, "--config");
     assert.ok(configArg, "sidecar command has no --config");

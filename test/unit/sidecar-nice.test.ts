@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
-import { SIDECAR_NICE, atNice, sidecarNice } from "../../cli/processes.ts";
+import { SIDECAR_NICE, SIDECAR_NODE_FLAGS, atNice, sidecarCommand, sidecarNice } from "../../cli/processes.ts";
 
 describe("the sidecar's nice", () => {
   it("defaults to SIDECAR_NICE and takes LEASH_SIDECAR_NICE from 0 to 19", () => {
@@ -29,5 +29,13 @@ describe("the sidecar's nice", () => {
     } else {
       assert.deepEqual([command, args], ["/usr/bin/node", ["main.js", "--config", "x.yaml"]]);
     }
+  });
+
+  it("builds the sidecar's command: node flags, then extra ones, the bundle and its arguments, at its nice", () => {
+    assert.deepEqual(SIDECAR_NODE_FLAGS, ["--single-threaded-gc"]);
+    const [command, args] = sidecarCommand({ LEASH_SIDECAR_NICE: "0" }, "b/main.js", ["--config", "x.yaml"], ["--cpu-prof"]);
+    assert.deepEqual([command, args], [process.execPath, ["--single-threaded-gc", "--cpu-prof", "b/main.js", "--config", "x.yaml"]]);
+    const [, niced] = sidecarCommand({}, "b/main.js", []);
+    if (existsSync("/usr/bin/nice")) assert.deepEqual(niced, ["-n", "10", process.execPath, "--single-threaded-gc", "b/main.js"]);
   });
 });
