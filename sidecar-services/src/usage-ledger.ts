@@ -22,6 +22,7 @@ import type { Queryable } from "./db.ts";
 import type { Logger } from "./logger.ts";
 import type { SealedAudit } from "./audit-record.ts";
 import type { UsageRecord } from "./usage-report.ts";
+import { plainArray, textArray } from "./pg-array.ts";
 import { createUsageSpool, type UsageSpool } from "./usage-spool.ts";
 
 /** One usage_ledger row: a validated report plus its price, and its sealed audit entry if any. */
@@ -98,10 +99,14 @@ const INSERT_SQL = `INSERT INTO usage_ledger (${COLUMNS.join(", ")})
   SELECT * FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
   ON CONFLICT DO NOTHING`;
 
-function columnsOf(rows: readonly LedgerRow[]): unknown[][] {
-  // One pass filling the 18 arrays (once per flushed row: 18 map() passes cost more than the rest).
-  const cols: unknown[][] = COLUMNS.map(() => new Array<unknown>(rows.length));
-  for (let i = 0; i < rows.length; i++) {
+/**
+ * The 18 parameters of INSERT_SQL: one array literal per column (pg-array.ts), text columns quoted
+ * where they must be, the others bare.
+ */
+function columnsOf(rows: readonly LedgerRow[]): string[] {
+  const n = rows.length;
+  const cols: (string | number | boolean | null)[][] = COLUMNS.map(() => new Array<string | number | boolean | null>(n));
+  for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     cols[0]![i] = r.request_id;
     cols[1]![i] = r.tenant_id;
@@ -110,9 +115,9 @@ function columnsOf(rows: readonly LedgerRow[]): unknown[][] {
     cols[4]![i] = r.api;
     cols[5]![i] = r.model;
     cols[6]![i] = r.status;
-    cols[7]![i] = String(r.prompt_tokens);
-    cols[8]![i] = String(r.completion_tokens);
-    cols[9]![i] = String(r.cached_tokens);
+    cols[7]![i] = r.prompt_tokens;
+    cols[8]![i] = r.completion_tokens;
+    cols[9]![i] = r.cached_tokens;
     cols[10]![i] = r.cost_usd === null ? null : r.cost_usd.toFixed(9);
     cols[11]![i] = r.price_version;
     cols[12]![i] = r.streamed;
@@ -122,7 +127,7 @@ function columnsOf(rows: readonly LedgerRow[]): unknown[][] {
     cols[16]![i] = new Date(r.started_at_ms).toISOString();
     cols[17]![i] = r.guard_decisions ?? "";
   }
-  return cols;
+  return cols.map((c, i) => (TYPES[i] === "text" ? textArray(c as (string | null)[]) : plainArray(c)));
 }
 
 // The audit entries of a batch, the same way (bytea arrays from base64 via decode()).

@@ -103,4 +103,27 @@ describe("usage ledger acknowledgement", () => {
       await ledger.close();
     }
   });
+
+  it("text columns come back exactly as given, whatever they hold (the array literals are ours, not pg's)", async () => {
+    const ledger = createUsageLedger({ db, log: silentLogger, spoolDir: join(dir, "spool-text"), flushIntervalMs: 3_600_000 });
+    const hostile = ["", "NULL", "null", "a b", "a,b", "{x}", 'say "hi"', "back\\slash", "tab\there", "line\nbreak", " lead", "trail ", "naïve 東京", "\\\""];
+    const rows: LedgerRow[] = hostile.map((v, i) => ({
+      ...row(`text-${i}`), tenant_id: v, key_id: v, provider: `p${v}`, api: v, model: v, price_version: v, guard_decisions: v,
+    }));
+    try {
+      const acks = rows.map((r) => ledger.record(r));
+      await ledger.flush();
+      await Promise.all(acks);
+      const got = await db.query<Record<string, unknown>>(
+        `SELECT request_id, tenant_id, key_id, provider, api, model, price_version, guard_decisions FROM usage_ledger
+         WHERE request_id LIKE 'text-%' ORDER BY length(request_id), request_id`,
+      );
+      assert.deepEqual(got.rows, rows.map((r) => ({
+        request_id: r.request_id, tenant_id: r.tenant_id, key_id: r.key_id, provider: r.provider, api: r.api, model: r.model,
+        price_version: r.price_version, guard_decisions: r.guard_decisions,
+      })));
+    } finally {
+      await ledger.close();
+    }
+  });
 });
