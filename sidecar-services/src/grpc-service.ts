@@ -6,7 +6,7 @@ import type { AuthorizeRequest, AuthorizeResponse } from "./authorize.ts";
 import { FAILURES, failureCodeOf } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { SidecarMetrics } from "./metrics.ts";
-import { loadSidecarService } from "./proto.ts";
+import { sidecarServiceDefinition } from "./proto.ts";
 import type { LeaseReturnRequest, ReserveRequest, ReserveResponse } from "./quota-service.ts";
 import { noopTracer, type ActiveSpan, type Tracer } from "./tracing.ts";
 import type { UsageAck, UsageReport } from "./usage-report.ts";
@@ -147,7 +147,7 @@ const requestIdOf = (req: { request_id?: unknown }) => ({ request_id: String(req
 /** Creates the gRPC server with the Sidecar service registered (not yet bound). */
 export function createGrpcServer(deps: GrpcServiceDeps): grpc.Server {
   const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_RECEIVE_BYTES });
-  const service = loadSidecarService().service;
+  const service = sidecarServiceDefinition();
   const tracer = deps.tracer ?? noopTracer;
 
   const Authorize = unary<AuthorizeRequest, AuthorizeResponse>(
