@@ -138,7 +138,11 @@ function text(value: unknown, max: number, required: boolean): string | null {
   return value;
 }
 
-/** A uint64 decoded as a string (or a number from JS clients) → a safe integer in 0..max, else null. */
+/**
+ * A uint64 as the server decodes it (a number: proto.ts USAGE_LOADER_OPTIONS) or as a digit string
+ * (a client loading the shared options) → a safe integer in 0..max, else null. Every max is below
+ * 2^53, so a number that lost precision in decoding is refused, never taken.
+ */
 function integer(value: unknown, max: number): number | null {
   let n: number;
   if (typeof value === "number") n = value;
