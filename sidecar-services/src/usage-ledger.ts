@@ -130,7 +130,8 @@ function columnsOf(rows: readonly LedgerRow[]): string[] {
   return cols.map((c, i) => (TYPES[i] === "text" ? textArray(c as (string | null)[]) : plainArray(c)));
 }
 
-// The audit entries of a batch, the same way (bytea arrays from base64 via decode()).
+// The audit entries of a batch, the same way: array literals from pg-array.ts (bytea arrays from
+// base64 via decode()).
 const AUDIT_INSERT_SQL = `INSERT INTO audit_log (request_id, tenant_id, key_id, provider, model, status, guard_decisions,
     started_at, master_key_id, nonce, auth_tag, ciphertext)
   SELECT r, t, k, p, m, s, g, a, mk, decode(n, 'base64'), decode(tg, 'base64'), decode(c, 'base64')
@@ -138,20 +139,20 @@ const AUDIT_INSERT_SQL = `INSERT INTO audit_log (request_id, tenant_id, key_id, 
     $9::text[], $10::text[], $11::text[], $12::text[]) AS x(r, t, k, p, m, s, g, a, mk, n, tg, c)
   ON CONFLICT DO NOTHING`;
 
-function auditColumnsOf(rows: readonly (LedgerRow & { audit: SealedAudit })[]): unknown[][] {
+function auditColumnsOf(rows: readonly (LedgerRow & { audit: SealedAudit })[]): string[] {
   return [
-    rows.map((r) => r.request_id),
-    rows.map((r) => r.tenant_id),
-    rows.map((r) => r.key_id),
-    rows.map((r) => r.provider),
-    rows.map((r) => r.model),
-    rows.map((r) => r.status),
-    rows.map((r) => r.guard_decisions ?? ""),
-    rows.map((r) => new Date(r.started_at_ms).toISOString()),
-    rows.map((r) => r.audit.master_key_id),
-    rows.map((r) => r.audit.nonce),
-    rows.map((r) => r.audit.auth_tag),
-    rows.map((r) => r.audit.ciphertext),
+    textArray(rows.map((r) => r.request_id)),
+    textArray(rows.map((r) => r.tenant_id)),
+    textArray(rows.map((r) => r.key_id)),
+    textArray(rows.map((r) => r.provider)),
+    textArray(rows.map((r) => r.model)),
+    plainArray(rows.map((r) => r.status)),
+    textArray(rows.map((r) => r.guard_decisions ?? "")),
+    plainArray(rows.map((r) => new Date(r.started_at_ms).toISOString())),
+    textArray(rows.map((r) => r.audit.master_key_id)),
+    textArray(rows.map((r) => r.audit.nonce)),
+    textArray(rows.map((r) => r.audit.auth_tag)),
+    textArray(rows.map((r) => r.audit.ciphertext)),
   ];
 }
 
