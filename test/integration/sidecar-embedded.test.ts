@@ -64,7 +64,9 @@ describe("sidecar in embedded mode (PGlite + in-process store)", () => {
     assert.equal(res.key_id, demoKey.slice(4, 16));
     assert.equal(res.upstream_auth_header, "authorization");
     assert.equal(res.upstream_auth_value, "Bearer sk-mock-789");
-    assert.equal((await authorize(running!.grpcPort, demoKey.slice(0, -1) + "0")).code, "auth.invalid_key");
+    // The key with its last character changed (to "0", or "1" when it already ends in "0").
+    const wrong = demoKey.slice(0, -1) + (demoKey.endsWith("0") ? "1" : "0");
+    assert.equal((await authorize(running!.grpcPort, wrong)).code, "auth.invalid_key");
 
     const health = await fetch(`http://127.0.0.1:${running!.httpPort}/health`);
     assert.deepEqual(await health.json(), { status: "ok", db: "ok", store: "ok" });
