@@ -73,10 +73,13 @@ function recordTraced(tracer: Tracer, record: GrpcServiceDeps["recordUsage"], re
 }
 
 /**
- * Largest accepted request message. An AuthorizeRequest is a few hundred bytes; 1 MiB leaves room
- * for oversized-but-harmless inputs (they are rejected as invalid keys) while capping memory.
+ * Largest accepted request message (one limit for every method in grpc-js). An AuthorizeRequest is
+ * a few hundred bytes; a usage report of a tenant with audit on carries both bodies, each at most
+ * 1 MiB (audit_max_body_bytes' ceiling): 4 MiB takes the largest single report and the usage
+ * module's largest batch (batch_max_bytes, at most 3 MiB) while capping memory. A message over it
+ * is refused (RESOURCE_EXHAUSTED) and its reports would be refused again at every retry.
  */
-const MAX_RECEIVE_BYTES = 1024 * 1024;
+const MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
 
 /** Largest RecordUsageBatch; the usage module sends at most its batch_max (default 100). */
 const MAX_BATCH_REPORTS = 1000;

@@ -150,6 +150,36 @@ describe("usage module", () => {
     assert.deepEqual(reports(host).map((r) => r.model), ["m0", "m1", "m2", "m3", "m4", "m5", "m6"]);
   });
 
+  it("bounds a batch by bytes too: a report that would take it past batch_max_bytes starts the next; a larger one goes alone", async () => {
+    const host = await load({ batch_max: 100, batch_max_bytes: 1024 });
+    // Audited reports carry the request body: ≈ 330 bytes each for these, 1600 for "x".
+    const texts = ["a", "b", "c", "x", "d", "e", "f"].map((c) => c.repeat(c === "x" ? 1500 : 200));
+    for (const text of texts) {
+      const s = host.newHttpStream();
+      s.filterState.set("leash.tenant_id", enc("acme"));
+      s.filterState.set("leash.policy", enc(JSON.stringify({ audit: { enabled: true } })));
+      const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: text }] });
+      s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"], ["x-request-id", "rid"], ["content-type", "application/json"]], false);
+      s.requestBody(body, true);
+      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
+      s.done();
+    }
+    host.tick();
+    const firstChar = (r: Record<string, unknown>): string => JSON.parse(new TextDecoder().decode(r.auditRequestBody as Uint8Array)).messages[0].content[0];
+    const batches = host.grpcCalls.map((c) => ({ bytes: c.message.length, reports: decodeUsageBatch(c.message) }));
+    assert.deepEqual(batches.flatMap((b) => b.reports.map(firstChar)), ["a", "b", "c", "x", "d", "e", "f"], "every report, in order");
+    assert.ok(batches.some((b) => b.reports.length >= 2), "no batch held two reports");
+    for (const b of batches) if (b.reports.length > 1) assert.ok(b.bytes <= 1024, `a batch of ${b.bytes} bytes`);
+    // Each batch went out only when the next report would not fit in it.
+    for (let i = 0; i + 1 < batches.length; i++) {
+      const next = host.grpcCalls[i + 1].message.length / batches[i + 1].reports.length;
+      assert.ok(batches[i].bytes + Math.min(next, 1025) > 1024 - 8, `batch ${i} (${batches[i].bytes} bytes) went out with room left`);
+    }
+    const alone = batches.find((b) => b.reports.some((r) => firstChar(r) === "x"));
+    assert.equal(alone!.reports.length, 1, "the report larger than the bound shared its batch");
+    assert.ok(alone!.bytes > 1024);
+  });
+
   it("keeps a batch the sidecar did not take and sends its reports again", async () => {
     const host = await load();
     for (let i = 0; i < 2; i++) {

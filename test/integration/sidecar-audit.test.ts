@@ -25,7 +25,7 @@ import { authorizeClient } from "../support/authorize-client.ts";
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from "../support/pg-schema.ts";
 import { createTestKeyPrefix, TEST_REDIS_URL, type TestKeyPrefix } from "../support/redis-prefix.ts";
 import { sidecarTestConfig } from "../support/sidecar-config.ts";
-import { recordUsage, usageReport } from "../support/usage-client.ts";
+import { recordUsage, recordUsageBatch, usageReport } from "../support/usage-client.ts";
 
 const RUN = randomBytes(4).toString("hex");
 const PEPPER = randomBytes(32).toString("hex");
@@ -127,6 +127,20 @@ describe("audit trail (PostgreSQL + Redis)", () => {
     const text = await (await fetch(metrics)).text();
     assert.match(text, /leash_guard_decisions_total\{module="redact",decision="masked",tenant="acme"\} 1\b/);
     assert.match(text, /leash_audit_entries_total\{result="sealed"\} 1\b/);
+  });
+
+  it("takes the largest report the usage module sends (both bodies at 1 MiB), and refuses a message over 4 MiB", async () => {
+    // audit_max_body_bytes' ceiling per body; the text is JSON-free, so each entry opens as stored.
+    const body = Buffer.alloc(1_048_576, "a");
+    const big = audited("initech", Date.now() - 1000, { audit_request_body: body, audit_response_body: body });
+    assert.deepEqual(await recordUsage(client, big), { accepted: true });
+    await sidecar.usageLedger.flush();
+    assert.equal((await auditRows("initech")).length, 1);
+    // Over the limit: refused as a whole, nothing stored.
+    const over = [0, 1].map((i) => audited("initech", Date.now() - 2000 - i, { audit_request_body: body, audit_response_body: body }));
+    await assert.rejects(recordUsageBatch(client, over), (e: grpc.ServiceError) => e.code === grpc.status.RESOURCE_EXHAUSTED);
+    await sidecar.usageLedger.flush();
+    assert.equal((await auditRows("initech")).length, 1);
   });
 
   it("pages through a trail in order, and a replayed report stores nothing twice", async () => {

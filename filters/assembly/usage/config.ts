@@ -5,7 +5,7 @@ import { ConfigReader } from "../sdk/plugin-config";
 import { Route, parseRoutes } from "../sdk/routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"usage\",\"timeout_ms\":1000,\"sidecar_cluster\":\"leash_sidecar\"," +
-  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":20,\"flush_ms\":50,\"audit_max_body_bytes\":262144," +
+  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":20,\"batch_max_bytes\":1048576,\"flush_ms\":50,\"audit_max_body_bytes\":262144," +
   "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
 
 export class UsageConfig {
@@ -18,6 +18,12 @@ export class UsageConfig {
   /** Reports per RecordUsageBatch call, and the longest a report waits for its batch. */
   batchMax: i32 = 20;
   flushMs: u32 = 50;
+  /**
+   * Bytes per RecordUsageBatch call: a report that would take a batch past it goes in the next
+   * one (a single larger report, with audited bodies, goes alone). Below the sidecar's 4 MiB
+   * message limit, which the largest single report (two bodies of audit_max_body_bytes) fits.
+   */
+  batchMaxBytes: i32 = 1024 * 1024;
   /**
    * Bound of each body kept for the audit trail (tenants with audit on): beyond it the body is cut
    * and the report says audit_truncated. Default 256 KiB; at most 1 MiB (the sidecar's own cap).
@@ -40,6 +46,7 @@ export function parseUsageConfig(text: string): UsageConfigResult {
   cfg.retryQueueMax = <i32>r.number("retry_queue_max", 0, 1000000, cfg.retryQueueMax);
   cfg.retryTickMs = <u32>r.number("retry_tick_ms", 100, 60000, cfg.retryTickMs);
   cfg.batchMax = <i32>r.number("batch_max", 1, 1000, cfg.batchMax);
+  cfg.batchMaxBytes = <i32>r.number("batch_max_bytes", 1024, 3 * 1024 * 1024, cfg.batchMaxBytes);
   cfg.flushMs = <u32>r.number("flush_ms", 10, 10000, cfg.flushMs);
   cfg.auditMaxBodyBytes = <i32>r.number("audit_max_body_bytes", 1024, 1048576, cfg.auditMaxBodyBytes);
   if (r.ok) {

@@ -16,7 +16,7 @@ import { UsageConfig, parseUsageConfig, EXPECTED_SHAPE } from "./config";
 import { Usage, usageFromBytes } from "./extract";
 import { StreamEvents } from "./stream-events";
 import { enableTiming, readModuleTimings, spentMicros, callbackStartMillis, ModuleTime, TIMED_MODULES } from "../sdk/timing";
-import { SERVICE, METHOD, UsageReport, encodeUsageReport, encodeUsageBatch } from "./report-pb";
+import { SERVICE, METHOD, UsageReport, batchedSize, encodeUsageReport, encodeUsageBatch } from "./report-pb";
 import { takesStreamOptions, withIncludeUsageAt } from "./stream-options";
 import { UsageChunkStripper } from "./usage-chunk";
 import { readGuardDecisions } from "../sdk/guard-decision";
@@ -32,6 +32,8 @@ export class UsageRoot extends RootContext {
   upstream: ArrayBuffer = new ArrayBuffer(0);
   /** Reports waiting for the next batch (sent when full or on the flush timer). */
   batch: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+  /** Encoded size of `batch` as one RecordUsageBatch message. */
+  batchBytes: i32 = 0;
   /** Batches in flight, by call token, kept until the sidecar acknowledges them. */
   inFlight: Map<u32, Array<ArrayBuffer>> = new Map<u32, Array<ArrayBuffer>>();
   /** Reports to send again (the sidecar was unreachable or failed). */
@@ -58,10 +60,18 @@ export class UsageRoot extends RootContext {
 
   newHttpContext(id: u32): HttpContext { return new UsageStream(id, this); }
 
-  /** Queues one report; a full batch goes out at once, the rest on the flush timer. */
+  /**
+   * Queues one report; a full batch (batch_max reports or batch_max_bytes) goes out at once, the
+   * rest on the flush timer. A report that would take the batch past batch_max_bytes starts the
+   * next one: the sidecar refuses a message over its limit, and a refused batch would be refused
+   * again at every retry.
+   */
   send(report: ArrayBuffer): void {
+    const bytes = batchedSize(report);
+    if (this.batch.length > 0 && this.batchBytes + bytes > this.config.batchMaxBytes) this.flush();
     this.batch.push(report);
-    if (this.batch.length >= this.config.batchMax) this.flush();
+    this.batchBytes += bytes;
+    if (this.batch.length >= this.config.batchMax || this.batchBytes >= this.config.batchMaxBytes) this.flush();
   }
 
   /** Sends the waiting reports as one RecordUsageBatch call (one report per call cost ~0.6 ms of CPU). */
@@ -69,6 +79,7 @@ export class UsageRoot extends RootContext {
     if (this.batch.length == 0) return;
     const reports = this.batch;
     this.batch = new Array<ArrayBuffer>(0);
+    this.batchBytes = 0;
     const token = grpcCallDetached(this, this.upstream, SERVICE, METHOD, new Array<string>(0), encodeUsageBatch(reports), this.config.timeoutMs);
     if (token == 0) {
       this.requeue(reports);

@@ -37,10 +37,14 @@ export class UsageReport {
 }
 
 /** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
+/** A report's bytes in a UsageBatch: itself plus a tag and a length prefix (at most 1 + 5 bytes). */
+export function batchedSize(report: ArrayBuffer): i32 {
+  return report.byteLength + 6;
+}
+
 export function encodeUsageBatch(reports: Array<ArrayBuffer>): ArrayBuffer {
   let size = 0;
-  // Each report: its bytes plus a tag and a length prefix (at most 1 + 5 bytes).
-  for (let i = 0; i < reports.length; i++) size += reports[i].byteLength + 6;
+  for (let i = 0; i < reports.length; i++) size += batchedSize(reports[i]);
   const w = new ProtoWriter(size);
   for (let i = 0; i < reports.length; i++) w.bytes(1, reports[i]);
   return w.finish();
