@@ -180,6 +180,19 @@ describe("usage module", () => {
     assert.ok(alone!.bytes > 1024);
   });
 
+  it("sends up to 100 reports per batch by default", async () => {
+    const host = await load();
+    for (let i = 0; i < 101; i++) {
+      const s = request(host, "/openai/v1/chat/completions", `{"model":"m${i}"}`);
+      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
+      s.done();
+    }
+    assert.equal(host.grpcCalls.length, 1, "the 100th report did not send its batch");
+    assert.equal(decodeUsageBatch(host.grpcCalls[0].message).length, 100);
+    host.tick();
+    assert.deepEqual(host.grpcCalls.map((c) => decodeUsageBatch(c.message).length), [100, 1]);
+  });
+
   it("keeps a batch the sidecar did not take and sends its reports again", async () => {
     const host = await load();
     for (let i = 0; i < 2; i++) {

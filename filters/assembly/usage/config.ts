@@ -5,7 +5,7 @@ import { ConfigReader } from "../sdk/plugin-config";
 import { Route, parseRoutes } from "../sdk/routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"usage\",\"timeout_ms\":1000,\"sidecar_cluster\":\"leash_sidecar\"," +
-  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":20,\"batch_max_bytes\":1048576,\"flush_ms\":50,\"audit_max_body_bytes\":262144," +
+  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":100,\"batch_max_bytes\":1048576,\"flush_ms\":50,\"audit_max_body_bytes\":262144," +
   "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
 
 export class UsageConfig {
@@ -16,7 +16,7 @@ export class UsageConfig {
   retryQueueMax: i32 = 10000;
   retryTickMs: u32 = 1000;
   /** Reports per RecordUsageBatch call, and the longest a report waits for its batch. */
-  batchMax: i32 = 20;
+  batchMax: i32 = 100;
   flushMs: u32 = 50;
   /**
    * Bytes per RecordUsageBatch call: a report that would take a batch past it goes in the next
