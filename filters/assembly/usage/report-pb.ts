@@ -36,12 +36,12 @@ export class UsageReport {
   auditTruncated: bool = false;
 }
 
-/** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
 /** A report's bytes in a UsageBatch: itself plus a tag and a length prefix (at most 1 + 5 bytes). */
 export function batchedSize(report: ArrayBuffer): i32 {
   return report.byteLength + 6;
 }
 
+/** leash.v1.UsageBatch of already-encoded UsageReports (field 1, repeated). */
 export function encodeUsageBatch(reports: Array<ArrayBuffer>): ArrayBuffer {
   let size = 0;
   for (let i = 0; i < reports.length; i++) size += batchedSize(reports[i]);
