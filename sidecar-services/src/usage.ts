@@ -6,6 +6,7 @@ import { sealAudit, type SealedAudit } from "./audit-record.ts";
 import type { Logger } from "./logger.ts";
 import type { KeyRing } from "./master-key.ts";
 import { costOf, type PriceTable } from "./prices.ts";
+import { RecentIds } from "./recent-ids.ts";
 import type { LedgerRow, UsageLedger } from "./usage-ledger.ts";
 import type { UsageMetrics } from "./usage-metrics.ts";
 import { validateUsageReport, type UsageAck, type UsageRecord, type UsageReport } from "./usage-report.ts";
@@ -30,23 +31,6 @@ export interface UsageRecorderDeps {
    * for every copy of it: settling is idempotent. Never rejects. Optional.
    */
   settleQuota?: (record: Omit<UsageRecord, "audit">) => Promise<void>;
-}
-
-/**
- * Remembers the last `limit` keys in insertion order. A retried report (same request id) is
- * written again (the ledger ignores it) but not counted twice in metrics and logs, as long as the
- * first one is among the last `limit` seen by this process.
- */
-class RecentIds {
-  private readonly ids = new Set<string>();
-  constructor(private readonly limit: number) {}
-  /** True if `id` was seen; remembers it either way. */
-  seen(id: string): boolean {
-    if (this.ids.has(id)) return true;
-    this.ids.add(id);
-    if (this.ids.size > this.limit) this.ids.delete(this.ids.values().next().value!);
-    return false;
-  }
 }
 
 // The two copies below are written out field by field on purpose: an object rest (`{ audit, ...r }`)
