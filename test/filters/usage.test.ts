@@ -226,6 +226,28 @@ describe("usage module", () => {
     assert.deepEqual(resent, ["m1", "m2"]);
   });
 
+  it("bounds the retry queue by bytes too: the oldest go first, a report larger than the bound is dropped at once", async () => {
+    const host = await load({ retry_queue_max_bytes: 1024, batch_max: 1 });
+    // Audited reports of ≈ 320 bytes (three fit in 1024), and one of ≈ 1600.
+    for (const text of ["a", "b", "c", "d", "x", "e"].map((c) => c.repeat(c === "x" ? 1500 : 200))) {
+      const s = host.newHttpStream();
+      s.filterState.set("leash.tenant_id", enc("acme"));
+      s.filterState.set("leash.policy", enc(JSON.stringify({ audit: { enabled: true } })));
+      s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"], ["x-request-id", "rid"], ["content-type", "application/json"]], false);
+      s.requestBody(JSON.stringify({ model: "m", messages: [{ role: "user", content: text }] }), true);
+      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
+      s.done();
+    }
+    assert.equal(host.grpcCalls.length, 6);
+    for (const c of [...host.grpcCalls]) host.failGrpc(c.token, 14);
+    // a and b pushed out by d and e; x alone over the bound.
+    assert.equal(host.metric("leash_usage.reports_dropped"), 3);
+    host.tick();
+    const resent = host.grpcCalls.slice(6).flatMap((c) => decodeUsageBatch(c.message))
+      .map((r) => JSON.parse(new TextDecoder().decode(r.auditRequestBody as unknown as Uint8Array)).messages[0].content[0]);
+    assert.deepEqual(resent, ["c", "d", "e"]);
+  });
+
   it("asks an OpenAI stream for its usage: include_usage added, Content-Length fixed before the headers leave", async () => {
     const host = await load();
     const body = '{"model":"gpt-4o","stream":true,"messages":[]}';

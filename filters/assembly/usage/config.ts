@@ -5,7 +5,7 @@ import { ConfigReader } from "../sdk/plugin-config";
 import { Route, parseRoutes } from "../sdk/routes";
 
 export const EXPECTED_SHAPE = "{\"module\":\"usage\",\"timeout_ms\":1000,\"sidecar_cluster\":\"leash_sidecar\"," +
-  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_tick_ms\":1000,\"batch_max\":100,\"batch_max_bytes\":1048576,\"flush_ms\":50,\"audit_max_body_bytes\":262144," +
+  "\"max_response_bytes\":4194304,\"retry_queue_max\":10000,\"retry_queue_max_bytes\":67108864,\"retry_tick_ms\":1000,\"batch_max\":100,\"batch_max_bytes\":1048576,\"flush_ms\":50,\"audit_max_body_bytes\":262144," +
   "\"routes\":[{\"prefix\":\"/openai\",\"provider\":\"openai\",\"api\":\"openai|anthropic\"}]}";
 
 export class UsageConfig {
@@ -14,6 +14,8 @@ export class UsageConfig {
   /** Non-streamed bodies larger than this are not parsed (the report says estimated). */
   maxResponseBytes: i32 = 4 * 1024 * 1024;
   retryQueueMax: i32 = 10000;
+  /** Bytes the retry queue may hold in all; the oldest reports beyond it are dropped and counted. */
+  retryQueueMaxBytes: i64 = 64 * 1024 * 1024;
   retryTickMs: u32 = 1000;
   /** Reports per RecordUsageBatch call, and the longest a report waits for its batch. */
   batchMax: i32 = 100;
@@ -44,6 +46,7 @@ export function parseUsageConfig(text: string): UsageConfigResult {
   cfg.sidecarCluster = r.nonEmptyString("sidecar_cluster", cfg.sidecarCluster);
   cfg.maxResponseBytes = <i32>r.number("max_response_bytes", 1024, 67108864, cfg.maxResponseBytes);
   cfg.retryQueueMax = <i32>r.number("retry_queue_max", 0, 1000000, cfg.retryQueueMax);
+  cfg.retryQueueMaxBytes = <i64>r.number("retry_queue_max_bytes", 1024, 1073741824, <f64>cfg.retryQueueMaxBytes);
   cfg.retryTickMs = <u32>r.number("retry_tick_ms", 100, 60000, cfg.retryTickMs);
   cfg.batchMax = <i32>r.number("batch_max", 1, 1000, cfg.batchMax);
   cfg.batchMaxBytes = <i32>r.number("batch_max_bytes", 1024, 3 * 1024 * 1024, cfg.batchMaxBytes);

@@ -38,6 +38,8 @@ export class UsageRoot extends RootContext {
   inFlight: Map<u32, Array<ArrayBuffer>> = new Map<u32, Array<ArrayBuffer>>();
   /** Reports to send again (the sidecar was unreachable or failed). */
   retry: Array<ArrayBuffer> = new Array<ArrayBuffer>(0);
+  /** Bytes held in `retry` (reports of tenants with audit on carry their bodies). */
+  retryBytes: i64 = 0;
   ticks: u32 = 0;
   sent: Counter = new Counter("leash_usage.reports_sent");
   failed: Counter = new Counter("leash_usage.reports_failed");
@@ -100,15 +102,22 @@ export class UsageRoot extends RootContext {
     this.requeue(reports);
   }
 
-  /** Keeps reports for a later retry; when the queue is full the oldest ones are dropped and counted. */
+  /**
+   * Keeps reports for a later retry, at most retry_queue_max of them and retry_queue_max_bytes in
+   * all (the VM's memory is finite: audited reports can be megabytes); past either bound the oldest
+   * are dropped and counted, and a report larger than the byte bound alone is dropped at once.
+   */
   requeue(reports: Array<ArrayBuffer>): void {
+    const maxBytes = this.config.retryQueueMaxBytes;
     for (let i = 0; i < reports.length; i++) {
-      if (this.config.retryQueueMax == 0) { this.dropped.increment(1); continue; }
-      if (this.retry.length >= this.config.retryQueueMax) {
-        this.retry.shift();
+      const size = <i64>reports[i].byteLength;
+      if (this.config.retryQueueMax == 0 || size > maxBytes) { this.dropped.increment(1); continue; }
+      while (this.retry.length > 0 && (this.retry.length >= this.config.retryQueueMax || this.retryBytes + size > maxBytes)) {
+        this.retryBytes -= <i64>this.retry.shift().byteLength;
         this.dropped.increment(1);
       }
       this.retry.push(reports[i]);
+      this.retryBytes += size;
     }
   }
 
@@ -121,6 +130,7 @@ export class UsageRoot extends RootContext {
     const n = this.retry.length < 200 ? this.retry.length : 200;
     const again = this.retry.slice(0, n);
     this.retry = this.retry.slice(n);
+    for (let i = 0; i < again.length; i++) this.retryBytes -= <i64>again[i].byteLength;
     for (let i = 0; i < again.length; i++) this.send(again[i]);
     this.flush();
     if (this.retry.length > 0) logWarn("usage: " + this.retry.length.toString() + " reports waiting for the sidecar");
