@@ -30,7 +30,7 @@ export const VALIDITY_RULES: readonly string[] = [
   "achieved send rate ≥ 95 % of the scheduled rate",
   "generator send lag P99 ≤ 10 ms (it sent on time; Node timers alone add up to ~1 ms)",
   "generator CPU ≤ 90 % of a core, mock provider CPU ≤ 90 % of a core, and their sum ≤ 90 % when they share one pinned core",
-  "the previously measured target had gone idle (< 10 % CPU over 250 ms, waited for up to 60 s) before the point started",
+  "every target and the mock had gone idle (< 10 % CPU together over 250 ms, waited for up to 60 s) before the point started",
 ];
 
 /**

@@ -14,7 +14,7 @@ import { measurePoint, overloaded, VALIDITY_RULES } from "./measure.ts";
 import { estimateSeconds, plan, type PlannedPoint } from "./plan.ts";
 import { interrupted, onCleanup, runEntry } from "./procs/cleanup.ts";
 import { planPinning, pinSelf, type PinPlan } from "./procs/pinning.ts";
-import { waitQuiet } from "./procs/quiet.ts";
+import { everyProcess, waitQuiet, type QuietResult } from "./procs/quiet.ts";
 import { sampleGroup, type GroupSample, type ProcSample } from "./procs/proc-stats.ts";
 import { renderMarkdown } from "./report/markdown.ts";
 import type { BenchResult, PointResult, SkippedPoint, TargetReport, TargetWarmup } from "./report/result-types.ts";
@@ -110,9 +110,6 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
   const skipped: SkippedPoint[] = [];
   /** round/target/size/stream → the rate at which that series failed. */
   const failedAt: Map<string, number> = new Map<string, number>();
-  // The last target warmed may still be working off its warm-up when the first point starts.
-  const lastWarmed: TargetName | undefined = targetWarmup.targets.at(-1)?.target;
-  let previous: RunningTarget | null = running.find((t: RunningTarget) => t.name === lastWarmed) ?? null;
   for (const [i, point] of points.entries()) {
     if (interrupted.aborted) return;
     const s = point.scenario;
@@ -125,9 +122,10 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
       continue;
     }
     const target: RunningTarget = running.find((t: RunningTarget) => t.name === point.target)!;
-    // The previous target may still be working off a backlog on the shared target core.
-    const quiet = previous === null ? { waitedMs: 0, quiet: true } : await waitQuiet(previous.processes);
-    if (quiet.waitedMs > 1000) log(`bench: waited ${(quiet.waitedMs / 1000).toFixed(1)} s for ${previous!.name} to go idle${quiet.quiet ? "" : " (it did not)"}`);
+    // A target measured earlier (not only the previous one) may still be working off a backlog on
+    // the shared target core, and the mock answering it on the generator's.
+    const quiet: QuietResult = await waitQuiet(everyProcess(running, mock.pid));
+    if (quiet.waitedMs > 1000) log(`bench: waited ${(quiet.waitedMs / 1000).toFixed(1)} s for the targets and the mock to go idle (busiest: ${quiet.busiest})${quiet.quiet ? "" : " (they did not)"}`);
     const result: PointResult = await measurePoint(target, point.scenario, point.round, {
       durationMs: opts.durationMs,
       warmupMs: opts.warmupMs,
@@ -138,13 +136,12 @@ async function main(opts: BenchOptions, command: string): Promise<void> {
     });
     if (!quiet.quiet) {
       result.valid = false;
-      result.invalidReasons.push(`${previous!.name} was still busy on the target core when the point started`);
+      result.invalidReasons.push(`${quiet.busiest} was still busy when the point started`);
     }
     results.push(result);
     // An invalid point's failure may be the load side's doing, unless it is overwhelming.
     const clearFailure: boolean = result.valid || result.errorCount > result.scheduled * 0.1;
     if (point.target !== "direct" && overloaded(result) && clearFailure) failedAt.set(series, s.rate);
-    previous = target;
     log(progressLine(i + 1, points.length, result));
   }
 
