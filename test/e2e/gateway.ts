@@ -3,13 +3,14 @@
 // filters (auth, quota, usage) in a real Envoy, and the mock provider as the only upstream. Every
 // port is picked free; every wait polls a readiness probe; stop() removes the processes, the
 // database and the temp files.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { stringify } from "yaml";
 import { parseConfig } from "../../config/load.ts";
 import type { LeashConfig } from "../../config/types.ts";
 import { writeEnvoyConfig } from "../../envoy/generate.ts";
@@ -22,6 +23,7 @@ import { TEST_REDIS_URL } from "../support/redis-prefix.ts";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WASM_DIR = join(ROOT, "build", "release");
 const SIDECAR = join(ROOT, "build", "sidecar", "main.js");
+const LEASH = join(ROOT, "bin", "leash");
 const ADMIN_DB_URL = process.env.LEASH_TEST_DATABASE_URL || "postgres://leash:leash@127.0.0.1:5432/leash_test";
 
 /** The credential the gateway holds for the mock provider; it must reach the mock, never a client. */
@@ -110,6 +112,11 @@ export interface Gateway extends Replica {
   env: NodeJS.ProcessEnv;
   /** Creates a tenant with one active key, straight in the database. */
   newTenant(name?: string): Promise<Tenant>;
+  /**
+   * Runs `bin/leash <args> --config <this gateway's config>` as an operator would, with the
+   * gateway's admin token in LEASH_ADMIN_TOKEN; output up to 64 MiB (an audit export can be large).
+   */
+  leash(...args: string[]): { status: number | null; stdout: string; stderr: string };
   /** Starts another Envoy + sidecar on the same database and Redis. */
   addReplica(): Promise<Replica>;
   stop(): Promise<void>;
@@ -239,6 +246,12 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
         const t = await createTenant(db, name ?? `tenant ${tenants} ${randomBytes(3).toString("hex")}`);
         const k = await createApiKey(db, t.id, env.LEASH_KEY_PEPPER!);
         return { id: t.id, keyId: k.keyId, key: k.key };
+      },
+      leash(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+        const configPath = join(dir, "leash-cli.yaml");
+        if (!existsSync(configPath)) writeFileSync(configPath, stringify(first.config));
+        return spawnSync(LEASH, [...args, "--config", configPath],
+          { env: { ...process.env, LEASH_ADMIN_TOKEN: env.LEASH_ADMIN_TOKEN }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
       },
       async addReplica(): Promise<Replica> {
         replicas += 1;

@@ -13,16 +13,8 @@ import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { randomBytes } from "node:crypto";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { stringify } from "yaml";
 import { startGateway, type Gateway, type Tenant } from "./gateway.ts";
 import { waitFor } from "../integration/envoy-harness.ts";
-
-const LEASH = fileURLToPath(new URL("../../bin/leash", import.meta.url));
 
 let gw: Gateway;
 let tenantA: Tenant;
@@ -212,35 +204,26 @@ describe("redact through Envoy with the official SDKs", () => {
   });
 
   it("bin/leash policy set --redact / --injection writes the tenant's guard policy through the admin API", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "leash-redact-cli-"));
-    try {
-      const configPath = join(dir, "leash.yaml");
-      writeFileSync(configPath, stringify(gw.config));
-      const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
-        spawnSync(LEASH, [...args, "--config", configPath], { env: { ...process.env, LEASH_ADMIN_TOKEN: gw.env.LEASH_ADMIN_TOKEN }, encoding: "utf8" });
-      const ok = run("policy", "set", "--tenant", tenantA.id, "--redact", "email=hash,card=block", "--injection", "flag:0.4");
-      assert.equal(ok.status, 0, ok.stderr);
-      const t = await gw.admin("GET", `/tenants/${tenantA.id}`);
-      assert.deepEqual(t.json.module_settings, { redact: { entities: { email: "hash", card: "block" } }, injection: { action: "flag", threshold: 0.4 } });
-      const bad = run("policy", "set", "--tenant", tenantA.id, "--redact", "email=drop");
-      assert.notEqual(bad.status, 0);
-      assert.match(bad.stderr, /redact\.entities\.email: action must be one of mask, hash, block, allow/);
-      // The CLI sends a merge patch of its sections: later calls add entity actions, --redact off
-      // keeps them, --injection replaces its section, and a section set by someone else stays.
-      assert.equal((await gw.admin("PATCH", `/tenants/${tenantA.id}`, { module_settings: { vendor_x: { note: "kept" } } })).status, 200);
-      assert.equal(run("policy", "set", "--tenant", tenantA.id, "--redact", "phone=block").status, 0);
-      assert.equal(run("policy", "set", "--tenant", tenantA.id, "--redact", "off", "--injection", "block").status, 0);
-      assert.deepEqual((await gw.admin("GET", `/tenants/${tenantA.id}`)).json.module_settings, {
-        redact: { entities: { email: "hash", card: "block", phone: "block" }, enabled: false },
-        injection: { action: "block" },
-        vendor_x: { note: "kept" },
-      });
-      assert.equal(run("policy", "set", "--tenant", tenantA.id, "--redact", "default", "--injection", "default").status, 0);
-      assert.deepEqual((await gw.admin("GET", `/tenants/${tenantA.id}`)).json.module_settings, { vendor_x: { note: "kept" } });
-      assert.deepEqual((await gw.admin("PATCH", `/tenants/${tenantA.id}`, { module_settings: { vendor_x: null } })).json.module_settings, {});
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const ok = gw.leash("policy", "set", "--tenant", tenantA.id, "--redact", "email=hash,card=block", "--injection", "flag:0.4");
+    assert.equal(ok.status, 0, ok.stderr);
+    const t = await gw.admin("GET", `/tenants/${tenantA.id}`);
+    assert.deepEqual(t.json.module_settings, { redact: { entities: { email: "hash", card: "block" } }, injection: { action: "flag", threshold: 0.4 } });
+    const bad = gw.leash("policy", "set", "--tenant", tenantA.id, "--redact", "email=drop");
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /redact\.entities\.email: action must be one of mask, hash, block, allow/);
+    // The CLI sends a merge patch of its sections: later calls add entity actions, --redact off
+    // keeps them, --injection replaces its section, and a section set by someone else stays.
+    assert.equal((await gw.admin("PATCH", `/tenants/${tenantA.id}`, { module_settings: { vendor_x: { note: "kept" } } })).status, 200);
+    assert.equal(gw.leash("policy", "set", "--tenant", tenantA.id, "--redact", "phone=block").status, 0);
+    assert.equal(gw.leash("policy", "set", "--tenant", tenantA.id, "--redact", "off", "--injection", "block").status, 0);
+    assert.deepEqual((await gw.admin("GET", `/tenants/${tenantA.id}`)).json.module_settings, {
+      redact: { entities: { email: "hash", card: "block", phone: "block" }, enabled: false },
+      injection: { action: "block" },
+      vendor_x: { note: "kept" },
+    });
+    assert.equal(gw.leash("policy", "set", "--tenant", tenantA.id, "--redact", "default", "--injection", "default").status, 0);
+    assert.deepEqual((await gw.admin("GET", `/tenants/${tenantA.id}`)).json.module_settings, { vendor_x: { note: "kept" } });
+    assert.deepEqual((await gw.admin("PATCH", `/tenants/${tenantA.id}`, { module_settings: { vendor_x: null } })).json.module_settings, {});
   });
 
   it("a secret in a tool-call argument is refused (secrets block by default)", async () => {
