@@ -47,6 +47,22 @@ function request(host: FakeHost, path: string, body: string): HttpStream {
   return s;
 }
 
+/** One whole completion of a tenant with audit on, `text` its prompt: its report carries the body. */
+function auditedExchange(host: FakeHost, text: string): void {
+  const s = host.newHttpStream();
+  s.filterState.set("leash.tenant_id", enc("acme"));
+  s.filterState.set("leash.policy", enc(JSON.stringify({ audit: { enabled: true } })));
+  s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"], ["x-request-id", "rid"], ["content-type", "application/json"]], false);
+  s.requestBody(JSON.stringify({ model: "m", messages: [{ role: "user", content: text }] }), true);
+  s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
+  s.done();
+}
+
+/** The prompt an audited report's request body holds. */
+function auditedPrompt(report: Record<string, unknown>): string {
+  return JSON.parse(new TextDecoder().decode(report.auditRequestBody as Uint8Array)).messages[0].content;
+}
+
 describe("usage module", () => {
   it("reports a non-streamed OpenAI completion with the provider's usage", async () => {
     const host = await load();
@@ -154,18 +170,9 @@ describe("usage module", () => {
     const host = await load({ batch_max: 100, batch_max_bytes: 1024 });
     // Audited reports carry the request body: ≈ 330 bytes each for these, 1600 for "x".
     const texts = ["a", "b", "c", "x", "d", "e", "f"].map((c) => c.repeat(c === "x" ? 1500 : 200));
-    for (const text of texts) {
-      const s = host.newHttpStream();
-      s.filterState.set("leash.tenant_id", enc("acme"));
-      s.filterState.set("leash.policy", enc(JSON.stringify({ audit: { enabled: true } })));
-      const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: text }] });
-      s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"], ["x-request-id", "rid"], ["content-type", "application/json"]], false);
-      s.requestBody(body, true);
-      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
-      s.done();
-    }
+    for (const text of texts) auditedExchange(host, text);
     host.tick();
-    const firstChar = (r: Record<string, unknown>): string => JSON.parse(new TextDecoder().decode(r.auditRequestBody as Uint8Array)).messages[0].content[0];
+    const firstChar = (r: Record<string, unknown>): string => auditedPrompt(r)[0]!;
     const batches = host.grpcCalls.map((c) => ({ bytes: c.message.length, reports: decodeUsageBatch(c.message) }));
     assert.deepEqual(batches.flatMap((b) => b.reports.map(firstChar)), ["a", "b", "c", "x", "d", "e", "f"], "every report, in order");
     assert.ok(batches.some((b) => b.reports.length >= 2), "no batch held two reports");
@@ -229,22 +236,14 @@ describe("usage module", () => {
   it("bounds the retry queue by bytes too: the oldest go first, a report larger than the bound is dropped at once", async () => {
     const host = await load({ retry_queue_max_bytes: 1024, batch_max: 1 });
     // Audited reports of ≈ 320 bytes (three fit in 1024), and one of ≈ 1600.
-    for (const text of ["a", "b", "c", "d", "x", "e"].map((c) => c.repeat(c === "x" ? 1500 : 200))) {
-      const s = host.newHttpStream();
-      s.filterState.set("leash.tenant_id", enc("acme"));
-      s.filterState.set("leash.policy", enc(JSON.stringify({ audit: { enabled: true } })));
-      s.requestHeaders([[":method", "POST"], [":path", "/openai/v1/chat/completions"], ["x-request-id", "rid"], ["content-type", "application/json"]], false);
-      s.requestBody(JSON.stringify({ model: "m", messages: [{ role: "user", content: text }] }), true);
-      s.responseHeaders([[":status", "200"], ["content-type", "application/json"]], true);
-      s.done();
-    }
+    for (const text of ["a", "b", "c", "d", "x", "e"].map((c) => c.repeat(c === "x" ? 1500 : 200))) auditedExchange(host, text);
     assert.equal(host.grpcCalls.length, 6);
     for (const c of [...host.grpcCalls]) host.failGrpc(c.token, 14);
     // a and b pushed out by d and e; x alone over the bound.
     assert.equal(host.metric("leash_usage.reports_dropped"), 3);
     host.tick();
     const resent = host.grpcCalls.slice(6).flatMap((c) => decodeUsageBatch(c.message))
-      .map((r) => JSON.parse(new TextDecoder().decode(r.auditRequestBody as unknown as Uint8Array)).messages[0].content[0]);
+      .map((r) => auditedPrompt(r)[0]);
     assert.deepEqual(resent, ["c", "d", "e"]);
   });
 
