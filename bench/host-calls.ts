@@ -6,7 +6,8 @@
 // over rounds and each round's figure. The same rounds measure what the filters themselves cost:
 // envoy-bare (no wasm filter), the call-free probe alone (one filter), and all five modules replaced
 // by call-free probes: as five filters in one VM (leash-full-filters) and as one filter running the
-// five in the module chain (leash-full, as shipped).
+// five in the module chain (leash-full's layout); and leash-full as shipped (this checkout's build
+// and sidecar), whose difference from the call-free chain is the modules' own work and host calls.
 //
 //   node --import tsx bench/host-calls.ts [--calls 200] [--rate 200] [--duration 10s] [--rounds 3] [--kinds header,header-pairs]
 //
@@ -86,11 +87,12 @@ async function envoyCpuPerRequest(target: RunningTarget, settings: LoadSettings)
  * What wasm filters that do nothing cost Envoy per request: the first one, each further one (five
  * filters in one shared VM), and each further module in the module chain (five in one filter).
  */
-function filterLines(zero: readonly number[], one: readonly number[], five: readonly number[], chained: readonly number[]): string[] {
+function filterLines(zero: readonly number[], one: readonly number[], five: readonly number[], chained: readonly number[], shipped: readonly number[]): string[] {
   const us = (ms: number): string => (ms * 1000).toFixed(1);
   const first = zero.map((z: number, i: number) => one[i] - z);
   const further = one.map((o: number, i: number) => (five[i] - o) / 4);
   const furtherChained = one.map((o: number, i: number) => (chained[i] - o) / 4);
+  const work = shipped.map((s: number, i: number) => s - chained[i]);
   return [
     "Filters that do nothing (Envoy CPU µs per request, median over rounds; per round in brackets)",
     "| filters | Envoy CPU per request | per round |",
@@ -99,7 +101,8 @@ function filterLines(zero: readonly number[], one: readonly number[], five: read
     `| 1 (call-free probe) | ${us(median(one))} | ${one.map(us).join(", ")} |`,
     `| 5 filters, one VM (leash-full-filters, every module a call-free probe) | ${us(median(five))} | ${five.map(us).join(", ")} |`,
     `| 1 filter running 5 modules (leash-full: the module chain, every module a call-free probe) | ${us(median(chained))} | ${chained.map(us).join(", ")} |`,
-    `the first filter: ${us(median(first))} µs (${first.map(us).join(", ")}); each further filter: ${us(median(further))} µs (${further.map(us).join(", ")}); each further module in the chain: ${us(median(furtherChained))} µs (${furtherChained.map(us).join(", ")})`,
+    `| 1 filter running the 5 shipped modules (leash-full as shipped: this checkout's build, with its sidecar) | ${us(median(shipped))} | ${shipped.map(us).join(", ")} |`,
+    `the first filter: ${us(median(first))} µs (${first.map(us).join(", ")}); each further filter: ${us(median(further))} µs (${further.map(us).join(", ")}); each further module in the chain: ${us(median(furtherChained))} µs (${furtherChained.map(us).join(", ")}); the shipped modules' work and host calls over the call-free chain: ${us(median(work))} µs (${work.map(us).join(", ")})`,
   ];
 }
 
@@ -121,7 +124,7 @@ async function main(opts: Options): Promise<void> {
     targets.set(kind, await startTarget("leash-injection", { mockUrl: mock.url, pin, workDir: dir, installPeers: false, wasmDir: dirs.get(kind)! }));
   }
   // Filter counts: "filters-1" is the call-free probe ("none") itself.
-  for (const [entry, name, wasmDir] of [["filters-0", "envoy-bare", undefined], ["filters-5", "leash-full-filters", chainDir], ["chained-5", "leash-full", chainDir]] as const) {
+  for (const [entry, name, wasmDir] of [["filters-0", "envoy-bare", undefined], ["filters-5", "leash-full-filters", chainDir], ["chained-5", "leash-full", chainDir], ["shipped-5", "leash-full", undefined]] as const) {
     const dir = join(workDir, entry);
     mkdirSync(dir, { recursive: true });
     targets.set(entry, await startTarget(name, { mockUrl: mock.url, pin, workDir: dir, installPeers: false, wasmDir }));
@@ -154,14 +157,14 @@ async function main(opts: Options): Promise<void> {
     ...rows.map((r) => `| ${r.kind} | ${r.microsPerCall.toFixed(2)} | ${r.perRound.map((x) => x.toFixed(2)).join(", ")} | ${r.what} |`),
     errors > 0 ? `errors: ${errors} (figures include them)` : "errors: none",
     "",
-    ...filterLines(perRound.get("filters-0")!, base, perRound.get("filters-5")!, perRound.get("chained-5")!),
+    ...filterLines(perRound.get("filters-0")!, base, perRound.get("filters-5")!, perRound.get("chained-5")!, perRound.get("shipped-5")!),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   mkdirSync(opts.outDir, { recursive: true });
   const file = join(opts.outDir, `host-calls-${startedAt.replace(/[:.]/g, "-")}.json`);
   const json = {
     startedAt, options: { ...opts, outDir: undefined }, pinning: pin.description, baselineMsPerRequest: base, rows, errors,
-    filters: { noneMsPerRequest: perRound.get("filters-0"), oneMsPerRequest: base, fiveMsPerRequest: perRound.get("filters-5") },
+    filters: { noneMsPerRequest: perRound.get("filters-0"), oneMsPerRequest: base, fiveMsPerRequest: perRound.get("filters-5"), chainedMsPerRequest: perRound.get("chained-5"), shippedMsPerRequest: perRound.get("shipped-5") },
   };
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   log(`host-calls: wrote ${relative(process.cwd(), file) || file}`);

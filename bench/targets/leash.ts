@@ -19,6 +19,10 @@
 //               are never reached.
 //   leash-full-filters   leash-full with wasm.chain: false (one VM, but each module its own filter).
 //   leash-full-separate  leash-full with wasm.shared_vm: false (each module in its own VM and filter).
+//   leash-full-no-redact, leash-full-no-injection, leash-full-no-quota, leash-full-no-usage
+//                        leash-full with that one module off (the others in the same chain filter):
+//                        leash-full minus one of them, in the same rounds, is what that module costs
+//                        inside the chain (auth has no such target: quota needs its tenant).
 //   leash-full-baseline  leash-full on the build in LEASH_BENCH_BASELINE_BUILD (another checkout's
 //                        build/): a change measured against the build before it, in the same rounds.
 // Envoy's access log goes to a file in the run's work dir, as it would to a log collector.
@@ -111,13 +115,17 @@ const DESCRIPTIONS: Record<string, string> = {
   "leash-full": "Envoy --concurrency 1 + auth, redact, injection, quota and usage wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped, a tenant with limits it never reaches",
   "leash-full-filters": "leash-full with wasm.chain: false: one VM, each module its own filter (the default from 2026-11-26 late evening until the chain)",
   "leash-full-separate": "leash-full with wasm.shared_vm: false: each module in its own VM from its own binary (before 2026-11-26 late evening, the default)",
+  "leash-full-no-redact": "leash-full without the redact module: leash-full minus this is what redact costs inside the chain",
+  "leash-full-no-injection": "leash-full without the injection module: leash-full minus this is what injection costs inside the chain",
+  "leash-full-no-quota": "leash-full without the quota module: leash-full minus this is what quota costs inside the chain",
+  "leash-full-no-usage": "leash-full without the usage module (no usage reports to the sidecar): leash-full minus this is what usage costs inside the chain",
   "leash-full-baseline": `leash-full on another build (LEASH_BENCH_BASELINE_BUILD=${BASELINE_BUILD ?? "unset"}: its filter modules and sidecar), in the same rounds: a change against the build before it`,
 };
 
-type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full" | "leash-full-filters" | "leash-full-separate" | "leash-full-baseline";
+export type LeashTargetName = "envoy-bare" | "leash-auth" | "leash-auth-control" | "leash-quota" | "leash-usage" | "leash-redact" | "leash-injection" | "leash-full" | "leash-full-filters" | "leash-full-separate" | "leash-full-no-redact" | "leash-full-no-injection" | "leash-full-no-quota" | "leash-full-no-usage" | "leash-full-baseline";
 
 /** Which modules each Leash target runs; every target names every module (quota is on by default). */
-type Modules = { auth: boolean; redact: boolean; injection: boolean; quota: boolean; usage: boolean };
+export type Modules = { auth: boolean; redact: boolean; injection: boolean; quota: boolean; usage: boolean };
 const NONE: Modules = { auth: false, redact: false, injection: false, quota: false, usage: false };
 const MODULES: Record<LeashTargetName, Modules> = {
   "envoy-bare": NONE,
@@ -130,8 +138,17 @@ const MODULES: Record<LeashTargetName, Modules> = {
   "leash-full": { auth: true, redact: true, injection: true, quota: true, usage: true },
   "leash-full-filters": { auth: true, redact: true, injection: true, quota: true, usage: true },
   "leash-full-separate": { auth: true, redact: true, injection: true, quota: true, usage: true },
+  "leash-full-no-redact": { auth: true, redact: false, injection: true, quota: true, usage: true },
+  "leash-full-no-injection": { auth: true, redact: true, injection: false, quota: true, usage: true },
+  "leash-full-no-quota": { auth: true, redact: true, injection: true, quota: false, usage: true },
+  "leash-full-no-usage": { auth: true, redact: true, injection: true, quota: true, usage: false },
   "leash-full-baseline": { auth: true, redact: true, injection: true, quota: true, usage: true },
 };
+
+/** Which modules `name` turns on (a copy). */
+export function targetModules(name: LeashTargetName): Modules {
+  return { ...MODULES[name] };
+}
 
 /** How a target's modules run (docs/configuration.md `wasm`): as shipped unless listed here. */
 type WasmLayout = { shared_vm: boolean; chain: boolean };

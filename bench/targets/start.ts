@@ -22,6 +22,10 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case "leash-full":
     case "leash-full-filters":
     case "leash-full-separate":
+    case "leash-full-no-redact":
+    case "leash-full-no-injection":
+    case "leash-full-no-quota":
+    case "leash-full-no-usage":
     case "leash-full-baseline":
       return startLeash(ctx, name);
     case "litellm":

@@ -4,7 +4,7 @@
 import type { RequestSpec } from "../load/http-call.ts";
 import type { PinPlan } from "../procs/pinning.ts";
 
-export const TARGET_NAMES = ["direct", "envoy-bare", "leash-auth", "leash-auth-control", "leash-quota", "leash-usage", "leash-redact", "leash-injection", "leash-full", "leash-full-filters", "leash-full-separate", "leash-full-baseline", "litellm", "portkey"] as const;
+export const TARGET_NAMES = ["direct", "envoy-bare", "leash-auth", "leash-auth-control", "leash-quota", "leash-usage", "leash-redact", "leash-injection", "leash-full", "leash-full-filters", "leash-full-separate", "leash-full-no-redact", "leash-full-no-injection", "leash-full-no-quota", "leash-full-no-usage", "leash-full-baseline", "litellm", "portkey"] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** Targets that are other projects' gateways; they may fail to install and are then reported so. */
