@@ -2,17 +2,35 @@
 // object, sorts and joins its keys into a hash, and looks buckets up by number-as-string on every
 // observe(): about 2 µs each, and the usage recorder makes seven per request (the request's
 // duration, the provider's latency, each module's time). This one keys a series by its label values
-// in a fixed order and counts into an array; the scrape output is what prom-client writes for the
-// same histogram (its Registry formats both), so /metrics does not change.
-import type { Registry } from "prom-client";
+// in a fixed order and counts into an array, and hands out the series (`series(labels)`) for a
+// caller to keep; the scrape output is what prom-client writes for the same histogram (its Registry
+// formats both), so /metrics does not change.
+import { KeyedMetric, type KeyedMetricOptions } from "./keyed-metric.ts";
 
-interface Series {
-  /** The series' labels as prom-client keeps them (shared by its bucket, sum and count lines). */
-  readonly labels: Record<string, string>;
+/** One labelled series of a {@link KeyedHistogram}: keep it and observe into it directly. */
+export class HistogramSeries {
   /** Observations per bucket, not cumulative; past the last bound only in `count`. */
   readonly counts: number[];
-  sum: number;
-  count: number;
+  sum: number = 0;
+  count: number = 0;
+  constructor(
+    private readonly name: string,
+    private readonly bounds: readonly number[],
+    /** The series' labels as prom-client keeps them (shared by its bucket, sum and count lines). */
+    readonly labels: Record<string, string>,
+  ) {
+    this.counts = new Array<number>(bounds.length).fill(0);
+  }
+
+  observe(value: number): void {
+    if (!Number.isFinite(value)) throw new TypeError(`${this.name}: not a finite value: ${value}`);
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && value > b[i]) i++;
+    if (i < b.length) this.counts[i]++;
+    this.sum += value;
+    this.count++;
+  }
 }
 
 /** One value line of the scrape, in prom-client's shape (sharedLabels: the series' labels). */
@@ -25,58 +43,36 @@ interface ValueLine {
   exemplar?: null;
 }
 
-export interface KeyedHistogramOptions<L extends string> {
-  name: string;
-  help: string;
-  labelNames: readonly L[];
+export interface KeyedHistogramOptions<L extends string> extends KeyedMetricOptions<L> {
   /** Upper bounds, ascending (+Inf is added). */
   buckets: readonly number[];
-  registers: Registry[];
 }
 
-export class KeyedHistogram<L extends string> {
-  readonly name: string;
-  readonly help: string;
+export class KeyedHistogram<L extends string> extends KeyedMetric<L, HistogramSeries> {
   readonly type = "histogram";
-  readonly aggregator = "sum";
-  private readonly labelNames: readonly L[];
   private readonly bounds: readonly number[];
-  private readonly series = new Map<string, Series>();
 
   constructor(opts: KeyedHistogramOptions<L>) {
-    this.name = opts.name;
-    this.help = opts.help;
-    this.labelNames = opts.labelNames;
+    super(opts);
     this.bounds = opts.buckets;
-    for (const r of opts.registers) r.registerMetric(this as unknown as Parameters<Registry["registerMetric"]>[0]);
+    this.register(opts.registers);
   }
 
-  /** Counts `value` for the series `labels` (every label name given, as a string). */
+  protected newSeries(labels: Record<string, string>): HistogramSeries {
+    return new HistogramSeries(this.name, this.bounds, labels);
+  }
+
+  /** Counts `value` for the series `labels`: a lookup per call; hot paths keep the series. */
   observe(labels: Readonly<Record<L, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`${this.name}: not a finite value: ${value}`);
-    // Each value prefixed by its length: no two label sets share a key, whatever they contain.
-    let key = "";
-    for (const n of this.labelNames) key += `${labels[n].length}:${labels[n]}`;
-    let s = this.series.get(key);
-    if (s === undefined) {
-      const own: Record<string, string> = {};
-      for (const n of this.labelNames) own[n] = labels[n];
-      s = { labels: own, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 };
-      this.series.set(key, s);
-    }
-    const b = this.bounds;
-    let i = 0;
-    while (i < b.length && value > b[i]) i++;
-    if (i < b.length) s.counts[i]++;
-    s.sum += value;
-    s.count++;
+    this.series(labels).observe(value);
   }
 
   /** What the Registry formats for a scrape (prom-client's Histogram#getForPromString shape). */
   async getForPromString(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ValueLine[] }> {
     const values: ValueLine[] = [];
     const bucketName = `${this.name}_bucket`;
-    for (const s of this.series.values()) {
+    for (const s of this.byKey.values()) {
       let acc = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         acc += s.counts[i];
@@ -93,9 +89,5 @@ export class KeyedHistogram<L extends string> {
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Array<Omit<ValueLine, "sharedLabels">> }> {
     const data = await this.getForPromString();
     return { ...data, values: data.values.map(({ sharedLabels, labels, ...line }) => ({ ...line, labels: { ...labels, ...sharedLabels } })) };
-  }
-
-  reset(): void {
-    this.series.clear();
   }
 }

@@ -3,7 +3,8 @@
 // tenant, provider and model values come from outside a closed set, so each label keeps at most a
 // fixed number of distinct values per process; later newcomers are folded into "other".
 import { Counter, Gauge, type Registry } from "prom-client";
-import { KeyedHistogram } from "./keyed-histogram.ts";
+import { KeyedCounter, type CounterSeries } from "./keyed-counter.ts";
+import { KeyedHistogram, type HistogramSeries } from "./keyed-histogram.ts";
 
 /** Per-label bounds on distinct values. */
 export interface LabelLimits {
@@ -82,6 +83,28 @@ export function guardDecisionPairs(summary: string): Array<{ module: string; dec
   return pairs;
 }
 
+/** The series of one (tenant, provider, model), by folded label values; null until first used. */
+class RequestSeries {
+  /** leash_gateway_requests_total, by status label. */
+  readonly requests = new Map<string, CounterSeries>();
+  /** leash_module_processing_duration_seconds, by the module name as reported (folded when taken). */
+  readonly modules = new Map<string, HistogramSeries>();
+  duration: HistogramSeries | null = null;
+  cost: CounterSeries | null = null;
+  prompt: CounterSeries | null = null;
+  completion: CounterSeries | null = null;
+  cached: CounterSeries | null = null;
+  constructor(readonly tenant: string, readonly provider: string, readonly model: string) {}
+}
+
+/** The series labelled by provider alone. */
+class ProviderSeries {
+  latency: HistogramSeries | null = null;
+  unpriced: CounterSeries | null = null;
+  estimated: CounterSeries | null = null;
+  constructor(readonly provider: string) {}
+}
+
 export interface UsageMetrics {
   /** Records one accepted report on every request metric. */
   observe(o: UsageObservation): void;
@@ -110,10 +133,10 @@ export function createUsageMetrics(
   // gRPC: bounded like any outside value.
   const modules = new LabelFolder(MAX_MODULES, "unknown");
 
-  const requests = new Counter({
+  const requests = new KeyedCounter({
     name: "leash_gateway_requests_total",
     help: "Requests that went through the gateway, by tenant, provider and HTTP status class (429 exact).",
-    labelNames: ["tenant", "provider", "status"],
+    labelNames: ["tenant", "provider", "status"] as const,
     registers,
   });
   // Observed per request: KeyedHistogram, prom-client's output at a fraction of its cost.
@@ -140,28 +163,28 @@ export function createUsageMetrics(
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
     registers,
   });
-  const cost = new Counter({
+  const cost = new KeyedCounter({
     name: "leash_cost_usd_total",
     help: "Cost of requests in USD from the price table (unpriced models are not counted here).",
-    labelNames: ["tenant", "provider", "model"],
+    labelNames: ["tenant", "provider", "model"] as const,
     registers,
   });
-  const tokens = new Counter({
+  const tokens = new KeyedCounter({
     name: "leash_tokens_total",
     help: "Tokens by type: prompt (all prompt tokens, cached included), completion, cached (the cached part of prompt).",
-    labelNames: ["tenant", "provider", "model", "type"],
+    labelNames: ["tenant", "provider", "model", "type"] as const,
     registers,
   });
-  const unpriced = new Counter({
+  const unpriced = new KeyedCounter({
     name: "leash_usage_unpriced_total",
     help: "Requests whose model is not in the price table (cost_usd NULL in the ledger).",
-    labelNames: ["provider"],
+    labelNames: ["provider"] as const,
     registers,
   });
-  const estimated = new Counter({
+  const estimated = new KeyedCounter({
     name: "leash_usage_estimated_total",
     help: "Requests whose completion tokens were counted by the gateway because the provider reported no usage.",
-    labelNames: ["provider"],
+    labelNames: ["provider"] as const,
     registers,
   });
   const rejected = new Counter({
@@ -181,10 +204,10 @@ export function createUsageMetrics(
     help: "Failed ledger writes (each is retried from the spool).",
     registers,
   });
-  const guardDecisions = new Counter({
+  const guardDecisions = new KeyedCounter({
     name: "leash_guard_decisions_total",
     help: "What the guard modules did to requests, by module, decision (e.g. masked, blocked, flagged) and tenant.",
-    labelNames: ["module", "decision", "tenant"],
+    labelNames: ["module", "decision", "tenant"] as const,
     registers,
   });
   const auditEntries = new Counter({
@@ -210,22 +233,57 @@ export function createUsageMetrics(
     },
   });
 
+  // The series a report counts into, by its (folded) tenant, provider and model, each taken from
+  // its metric the first time a report needs it (when prom-client would have made it) and kept:
+  // a request's observations then allocate nothing. Bounded by the label folders' limits, like
+  // the series themselves; dropped if a metric is reset.
+  const byTenant = new Map<string, Map<string, Map<string, RequestSeries>>>();
+  const byProvider = new Map<string, ProviderSeries>();
+  const forget = (): void => {
+    byTenant.clear();
+    byProvider.clear();
+  };
+  for (const m of [requests, duration, moduleDuration, providerLatency, cost, tokens, unpriced, estimated, guardDecisions]) m.onReset(forget);
+  const seriesOf = (tenant: string, provider: string, model: string): RequestSeries => {
+    let providers = byTenant.get(tenant);
+    if (providers === undefined) byTenant.set(tenant, (providers = new Map()));
+    let models = providers.get(provider);
+    if (models === undefined) providers.set(provider, (models = new Map()));
+    let r = models.get(model);
+    if (r === undefined) models.set(model, (r = new RequestSeries(tenant, provider, model)));
+    return r;
+  };
+  const providerSeriesOf = (provider: string): ProviderSeries => {
+    let p = byProvider.get(provider);
+    if (p === undefined) byProvider.set(provider, (p = new ProviderSeries(provider)));
+    return p;
+  };
+
   return {
     observe(o) {
       const tenant = tenants.fold(o.tenant);
       const provider = providers.fold(o.provider);
       const model = models.fold(o.model);
-      requests.inc({ tenant, provider, status: statusLabel(o.status) });
-      duration.observe({ tenant, provider }, o.durationMs / 1000);
+      const r = seriesOf(tenant, provider, model);
+      const p = providerSeriesOf(provider);
+      const status = statusLabel(o.status);
+      let req = r.requests.get(status);
+      if (req === undefined) r.requests.set(status, (req = requests.series({ tenant, provider, status })));
+      req.inc();
+      (r.duration ??= duration.series({ tenant, provider })).observe(o.durationMs / 1000);
       // 0 = no upstream byte (refused locally, or the provider never answered): not a latency.
-      if (o.upstreamFirstByteMs > 0) providerLatency.observe({ provider }, o.upstreamFirstByteMs / 1000);
-      if (o.costUsd === null) unpriced.inc({ provider });
-      else cost.inc({ tenant, provider, model }, o.costUsd);
-      if (o.promptTokens > 0) tokens.inc({ tenant, provider, model, type: "prompt" }, o.promptTokens);
-      if (o.completionTokens > 0) tokens.inc({ tenant, provider, model, type: "completion" }, o.completionTokens);
-      if (o.cachedTokens > 0) tokens.inc({ tenant, provider, model, type: "cached" }, o.cachedTokens);
-      if (o.estimated) estimated.inc({ provider });
-      for (const t of o.moduleTimings) moduleDuration.observe({ module: modules.fold(t.module), tenant }, t.micros / 1e6);
+      if (o.upstreamFirstByteMs > 0) (p.latency ??= providerLatency.series({ provider })).observe(o.upstreamFirstByteMs / 1000);
+      if (o.costUsd === null) (p.unpriced ??= unpriced.series({ provider })).inc();
+      else (r.cost ??= cost.series({ tenant, provider, model })).inc(o.costUsd);
+      if (o.promptTokens > 0) (r.prompt ??= tokens.series({ tenant, provider, model, type: "prompt" })).inc(o.promptTokens);
+      if (o.completionTokens > 0) (r.completion ??= tokens.series({ tenant, provider, model, type: "completion" })).inc(o.completionTokens);
+      if (o.cachedTokens > 0) (r.cached ??= tokens.series({ tenant, provider, model, type: "cached" })).inc(o.cachedTokens);
+      if (o.estimated) (p.estimated ??= estimated.series({ provider })).inc();
+      for (const t of o.moduleTimings) {
+        let m = r.modules.get(t.module);
+        if (m === undefined) r.modules.set(t.module, (m = moduleDuration.series({ module: modules.fold(t.module), tenant })));
+        m.observe(t.micros / 1e6);
+      }
       if (o.guardDecisions) {
         for (const g of guardDecisionPairs(o.guardDecisions)) {
           guardDecisions.inc({ module: modules.fold(g.module), decision: guardOutcomes.fold(g.decision), tenant });

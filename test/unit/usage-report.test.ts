@@ -104,6 +104,27 @@ describe("metric labels", () => {
   });
 });
 
+describe("request metrics and a reset", () => {
+  test("after the registry resets its metrics, each report counts again from zero", async () => {
+    const registry = new Registry();
+    const metrics = createUsageMetrics(registry, () => ({ queued: 0, degraded: false }));
+    const report = { tenant: "t1", provider: "mock", model: "m", status: 200, durationMs: 10, upstreamFirstByteMs: 5, promptTokens: 3, completionTokens: 2, cachedTokens: 0, costUsd: 0.25, estimated: false,
+      moduleTimings: [{ module: "auth", micros: 40 }] };
+    metrics.observe(report);
+    metrics.observe(report);
+    assert.match(await registry.metrics(), /leash_gateway_requests_total\{tenant="t1",provider="mock",status="2xx"\} 2\b/);
+    registry.resetMetrics();
+    metrics.observe(report);
+    const text = await registry.metrics();
+    assert.match(text, /leash_gateway_requests_total\{tenant="t1",provider="mock",status="2xx"\} 1\b/);
+    assert.match(text, /leash_tokens_total\{tenant="t1",provider="mock",model="m",type="prompt"\} 3\b/);
+    assert.match(text, /leash_cost_usd_total\{tenant="t1",provider="mock",model="m"\} 0\.25\b/);
+    assert.match(text, /leash_gateway_request_duration_seconds_count\{tenant="t1",provider="mock"\} 1\b/);
+    assert.match(text, /leash_module_processing_duration_seconds_count\{module="auth",tenant="t1"\} 1\b/);
+    assert.match(text, /leash_provider_latency_seconds_count\{provider="mock"\} 1\b/);
+  });
+});
+
 describe("ledger partitions", () => {
   test("one partition per UTC month", () => {
     assert.deepEqual(partitionOf(Date.UTC(2026, 11, 31, 23, 59, 59)), {
