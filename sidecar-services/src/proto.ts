@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { join } from "node:path";
 import { assetPath } from "./assets.ts";
+import { decodeUsageBatch, decodeUsageReport } from "./usage-decode.ts";
 
 /**
  * Loader options, part of the sidecar's in-process contract:
@@ -39,26 +40,28 @@ export function loadSidecarService(): grpc.ServiceClientConstructor {
   return pkg.leash.v1.Sidecar;
 }
 
-/** The RPCs whose requests the server decodes with {@link USAGE_LOADER_OPTIONS}. */
-const USAGE_METHODS = ["RecordUsage", "RecordUsageBatch"] as const;
-
 /**
  * Usage reports' uint64 fields (tokens, durations, timestamps) decode to numbers: every one is
  * checked against a bound below 2^53 (usage-report.ts `integer`), and a value at or above 2^53, which
  * a number cannot hold exactly, fails that check as its digit string did. With longs: String,
  * protobufjs turned each of the seven per report into a Long and then a decimal string by long
  * division, about 15 % of what the sidecar allocated at 1000 requests/s (bench/README.md), and the
- * validation parsed them back.
+ * validation parsed them back. The server no longer decodes reports with protobufjs (see
+ * {@link sidecarServiceDefinition}); these options describe what it decodes them to, and tests
+ * hold its own decoder to protobufjs's output with them.
  */
 export const USAGE_LOADER_OPTIONS: protoLoader.Options = { ...PROTO_LOADER_OPTIONS, longs: Number };
 
-/** The Sidecar service definition the server registers: usage reports decoded with {@link USAGE_LOADER_OPTIONS}. */
+/**
+ * The Sidecar service definition the server registers: the usage RPCs' requests read by the
+ * sidecar's own decoder (usage-decode.ts: the same objects protobufjs gave with
+ * {@link USAGE_LOADER_OPTIONS}, without its two passes and their garbage), the others by
+ * proto-loader with the shared options.
+ */
 export function sidecarServiceDefinition(): grpc.ServiceDefinition {
   const service = loadSidecarService().service;
-  const usage = (grpc.loadPackageDefinition(protoLoader.loadSync(sidecarProtoPath(), USAGE_LOADER_OPTIONS)) as unknown as {
-    leash: { v1: { Sidecar: grpc.ServiceClientConstructor } };
-  }).leash.v1.Sidecar.service;
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...service };
-  for (const m of USAGE_METHODS) definition[m] = { ...service[m]!, requestDeserialize: usage[m]!.requestDeserialize };
+  definition.RecordUsage = { ...service.RecordUsage!, requestDeserialize: decodeUsageReport };
+  definition.RecordUsageBatch = { ...service.RecordUsageBatch!, requestDeserialize: decodeUsageBatch };
   return definition as grpc.ServiceDefinition;
 }

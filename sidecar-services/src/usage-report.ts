@@ -139,7 +139,7 @@ function text(value: unknown, max: number, required: boolean): string | null {
 }
 
 /**
- * A uint64 as the server decodes it (a number: proto.ts USAGE_LOADER_OPTIONS) or as a digit string
+ * A uint64 as the server decodes it (a number: usage-decode.ts) or as a digit string
  * (a client loading the shared options) → a safe integer in 0..max, else null. Every max is below
  * 2^53, so a number that lost precision in decoding is refused, never taken.
  */
