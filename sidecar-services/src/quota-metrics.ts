@@ -2,6 +2,7 @@
 // (at most a fixed number of distinct tenants per process, later ones become "other"); codes come
 // from the closed set of quota codes.
 import { Counter, Histogram, type Registry } from "prom-client";
+import { KeyedCounter } from "./keyed-counter.ts";
 import { LabelFolder } from "./usage-metrics.ts";
 
 export interface QuotaMetrics {
@@ -12,7 +13,7 @@ export interface QuotaMetrics {
   /** leash_quota_reserve_duration_seconds: Reserve handling time, from receipt to answer. */
   reserveDuration: Histogram;
   /** leash_quota_settle_total{result}: settled | released | none | kept (client gone before any answer) | error. */
-  settle: Counter<"result">;
+  settle: KeyedCounter<"result">;
   /** leash_quota_lease_returns_total{result}: returned | repeated | none | error. */
   leaseReturn: Counter<"result">;
   /** leash_quota_leases_total: leases granted (each saves the filter VM Reserve calls). */
@@ -46,10 +47,11 @@ export function createQuotaMetrics(registry: Registry, maxTenants = 200): QuotaM
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     }),
-    settle: new Counter({
+    // Once per usage report: a KeyedCounter (no label hashing per call).
+    settle: new KeyedCounter({
       name: "leash_quota_settle_total",
       help: "Usage reports applied to quota reservations, by result (settled, released, none = no reservation, kept = the client left before any answer: left at its estimate, error).",
-      labelNames: ["result"],
+      labelNames: ["result"] as const,
       registers,
     }),
     leaseReturn: new Counter({

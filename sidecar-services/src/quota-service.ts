@@ -111,8 +111,12 @@ export interface QuotaServiceDeps {
 
 export interface QuotaService {
   reserve(req: Partial<ReserveRequest>): Promise<ReserveResponse>;
-  /** Applies an accepted usage report; never throws (a failure leaves the reservation counted as reserved). */
-  settle(record: Omit<UsageRecord, "audit">): Promise<void>;
+  /**
+   * Applies an accepted usage report; never throws (a failure leaves the reservation counted as
+   * reserved). `costUsd`: the report's cost from the same price table, if the caller has it (null:
+   * unpriced); absent, settle prices the report itself.
+   */
+  settle(record: Omit<UsageRecord, "audit">, costUsd?: number | null): Promise<void>;
   /** Gives back a lease's unused part; never throws (a failure leaves the units counted). */
   returnLease(req: Partial<LeaseReturnRequest>): Promise<{ returned: boolean }>;
 }
@@ -335,7 +339,7 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
         stop();
       }
     },
-    async settle(record) {
+    async settle(record, costUsd) {
       if (record.tenant_id === "" || !isTenantId(record.tenant_id)) return;
       // Only the quota module's random id names a reservation: a report without one (tenant
       // without limits, module off, unmetered) has nothing to settle and costs no Redis call.
@@ -353,7 +357,7 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
       // No upstream answer (a local reply: connect failure, timeout, a refusal by a filter after
       // quota) or a provider 5xx: the request is not counted at all.
       const release = !record.upstream_responded || record.status >= 500;
-      const cost = micro(costOf(deps.prices, record).costUsd);
+      const cost = micro(costUsd !== undefined ? costUsd : costOf(deps.prices, record).costUsd);
       try {
         const result = await store.settle({
           tenantId: record.tenant_id,

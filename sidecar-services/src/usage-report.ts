@@ -163,13 +163,19 @@ export function isTraceparent(value: unknown): value is string {
   return typeof value === "string" && value.length === 55 && TRACEPARENT.test(value) && !value.startsWith("ff");
 }
 
+/** Whether `module` already has a timing (at most MAX_MODULE_TIMINGS to look through). */
+function taken(timings: readonly ModuleTiming[], module: string): boolean {
+  for (const t of timings) if (t.module === module) return true;
+  return false;
+}
+
 function telemetryOf(report: Partial<UsageReport>): ReportTelemetry {
   const module_timings: ModuleTiming[] = [];
-  const seen = new Set<string>();
-  for (const t of (Array.isArray(report.module_timings) ? report.module_timings : []).slice(0, MAX_MODULE_TIMINGS)) {
+  const given = Array.isArray(report.module_timings) ? report.module_timings : [];
+  for (let i = 0; i < given.length && i < MAX_MODULE_TIMINGS; i++) {
+    const t = given[i];
     const micros = integer(t?.micros, MAX_MODULE_MICROS);
-    if (typeof t?.module !== "string" || !MODULE_NAME.test(t.module) || micros === null || seen.has(t.module)) continue;
-    seen.add(t.module);
+    if (typeof t?.module !== "string" || !MODULE_NAME.test(t.module) || micros === null || taken(module_timings, t.module)) continue;
     module_timings.push({ module: t.module, micros });
   }
   return { module_timings, traceparent: isTraceparent(report.traceparent) ? report.traceparent : "" };

@@ -30,7 +30,7 @@ export interface UsageRecorderDeps {
    * Settles the request's quota reservation (quota-service.ts), after the report is durable and
    * for every copy of it: settling is idempotent. Never rejects. Optional.
    */
-  settleQuota?: (record: Omit<UsageRecord, "audit">) => Promise<void>;
+  settleQuota?: (record: Omit<UsageRecord, "audit">, costUsd: number | null) => Promise<void>;
 }
 
 // The two copies below are written out field by field on purpose: an object rest (`{ audit, ...r }`)
@@ -126,7 +126,7 @@ export function createUsageRecorder(deps: UsageRecorderDeps): (report: UsageRepo
     } catch (err) {
       throw new DependencyError("db", err);
     }
-    if (deps.settleQuota) await deps.settleQuota(r);
+    if (deps.settleQuota) await deps.settleQuota(r, costUsd);
     const key = `${r.request_id}\u0000${r.started_at_ms}`;
     if (recent.seen(key)) return { accepted: true };
     deps.metrics.observe({

@@ -23,9 +23,10 @@ function report(p: Partial<UsageReport> = {}): UsageReport {
 }
 
 describe("usage recorder", () => {
-  it("hands the ledger the record's fields in order, then cost, price version and audit; settles the record without audit", async () => {
+  it("hands the ledger the record's fields in order, then cost, price version and audit; settles the record without audit, and its cost", async () => {
     const rows: LedgerRow[] = [];
     const settled: Omit<UsageRecord, "audit">[] = [];
+    const settledCosts: Array<number | null> = [];
     const ledger: UsageLedger = {
       record: async (row) => void rows.push(row),
       flush: async () => {},
@@ -35,7 +36,10 @@ describe("usage recorder", () => {
     const prices = parsePriceTable({ version: "v-test", providers: { openai: { "gpt-4o-mini": { input: 1, output: 2, cached_input: 0.5 } } } }, "test");
     const record = createUsageRecorder({
       ledger, prices, metrics: createUsageMetrics(new Registry(), () => ({ queued: 0, degraded: false })), log: silentLogger,
-      now: () => NOW, settleQuota: async (r) => void settled.push(r),
+      now: () => NOW, settleQuota: async (r, costUsd) => {
+        settled.push(r);
+        settledCosts.push(costUsd);
+      },
     });
     for (const p of [{}, { request_id: "req-2", model: "unpriced", status: 503, upstream_responded: false, reservation_id: "" }]) {
       assert.deepEqual(await record(report(p)), { accepted: true });
@@ -51,6 +55,7 @@ describe("usage recorder", () => {
       assert.deepStrictEqual(rows[i], { ...expected, cost_usd: cost, price_version: "v-test", audit: null });
       assert.deepStrictEqual(Object.keys(settled[i]!), Object.keys(expected));
       assert.deepStrictEqual(settled[i], expected);
+      assert.equal(settledCosts[i], cost, "settled with the ledger row's cost, not priced again");
     }
   });
 });

@@ -63,6 +63,13 @@ describe("module timings and traceparent", () => {
     assert.deepEqual(r.telemetry, { module_timings: [{ module: "auth", micros: 5 }], traceparent: "" });
   });
 
+  test("looks at the first 16 timings only", () => {
+    const timings = Array.from({ length: 20 }, (_, i) => ({ module: `m${i}`, micros: i }));
+    const r = validateUsageReport({ ...usageReport({ started_at_ms: String(NOW) }), module_timings: timings }, NOW);
+    assert.ok(r.ok);
+    assert.deepEqual(r.telemetry.module_timings.map((t) => t.module), timings.slice(0, 16).map((t) => t.module));
+  });
+
   test("leash_module_processing_duration_seconds observes each module per tenant, in seconds", async () => {
     const registry = new Registry();
     const metrics = createUsageMetrics(registry, () => ({ queued: 0, degraded: false }));
