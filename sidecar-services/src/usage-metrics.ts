@@ -87,7 +87,7 @@ export function guardDecisionPairs(summary: string): Array<{ module: string; dec
 class RequestSeries {
   /** leash_gateway_requests_total, by status label. */
   readonly requests = new Map<string, CounterSeries>();
-  /** leash_module_processing_duration_seconds, by the module name as reported (folded when taken). */
+  /** leash_module_processing_duration_seconds, by folded module name (so at most MAX_MODULES + 1). */
   readonly modules = new Map<string, HistogramSeries>();
   duration: HistogramSeries | null = null;
   cost: CounterSeries | null = null;
@@ -280,8 +280,9 @@ export function createUsageMetrics(
       if (o.cachedTokens > 0) (r.cached ??= tokens.series({ tenant, provider, model, type: "cached" })).inc(o.cachedTokens);
       if (o.estimated) (p.estimated ??= estimated.series({ provider })).inc();
       for (const t of o.moduleTimings) {
-        let m = r.modules.get(t.module);
-        if (m === undefined) r.modules.set(t.module, (m = moduleDuration.series({ module: modules.fold(t.module), tenant })));
+        const module = modules.fold(t.module);
+        let m = r.modules.get(module);
+        if (m === undefined) r.modules.set(module, (m = moduleDuration.series({ module, tenant })));
         m.observe(t.micros / 1e6);
       }
       if (o.guardDecisions) {

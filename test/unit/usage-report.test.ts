@@ -132,6 +132,20 @@ describe("request metrics and a reset", () => {
   });
 });
 
+describe("module names in metrics", () => {
+  test("past 16 distinct module names, later ones count as 'other'", async () => {
+    const registry = new Registry();
+    const metrics = createUsageMetrics(registry, () => ({ queued: 0, degraded: false }));
+    for (let i = 0; i < 20; i++) {
+      metrics.observe({ tenant: "t1", provider: "mock", model: "m", status: 200, durationMs: 10, upstreamFirstByteMs: 5, promptTokens: 1, completionTokens: 1, cachedTokens: 0, costUsd: 0, estimated: false,
+        moduleTimings: [{ module: `m${i}`, micros: 40 }] });
+    }
+    const text = await registry.metrics();
+    const counts = [...text.matchAll(/leash_module_processing_duration_seconds_count\{module="([^"]+)",tenant="t1"\} (\d+)/g)].map((m) => [m[1], Number(m[2])]);
+    assert.deepEqual(counts, [...Array.from({ length: 16 }, (_, i) => [`m${i}`, 1]), ["other", 4]]);
+  });
+});
+
 describe("ledger partitions", () => {
   test("one partition per UTC month", () => {
     assert.deepEqual(partitionOf(Date.UTC(2026, 11, 31, 23, 59, 59)), {
