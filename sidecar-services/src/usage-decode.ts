@@ -6,8 +6,8 @@
 // every field present, with proto3 defaults ("" / 0 / false / empty Buffer / []) for absent ones;
 // uint64 fields as numbers (as proto.ts USAGE_LOADER_OPTIONS decoded them: every one is checked
 // against a bound below 2^53 by usage-report.ts, so a value that lost precision is refused there);
-// uint32 fields as their low 32 bits; unknown fields skipped. test/unit/usage-decode.test.ts holds
-// it to protobufjs's output on the same bytes.
+// uint32 fields as their low 32 bits; unknown fields skipped. test/unit/usage-decode-equivalence.test.ts
+// holds it to protobufjs's output on the same bytes.
 //
 // Stricter than protobufjs on broken input: a truncated field or a known field with the wrong
 // wire type throws (grpc-js then fails the call), where protobufjs may clamp or misread.
@@ -56,7 +56,7 @@ class WireReader {
    * A uint64 varint as a number: its low and high 32-bit halves, then lo + hi * 2^32 (exact below
    * 2^53, rounded once above, as protobufjs's LongBits#toNumber).
    */
-  varint(): number {
+  private varint(): number {
     let lo = 0;
     let b = 0;
     for (let i = 0; i < 4; i++) {
@@ -86,7 +86,7 @@ class WireReader {
   }
 
   /** A varint's low 32 bits, unsigned (what a uint32 field decodes to). */
-  uint32(): number {
+  private uint32(): number {
     let result = 0;
     for (let i = 0; i < 10; i++) {
       const b = this.byte();
@@ -97,29 +97,65 @@ class WireReader {
   }
 
   /** The end of a length-delimited field that starts here (after its length). */
-  lengthEnd(): number {
+  private lengthEnd(): number {
     const length = this.uint32();
     const end = this.pos + length;
     if (end > this.end) this.fail("length past the end of the message");
     return end;
   }
 
-  string(): string {
-    const end = this.lengthEnd();
+  private lengthDelimited(): number {
+    this.expect(LENGTH);
+    return this.lengthEnd();
+  }
+
+  /** The string field whose tag was just read. */
+  stringField(): string {
+    const end = this.lengthDelimited();
     const s = end === this.pos ? "" : this.buf.toString("utf8", this.pos, end);
     this.pos = end;
     return s;
   }
 
-  bytes(): Buffer {
-    const end = this.lengthEnd();
+  /** The bytes field whose tag was just read (a view of the message's buffer, as protobufjs gave). */
+  bytesField(): Buffer {
+    const end = this.lengthDelimited();
     const b = end === this.pos ? EMPTY : this.buf.subarray(this.pos, end);
     this.pos = end;
     return b;
   }
 
-  /** Skips a field of wire type `wire` whose tag was just read. */
-  skip(wire: number, field: number): void {
+  /** The uint64 field whose tag was just read, as a number (see varint). */
+  uint64Field(): number {
+    this.expect(VARINT);
+    return this.varint();
+  }
+
+  /** The uint32 field whose tag was just read. */
+  uint32Field(): number {
+    this.expect(VARINT);
+    return this.uint32();
+  }
+
+  /** The bool field whose tag was just read. */
+  boolField(): boolean {
+    return this.uint32Field() !== 0;
+  }
+
+  /** The embedded message whose tag was just read, read by `fields` with the reader's end set to its end. */
+  messageField<T>(fields: (r: WireReader) => T): T {
+    const end = this.lengthDelimited();
+    const outer = this.end;
+    this.end = end;
+    const value = fields(this);
+    this.end = outer;
+    return value;
+  }
+
+  /** Skips the field whose tag was just read (an unknown one). */
+  skip(): void {
+    const field = this.field;
+    const wire = this.wire;
     switch (wire) {
       case VARINT:
         this.varint();
@@ -131,14 +167,14 @@ class WireReader {
         this.pos = this.lengthEnd();
         return;
       case START_GROUP:
-        for (;;) {
-          const tag = this.uint32();
-          if ((tag & 7) === END_GROUP) {
-            if (tag >>> 3 !== field) this.fail("group closed by another field");
+        while (this.nextField()) {
+          if (this.wire === END_GROUP) {
+            if (this.field !== field) this.fail("group closed by another field");
             return;
           }
-          this.skip(tag & 7, tag >>> 3);
+          this.skip();
         }
+        return this.fail("message ends inside a group");
       case FIXED32:
         this.advance(4);
         return;
@@ -153,30 +189,17 @@ class WireReader {
   }
 
   /** Checks that the known field just read came with the wire type its type needs. */
-  expect(want: number): void {
+  private expect(want: number): void {
     if (this.wire !== want) this.fail(`field ${this.field} has wire type ${this.wire}, expected ${want}`);
   }
-}
-
-/** The embedded message from here to `end`, read by `fields` with the reader's end set to it. */
-function embedded<T>(r: WireReader, end: number, fields: (r: WireReader) => T): T {
-  const outer = r.end;
-  r.end = end;
-  const value = fields(r);
-  r.end = outer;
-  return value;
 }
 
 function moduleTiming(r: WireReader): ModuleTiming {
   const t: ModuleTiming = { module: "", micros: 0 };
   while (r.nextField()) {
-    if (r.field === 1) {
-      r.expect(LENGTH);
-      t.module = r.string();
-    } else if (r.field === 2) {
-      r.expect(VARINT);
-      t.micros = r.varint();
-    } else r.skip(r.wire, r.field);
+    if (r.field === 1) t.module = r.stringField();
+    else if (r.field === 2) t.micros = r.uint64Field();
+    else r.skip();
   }
   return t;
 }
@@ -192,35 +215,31 @@ function report(inner: WireReader): DecodedUsageReport {
   };
   while (inner.nextField()) {
     switch (inner.field) {
-      case 1: inner.expect(LENGTH); m.request_id = inner.string(); break;
-      case 2: inner.expect(LENGTH); m.tenant_id = inner.string(); break;
-      case 3: inner.expect(LENGTH); m.key_id = inner.string(); break;
-      case 4: inner.expect(LENGTH); m.provider = inner.string(); break;
-      case 5: inner.expect(LENGTH); m.api = inner.string(); break;
-      case 6: inner.expect(LENGTH); m.model = inner.string(); break;
-      case 7: inner.expect(VARINT); m.status = inner.uint32(); break;
-      case 8: inner.expect(VARINT); m.prompt_tokens = inner.varint(); break;
-      case 9: inner.expect(VARINT); m.completion_tokens = inner.varint(); break;
-      case 10: inner.expect(VARINT); m.cached_tokens = inner.varint(); break;
-      case 11: inner.expect(VARINT); m.streamed = inner.uint32() !== 0; break;
-      case 12: inner.expect(VARINT); m.estimated = inner.uint32() !== 0; break;
-      case 13: inner.expect(VARINT); m.duration_ms = inner.varint(); break;
-      case 14: inner.expect(VARINT); m.upstream_first_byte_ms = inner.varint(); break;
-      case 15: inner.expect(VARINT); m.started_at_ms = inner.varint(); break;
-      case 16: inner.expect(VARINT); m.upstream_responded = inner.uint32() !== 0; break;
-      case 17: {
-        inner.expect(LENGTH);
-        m.module_timings.push(embedded(inner, inner.lengthEnd(), moduleTiming));
-        break;
-      }
-      case 18: inner.expect(LENGTH); m.traceparent = inner.string(); break;
-      case 19: inner.expect(LENGTH); m.reservation_id = inner.string(); break;
-      case 30: inner.expect(LENGTH); m.guard_decisions = inner.string(); break;
-      case 31: inner.expect(VARINT); m.audit = inner.uint32() !== 0; break;
-      case 32: inner.expect(LENGTH); m.audit_request_body = inner.bytes(); break;
-      case 33: inner.expect(LENGTH); m.audit_response_body = inner.bytes(); break;
-      case 34: inner.expect(VARINT); m.audit_truncated = inner.uint32() !== 0; break;
-      default: inner.skip(inner.wire, inner.field);
+      case 1: m.request_id = inner.stringField(); break;
+      case 2: m.tenant_id = inner.stringField(); break;
+      case 3: m.key_id = inner.stringField(); break;
+      case 4: m.provider = inner.stringField(); break;
+      case 5: m.api = inner.stringField(); break;
+      case 6: m.model = inner.stringField(); break;
+      case 7: m.status = inner.uint32Field(); break;
+      case 8: m.prompt_tokens = inner.uint64Field(); break;
+      case 9: m.completion_tokens = inner.uint64Field(); break;
+      case 10: m.cached_tokens = inner.uint64Field(); break;
+      case 11: m.streamed = inner.boolField(); break;
+      case 12: m.estimated = inner.boolField(); break;
+      case 13: m.duration_ms = inner.uint64Field(); break;
+      case 14: m.upstream_first_byte_ms = inner.uint64Field(); break;
+      case 15: m.started_at_ms = inner.uint64Field(); break;
+      case 16: m.upstream_responded = inner.boolField(); break;
+      case 17: m.module_timings.push(inner.messageField(moduleTiming)); break;
+      case 18: m.traceparent = inner.stringField(); break;
+      case 19: m.reservation_id = inner.stringField(); break;
+      case 30: m.guard_decisions = inner.stringField(); break;
+      case 31: m.audit = inner.boolField(); break;
+      case 32: m.audit_request_body = inner.bytesField(); break;
+      case 33: m.audit_response_body = inner.bytesField(); break;
+      case 34: m.audit_truncated = inner.boolField(); break;
+      default: inner.skip();
     }
   }
   return m;
@@ -236,10 +255,8 @@ export function decodeUsageBatch(buf: Buffer): { reports: DecodedUsageReport[] }
   const reports: DecodedUsageReport[] = [];
   const r = new WireReader(buf);
   while (r.nextField()) {
-    if (r.field === 1) {
-      r.expect(LENGTH);
-      reports.push(embedded(r, r.lengthEnd(), report));
-    } else r.skip(r.wire, r.field);
+    if (r.field === 1) reports.push(r.messageField(report));
+    else r.skip();
   }
   return { reports };
 }

@@ -109,7 +109,7 @@ describe("usage report decoding", () => {
     assert.deepStrictEqual(decodeUsageBatch(Buffer.alloc(0)), { reports: [] });
   });
 
-  it("refuses a message cut short, a varint longer than 10 bytes and a known field of the wrong wire type", () => {
+  it("refuses a message cut short, a varint longer than 10 bytes, a known field of the wrong wire type and a broken group", () => {
     const full = encode("RecordUsage", { request_id: "r-1", model: "m", started_at_ms: "1764000000000" });
     // A cut between two fields leaves a shorter valid report; anywhere else, an error.
     const between = new Set([encode("RecordUsage", { request_id: "r-1" }).length, encode("RecordUsage", { request_id: "r-1", model: "m" }).length]);
@@ -123,5 +123,8 @@ describe("usage report decoding", () => {
     assert.throws(() => decodeUsageReport(Buffer.from([(8 << 3) | 2, 1, 5])), /field 8 has wire type 2, expected 0/);
     assert.throws(() => decodeUsageBatch(Buffer.from([(1 << 3) | 0, 1])), /field 1 has wire type 0, expected 2/);
     assert.throws(() => decodeUsageReport(Buffer.from([(5 << 3) | 7])), /wire type 7/);
+    // An unknown group opened (field 103) and never closed, or closed by another field.
+    assert.throws(() => decodeUsageReport(Buffer.from([0xbb, 0x06])), /message ends inside a group/);
+    assert.throws(() => decodeUsageReport(Buffer.from([0xbb, 0x06, 0xc4, 0x06])), /group closed by another field/);
   });
 });
