@@ -113,10 +113,10 @@ export interface QuotaService {
   reserve(req: Partial<ReserveRequest>): Promise<ReserveResponse>;
   /**
    * Applies an accepted usage report; never throws (a failure leaves the reservation counted as
-   * reserved). `costUsd`: the report's cost from the same price table, if the caller has it (null:
-   * unpriced); absent, settle prices the report itself.
+   * reserved). `costUsd`: the report's cost, priced by the caller from the same price table (the
+   * usage recorder has it for the ledger row; null: unpriced).
    */
-  settle(record: Omit<UsageRecord, "audit">, costUsd?: number | null): Promise<void>;
+  settle(record: Omit<UsageRecord, "audit">, costUsd: number | null): Promise<void>;
   /** Gives back a lease's unused part; never throws (a failure leaves the units counted). */
   returnLease(req: Partial<LeaseReturnRequest>): Promise<{ returned: boolean }>;
 }
@@ -357,7 +357,7 @@ export function createQuotaService(deps: QuotaServiceDeps): QuotaService {
       // No upstream answer (a local reply: connect failure, timeout, a refusal by a filter after
       // quota) or a provider 5xx: the request is not counted at all.
       const release = !record.upstream_responded || record.status >= 500;
-      const cost = micro(costUsd !== undefined ? costUsd : costOf(deps.prices, record).costUsd);
+      const cost = micro(costUsd);
       try {
         const result = await store.settle({
           tenantId: record.tenant_id,
