@@ -6,6 +6,12 @@
 // change.
 import { KeyedMetric, type KeyedMetricOptions } from "./keyed-metric.ts";
 
+/** Refuses what prom-client's Counter refuses: a value that is not finite, a decrease. */
+function checkIncrement(value: number): void {
+  if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
+  if (value < 0) throw new Error("It is not possible to decrease a counter");
+}
+
 /** One labelled series of a {@link KeyedCounter}: keep it and increment it directly. */
 export class CounterSeries {
   value: number = 0;
@@ -16,8 +22,7 @@ export class CounterSeries {
 
   /** Adds `value` (default 1), refusing what prom-client's Counter refuses. */
   inc(value: number = 1): void {
-    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
-    if (value < 0) throw new Error("It is not possible to decrease a counter");
+    checkIncrement(value);
     this.value += value;
   }
 }
@@ -34,9 +39,13 @@ export class KeyedCounter<L extends string> extends KeyedMetric<L, CounterSeries
     return new CounterSeries(labels);
   }
 
-  /** Adds `value` (default 1) to the series `labels`: a lookup per call; hot paths keep the series. */
+  /**
+   * Adds `value` (default 1) to the series `labels`: a lookup per call; hot paths keep the series.
+   * A refused value creates no series, as with prom-client.
+   */
   inc(labels: Readonly<Record<L, string>>, value: number = 1): void {
-    this.series(labels).inc(value);
+    checkIncrement(value);
+    this.series(labels).value += value;
   }
 
   /** What the Registry formats for a scrape (prom-client's Counter#get shape), series in creation order. */

@@ -25,6 +25,9 @@ describe("KeyedCounter", () => {
       if (tenant === "acme" && status === "2xx") handle.inc(v);
       else ours.inc({ tenant, provider, status }, v);
     }
+    // A refused increment of a new series creates none, in either.
+    assert.throws(() => theirs.inc({ tenant: "new", provider: "p", status: "2xx" }, -1));
+    assert.throws(() => ours.inc({ tenant: "new", provider: "p", status: "2xx" }, -1));
     assert.equal(await b.metrics(), await a.metrics());
     assert.deepEqual(JSON.parse(JSON.stringify(await b.getMetricsAsJSON())), JSON.parse(JSON.stringify(await a.getMetricsAsJSON())));
   });
