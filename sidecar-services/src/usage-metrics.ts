@@ -43,10 +43,12 @@ export class LabelFolder {
   }
 }
 
+const STATUS_CLASSES: readonly string[] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
 /** HTTP status as a label: its class ("2xx"), except 429 which alerts need exactly; 0 = no response. */
 export function statusLabel(status: number): string {
   if (status === 429) return "429";
-  if (status >= 100 && status <= 599) return `${Math.floor(status / 100)}xx`;
+  if (status >= 100 && status <= 599) return STATUS_CLASSES[Math.floor(status / 100) - 1]!;
   return "none";
 }
 
@@ -94,7 +96,6 @@ class RequestSeries {
   prompt: CounterSeries | null = null;
   completion: CounterSeries | null = null;
   cached: CounterSeries | null = null;
-  constructor(readonly tenant: string, readonly provider: string, readonly model: string) {}
 }
 
 /** The series labelled by provider alone. */
@@ -102,7 +103,6 @@ class ProviderSeries {
   latency: HistogramSeries | null = null;
   unpriced: CounterSeries | null = null;
   estimated: CounterSeries | null = null;
-  constructor(readonly provider: string) {}
 }
 
 export interface UsageMetrics {
@@ -250,12 +250,12 @@ export function createUsageMetrics(
     let models = providers.get(provider);
     if (models === undefined) providers.set(provider, (models = new Map()));
     let r = models.get(model);
-    if (r === undefined) models.set(model, (r = new RequestSeries(tenant, provider, model)));
+    if (r === undefined) models.set(model, (r = new RequestSeries()));
     return r;
   };
   const providerSeriesOf = (provider: string): ProviderSeries => {
     let p = byProvider.get(provider);
-    if (p === undefined) byProvider.set(provider, (p = new ProviderSeries(provider)));
+    if (p === undefined) byProvider.set(provider, (p = new ProviderSeries()));
     return p;
   };
 

@@ -86,6 +86,7 @@ describe("module timings and traceparent", () => {
 describe("metric labels", () => {
   test("status is folded to its class, 429 kept exact", () => {
     assert.deepEqual([200, 204, 301, 400, 429, 499, 500, 503, 0].map(statusLabel), ["2xx", "2xx", "3xx", "4xx", "429", "4xx", "5xx", "5xx", "none"]);
+    assert.deepEqual([100, 199, 599, 600, 99].map(statusLabel), ["1xx", "1xx", "5xx", "none", "none"]);
   });
 
   test("a label keeps its first N values, later newcomers become 'other'", () => {
