@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 
 import { parseSize } from "../load/payload.ts";
 import { BASELINE_BUILD, BASELINE_BUILD_MISSING, BENCH_DIR } from "../targets/paths.ts";
-import { TARGET_NAMES, type TargetName } from "../targets/types.ts";
+import { GRID_TARGETS, TARGET_NAMES, type TargetName } from "../targets/types.ts";
 
 export interface BenchOptions {
   smoke: boolean;
@@ -45,7 +45,7 @@ export interface BenchOptions {
 
 export const USAGE: string = `usage: node --import tsx bench/run.ts [flags]
   --smoke                 seconds-long check: direct, envoy-bare, leash-auth at one low rate
-  --targets a,b           any of ${TARGET_NAMES.join(", ")} (default: all; smoke: the first three)
+  --targets a,b           any of ${TARGET_NAMES.join(", ")} (default: ${GRID_TARGETS.join(", ")}; smoke: the first three)
   --rates 250,1000        requests per second (default 250,1000,2000,5000; smoke 50)
   --sizes 1k,8k           request body sizes (default 1k,8k; smoke 1k)
   --stream-rates 250      rates of the streaming points, smallest size (default: the lowest rate; "none" for none)
@@ -85,9 +85,9 @@ function parseRates(text: string): number[] {
   });
 }
 
-/** Every target; leash-full-baseline only when there is a baseline build to run. */
+/** Issue 7's comparison, and leash-full-baseline too when there is a baseline build to run. */
 function defaultTargets(): string {
-  return TARGET_NAMES.filter((n: TargetName) => n !== "leash-full-baseline" || BASELINE_BUILD !== null).join(",");
+  return TARGET_NAMES.filter((n: TargetName) => GRID_TARGETS.includes(n) || (n === "leash-full-baseline" && BASELINE_BUILD !== null)).join(",");
 }
 
 function parseTargets(text: string): TargetName[] {

@@ -7,6 +7,13 @@ import type { PinPlan } from "../procs/pinning.ts";
 export const TARGET_NAMES = ["direct", "envoy-bare", "leash-auth", "leash-auth-control", "leash-quota", "leash-usage", "leash-redact", "leash-injection", "leash-full", "leash-full-filters", "leash-full-separate", "leash-full-no-redact", "leash-full-no-injection", "leash-full-no-quota", "leash-full-no-usage", "leash-full-baseline", "litellm", "portkey"] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
+/**
+ * The default run's targets: issue 7's comparison (the baseline, bare Envoy, each module alone, the
+ * full chain, the peers). The others (A/A control, the chain's packagings, the one-module-off
+ * ablations, another build) answer narrower questions and run when named in --targets.
+ */
+export const GRID_TARGETS: readonly TargetName[] = ["direct", "envoy-bare", "leash-auth", "leash-quota", "leash-usage", "leash-redact", "leash-injection", "leash-full", "litellm", "portkey"];
+
 /** Targets that are other projects' gateways; they may fail to install and are then reported so. */
 export const PEER_TARGETS: readonly TargetName[] = ["litellm", "portkey"];
 

@@ -32,6 +32,20 @@ describe("bench/run.ts --target-warmup", () => {
   });
 });
 
+describe("bench options: the default targets", () => {
+  it("are issue 7's comparison: direct, bare Envoy, each module alone, the full chain and the peers", () => {
+    assert.deepEqual(parseOptions([]).targets, [
+      "direct", "envoy-bare", "leash-auth", "leash-quota", "leash-usage", "leash-redact", "leash-injection", "leash-full", "litellm", "portkey",
+    ]);
+  });
+
+  it("leave the narrower targets (A/A control, packagings, ablations) to be named", () => {
+    const narrower: string[] = ["leash-auth-control", "leash-full-filters", "leash-full-separate", "leash-full-no-quota"];
+    for (const name of narrower) assert.ok(!parseOptions([]).targets.includes(name as never), name);
+    assert.deepEqual(parseOptions(["--targets", narrower.join(",")]).targets, ["direct", ...narrower]);
+  });
+});
+
 describe("bench options: the baseline build target", () => {
   it("is left out of the default targets, and refused by name, when no baseline build is given", () => {
     // The unit tests run without LEASH_BENCH_BASELINE_BUILD (paths.ts reads it once, at import).
