@@ -39,6 +39,13 @@ describe("bench options: the default targets", () => {
     ]);
   });
 
+  it("run at issue 7's rates and at 50/s, where the peers are not overloaded; streamed at the lowest", () => {
+    const opts = parseOptions([]);
+    assert.deepEqual(opts.rates, [50, 250, 1000, 2000, 5000]);
+    assert.deepEqual(opts.sizes, [1024, 8192]);
+    assert.deepEqual(opts.streamRates, [50]);
+  });
+
   it("leave the narrower targets (A/A control, packagings, ablations) to be named", () => {
     const narrower: string[] = ["leash-auth-control", "leash-full-filters", "leash-full-separate", "leash-full-no-quota"];
     for (const name of narrower) assert.ok(!parseOptions([]).targets.includes(name as never), name);
