@@ -2,7 +2,7 @@
 // "invalid" with the reason listed below the tables, never as numbers.
 
 import type { BenchResult, GoalCheck, ModuleCostRow, RatioRow, SkippedPoint, SummaryRow, SustainedRate, TargetReport, Triple } from "./result-types.ts";
-import { rssBeforeOverload, SUSTAINED_P95_OVERHEAD_MS } from "./summary.ts";
+import { errorKindsText, rssBeforeOverload, SUSTAINED_P95_OVERHEAD_MS } from "./summary.ts";
 
 const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : "–");
 const signed = (v: number): string => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${v.toFixed(2)}` : "–");
@@ -17,10 +17,7 @@ function table(header: string[], rows: string[][]): string {
 
 function errorsCell(row: SummaryRow): string {
   if (row.errors === 0) return "0";
-  const kinds: string = Object.entries(row.errorKinds)
-    .map(([k, n]) => `${k}×${n}`)
-    .join(", ");
-  return `**${row.errors}** (${kinds})`;
+  return `**${row.errors}** (${errorKindsText(row.errorKinds)})`;
 }
 
 function tripleCells(t: Triple | null, format: (v: number) => string): string[] {

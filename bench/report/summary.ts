@@ -121,7 +121,10 @@ export function sustainedRates(rows: readonly SummaryRow[], targets: readonly Ta
       let note: string = "";
       for (const r of candidates) {
         if (!r.valid) {
-          note = `${r.rate}/s not measurable: ${r.invalidReasons[0] ?? "invalid"}`;
+          // The target's errors are named too: whether the load side's stall caused them or the
+          // target's overload stalled the load side, this run cannot tell.
+          const errors: string = r.errors > 0 ? ` (and ${r.errors} errors: ${errorKindsText(r.errorKinds)})` : "";
+          note = `${r.rate}/s not measurable: ${r.invalidReasons[0] ?? "invalid"}${errors}`;
           break;
         }
         if (r.errors > 0) {
@@ -152,11 +155,20 @@ export function ratios(rows: readonly SummaryRow[]): RatioRow[] {
       if (versus === row.target) continue;
       const other: SummaryRow | undefined = rows.find((r: SummaryRow) => r.target === versus && r.scenario === row.scenario);
       if (other === undefined || !other.valid || other.overheadMs === null) continue;
+      // A gateway that failed requests at this point was overloaded: its latency is the length of
+      // its queue, and a ratio against it (or of it) would flatter whichever side kept up.
+      const overloaded: SummaryRow | undefined = [row, other].find((r: SummaryRow) => r.errors > 0);
       for (const percentile of ["p50", "p99"] as const) {
         const mine: number = row.overheadMs[percentile];
         const theirs: number = other.overheadMs[percentile];
         const note: string =
-          theirs <= RATIO_FLOOR_MS ? `${versus} overhead within noise` : mine <= RATIO_FLOOR_MS ? `${row.target} overhead within noise` : "";
+          overloaded !== undefined
+            ? `${overloaded.target} overloaded (${overloaded.errors} errors)`
+            : theirs <= RATIO_FLOOR_MS
+              ? `${versus} overhead within noise`
+              : mine <= RATIO_FLOOR_MS
+                ? `${row.target} overhead within noise`
+                : "";
         out.push({
           scenario: row.scenario,
           percentile,
@@ -171,6 +183,14 @@ export function ratios(rows: readonly SummaryRow[]): RatioRow[] {
     }
   }
   return out;
+}
+
+/** "http_503×21944, timeout×12": the kinds of a row's errors, most frequent first. */
+export function errorKindsText(kinds: Record<string, number>): string {
+  return Object.entries(kinds)
+    .sort((a: [string, number], b: [string, number]) => b[1] - a[1])
+    .map(([kind, n]: [string, number]) => `${kind}×${n}`)
+    .join(", ");
 }
 
 function fmt(ms: number): string {
