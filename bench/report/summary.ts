@@ -155,15 +155,15 @@ export function ratios(rows: readonly SummaryRow[]): RatioRow[] {
       if (versus === row.target) continue;
       const other: SummaryRow | undefined = rows.find((r: SummaryRow) => r.target === versus && r.scenario === row.scenario);
       if (other === undefined || !other.valid || other.overheadMs === null) continue;
-      // A gateway that failed requests at this point was overloaded: its latency is the length of
-      // its queue, and a ratio against it (or of it) would flatter whichever side kept up.
-      const overloaded: SummaryRow | undefined = [row, other].find((r: SummaryRow) => r.errors > 0);
+      // A gateway that failed requests at this point did not sustain it: its latency is mostly its
+      // queue, and a ratio against it (or of it) would flatter whichever side kept up.
+      const failing: SummaryRow | undefined = [row, other].find((r: SummaryRow) => r.errors > 0);
       for (const percentile of ["p50", "p99"] as const) {
         const mine: number = row.overheadMs[percentile];
         const theirs: number = other.overheadMs[percentile];
         const note: string =
-          overloaded !== undefined
-            ? `${overloaded.target} overloaded (${overloaded.errors} errors)`
+          failing !== undefined
+            ? `${failing.target} did not sustain this point (${failing.errors} errors)`
             : theirs <= RATIO_FLOOR_MS
               ? `${versus} overhead within noise`
               : mine <= RATIO_FLOOR_MS

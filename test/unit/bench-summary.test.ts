@@ -32,7 +32,7 @@ describe("bench summary: overhead ratios", () => {
     assert.equal(vsLitellm.length, 2, "the rows stay, with their overheads, to be read");
     for (const r of vsLitellm) {
       assert.equal(r.ratio, null);
-      assert.equal(r.note, "litellm overloaded (4976 errors)");
+      assert.equal(r.note, "litellm did not sustain this point (4976 errors)");
     }
     const vsBare = out.find((r) => r.target === "leash-full" && r.versus === "envoy-bare" && r.percentile === "p50")!;
     assert.ok(Math.abs(vsBare.ratio! - 0.76 / 0.39) < 1e-9, "a ratio between two gateways that kept up is unaffected");
@@ -43,7 +43,7 @@ describe("bench summary: overhead ratios", () => {
     assert.ok(out.length > 0);
     for (const r of out) {
       assert.equal(r.ratio, null);
-      assert.equal(r.note, "leash-full overloaded (1 errors)");
+      assert.equal(r.note, "leash-full did not sustain this point (1 errors)");
     }
   });
 });
