@@ -65,6 +65,19 @@ const QUOTA_LEASE_TTL_MS: number | null =
 const QUOTA_LEASE_MAX_REQUESTS: number | null =
   process.env.LEASH_BENCH_QUOTA_LEASE_MAX_REQUESTS === undefined ? null : Number(process.env.LEASH_BENCH_QUOTA_LEASE_MAX_REQUESTS) || 1;
 
+/**
+ * Envoy's worker threads in every bench target: 1 (one worker for the one core a target gets when
+ * pinned), or LEASH_BENCH_ENVOY_CONCURRENCY, for runs that give the gateway more cores (`--pin off`).
+ */
+export function envoyConcurrency(env: NodeJS.ProcessEnv): number {
+  const text: string | undefined = env.LEASH_BENCH_ENVOY_CONCURRENCY;
+  if (text === undefined || text === "") return 1;
+  const n: number = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`LEASH_BENCH_ENVOY_CONCURRENCY must be an integer from 1 to 64, got "${text}"`);
+  return n;
+}
+const ENVOY_CONCURRENCY: number = envoyConcurrency(process.env);
+
 let envoyCount: number = 0;
 
 /**
@@ -104,15 +117,15 @@ function hasSidecarAdminPort(): boolean {
 
 const DESCRIPTIONS: Record<string, string> = {
   "envoy-bare": "the same generated Envoy config with every module off (no wasm, no sidecar)",
-  "leash-auth": "Envoy --concurrency 1 + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth",
+  "leash-auth": `Envoy --concurrency ${ENVOY_CONCURRENCY} + auth.wasm (V8) + sidecar (Node) on a fresh PostgreSQL database and Redis; tenant key auth`,
   "leash-auth-control": "a second leash-auth, identical (own Envoy, sidecar and database): an A/A control, what the machine's noise alone makes of a difference between two targets",
   "leash-quota": QUOTA_LEASE_TTL_MS === 0
-    ? "Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases off: one Reserve per request"
-    : `Envoy --concurrency 1 + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases of ${QUOTA_LEASE_TTL_MS ?? "1000 (the default)"} ms, renewed in the background: most requests make no Reserve`,
-  "leash-usage": "Envoy --concurrency 1 + usage.wasm (V8) + sidecar (Node): every response metered into the usage ledger; no auth",
-  "leash-redact": "Envoy --concurrency 1 + redact.wasm (V8): every prompt string scanned for PII and secrets, replies too; no sidecar",
-  "leash-injection": "Envoy --concurrency 1 + injection.wasm (V8): every prompt scored for injection; no sidecar",
-  "leash-full": "Envoy --concurrency 1 + auth, redact, injection, quota and usage wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped, a tenant with limits it never reaches",
+    ? `Envoy --concurrency ${ENVOY_CONCURRENCY} + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases off: one Reserve per request`
+    : `Envoy --concurrency ${ENVOY_CONCURRENCY} + auth.wasm + quota.wasm + sidecar (Node) on PostgreSQL and Redis; a tenant with rpm/tpm limits it never reaches; leases of ${QUOTA_LEASE_TTL_MS ?? "1000 (the default)"} ms, renewed in the background: most requests make no Reserve`,
+  "leash-usage": `Envoy --concurrency ${ENVOY_CONCURRENCY} + usage.wasm (V8) + sidecar (Node): every response metered into the usage ledger; no auth`,
+  "leash-redact": `Envoy --concurrency ${ENVOY_CONCURRENCY} + redact.wasm (V8): every prompt string scanned for PII and secrets, replies too; no sidecar`,
+  "leash-injection": `Envoy --concurrency ${ENVOY_CONCURRENCY} + injection.wasm (V8): every prompt scored for injection; no sidecar`,
+  "leash-full": `Envoy --concurrency ${ENVOY_CONCURRENCY} + auth, redact, injection, quota and usage wasm + sidecar (Node) on PostgreSQL and Redis: the gateway as shipped, a tenant with limits it never reaches`,
   "leash-full-filters": "leash-full with wasm.chain: false: one VM, each module its own filter (the default from 2026-11-26 late evening until the chain)",
   "leash-full-separate": "leash-full with wasm.shared_vm: false: each module in its own VM from its own binary (before 2026-11-26 late evening, the default)",
   "leash-full-no-redact": "leash-full without the redact module: leash-full minus this is what redact costs inside the chain",
@@ -190,11 +203,11 @@ function requireBuilt(modules: Modules, config: LeashConfig, wasmDir: string, si
 }
 
 async function startEnvoy(name: string, bootstrap: string, ports: Ports, ctx: TargetContext): Promise<ManagedProcess> {
-  // --concurrency 1: one worker thread, matching the one core the target gets.
+  // --concurrency 1 unless set otherwise: one worker thread, matching the one core the target gets.
   const envoy: ManagedProcess = new ManagedProcess({
     name,
     command: findEnvoy(),
-    args: ["-c", bootstrap, "--concurrency", "1", "--base-id", String(nextBaseId()), "--log-level", "warn"],
+    args: ["-c", bootstrap, "--concurrency", String(ENVOY_CONCURRENCY), "--base-id", String(nextBaseId()), "--log-level", "warn"],
     logFile: join(ctx.workDir, `${name}.envoy.log`),
     pin: ctx.pin,
     cores: ctx.pin.targetCores,

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { parseOptions } from "../../bench/cli/options.ts";
+import { envoyConcurrency } from "../../bench/targets/leash.ts";
 import { describeTargetWarmup } from "../../bench/warm-up.ts";
 
 describe("bench/run.ts --target-warmup", () => {
@@ -60,5 +61,19 @@ describe("bench options: the baseline build target", () => {
     assert.ok(!parseOptions([]).targets.includes("leash-full-baseline"));
     assert.ok(parseOptions([]).targets.includes("leash-full"));
     assert.throws(() => parseOptions(["--targets", "leash-full,leash-full-baseline"]), /LEASH_BENCH_BASELINE_BUILD/);
+  });
+});
+
+describe("bench options: Envoy's worker threads (LEASH_BENCH_ENVOY_CONCURRENCY)", () => {
+  it("are one by default, for the one core a pinned target gets", () => {
+    assert.equal(envoyConcurrency({}), 1);
+    assert.equal(envoyConcurrency({ LEASH_BENCH_ENVOY_CONCURRENCY: "" }), 1);
+  });
+
+  it("take a whole number from 1 to 64 and refuse anything else", () => {
+    assert.equal(envoyConcurrency({ LEASH_BENCH_ENVOY_CONCURRENCY: "2" }), 2);
+    for (const bad of ["0", "1.5", "two", "65", "-1"]) {
+      assert.throws(() => envoyConcurrency({ LEASH_BENCH_ENVOY_CONCURRENCY: bad }), /LEASH_BENCH_ENVOY_CONCURRENCY must be an integer from 1 to 64/, bad);
+    }
   });
 });
