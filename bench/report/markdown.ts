@@ -228,7 +228,7 @@ function targetWarmup(result: BenchResult): string {
   if (w === undefined) return "targets not warmed before round 1";
   const failed: string[] = w.targets
     .filter((t) => Object.keys(t.errors).length > 0)
-    .map((t) => `${t.target} ${Object.entries(t.errors).map(([k, n]) => `${k}×${n}`).join(", ")}`);
+    .map((t) => `${t.target} ${errorKindsText(t.errors)}`);
   return failed.length === 0 ? w.description : `${w.description} (errors during it, ignored: ${failed.join("; ")})`;
 }
 

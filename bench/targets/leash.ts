@@ -42,6 +42,7 @@ import { createPostgresDb, type Db } from "../../sidecar-services/src/db.ts";
 import { createApiKey, createTenant } from "../../sidecar-services/src/keys.ts";
 import { patchTenantQuota } from "../../sidecar-services/src/quota-admin.ts";
 import { freePort, httpGet, waitFor } from "../../test/integration/envoy-harness.ts";
+import { integer } from "../cli/options.ts";
 import type { RequestSpec } from "../load/http-call.ts";
 import { ManagedProcess } from "../procs/child.ts";
 import { pidsByName } from "../procs/proc-stats.ts";
@@ -71,10 +72,7 @@ const QUOTA_LEASE_MAX_REQUESTS: number | null =
  */
 export function envoyConcurrency(env: NodeJS.ProcessEnv): number {
   const text: string | undefined = env.LEASH_BENCH_ENVOY_CONCURRENCY;
-  if (text === undefined || text === "") return 1;
-  const n: number = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`LEASH_BENCH_ENVOY_CONCURRENCY must be an integer from 1 to 64, got "${text}"`);
-  return n;
+  return text === undefined || text === "" ? 1 : integer("LEASH_BENCH_ENVOY_CONCURRENCY", text, 1, 64);
 }
 const ENVOY_CONCURRENCY: number = envoyConcurrency(process.env);
 
